@@ -1,0 +1,11 @@
+(module
+  (type $t (func (result i32)))
+  (table $tab 4 funcref)
+  (elem (i32.const 0) $a $b)
+  (func $a (result i32) i32.const 1)
+  (func $b (result i32) i32.const 2)
+  (func (export "dispatch") (param i32) (result i32) (call_indirect (type $t) (local.get 0)))
+  (func (export "null") (result externref) ref.null extern)
+  (func (export "size") (result i32) table.size $tab)
+  (func $a_start)
+  (start $a_start))

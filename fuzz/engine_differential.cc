@@ -119,7 +119,7 @@ Run run_on(Engine& engine, std::span<const uint8_t> bytes) {
     run.resource_limited = trap->kind == TrapKind::StackExhausted || trap->kind == TrapKind::Deadline;
     return run;
   }
-  if (auto* error = std::get_if<stratus::Error>(&made)) {
+  if (std::holds_alternative<stratus::Error>(made)) {
     run.events.push_back("instantiate error");
     return run;
   }

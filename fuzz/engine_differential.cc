@@ -56,7 +56,7 @@ std::vector<uint8_t> generate_module(std::span<const uint8_t> seed) {
   std::filesystem::remove(out);
   std::vector<std::string> args = {"wasm-opt", in.string(), "-ttf", "--denan", "--disable-simd",
                                    "--enable-bulk-memory", "--enable-sign-ext", "--enable-nontrapping-float-to-int",
-                                   "--enable-mutable-globals", "--enable-multivalue", "--enable-reference-types",
+                                   "--enable-mutable-globals", "--enable-multivalue",
                                    "-o", out.string()};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -79,6 +79,7 @@ std::vector<uint8_t> generate_module(std::span<const uint8_t> seed) {
 struct Run {
   std::vector<std::string> events;
   bool resource_limited = false;  // exhaustion or deadline: depth and speed differ by design
+  std::string detail;             // error text, shown on a difference but not compared
 };
 
 std::string describe_trap(const Trap& trap) { return "trap " + std::string(to_string(trap.kind)); }
@@ -88,6 +89,7 @@ Run run_on(Engine& engine, std::span<const uint8_t> bytes) {
   auto module = engine.compile(bytes, {.name = "differential"});
   if (!module.ok()) {
     run.events.push_back("compile error");
+    run.detail = module.error().message;
     return run;
   }
   std::vector<ImportValue> imports;
@@ -186,7 +188,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string a = k < aot.events.size() ? aot.events[k] : "<none>";
     const std::string b = k < interp.events.size() ? interp.events[k] : "<none>";
     if (a != b) {
-      std::fprintf(stderr, "backends differ at event %zu:\n  aot:    %s\n  interp: %s\n", k, a.c_str(), b.c_str());
+      std::fprintf(stderr, "backends differ at event %zu:\n  aot:    %s %s\n  interp: %s %s\n", k, a.c_str(),
+                   aot.detail.c_str(), b.c_str(), interp.detail.c_str());
       std::abort();
     }
   }

@@ -9,6 +9,6 @@ cp -n "$seeds"/* "$corpus"/ 2>/dev/null || true
 # .wat seeds become binary modules.
 for wat in "$corpus"/*.wat; do
   [ -e "$wat" ] || continue
-  wat2wasm --enable-all "$wat" -o "${wat%.wat}.wasm" && rm "$wat"
+  wat2wasm "$wat" -o "${wat%.wat}.wasm" && rm "$wat"
 done
 exec "$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=6144 -print_final_stats=1 "$corpus"

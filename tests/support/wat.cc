@@ -13,9 +13,9 @@
 
 namespace stratus::testing {
 
-Result<std::vector<uint8_t>> wat_to_wasm(std::string_view text) {
-  wabt::Features features;
-  features.EnableAll();
+Result<std::vector<uint8_t>> wat_to_wasm(std::string_view text, WatFeatures which) {
+  wabt::Features features;  // wabt's defaults: the WebAssembly 2.0 feature set
+  if (which == WatFeatures::All) features.EnableAll();
   wabt::Errors errors;
   auto lexer = wabt::WastLexer::CreateBufferLexer("test.wat", text.data(), text.size(), &errors);
   std::unique_ptr<wabt::Module> module;

@@ -1,0 +1,30 @@
+// Deadlines for calls into wasm. One watchdog thread per process sleeps until
+// the earliest armed deadline; when it passes, it raises the calling thread's
+// interrupt flag, so the next injected check (loop header or function entry)
+// in whatever instance that thread is running traps with Deadline.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+namespace stratus::engine::aot {
+
+class Watchdog {
+ public:
+  static Watchdog& get();
+
+  // Arms a deadline for the current call on this thread; returns its id.
+  uint64_t arm(std::chrono::steady_clock::time_point deadline, volatile uint32_t* thread_flag);
+  // Disarms; true if it had fired (the caller then clears its thread flag).
+  bool disarm(uint64_t id);
+  ~Watchdog();
+
+ private:
+  Watchdog();
+  struct State;
+  State& state() const { return *state_; }
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace stratus::engine::aot

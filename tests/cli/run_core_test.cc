@@ -1,0 +1,105 @@
+// `stratus run-core` as a user runs it: the built binary in a child process,
+// checked by exit code and output.
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/wasi/capture.h"
+
+extern char** environ;
+
+namespace stratus::cli {
+namespace {
+
+struct Ran {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+Ran run_stratus(std::vector<std::string> args) {
+  testing::CapturedFd in("stdin"), out("stdout"), err("stderr");
+  args.insert(args.begin(), STRATUS_BINARY);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in.fd(), 0);
+  posix_spawn_file_actions_adddup2(&actions, out.fd(), 1);
+  posix_spawn_file_actions_adddup2(&actions, err.fd(), 2);
+  pid_t pid = -1;
+  Ran ran;
+  if (posix_spawn(&pid, STRATUS_BINARY, &actions, nullptr, argv.data(), environ) == 0) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ran.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  ran.out = out.text();
+  ran.err = err.text();
+  return ran;
+}
+
+class RunCoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  Ran run(std::vector<std::string> rest) {
+    std::vector<std::string> args = {"run-core", "--engine", GetParam(), "--cache-dir", STRATUS_TEST_CACHE_DIR};
+    args.insert(args.end(), rest.begin(), rest.end());
+    return run_stratus(args);
+  }
+};
+
+TEST_P(RunCoreTest, HelloExitsZero) {
+  Ran r = run({STRATUS_HELLO_WASM, "world"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Hello from stratus!\nargv[0] = " STRATUS_HELLO_WASM "\nargv[1] = world\n");
+}
+
+TEST_P(RunCoreTest, ExitCodeIsPassedThrough) {
+  Ran r = run({STRATUS_PROBE_WASM, "exit", "3"});
+  EXPECT_EQ(r.code, 3) << r.err;
+}
+
+TEST_P(RunCoreTest, TrapExits134WithKind) {
+  Ran r = run({STRATUS_PROBE_WASM, "trap"});
+  EXPECT_EQ(r.code, 134);
+  // Anywhere in stderr: a first aot compile prints a progress line before it.
+  EXPECT_NE(r.err.find("stratus: " STRATUS_PROBE_WASM ": trap: unreachable"), std::string::npos) << r.err;
+}
+
+TEST_P(RunCoreTest, GarbageFileExits1NamingTheFile) {
+  std::string path = std::string(STRATUS_TEST_CACHE_DIR) + "-garbage-" + GetParam() + ".wasm";
+  std::ofstream(path, std::ios::binary) << std::string("\0asm\x01\0\0\0\x05\xff\xff\xff", 12);
+  Ran r = run({path});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(path), std::string::npos) << r.err;
+  Ran missing = run({path + ".missing"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find(path + ".missing"), std::string::npos) << missing.err;
+}
+
+TEST_P(RunCoreTest, EnvAndGuestArgsThatLookLikeOptions) {
+  Ran r = run({"--env", "A=1", "--env", "B=two", STRATUS_PROBE_WASM, "env", "--engine", "--", "-x"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "arg " STRATUS_PROBE_WASM "\narg env\narg --engine\narg --\narg -x\nenv A=1\nenv B=two\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RunCoreTest, ::testing::Values("aot", "interp"),
+                         [](const auto& info) { return info.param; });
+
+TEST(RunCoreUsage, UsageErrorsExit2) {
+  EXPECT_EQ(run_stratus({"run-core"}).code, 2);  // no FILE
+  EXPECT_EQ(run_stratus({"run-core", "--engine", "jit", STRATUS_HELLO_WASM}).code, 2);
+  EXPECT_EQ(run_stratus({"run-core", "--env", "NOEQUALS", STRATUS_HELLO_WASM}).code, 2);
+  EXPECT_EQ(run_stratus({}).code, 2);  // no subcommand
+  EXPECT_EQ(run_stratus({"run-core", "--help"}).code, 0);
+}
+
+}  // namespace
+}  // namespace stratus::cli

@@ -32,19 +32,6 @@ std::unique_ptr<Engine> g_aot;
 std::unique_ptr<Engine> g_interp;
 std::filesystem::path g_dir;
 
-Value zero_of(ValType type) {
-  switch (type) {
-    case ValType::I32: return Value::i32(0);
-    case ValType::I64: return Value::i64(0);
-    case ValType::F32: return Value::f32_bits(0);
-    case ValType::F64: return Value::f64_bits(0);
-    case ValType::V128: return Value::v128({});
-    case ValType::FuncRef:
-    case ValType::ExternRef: return Value::ref(type, Ref::null());
-  }
-  return Value::i32(0);
-}
-
 // Runs wasm-opt -ttf on `seed`; empty on failure.
 std::vector<uint8_t> generate_module(std::span<const uint8_t> seed) {
   const auto in = g_dir / "seed.bin";
@@ -107,7 +94,7 @@ Run run_on(Engine& engine, std::span<const uint8_t> bytes) {
                          std::string line = name;
                          for (const auto& a : args) line += " " + a.to_string();
                          run.events.push_back(line);
-                         for (size_t i = 0; i < results.size(); ++i) results[i] = zero_of(ft.results[i]);
+                         for (size_t i = 0; i < results.size(); ++i) results[i] = Value::zero(ft.results[i]);
                          return std::optional<Trap>();
                        })});
   }
@@ -132,7 +119,7 @@ Run run_on(Engine& engine, std::span<const uint8_t> bytes) {
     if (type == nullptr || exp.name == "hangLimitInitializer") continue;
     if (hang_limit) (void)hang_limit->call({});
     std::vector<Value> args;
-    for (auto p : type->params) args.push_back(zero_of(p));
+    for (auto p : type->params) args.push_back(Value::zero(p));
     auto result = instance->call(exp.name, args);
     std::string line = "call " + exp.name + ": ";
     if (result.ok()) {

@@ -15,19 +15,6 @@ using namespace stratus::engine;
 
 namespace {
 
-Value zero_of(ValType type) {
-  switch (type) {
-    case ValType::I32: return Value::i32(0);
-    case ValType::I64: return Value::i64(0);
-    case ValType::F32: return Value::f32_bits(0);
-    case ValType::F64: return Value::f64_bits(0);
-    case ValType::V128: return Value::v128({});
-    case ValType::FuncRef:
-    case ValType::ExternRef: return Value::ref(type, Ref::null());
-  }
-  return Value::i32(0);
-}
-
 std::unique_ptr<Engine> g_interp;
 std::unique_ptr<Engine> g_aot_front;
 
@@ -58,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // A stub returns zeros of the declared result types.
       FuncType type = *func;
       value = g_interp->host_func(type, [type](Caller&, std::span<const Value>, std::span<Value> results) {
-        for (size_t i = 0; i < results.size(); ++i) results[i] = zero_of(type.results[i]);
+        for (size_t i = 0; i < results.size(); ++i) results[i] = Value::zero(type.results[i]);
         return std::optional<Trap>();
       });
     } else if (auto* mem = std::get_if<MemoryType>(&import.type)) {
@@ -70,7 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!t.ok()) return 0;
       value = *t;
     } else if (auto* global = std::get_if<GlobalType>(&import.type)) {
-      auto g = g_interp->host_global(*global, zero_of(global->type));
+      auto g = g_interp->host_global(*global, Value::zero(global->type));
       if (!g.ok()) return 0;
       value = *g;
     }
@@ -87,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto* type = std::get_if<FuncType>(&exp.type);
     if (type == nullptr) continue;
     std::vector<Value> args;
-    for (auto p : type->params) args.push_back(zero_of(p));
+    for (auto p : type->params) args.push_back(Value::zero(p));
     (void)(*instance)->call(exp.name, args);
   }
   return 0;

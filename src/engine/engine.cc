@@ -63,6 +63,19 @@ std::string_view to_string(TrapKind kind) {
   return "?";
 }
 
+Value Value::zero(ValType type) {
+  switch (type) {
+    case ValType::I32: return i32(0);
+    case ValType::I64: return i64(0);
+    case ValType::F32: return f32_bits(0);
+    case ValType::F64: return f64_bits(0);
+    case ValType::V128: return v128(V128{});
+    case ValType::FuncRef:
+    case ValType::ExternRef: return ref(type, Ref::null());
+  }
+  return Value();
+}
+
 Value Value::f32(float v) { return f32_bits(std::bit_cast<uint32_t>(v)); }
 Value Value::f64(double v) { return f64_bits(std::bit_cast<uint64_t>(v)); }
 float Value::f32() const { return std::bit_cast<float>(f32_bits()); }

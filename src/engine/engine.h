@@ -109,6 +109,8 @@ class Value {
   static Value f64(double v);
   static Value v128(const V128& v) { Value x(ValType::V128); x.bits_.v128 = v; return x; }
   static Value ref(ValType type, Ref r) { Value x(type); x.ref_ = std::move(r); return x; }
+  // The default value of a type: zero, or a null reference.
+  static Value zero(ValType type);
 
   ValType type() const { return type_; }
   uint32_t i32() const { return static_cast<uint32_t>(bits_.u64); }

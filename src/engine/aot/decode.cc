@@ -1,5 +1,7 @@
 #include "engine/aot/decode.h"
 
+#include "engine/wabt_types.h"
+
 #include <cstdio>
 
 #include "wabt/binary-reader-ir.h"
@@ -13,28 +15,15 @@
 namespace stratus::engine::aot {
 namespace {
 
-std::optional<ValType> val_type(wabt::Type t) {
-  switch (t) {
-    case wabt::Type::I32: return ValType::I32;
-    case wabt::Type::I64: return ValType::I64;
-    case wabt::Type::F32: return ValType::F32;
-    case wabt::Type::F64: return ValType::F64;
-    case wabt::Type::V128: return ValType::V128;
-    case wabt::Type::FuncRef: return ValType::FuncRef;
-    case wabt::Type::ExternRef: return ValType::ExternRef;
-    default: return std::nullopt;
-  }
-}
-
 Result<FuncType> func_type(const wabt::FuncDeclaration& decl) {
   FuncType out;
   for (auto t : decl.sig.param_types) {
-    auto v = val_type(t);
+    auto v = val_type_from_wabt(t);
     if (!v) return make_error(std::string("unsupported parameter type ") + t.GetName());
     out.params.push_back(*v);
   }
   for (auto t : decl.sig.result_types) {
-    auto v = val_type(t);
+    auto v = val_type_from_wabt(t);
     if (!v) return make_error(std::string("unsupported result type ") + t.GetName());
     out.results.push_back(*v);
   }
@@ -222,7 +211,7 @@ Result<DecodedModule> decode_module(std::span<const uint8_t> bytes) {
       }
       case wabt::ExternalKind::Global: {
         const auto& g = wabt::cast<wabt::GlobalImport>(imp)->global;
-        auto v = val_type(g.type);
+        auto v = val_type_from_wabt(g.type);
         if (!v) return make_error("unsupported global type");
         d.type = GlobalType{*v, g.mutable_};
         break;
@@ -257,7 +246,7 @@ Result<DecodedModule> decode_module(std::span<const uint8_t> bytes) {
       case wabt::ExternalKind::Memory: d.type = MemoryType{limits(ir->GetMemory(e->var)->page_limits)}; break;
       case wabt::ExternalKind::Global: {
         const auto* g = ir->GetGlobal(e->var);
-        d.type = GlobalType{*val_type(g->type), g->mutable_};
+        d.type = GlobalType{*val_type_from_wabt(g->type), g->mutable_};
         break;
       }
       default: return make_error("aot: exports of kind 'tag' are not supported");

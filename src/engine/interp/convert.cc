@@ -1,5 +1,7 @@
 #include "engine/interp/convert.h"
 
+#include "engine/wabt_types.h"
+
 #include <cstring>
 
 #include "engine/interp/externals.h"
@@ -19,18 +21,7 @@ wabt::Type to_wabt(ValType type) {
   return wabt::Type::Void;
 }
 
-std::optional<ValType> from_wabt(wabt::Type type) {
-  switch (static_cast<wabt::Type::Enum>(type)) {
-    case wabt::Type::I32: return ValType::I32;
-    case wabt::Type::I64: return ValType::I64;
-    case wabt::Type::F32: return ValType::F32;
-    case wabt::Type::F64: return ValType::F64;
-    case wabt::Type::V128: return ValType::V128;
-    case wabt::Type::FuncRef: return ValType::FuncRef;
-    case wabt::Type::ExternRef: return ValType::ExternRef;
-    default: return std::nullopt;
-  }
-}
+std::optional<ValType> from_wabt(wabt::Type type) { return val_type_from_wabt(type); }
 
 wabt::Limits to_wabt(const Limits& limits) {
   wabt::Limits out(limits.min);

@@ -65,19 +65,6 @@ TrapKind classify(std::string_view message) {
   return TrapKind::Other;
 }
 
-Value zero_value(ValType type) {
-  switch (type) {
-    case ValType::I32: return Value::i32(0);
-    case ValType::I64: return Value::i64(0);
-    case ValType::F32: return Value::f32_bits(0);
-    case ValType::F64: return Value::f64_bits(0);
-    case ValType::V128: return Value::v128(V128{});
-    case ValType::FuncRef:
-    case ValType::ExternRef: return Value::ref(type, Ref::null());
-  }
-  return Value();
-}
-
 // Runs a call begun on `thread` to its end, checking between slices for the
 // deadline and for interrupt() on the entry instance and on whichever
 // instance is executing (a call may cross into another instance).
@@ -220,7 +207,7 @@ wi::HostFunc::Ptr make_host_func(StoreState& store, const FuncType& type, HostCa
     args.reserve(params.size());
     for (size_t i = 0; i < params.size(); ++i) args.push_back(from_wabt(*st, type.params[i], params[i]));
     std::vector<Value> outs;
-    for (auto t : type.results) outs.push_back(zero_value(t));
+    for (auto t : type.results) outs.push_back(Value::zero(t));
 
     std::optional<Trap> failure;
     {

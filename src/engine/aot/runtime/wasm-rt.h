@@ -71,10 +71,11 @@ typedef struct {
   void* module_instance;
 } wasm_rt_funcref_t;
 
-static const wasm_rt_funcref_t wasm_rt_funcref_null_value = {0, NULL, NULL};
+/* This header is C as well as C++ (the generated code is C): NULL, not nullptr. */
+static const wasm_rt_funcref_t wasm_rt_funcref_null_value = {0, NULL, NULL}; /* NOLINT(modernize-use-nullptr) */
 
 typedef void* wasm_rt_externref_t;
-static const wasm_rt_externref_t wasm_rt_externref_null_value = NULL;
+static const wasm_rt_externref_t wasm_rt_externref_null_value = NULL; /* NOLINT(modernize-use-nullptr) */
 
 typedef struct {
   uint8_t* data;

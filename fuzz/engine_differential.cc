@@ -41,10 +41,18 @@ std::vector<uint8_t> generate_module(std::span<const uint8_t> seed) {
     f.write(reinterpret_cast<const char*>(seed.data()), static_cast<std::streamsize>(seed.size()));
   }
   std::filesystem::remove(out);
-  std::vector<std::string> args = {"wasm-opt", in.string(), "-ttf", "--denan", "--disable-simd",
-                                   "--enable-bulk-memory", "--enable-sign-ext", "--enable-nontrapping-float-to-int",
-                                   "--enable-mutable-globals", "--enable-multivalue",
-                                   "-o", out.string()};
+  std::vector<std::string> args = {"wasm-opt",
+                                   in.string(),
+                                   "-ttf",
+                                   "--denan",
+                                   "--disable-simd",
+                                   "--enable-bulk-memory",
+                                   "--enable-sign-ext",
+                                   "--enable-nontrapping-float-to-int",
+                                   "--enable-mutable-globals",
+                                   "--enable-multivalue",
+                                   "-o",
+                                   out.string()};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -88,15 +96,15 @@ Run run_on(Engine& engine, std::span<const uint8_t> bytes) {
     }
     const std::string name = import.name;
     const FuncType ft = *type;
-    imports.push_back({import.module, import.name,
-                       engine.host_func(ft, [&run, name, ft](Caller&, std::span<const Value> args,
-                                                             std::span<Value> results) {
-                         std::string line = name;
-                         for (const auto& a : args) line += " " + a.to_string();
-                         run.events.push_back(line);
-                         for (size_t i = 0; i < results.size(); ++i) results[i] = Value::zero(ft.results[i]);
-                         return std::optional<Trap>();
-                       })});
+    imports.push_back(
+        {import.module, import.name,
+         engine.host_func(ft, [&run, name, ft](Caller&, std::span<const Value> args, std::span<Value> results) {
+           std::string line = name;
+           for (const auto& a : args) line += " " + a.to_string();
+           run.events.push_back(line);
+           for (size_t i = 0; i < results.size(); ++i) results[i] = Value::zero(ft.results[i]);
+           return std::optional<Trap>();
+         })});
   }
   InstanceLimits limits;
   limits.max_memory_bytes = 64ull << 20;

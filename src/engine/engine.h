@@ -100,15 +100,39 @@ struct Ref {
 class Value {
  public:
   Value() : type_(ValType::I32) {}
-  static Value i32(uint32_t v) { Value x(ValType::I32); x.bits_.u64 = v; return x; }
-  static Value i64(uint64_t v) { Value x(ValType::I64); x.bits_.u64 = v; return x; }
+  static Value i32(uint32_t v) {
+    Value x(ValType::I32);
+    x.bits_.u64 = v;
+    return x;
+  }
+  static Value i64(uint64_t v) {
+    Value x(ValType::I64);
+    x.bits_.u64 = v;
+    return x;
+  }
   // Floats travel as raw bits so NaN payloads survive every hop.
-  static Value f32_bits(uint32_t bits) { Value x(ValType::F32); x.bits_.u64 = bits; return x; }
-  static Value f64_bits(uint64_t bits) { Value x(ValType::F64); x.bits_.u64 = bits; return x; }
+  static Value f32_bits(uint32_t bits) {
+    Value x(ValType::F32);
+    x.bits_.u64 = bits;
+    return x;
+  }
+  static Value f64_bits(uint64_t bits) {
+    Value x(ValType::F64);
+    x.bits_.u64 = bits;
+    return x;
+  }
   static Value f32(float v);
   static Value f64(double v);
-  static Value v128(const V128& v) { Value x(ValType::V128); x.bits_.v128 = v; return x; }
-  static Value ref(ValType type, Ref r) { Value x(type); x.ref_ = std::move(r); return x; }
+  static Value v128(const V128& v) {
+    Value x(ValType::V128);
+    x.bits_.v128 = v;
+    return x;
+  }
+  static Value ref(ValType type, Ref r) {
+    Value x(type);
+    x.ref_ = std::move(r);
+    return x;
+  }
   // The default value of a type: zero, or a null reference.
   static Value zero(ValType type);
 
@@ -164,8 +188,8 @@ struct Trap {
 class CallResult {
  public:
   CallResult(std::vector<Value> values) : v_(std::move(values)) {}  // NOLINT
-  CallResult(Trap trap) : v_(std::move(trap)) {}                     // NOLINT
-  CallResult(Error error) : v_(std::move(error)) {}                  // NOLINT
+  CallResult(Trap trap) : v_(std::move(trap)) {}                    // NOLINT
+  CallResult(Error error) : v_(std::move(error)) {}                 // NOLINT
 
   bool ok() const { return v_.index() == 0; }
   bool trapped() const { return v_.index() == 1; }
@@ -235,8 +259,8 @@ class Caller {
 // A host function. It reads args, writes results (already sized to the
 // function type's result count), and reports failure by returning a Trap; it
 // never throws across the engine.
-using HostCallback = std::function<std::optional<Trap>(Caller& caller, std::span<const Value> args,
-                                                       std::span<Value> results)>;
+using HostCallback =
+    std::function<std::optional<Trap>(Caller& caller, std::span<const Value> args, std::span<Value> results)>;
 
 class Func {
  public:
@@ -247,8 +271,8 @@ class Func {
   virtual CallResult call(std::span<const Value> args) = 0;
 };
 
-using Extern = std::variant<std::shared_ptr<Func>, std::shared_ptr<Table>, std::shared_ptr<Memory>,
-                            std::shared_ptr<Global>>;
+using Extern =
+    std::variant<std::shared_ptr<Func>, std::shared_ptr<Table>, std::shared_ptr<Memory>, std::shared_ptr<Global>>;
 ExternKind kind_of(const Extern& ext);
 
 // ---------------------------------------------------------------- modules and instances
@@ -314,15 +338,15 @@ class Engine {
                                                   const CompileOptions& options = {}) = 0;
   // Compiles many modules at once (the AOT backend builds them into one shared
   // object). Results are in the order given; each may fail on its own.
-  virtual std::vector<Result<std::shared_ptr<Module>>> compile_many(
-      std::span<const std::span<const uint8_t>> modules, const CompileOptions& options = {});
+  virtual std::vector<Result<std::shared_ptr<Module>>> compile_many(std::span<const std::span<const uint8_t>> modules,
+                                                                    const CompileOptions& options = {});
 
   // Instantiates: links imports (all must be supplied with matching types),
   // initialises globals, tables and memory, runs the start function. A trap in
   // the start function or in segment initialisation is returned as a Trap.
-  virtual std::variant<std::shared_ptr<Instance>, Trap, Error> instantiate(
-      const std::shared_ptr<Module>& module, std::span<const ImportValue> imports,
-      const InstanceLimits& limits = {}) = 0;
+  virtual std::variant<std::shared_ptr<Instance>, Trap, Error> instantiate(const std::shared_ptr<Module>& module,
+                                                                           std::span<const ImportValue> imports,
+                                                                           const InstanceLimits& limits = {}) = 0;
 
   // Host-created externals, usable as imports of any instance of this engine.
   virtual std::shared_ptr<Func> host_func(FuncType type, HostCallback callback) = 0;

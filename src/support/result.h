@@ -21,8 +21,8 @@ struct Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}            // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}        // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -63,8 +63,8 @@ inline Error make_error(std::string message) { return Error{std::move(message)};
 }  // namespace stratus
 
 // Propagates an error from an expression returning Result<...>.
-#define STRATUS_TRY(expr)                               \
-  do {                                                  \
-    auto stratus_try_r_ = (expr);                       \
+#define STRATUS_TRY(expr)                                               \
+  do {                                                                  \
+    auto stratus_try_r_ = (expr);                                       \
     if (!stratus_try_r_.ok()) return std::move(stratus_try_r_).error(); \
   } while (0)

@@ -19,8 +19,7 @@ using namespace std::chrono_literals;
 class EngineTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    cache_ = std::filesystem::temp_directory_path() /
-             ("stratus-engine-test-" + std::to_string(::getpid()));
+    cache_ = std::filesystem::temp_directory_path() / ("stratus-engine-test-" + std::to_string(::getpid()));
     EngineOptions options;
     options.cache_dir = cache_.string();
     auto made = make_engine(GetParam(), options);
@@ -38,8 +37,7 @@ class EngineTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::shared_ptr<Instance> instantiate(const std::shared_ptr<Module>& module,
-                                        std::span<const ImportValue> imports = {},
-                                        const InstanceLimits& limits = {}) {
+                                        std::span<const ImportValue> imports = {}, const InstanceLimits& limits = {}) {
     if (!module) return nullptr;
     auto result = engine_->instantiate(module, imports, limits);
     if (auto* trap = std::get_if<Trap>(&result)) ADD_FAILURE() << "trap: " << trap->message;
@@ -93,8 +91,7 @@ TEST_P(EngineTest, ListsImportsAndExportsWithTypes) {
   ASSERT_EQ(imports.size(), 4u);
   EXPECT_EQ(imports[0].module, "env");
   EXPECT_EQ(imports[0].name, "log");
-  EXPECT_EQ(std::get<FuncType>(imports[0].type),
-            (FuncType{{ValType::I32, ValType::I64}, {ValType::F32}}));
+  EXPECT_EQ(std::get<FuncType>(imports[0].type), (FuncType{{ValType::I32, ValType::I64}, {ValType::F32}}));
   EXPECT_EQ(std::get<MemoryType>(imports[1].type).limits, (Limits{1, 3}));
   EXPECT_EQ(std::get<GlobalType>(imports[2].type), (GlobalType{ValType::I64, true}));
   EXPECT_EQ(std::get<TableType>(imports[3].type), (TableType{ValType::FuncRef, {2, std::nullopt}}));
@@ -226,10 +223,10 @@ TEST_P(EngineTest, HostFunctionSeesCallerMemoryThroughBoundsCheckedView) {
 }
 
 TEST_P(EngineTest, HostExitTrapKeepsItsCode) {
-  auto exit_fn = engine_->host_func(FuncType{{ValType::I32}, {}},
-                                    [](Caller&, std::span<const Value> args, std::span<Value>) {
-                                      return std::optional<Trap>(Trap{TrapKind::Exit, "exit", static_cast<int>(args[0].i32())});
-                                    });
+  auto exit_fn =
+      engine_->host_func(FuncType{{ValType::I32}, {}}, [](Caller&, std::span<const Value> args, std::span<Value>) {
+        return std::optional<Trap>(Trap{TrapKind::Exit, "exit", static_cast<int>(args[0].i32())});
+      });
   std::vector<ImportValue> imports = {{"wasi", "exit", exit_fn}};
   auto instance = instance_of(R"((module
     (import "wasi" "exit" (func $exit (param i32)))

@@ -61,7 +61,7 @@ TEST_F(InterpTest, RejectsFeaturesBeyondWebAssembly2) {
   auto bytes = testing::wat_to_wasm(R"((module
     (func $f (result i32) i32.const 1)
     (func (export "g") (result i32) return_call $f)))",
-                                     testing::WatFeatures::All);
+                                    testing::WatFeatures::All);
   ASSERT_TRUE(bytes.ok()) << bytes.error().message;
   auto module = engine_->compile(*bytes, {.name = "tail.wasm"});
   ASSERT_FALSE(module.ok());

@@ -20,9 +20,7 @@ Result<std::vector<uint8_t>> wat_to_wasm(std::string_view text, WatFeatures whic
   auto lexer = wabt::WastLexer::CreateBufferLexer("test.wat", text.data(), text.size(), &errors);
   std::unique_ptr<wabt::Module> module;
   wabt::WastParseOptions parse_options(features);
-  auto fail = [&] {
-    return make_error(wabt::FormatErrorsToString(errors, wabt::Location::Type::Text));
-  };
+  auto fail = [&] { return make_error(wabt::FormatErrorsToString(errors, wabt::Location::Type::Text)); };
   if (wabt::Failed(wabt::ParseWatModule(lexer.get(), &module, &errors, &parse_options))) return fail();
   wabt::ValidateOptions validate_options(features);
   if (wabt::Failed(wabt::ValidateModule(module.get(), &errors, validate_options))) return fail();

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "engine/aot/aot_engine.h"
@@ -97,6 +98,36 @@ TEST_F(AotTest, CacheHitOnSecondLoadInNewEngine) {
   size_t objects = 0;
   for (const auto& e : fs::directory_iterator(cache_dir_)) objects += e.path().extension() == ".so";
   EXPECT_EQ(objects, 1u);
+}
+
+// A damaged cache entry (a write cut short by a full disk, another tool's
+// file under the same name) is rebuilt, never reported as an error.
+TEST_F(AotTest, DamagedCacheEntryIsRebuilt) {
+  ASSERT_TRUE(compile(kAdd));
+  // The same entry names with garbage inside, in a directory this process has
+  // not loaded from (loaded objects are kept per path).
+  const fs::path damaged = cache_dir_ / "damaged";
+  fs::create_directories(damaged);
+  size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(cache_dir_)) {
+    if (e.path().extension() != ".so") continue;
+    std::ofstream(damaged / e.path().filename()) << "not an ELF object";
+    ++entries;
+  }
+  ASSERT_EQ(entries, 1u);
+  EngineOptions options;
+  options.cache_dir = damaged.string();
+  auto engine = make_aot_engine(options);
+  ASSERT_TRUE(engine.ok()) << engine.error().message;
+  auto module = compile(kAdd, engine->get());
+  ASSERT_TRUE(module);
+  EXPECT_EQ(aot_stats(**engine)->compiler_runs, 1u);
+  auto made = (*engine)->instantiate(module, {});
+  auto* instance = std::get_if<std::shared_ptr<Instance>>(&made);
+  ASSERT_NE(instance, nullptr);
+  auto r = (*instance)->call("add", std::vector{Value::i32(2), Value::i32(3)});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(r.values()[0].i32(), 5u);
 }
 
 TEST_F(AotTest, CompileManyBuildsOneObjectAndFailsModulesAlone) {

@@ -210,16 +210,19 @@ Result<void> AotEngine::ensure_signature(const FuncType& type) {
   const std::string name = "s" + key.substr(0, 32);
   auto path = compiler_.cached_path(key);
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
+  Result<std::shared_ptr<Library>> lib = make_error("not cached");
+  if (std::filesystem::exists(path, ec)) {
+    lib = Library::open(path);
+    if (lib) compiler_.count_cache_hit();
+  }
+  if (!lib) {  // absent, or damaged: build it (again)
     GeneratedC unit{name, signature_source(type, "stratus_sig_" + name), "", ""};
     auto built =
         compiler_.build(key, std::span(&unit, 1), "signature " + to_string(type), 0, std::chrono::steady_clock::now());
     if (!built) return std::move(built).error();
-  } else {
-    compiler_.count_cache_hit();
+    lib = Library::open(*built);
+    if (!lib) return std::move(lib).error();
   }
-  auto lib = Library::open(path);
-  if (!lib) return std::move(lib).error();
   auto* fn = reinterpret_cast<const stratus_rt_sig_t* (*)()>((*lib)->symbol("stratus_sig_" + name));
   if (!fn) return make_error("aot: " + path.string() + " lacks the signature code");
   const stratus_rt_sig_t* code = fn();

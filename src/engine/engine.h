@@ -100,27 +100,11 @@ struct Ref {
 class Value {
  public:
   Value() : type_(ValType::I32) {}
-  static Value i32(uint32_t v) {
-    Value x(ValType::I32);
-    x.bits_.u64 = v;
-    return x;
-  }
-  static Value i64(uint64_t v) {
-    Value x(ValType::I64);
-    x.bits_.u64 = v;
-    return x;
-  }
+  static Value i32(uint32_t v) { return scalar(ValType::I32, v); }
+  static Value i64(uint64_t v) { return scalar(ValType::I64, v); }
   // Floats travel as raw bits so NaN payloads survive every hop.
-  static Value f32_bits(uint32_t bits) {
-    Value x(ValType::F32);
-    x.bits_.u64 = bits;
-    return x;
-  }
-  static Value f64_bits(uint64_t bits) {
-    Value x(ValType::F64);
-    x.bits_.u64 = bits;
-    return x;
-  }
+  static Value f32_bits(uint32_t bits) { return scalar(ValType::F32, bits); }
+  static Value f64_bits(uint64_t bits) { return scalar(ValType::F64, bits); }
   static Value f32(float v);
   static Value f64(double v);
   static Value v128(const V128& v) {
@@ -150,6 +134,11 @@ class Value {
 
  private:
   explicit Value(ValType t) : type_(t) {}
+  static Value scalar(ValType t, uint64_t bits) {
+    Value x(t);
+    x.bits_.u64 = bits;
+    return x;
+  }
   ValType type_;
   union {
     uint64_t u64;

@@ -9,6 +9,7 @@
 #include "wabt/cast.h"
 #include "wabt/error.h"
 #include "wabt/feature.h"
+#include "wabt/interp/binary-reader-interp.h"
 #include "wabt/ir.h"
 #include "wabt/validator.h"
 
@@ -132,9 +133,20 @@ bool module_has_simd(const wabt::Module& m) {
   return false;
 }
 
+// wabt 1.0.32's IR reader asserts (aborting the process) on some invalid
+// bytes, a loop inside a constant expression for one, because it relies on
+// validation that ValidateModule only does afterwards. The interpreter's
+// reader validates every instruction as it reads, so it goes first.
+bool validates_before_ir(std::span<const uint8_t> bytes, const wabt::ReadBinaryOptions& options, wabt::Errors* errors) {
+  wabt::interp::ModuleDesc unused;
+  return wabt::Succeeded(
+      wabt::interp::ReadBinaryInterp("module", bytes.data(), bytes.size(), options, errors, &unused));
+}
+
 bool decodes_with(std::span<const uint8_t> bytes, const wabt::Features& features) {
   wabt::ReadBinaryOptions options(features, nullptr, false, true, true);
   wabt::Errors errors;
+  if (!validates_before_ir(bytes, options, &errors)) return false;
   wabt::Module m;
   if (wabt::Failed(wabt::ReadBinaryIr("module", bytes.data(), bytes.size(), options, &errors, &m))) return false;
   return wabt::Succeeded(wabt::ValidateModule(&m, &errors, wabt::ValidateOptions(features)));
@@ -179,6 +191,7 @@ Result<DecodedModule> decode_module(std::span<const uint8_t> bytes) {
   wabt::ReadBinaryOptions options(features, nullptr, /*read_debug_names=*/false, /*stop_on_first_error=*/true,
                                   /*fail_on_custom_section_error=*/true);
   wabt::Errors errors;
+  if (!validates_before_ir(bytes, options, &errors)) return unsupported_or(bytes, format_errors(errors));
   auto ir = std::make_shared<wabt::Module>();
   if (wabt::Failed(wabt::ReadBinaryIr("module", bytes.data(), bytes.size(), options, &errors, ir.get())))
     return unsupported_or(bytes, format_errors(errors));

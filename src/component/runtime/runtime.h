@@ -1,0 +1,129 @@
+// Instantiating components and calling them: the host's view.
+//
+//   auto component = decode_component(bytes);            // binary/decoder.h
+//   Linker linker(engine);
+//   linker.define_func("log", log_type, [](CallContext&, std::span<const Val> args) { ... });
+//   auto instance = linker.instantiate(*component);
+//   auto result = (*instance)->call("run", {});
+//
+// Imports are satisfied by name from what the linker defines: host functions,
+// host instances (interfaces), host resource types, or another component
+// instance's exports (host-mediated linking: values are lifted from the
+// caller's memory and lowered into the callee's, once).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "component/ast.h"
+#include "component/types.h"
+#include "component/val.h"
+#include "engine/engine.h"
+#include "support/result.h"
+
+namespace stratus::component {
+
+class ComponentInstance;
+
+// What a call of a component function produced: its result (if the function
+// has one), a trap (with the kind and message the spec or the guest gave),
+// or an error that is not a trap (no such export, wrong argument types).
+class CallOutcome {
+ public:
+  CallOutcome(std::optional<Val> result) : v_(std::move(result)) {}  // NOLINT(google-explicit-constructor)
+  CallOutcome(engine::Trap trap) : v_(std::move(trap)) {}            // NOLINT(google-explicit-constructor)
+  CallOutcome(Error error) : v_(std::move(error)) {}                 // NOLINT(google-explicit-constructor)
+
+  bool returned() const { return v_.index() == 0; }
+  bool trapped() const { return v_.index() == 1; }
+  bool failed() const { return v_.index() == 2; }
+  const std::optional<Val>& result() const { return std::get<0>(v_); }
+  const engine::Trap& trap() const { return std::get<1>(v_); }
+  const Error& error() const { return std::get<2>(v_); }
+
+ private:
+  std::variant<std::optional<Val>, engine::Trap, Error> v_;
+};
+
+// Passed to host functions: lets them reach the calling instance (for
+// resources they hand out, for example).
+struct CallContext {
+  ComponentInstance* caller = nullptr;  // null when the host itself is calling
+};
+
+// A host function receives lifted arguments and returns its result (nullopt
+// for a function without one) or a trap.
+using HostFuncCallback =
+    std::function<std::variant<std::optional<Val>, engine::Trap>(CallContext&, std::span<const Val> args)>;
+
+struct HostFunc {
+  FuncTypePtr type;
+  HostFuncCallback callback;
+};
+
+// A host-defined instance: an interface the host implements (for example
+// `wasi:cli/environment@0.2.3`), with functions, resource types and nested
+// instances by export name.
+struct HostInstance {
+  std::map<std::string, HostFunc> funcs;
+  std::map<std::string, ResourceTypePtr> resources;
+};
+
+// One value the linker can hand to an import.
+using LinkItem = std::variant<HostFunc, HostInstance, ResourceTypePtr, std::shared_ptr<ComponentInstance>>;
+
+struct InstantiateOptions {
+  engine::InstanceLimits limits;  // applied to every core instance
+};
+
+class Linker {
+ public:
+  explicit Linker(engine::Engine& engine);
+  ~Linker();
+  Linker(const Linker&) = delete;
+  Linker& operator=(const Linker&) = delete;
+
+  engine::Engine& engine() const { return engine_; }
+
+  // Defines what an import of `name` gets. A name defined twice is an error.
+  // Versioned interface names bind by semver the way Wasmtime does: an import
+  // of `pkg/iface@0.2.x` binds to the newest `pkg/iface@0.2.y` defined.
+  Result<void> define_func(const std::string& name, HostFunc func);
+  Result<void> define_instance(const std::string& name, HostInstance instance);
+  Result<void> define_resource(const std::string& name, ResourceTypePtr resource);
+  // Satisfies the import `name` with a whole instance of another component
+  // (host-mediated linking).
+  Result<void> define_component_instance(const std::string& name, std::shared_ptr<ComponentInstance> instance);
+
+  // Instantiates `component`; every import must be defined with a matching
+  // type, else the error names the import and what did not match.
+  Result<std::shared_ptr<ComponentInstance>> instantiate(const ComponentPtr& component,
+                                                         const InstantiateOptions& options = {});
+
+ private:
+  engine::Engine& engine_;
+  std::map<std::string, LinkItem> items_;
+};
+
+class ComponentInstance {
+ public:
+  virtual ~ComponentInstance() = default;
+
+  // The component-level type of the export `name`; nullopt when absent.
+  // Nested names go through instances: "wasi:cli/run@0.2.3#run".
+  virtual std::optional<ExternType> export_type(std::string_view name) const = 0;
+  // Calls the exported function `name` ("f", or "iface#f" for a function
+  // of an exported instance) with lifted values; runs post-return after the
+  // result was lifted.
+  virtual CallOutcome call(std::string_view name, std::span<const Val> args) = 0;
+  // Drops a resource the host received as `own` (runs its destructor).
+  virtual Result<void> drop_resource(const ResourceRef& resource) = 0;
+};
+
+}  // namespace stratus::component

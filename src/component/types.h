@@ -1,0 +1,193 @@
+// The Component Model's type model, resolved: value types as trees (no type
+// indices left), function types, resource types, and the extern types of
+// imports and exports. The decoder's validator produces these; the canonical
+// ABI, the runtime and the WIT printer consume them.
+//
+// Value types are structural (two equal trees are the same type), except
+// resource types, which are generative: each `ResourceType` object is its own
+// type, compared by address.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "engine/engine.h"
+#include "support/result.h"
+
+namespace stratus::component {
+
+enum class PrimType : uint8_t {
+  Bool,
+  S8,
+  U8,
+  S16,
+  U16,
+  S32,
+  U32,
+  S64,
+  U64,
+  F32,
+  F64,
+  Char,
+  String,
+  ErrorContext,
+};
+
+const char* prim_name(PrimType t);  // the WIT spelling: "u32", "string", ...
+
+// A resource type. In a decoded component it is the static type introduced by
+// a `(type (resource ...))` definition or by an import or export bounded by
+// `(sub resource)`; instantiation maps each static resource type to the
+// runtime one it stands for (fresh for definitions, the argument's for
+// imports).
+struct ResourceType {
+  std::string name;  // the name it was imported or exported under, for messages and printing
+  // For defined resources: the core function index (in the defining
+  // component's core func index space) of the destructor, if any.
+  std::optional<uint32_t> dtor_core_func;
+  bool defined = false;  // true for `(type (resource ...))`, false for abstract (imported/exported bound)
+  // Runtime resource types only: the component instance that implements the
+  // resource (null for host-implemented ones) and how to destroy a rep.
+  const void* implementer = nullptr;
+  std::function<Result<void>(uint32_t rep)> destructor;
+};
+using ResourceTypePtr = std::shared_ptr<const ResourceType>;
+
+struct DefinedType;
+using DefinedTypePtr = std::shared_ptr<const DefinedType>;
+
+// A component-level value type: a primitive or a defined (compound) type.
+class ValType {
+ public:
+  ValType() = default;  // bool; exists for containers
+  ValType(PrimType p) : prim_(p) {}                      // NOLINT(google-explicit-constructor)
+  ValType(DefinedTypePtr d) : defined_(std::move(d)) {}  // NOLINT(google-explicit-constructor)
+
+  bool is_primitive() const { return defined_ == nullptr; }
+  PrimType primitive() const { return prim_; }
+  const DefinedType& defined() const { return *defined_; }
+  const DefinedTypePtr& defined_ptr() const { return defined_; }
+
+ private:
+  PrimType prim_ = PrimType::Bool;
+  DefinedTypePtr defined_;
+};
+
+struct Field {
+  std::string name;
+  ValType type;
+};
+struct Case {
+  std::string name;
+  std::optional<ValType> type;
+};
+
+struct RecordType {
+  std::vector<Field> fields;
+};
+struct VariantType {
+  std::vector<Case> cases;
+};
+struct ListType {
+  ValType element;
+  std::optional<uint32_t> length;  // fixed-length list (🔧) when set
+};
+struct TupleType {
+  std::vector<ValType> elements;
+};
+struct FlagsType {
+  std::vector<std::string> names;
+};
+struct EnumType {
+  std::vector<std::string> names;
+};
+struct OptionType {
+  ValType element;
+};
+struct ResultType {
+  std::optional<ValType> ok;
+  std::optional<ValType> err;
+};
+struct OwnType {
+  ResourceTypePtr resource;
+};
+struct BorrowType {
+  ResourceTypePtr resource;
+};
+struct StreamType {
+  std::optional<ValType> element;
+};
+struct FutureType {
+  std::optional<ValType> element;
+};
+struct MapType {
+  ValType key;
+  ValType value;
+};
+
+struct DefinedType {
+  std::variant<RecordType, VariantType, ListType, TupleType, FlagsType, EnumType, OptionType, ResultType, OwnType,
+               BorrowType, StreamType, FutureType, MapType>
+      kind;
+};
+
+template <class T>
+ValType make_type(T kind) {
+  return ValType(std::make_shared<const DefinedType>(DefinedType{std::move(kind)}));
+}
+
+struct FuncType {
+  std::vector<Field> params;
+  std::optional<ValType> result;
+  bool async = false;
+};
+using FuncTypePtr = std::shared_ptr<const FuncType>;
+
+struct ComponentType;
+struct InstanceType;
+using ComponentTypePtr = std::shared_ptr<const ComponentType>;
+using InstanceTypePtr = std::shared_ptr<const InstanceType>;
+
+// The type of a core module as seen from a component: its imports and exports.
+struct CoreModuleType {
+  std::vector<engine::ImportDesc> imports;
+  std::vector<engine::ExportDesc> exports;
+};
+using CoreModuleTypePtr = std::shared_ptr<const CoreModuleType>;
+
+// `(type (eq T))` or `(type (sub resource))` in an import or export.
+struct TypeBound {
+  // For `(eq T)`: the value type or resource type it equals. For
+  // `(sub resource)`: a fresh abstract resource type.
+  std::variant<ValType, ResourceTypePtr> type;
+  bool sub_resource = false;
+};
+
+struct ValueBound {
+  ValType type;
+};
+
+using ExternType =
+    std::variant<CoreModuleTypePtr, FuncTypePtr, ValueBound, TypeBound, ComponentTypePtr, InstanceTypePtr>;
+
+struct NamedExtern {
+  std::string name;  // the plain extern name ("wasi:http/types@0.2.3", "[method]r.get", "run")
+  ExternType type;
+};
+
+struct InstanceType {
+  std::vector<NamedExtern> exports;
+};
+
+struct ComponentType {
+  std::vector<NamedExtern> imports;
+  std::vector<NamedExtern> exports;
+};
+
+}  // namespace stratus::component

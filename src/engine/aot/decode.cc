@@ -143,13 +143,13 @@ bool validates_before_ir(std::span<const uint8_t> bytes, const wabt::ReadBinaryO
       wabt::interp::ReadBinaryInterp("module", bytes.data(), bytes.size(), options, errors, &unused));
 }
 
+// Probing other feature sets uses only the interpreter's reader: wabt's IR
+// validator asserts on some proposals' instructions (call_ref, found by
+// fuzz.module_decode).
 bool decodes_with(std::span<const uint8_t> bytes, const wabt::Features& features) {
   wabt::ReadBinaryOptions options(features, nullptr, false, true, true);
   wabt::Errors errors;
-  if (!validates_before_ir(bytes, options, &errors)) return false;
-  wabt::Module m;
-  if (wabt::Failed(wabt::ReadBinaryIr("module", bytes.data(), bytes.size(), options, &errors, &m))) return false;
-  return wabt::Succeeded(wabt::ValidateModule(&m, &errors, wabt::ValidateOptions(features)));
+  return validates_before_ir(bytes, options, &errors);
 }
 
 // For a module the default feature set rejects: the name of a proposal that
@@ -165,8 +165,6 @@ std::optional<std::string> unsupported_proposal(std::span<const uint8_t> bytes) 
       {"tail-call", &wabt::Features::enable_tail_call},
       {"multi-memory", &wabt::Features::enable_multi_memory},
       {"memory64", &wabt::Features::enable_memory64},
-      {"function-references", &wabt::Features::enable_function_references},
-      {"gc", &wabt::Features::enable_gc},
   };
   for (const auto& c : candidates) {
     wabt::Features f;

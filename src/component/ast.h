@@ -111,6 +111,11 @@ struct AliasExport {
 };
 struct AliasDef {
   AliasExport alias;
+  // For component-level sorts: the aliased item's type as this component
+  // sees it (the validator's view: resource types in it are this
+  // component's static ones). The runtime maps those to the runtime types of
+  // what the instance actually exports.
+  std::optional<ExternType> type;
 };
 
 // Section 7 (and outer type aliases, and the type index an import or export

@@ -355,6 +355,15 @@ struct EngineOptions {
   std::chrono::milliseconds progress_after{1000};
 };
 
+// A core module's imports and exports, from validating it without
+// compiling: what a component decoder needs of the core modules it embeds.
+struct ModuleTypeInfo {
+  std::vector<ImportDesc> imports;
+  std::vector<ExportDesc> exports;
+};
+// Errors name the byte offset and the reason, as compile() does.
+Result<ModuleTypeInfo> inspect_module(std::span<const uint8_t> bytes);
+
 // "aot" or "interp". Error for an unknown name.
 Result<std::unique_ptr<Engine>> make_engine(std::string_view name, const EngineOptions& options = {});
 

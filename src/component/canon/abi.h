@@ -29,6 +29,8 @@ uint32_t elem_size(const ValType& t);
 
 // The core value types a component value flattens to.
 std::vector<engine::ValType> flatten(const ValType& t);
+// Appends flatten(t) to `out`.
+void flatten_into(const ValType& t, std::vector<engine::ValType>& out);
 
 // The core signature of a lifted or lowered function (flatten_functype for
 // sync functions). When `params_indirect`, the parameters travel as one i32

@@ -75,8 +75,15 @@ struct HostInstance {
   std::map<std::string, ResourceTypePtr> resources;
 };
 
+// One export of a component instance, offered to other components' imports.
+struct ComponentExport {
+  std::shared_ptr<ComponentInstance> instance;
+  std::string name;
+};
+
 // One value the linker can hand to an import.
-using LinkItem = std::variant<HostFunc, HostInstance, ResourceTypePtr, std::shared_ptr<ComponentInstance>>;
+using LinkItem =
+    std::variant<HostFunc, HostInstance, ResourceTypePtr, std::shared_ptr<ComponentInstance>, ComponentExport>;
 
 struct InstantiateOptions {
   engine::InstanceLimits limits;  // applied to every core instance
@@ -100,15 +107,29 @@ class Linker {
   // Satisfies the import `name` with a whole instance of another component
   // (host-mediated linking).
   Result<void> define_component_instance(const std::string& name, std::shared_ptr<ComponentInstance> instance);
+  // Offers every export of `instance` under its own name, so that a
+  // component importing an interface another one exports is linked to it
+  // (wasmCloud's linking by interface name).
+  Result<void> define_exports(const std::shared_ptr<ComponentInstance>& instance);
 
   // Instantiates `component`; every import must be defined with a matching
   // type, else the error names the import and what did not match.
   Result<std::shared_ptr<ComponentInstance>> instantiate(const ComponentPtr& component,
                                                          const InstantiateOptions& options = {});
 
+  // The compiled form of a core module of a component this linker
+  // instantiated (compiled once; all modules of a component are compiled
+  // together on first instantiation, which the AOT backend turns into one
+  // shared object).
+  Result<std::shared_ptr<engine::Module>> compiled(const CoreModulePtr& module);
+
  private:
+  Result<void> compile_all(const Component& component);
+  const LinkItem* find(const std::string& name) const;
+
   engine::Engine& engine_;
   std::map<std::string, LinkItem> items_;
+  std::map<const CoreModule*, std::pair<CoreModulePtr, std::shared_ptr<engine::Module>>> compiled_;
 };
 
 class ComponentInstance {

@@ -1,0 +1,30 @@
+;; bench/canon provider: `test:bench/echo` returns its argument. A bump
+;; allocator serves realloc; post-return resets it, so memory stays flat over
+;; millions of calls.
+(component
+  (core module $M
+    (memory (export "memory") 2)
+    (global $heap (mut i32) (i32.const 1024))
+    (func (export "realloc") (param $old i32) (param $old_size i32) (param $align i32) (param $new_size i32) (result i32)
+      (local $p i32)
+      (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get $align) (i32.const 1)))
+                             (i32.sub (i32.const 0) (local.get $align))))
+      (global.set $heap (i32.add (local.get $p) (local.get $new_size)))
+      (if (i32.gt_u (global.get $heap) (i32.mul (memory.size) (i32.const 65536)))
+        (then (drop (memory.grow (i32.const 2)))))
+      (local.get $p))
+    (func (export "echo") (param i32 i32) (result i32)
+      (i32.store (i32.const 16) (local.get 0))
+      (i32.store (i32.const 20) (local.get 1))
+      (i32.const 16))
+    (func (export "reset") (param i32) (global.set $heap (i32.const 1024))))
+  (core instance $m (instantiate $M))
+  (alias core export $m "memory" (core memory $memory))
+  (alias core export $m "realloc" (core func $realloc))
+  (func $echo-string (param "s" string) (result string)
+    (canon lift (core func $m "echo") (memory $memory) (realloc $realloc) (post-return (core func $m "reset"))))
+  (func $echo-list (param "xs" (list u32)) (result (list u32))
+    (canon lift (core func $m "echo") (memory $memory) (realloc $realloc) (post-return (core func $m "reset"))))
+  (instance $echo (export "echo-string" (func $echo-string)) (export "echo-list" (func $echo-list)))
+  (export "test:bench/echo@0.1.0" (instance $echo))
+)

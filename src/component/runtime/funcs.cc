@@ -1,0 +1,311 @@
+#include "component/runtime/funcs.h"
+
+#include <utility>
+
+namespace stratus::component {
+namespace {
+
+engine::Trap trap(std::string message) { return engine::Trap{engine::TrapKind::Other, std::move(message), 0}; }
+
+engine::Trap trap_from(const Error& error) { return trap(error.message); }
+
+// ResourceHooks over one side of a call: the instance's handle table, the
+// callee's borrow scope (lowering borrows into it) and the caller's lenders
+// (handles lent out as borrows for the duration of the call).
+class CallHooks final : public canon::ResourceHooks {
+ public:
+  CallHooks(InstanceState& instance, BorrowScope* scope) : instance_(instance), scope_(scope) {}
+  ~CallHooks() override { release_lends(); }
+
+  Result<ResourceRef> lift_own(const ResourceTypePtr& type, uint32_t index) override {
+    auto rt = instance_.resolve(type);
+    auto entry = instance_.handles().get(index);
+    if (!entry.ok()) return std::move(entry).error();
+    auto* h = *entry;
+    if (h->resource != rt) return wrong_type(index, rt, h->resource);
+    if (h->num_lends != 0) return make_error("cannot transfer handle index " + std::to_string(index) +
+                                             " while it is lent out as a borrow");
+    if (!h->own) return make_error("handle index " + std::to_string(index) + " is a borrow, expected an own");
+    auto removed = instance_.handles().remove(index);
+    if (!removed.ok()) return std::move(removed).error();
+    return ResourceRef{rt, removed->rep};
+  }
+
+  Result<ResourceRef> lift_borrow(const ResourceTypePtr& type, uint32_t index) override {
+    auto rt = instance_.resolve(type);
+    auto entry = instance_.handles().get(index);
+    if (!entry.ok()) return std::move(entry).error();
+    auto* h = *entry;
+    if (h->resource != rt) return wrong_type(index, rt, h->resource);
+    h->num_lends += 1;
+    lenders_.push_back(index);
+    return ResourceRef{rt, h->rep};
+  }
+
+  Result<uint32_t> lower_own(const ResourceTypePtr& type, const ResourceRef& resource) override {
+    return instance_.handles().add(ResourceHandle{resource.resource, resource.rep, true, nullptr, 0});
+  }
+
+  Result<uint32_t> lower_borrow(const ResourceTypePtr& type, const ResourceRef& resource) override {
+    if (resource.resource->implementer == &instance_) return resource.rep;
+    if (scope_ == nullptr) return make_error("a borrow cannot be returned");
+    auto index = instance_.handles().add(ResourceHandle{resource.resource, resource.rep, false, scope_, 0});
+    if (index.ok()) scope_->num_borrows += 1;
+    return index;
+  }
+
+  // Ends the loans made while lifting borrows (at the end of the call).
+  void release_lends() {
+    for (uint32_t index : lenders_) {
+      auto entry = instance_.handles().get(index);
+      if (entry.ok() && (*entry)->num_lends > 0) (*entry)->num_lends -= 1;
+    }
+    lenders_.clear();
+  }
+
+ private:
+  static Error wrong_type(uint32_t index, const ResourceTypePtr& expected, const ResourceTypePtr& found) {
+    return make_error("handle index " + std::to_string(index) + " used with the wrong type, expected resource `" +
+                      (expected ? expected->name : std::string("?")) + "` but found `" +
+                      (found ? found->name : std::string("?")) + "`");
+  }
+
+  InstanceState& instance_;
+  BorrowScope* scope_;
+  std::vector<uint32_t> lenders_;
+};
+
+canon::Context make_context(const RtCanonOptions& options, canon::ResourceHooks* hooks) {
+  canon::Context cx;
+  cx.memory = options.memory.get();
+  cx.encoding = options.encoding;
+  cx.resources = hooks;
+  if (options.realloc) {
+    auto realloc = options.realloc;
+    cx.realloc = [realloc](uint32_t old_ptr, uint32_t old_size, uint32_t align, uint32_t new_size) -> Result<uint32_t> {
+      engine::Value args[] = {engine::Value::i32(old_ptr), engine::Value::i32(old_size), engine::Value::i32(align),
+                              engine::Value::i32(new_size)};
+      auto r = realloc->call(args);
+      if (r.trapped()) return make_error("realloc trapped: " + r.trap().message);
+      if (!r.ok()) return make_error("realloc failed: " + r.error().message);
+      if (r.values().size() != 1 || r.values()[0].type() != engine::ValType::I32)
+        return make_error("realloc has the wrong type");
+      return r.values()[0].i32();
+    };
+  }
+  return cx;
+}
+
+std::vector<ValType> param_types(const FuncType& type) {
+  std::vector<ValType> out;
+  out.reserve(type.params.size());
+  for (const auto& p : type.params) out.push_back(p.type);
+  return out;
+}
+
+std::vector<ValType> result_types(const FuncType& type) {
+  if (type.result) return {*type.result};
+  return {};
+}
+
+class LiftedFunc final : public RtFunc {
+ public:
+  LiftedFunc(InstanceState& instance, FuncTypePtr type, std::shared_ptr<engine::Func> core, RtCanonOptions options)
+      : RtFunc(std::move(type), &instance),
+        instance_(instance),
+        core_(std::move(core)),
+        options_(std::move(options)),
+        params_(param_types(*this->type())),
+        results_(result_types(*this->type())) {}
+
+  CallOutcome call(InstanceState* caller, std::span<const Val> args) override {
+    if (args.size() != params_.size())
+      return make_error("expected " + std::to_string(params_.size()) + " arguments, got " +
+                        std::to_string(args.size()));
+    if (caller == nullptr) {
+      for (size_t i = 0; i < args.size(); ++i) {
+        auto ok = check_type(args[i], params_[i]);
+        if (!ok.ok()) return std::move(ok).error().context("argument `" + type()->params[i].name + "`");
+      }
+    }
+    if (!instance_.may_enter_from(caller)) return trap("cannot enter component instance");
+    instance_.enter_from(caller);
+    struct Leave {
+      InstanceState& inst;
+      const InstanceState* caller;
+      ~Leave() { inst.leave_to(caller); }
+    } leave{instance_, caller};
+
+    BorrowScope task;
+    CallHooks hooks(instance_, &task);
+    auto cx = make_context(options_, &hooks);
+    auto flat = canon::lower_flat_values(cx, canon::kMaxFlatParams, args, params_);
+    if (!flat.ok()) return trap_from(flat.error());
+    auto result = core_->call(*flat);
+    if (result.trapped()) return result.trap();
+    if (!result.ok()) return result.error();
+    auto lifted = canon::lift_flat_values(cx, canon::kMaxFlatResults, result.values(), results_);
+    if (!lifted.ok()) return trap_from(lifted.error());
+    if (options_.post_return) {
+      instance_.may_leave = false;
+      auto post = options_.post_return->call(result.values());
+      instance_.may_leave = true;
+      if (post.trapped()) return post.trap();
+      if (!post.ok()) return post.error();
+    }
+    if (task.num_borrows > 0) return trap("borrow handles still remain at the end of the call");
+    if (lifted->empty()) return std::optional<Val>();
+    return std::optional<Val>(std::move(lifted->front()));
+  }
+
+ private:
+  InstanceState& instance_;
+  std::shared_ptr<engine::Func> core_;
+  RtCanonOptions options_;
+  std::vector<ValType> params_;
+  std::vector<ValType> results_;
+};
+
+class HostFuncAdapter final : public RtFunc {
+ public:
+  explicit HostFuncAdapter(HostFunc func) : RtFunc(func.type, nullptr), callback_(std::move(func.callback)) {}
+
+  CallOutcome call(InstanceState* caller, std::span<const Val> args) override {
+    if (args.size() != type()->params.size())
+      return make_error("expected " + std::to_string(type()->params.size()) + " arguments, got " +
+                        std::to_string(args.size()));
+    CallContext context{caller};
+    auto out = callback_(context, args);
+    if (auto* t = std::get_if<engine::Trap>(&out)) return std::move(*t);
+    auto& result = std::get<std::optional<Val>>(out);
+    if (result.has_value() != type()->result.has_value())
+      return trap(result ? "host function returned a value but its type has no result"
+                         : "host function returned no value but its type has a result");
+    if (result) {
+      auto ok = check_type(*result, *type()->result);
+      if (!ok.ok()) return trap("host function returned a value of the wrong type: " + ok.error().message);
+    }
+    return std::move(result);
+  }
+
+ private:
+  HostFuncCallback callback_;
+};
+
+engine::FuncType core_type(const canon::FlatSignature& sig) { return engine::FuncType{sig.params, sig.results}; }
+
+}  // namespace
+
+RtFuncPtr make_lifted_func(InstanceState& instance, FuncTypePtr type, std::shared_ptr<engine::Func> core_func,
+                           RtCanonOptions options) {
+  return std::make_shared<LiftedFunc>(instance, std::move(type), std::move(core_func), std::move(options));
+}
+
+RtFuncPtr make_host_func(HostFunc func) { return std::make_shared<HostFuncAdapter>(std::move(func)); }
+
+std::shared_ptr<engine::Func> make_lowered_func(InstanceState& instance, RtFuncPtr callee, FuncTypePtr type,
+                                                RtCanonOptions options) {
+  auto sig = canon::flatten_func(*type, canon::Direction::Lower);
+  auto params = param_types(*type);
+  auto results = result_types(*type);
+  InstanceState* inst = &instance;
+  return instance.engine().host_func(
+      core_type(sig),
+      [inst, callee, sig, params, results, options](engine::Caller&, std::span<const engine::Value> args,
+                                                    std::span<engine::Value> out) -> std::optional<engine::Trap> {
+        if (!inst->may_leave) return trap("cannot leave component instance");
+        CallHooks hooks(*inst, nullptr);
+        auto cx = make_context(options, &hooks);
+        std::optional<uint32_t> out_ptr;
+        auto flat_args = args;
+        if (sig.results_indirect) {
+          out_ptr = args.back().i32();
+          flat_args = args.first(args.size() - 1);
+        }
+        auto vals = canon::lift_flat_values(cx, canon::kMaxFlatParams, flat_args, params);
+        if (!vals.ok()) return trap_from(vals.error());
+        auto outcome = callee->call(inst, *vals);
+        hooks.release_lends();
+        if (outcome.trapped()) return outcome.trap();
+        if (outcome.failed()) return trap(outcome.error().message);
+        std::vector<Val> result_vals;
+        if (outcome.result()) result_vals.push_back(*outcome.result());
+        if (result_vals.size() != results.size()) return trap("callee returned the wrong number of results");
+        auto flat = canon::lower_flat_values(cx, canon::kMaxFlatResults, result_vals, results, out_ptr);
+        if (!flat.ok()) return trap_from(flat.error());
+        if (flat->size() != out.size()) return trap("lowered results do not match the core signature");
+        for (size_t i = 0; i < out.size(); ++i) out[i] = (*flat)[i];
+        return std::nullopt;
+      });
+}
+
+std::shared_ptr<engine::Func> make_resource_new(InstanceState& instance, ResourceTypePtr runtime_type) {
+  InstanceState* inst = &instance;
+  engine::FuncType type{{engine::ValType::I32}, {engine::ValType::I32}};
+  return instance.engine().host_func(
+      type, [inst, runtime_type](engine::Caller&, std::span<const engine::Value> args,
+                                 std::span<engine::Value> out) -> std::optional<engine::Trap> {
+        if (!inst->may_leave) return trap("cannot leave component instance");
+        auto index = inst->handles().add(ResourceHandle{runtime_type, args[0].i32(), true, nullptr, 0});
+        if (!index.ok()) return trap_from(index.error());
+        out[0] = engine::Value::i32(*index);
+        return std::nullopt;
+      });
+}
+
+std::shared_ptr<engine::Func> make_resource_drop(InstanceState& instance, ResourceTypePtr runtime_type) {
+  InstanceState* inst = &instance;
+  engine::FuncType type{{engine::ValType::I32}, {}};
+  return instance.engine().host_func(
+      type, [inst, runtime_type](engine::Caller&, std::span<const engine::Value> args,
+                                 std::span<engine::Value>) -> std::optional<engine::Trap> {
+        if (!inst->may_leave) return trap("cannot leave component instance");
+        uint32_t index = args[0].i32();
+        auto entry = inst->handles().get(index);
+        if (!entry.ok()) return trap_from(entry.error());
+        if ((*entry)->resource != runtime_type)
+          return trap("handle index " + std::to_string(index) + " used with the wrong type, expected resource `" +
+                      runtime_type->name + "` but found `" + (*entry)->resource->name + "`");
+        if ((*entry)->num_lends != 0)
+          return trap("cannot drop handle index " + std::to_string(index) + " while it is lent out as a borrow");
+        auto h = inst->handles().remove(index);
+        if (!h.ok()) return trap_from(h.error());
+        if (!h->own) {
+          if (h->borrow_scope != nullptr && h->borrow_scope->num_borrows > 0) h->borrow_scope->num_borrows -= 1;
+          return std::nullopt;
+        }
+        return destroy_resource(runtime_type, h->rep, inst);
+      });
+}
+
+std::shared_ptr<engine::Func> make_resource_rep(InstanceState& instance, ResourceTypePtr runtime_type) {
+  InstanceState* inst = &instance;
+  engine::FuncType type{{engine::ValType::I32}, {engine::ValType::I32}};
+  return instance.engine().host_func(
+      type, [inst, runtime_type](engine::Caller&, std::span<const engine::Value> args,
+                                 std::span<engine::Value> out) -> std::optional<engine::Trap> {
+        uint32_t index = args[0].i32();
+        auto entry = inst->handles().get(index);
+        if (!entry.ok()) return trap_from(entry.error());
+        if ((*entry)->resource != runtime_type)
+          return trap("handle index " + std::to_string(index) + " used with the wrong type, expected resource `" +
+                      runtime_type->name + "` but found `" + (*entry)->resource->name + "`");
+        out[0] = engine::Value::i32((*entry)->rep);
+        return std::nullopt;
+      });
+}
+
+std::optional<engine::Trap> destroy_resource(const ResourceTypePtr& resource, uint32_t rep, InstanceState* caller) {
+  if (!resource->destructor) return std::nullopt;
+  auto* impl = static_cast<InstanceState*>(const_cast<void*>(resource->implementer));
+  if (impl != nullptr) {
+    if (!impl->may_enter_from(caller)) return trap("cannot enter component instance to run a destructor");
+    impl->enter_from(caller);
+  }
+  auto done = resource->destructor(rep);
+  if (impl != nullptr) impl->leave_to(caller);
+  if (!done.ok()) return trap(done.error().message);
+  return std::nullopt;
+}
+
+}  // namespace stratus::component

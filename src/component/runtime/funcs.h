@@ -1,0 +1,35 @@
+// The function kinds of the runtime: functions lifted from core code
+// (`canon lift`), host functions, and the core functions the runtime makes
+// for `canon lower` and the resource built-ins. Private to runtime/.
+#pragma once
+
+#include "component/runtime/instance_state.h"
+
+namespace stratus::component {
+
+// The concrete canonical options of one `canon lift` or `canon lower`.
+struct RtCanonOptions {
+  StringEncoding encoding = StringEncoding::Utf8;
+  std::shared_ptr<engine::Memory> memory;
+  std::shared_ptr<engine::Func> realloc;
+  std::shared_ptr<engine::Func> post_return;
+};
+
+RtFuncPtr make_lifted_func(InstanceState& instance, FuncTypePtr type, std::shared_ptr<engine::Func> core_func,
+                           RtCanonOptions options);
+RtFuncPtr make_host_func(HostFunc func);
+
+// The core function `canon lower` produces in `instance` for `callee`, whose
+// type (as `instance` sees it) is `type`.
+std::shared_ptr<engine::Func> make_lowered_func(InstanceState& instance, RtFuncPtr callee, FuncTypePtr type,
+                                                RtCanonOptions options);
+
+std::shared_ptr<engine::Func> make_resource_new(InstanceState& instance, ResourceTypePtr runtime_type);
+std::shared_ptr<engine::Func> make_resource_drop(InstanceState& instance, ResourceTypePtr runtime_type);
+std::shared_ptr<engine::Func> make_resource_rep(InstanceState& instance, ResourceTypePtr runtime_type);
+
+// Runs a resource's destructor for `rep` as a call from `caller` (null for
+// the host), with the reentrance checks of a cross-component call.
+std::optional<engine::Trap> destroy_resource(const ResourceTypePtr& resource, uint32_t rep, InstanceState* caller);
+
+}  // namespace stratus::component

@@ -1,0 +1,258 @@
+#include "component/runtime/instance_state.h"
+
+#include <algorithm>
+
+#include "component/runtime/funcs.h"
+
+namespace stratus::component {
+
+std::optional<engine::Extern> RtCoreInstance::get(const std::string& name) const {
+  if (instance) return instance->get_export(name);
+  auto it = exports.find(name);
+  if (it == exports.end()) return std::nullopt;
+  return it->second;
+}
+
+InstanceState::~InstanceState() = default;
+
+engine::Engine& InstanceState::engine() const { return linker_.engine(); }
+
+ResourceTypePtr InstanceState::resolve(const ResourceTypePtr& static_type) const {
+  for (const InstanceState* s = this; s != nullptr; s = s->parent_) {
+    auto it = s->resource_map_.find(static_type.get());
+    if (it != s->resource_map_.end()) return it->second;
+  }
+  return static_type;
+}
+
+std::vector<InstanceState*> InstanceState::entering_set(const InstanceState* caller) const {
+  std::vector<const InstanceState*> callers;
+  for (const InstanceState* c = caller; c != nullptr; c = c->parent_) callers.push_back(c);
+  std::vector<InstanceState*> out;
+  for (auto* s = const_cast<InstanceState*>(this); s != nullptr; s = s->parent_)
+    if (std::find(callers.begin(), callers.end(), s) == callers.end()) out.push_back(s);
+  return out;
+}
+
+bool InstanceState::may_enter_from(const InstanceState* caller) const {
+  for (auto* s : entering_set(caller))
+    if (!s->may_enter_) return false;
+  return true;
+}
+
+void InstanceState::enter_from(const InstanceState* caller) {
+  for (auto* s : entering_set(caller)) s->may_enter_ = false;
+}
+
+void InstanceState::leave_to(const InstanceState* caller) {
+  for (auto* s : entering_set(caller)) s->may_enter_ = true;
+}
+
+const RtItem* find_export(const RtInstance& instance, std::string_view name) {
+  auto hash = name.find('#');
+  if (hash != std::string_view::npos) {
+    const RtItem* outer = find_export(instance, name.substr(0, hash));
+    if (outer == nullptr) return nullptr;
+    const auto* nested = std::get_if<RtInstancePtr>(outer);
+    if (nested == nullptr || *nested == nullptr) return nullptr;
+    return find_export(**nested, name.substr(hash + 1));
+  }
+  auto it = instance.exports.find(std::string(name));
+  return it == instance.exports.end() ? nullptr : &it->second;
+}
+
+std::optional<ExternType> InstanceState::export_type(std::string_view name) const {
+  const RtItem* item = find_export(*exports_, name);
+  if (item == nullptr) return std::nullopt;
+  if (const auto* f = std::get_if<RtFuncPtr>(item)) return ExternType((*f)->type());
+  if (const auto* t = std::get_if<RtType>(item)) {
+    TypeBound bound;
+    if (t->runtime_resource) {
+      bound.type = t->runtime_resource;
+    } else if (const auto* v = std::get_if<ValType>(&t->type)) {
+      bound.type = *v;
+    }
+    return ExternType(bound);
+  }
+  if (std::holds_alternative<RtInstancePtr>(*item)) {
+    auto type = std::make_shared<InstanceType>();
+    for (const auto& [export_name, unused] : std::get<RtInstancePtr>(*item)->exports) {
+      (void)unused;
+      auto t = export_type(std::string(name) + "#" + export_name);
+      if (t) type->exports.push_back({export_name, *t});
+    }
+    return ExternType(InstanceTypePtr(type));
+  }
+  return std::nullopt;
+}
+
+CallOutcome InstanceState::call(std::string_view name, std::span<const Val> args) {
+  const RtItem* item = find_export(*exports_, name);
+  if (item == nullptr) return make_error("no export named `" + std::string(name) + "`");
+  const auto* f = std::get_if<RtFuncPtr>(item);
+  if (f == nullptr) return make_error("export `" + std::string(name) + "` is not a function");
+  return (*f)->call(nullptr, args);
+}
+
+Result<void> InstanceState::drop_resource(const ResourceRef& resource) {
+  if (!resource.resource) return make_error("drop of a null resource");
+  auto t = destroy_resource(resource.resource, resource.rep, nullptr);
+  if (t) return make_error("destructor trapped: " + t->message);
+  return {};
+}
+
+// ------------------------------------------------------------ import matching
+
+namespace {
+
+bool same_resource(const InstanceState* a_owner, const ResourceTypePtr& a, const InstanceState* b_owner,
+                   const ResourceTypePtr& b) {
+  auto ra = a_owner ? a_owner->resolve(a) : a;
+  auto rb = b_owner ? b_owner->resolve(b) : b;
+  return ra == rb;
+}
+
+bool same_type(const InstanceState* ao, const ValType& a, const InstanceState* bo, const ValType& b);
+
+bool same_opt(const InstanceState* ao, const std::optional<ValType>& a, const InstanceState* bo,
+              const std::optional<ValType>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  return !a || same_type(ao, *a, bo, *b);
+}
+
+bool same_type(const InstanceState* ao, const ValType& a, const InstanceState* bo, const ValType& b) {
+  if (a.is_primitive() || b.is_primitive())
+    return a.is_primitive() && b.is_primitive() && a.primitive() == b.primitive();
+  if (a.defined_ptr() == b.defined_ptr() && ao == bo) return true;
+  const auto& ka = a.defined().kind;
+  const auto& kb = b.defined().kind;
+  if (ka.index() != kb.index()) return false;
+  return std::visit(
+      [&](const auto& x) -> bool {
+        using T = std::decay_t<decltype(x)>;
+        const auto& y = std::get<T>(kb);
+        if constexpr (std::is_same_v<T, RecordType>) {
+          if (x.fields.size() != y.fields.size()) return false;
+          for (size_t i = 0; i < x.fields.size(); ++i)
+            if (x.fields[i].name != y.fields[i].name || !same_type(ao, x.fields[i].type, bo, y.fields[i].type))
+              return false;
+          return true;
+        } else if constexpr (std::is_same_v<T, VariantType>) {
+          if (x.cases.size() != y.cases.size()) return false;
+          for (size_t i = 0; i < x.cases.size(); ++i)
+            if (x.cases[i].name != y.cases[i].name || !same_opt(ao, x.cases[i].type, bo, y.cases[i].type))
+              return false;
+          return true;
+        } else if constexpr (std::is_same_v<T, ListType>) {
+          return x.length == y.length && same_type(ao, x.element, bo, y.element);
+        } else if constexpr (std::is_same_v<T, TupleType>) {
+          if (x.elements.size() != y.elements.size()) return false;
+          for (size_t i = 0; i < x.elements.size(); ++i)
+            if (!same_type(ao, x.elements[i], bo, y.elements[i])) return false;
+          return true;
+        } else if constexpr (std::is_same_v<T, FlagsType> || std::is_same_v<T, EnumType>) {
+          return x.names == y.names;
+        } else if constexpr (std::is_same_v<T, OptionType>) {
+          return same_type(ao, x.element, bo, y.element);
+        } else if constexpr (std::is_same_v<T, ResultType>) {
+          return same_opt(ao, x.ok, bo, y.ok) && same_opt(ao, x.err, bo, y.err);
+        } else if constexpr (std::is_same_v<T, OwnType> || std::is_same_v<T, BorrowType>) {
+          return same_resource(ao, x.resource, bo, y.resource);
+        } else if constexpr (std::is_same_v<T, StreamType> || std::is_same_v<T, FutureType>) {
+          return same_opt(ao, x.element, bo, y.element);
+        } else if constexpr (std::is_same_v<T, MapType>) {
+          return same_type(ao, x.key, bo, y.key) && same_type(ao, x.value, bo, y.value);
+        } else {
+          return false;
+        }
+      },
+      ka);
+}
+
+Result<void> check_func(const InstanceState& importer, const FuncType& expected, const RtFunc& actual,
+                        const std::string& path) {
+  const FuncType& got = *actual.type();
+  // Host functions have no owner: their types name runtime resource types,
+  // or the importer's own static ones (taken from its decoded imports);
+  // resolving through the importer handles both.
+  const InstanceState* owner = actual.owner() != nullptr ? actual.owner() : &importer;
+  auto mismatch = [&](const std::string& what) {
+    return make_error("import `" + path + "`: function type mismatch: " + what);
+  };
+  if (expected.async != got.async) return mismatch("async differs");
+  if (expected.params.size() != got.params.size())
+    return mismatch("expected " + std::to_string(expected.params.size()) + " parameters, found " +
+                    std::to_string(got.params.size()));
+  for (size_t i = 0; i < expected.params.size(); ++i) {
+    if (expected.params[i].name != got.params[i].name)
+      return mismatch("parameter " + std::to_string(i) + " is named `" + got.params[i].name + "`, expected `" +
+                      expected.params[i].name + "`");
+    if (!same_type(&importer, expected.params[i].type, owner, got.params[i].type))
+      return mismatch("parameter `" + expected.params[i].name + "` has a different type");
+  }
+  if (!same_opt(&importer, expected.result, owner, got.result)) return mismatch("result type differs");
+  return {};
+}
+
+const char* item_kind(const RtItem& item) {
+  switch (item.index()) {
+    case 0: return "a function";
+    case 1: return "an instance";
+    case 2: return "a type";
+    case 3: return "a component";
+    case 4: return "a core module";
+  }
+  return "?";
+}
+
+}  // namespace
+
+Result<void> bind_import(InstanceState& importer, const ExternType& expected, const RtItem& actual,
+                         const std::string& path) {
+  auto wrong = [&](const char* want) {
+    return make_error("import `" + path + "`: expected " + std::string(want) + ", found " + item_kind(actual));
+  };
+  if (const auto* ft = std::get_if<FuncTypePtr>(&expected)) {
+    const auto* f = std::get_if<RtFuncPtr>(&actual);
+    if (f == nullptr) return wrong("a function");
+    return check_func(importer, **ft, **f, path);
+  }
+  if (const auto* it = std::get_if<InstanceTypePtr>(&expected)) {
+    const auto* inst = std::get_if<RtInstancePtr>(&actual);
+    if (inst == nullptr) return wrong("an instance");
+    for (const auto& exp : (*it)->exports) {
+      auto found = (*inst)->exports.find(exp.name);
+      if (found == (*inst)->exports.end())
+        return make_error("import `" + path + "`: instance has no export named `" + exp.name + "`");
+      STRATUS_TRY(bind_import(importer, exp.type, found->second, path + "#" + exp.name));
+    }
+    return {};
+  }
+  if (const auto* tb = std::get_if<TypeBound>(&expected)) {
+    const auto* t = std::get_if<RtType>(&actual);
+    if (t == nullptr) return wrong("a type");
+    if (const auto* r = std::get_if<ResourceTypePtr>(&tb->type)) {
+      if (!t->runtime_resource)
+        return make_error("import `" + path + "`: expected a resource type, found a value type");
+      if (tb->sub_resource) {
+        importer.bind_resource(*r, t->runtime_resource);
+      } else if (importer.resolve(*r) != t->runtime_resource) {
+        return make_error("import `" + path + "`: resource type mismatch");
+      }
+    } else if (t->runtime_resource) {
+      return make_error("import `" + path + "`: expected a value type, found a resource type");
+    }
+    return {};
+  }
+  if (std::holds_alternative<ComponentTypePtr>(expected)) {
+    if (!std::holds_alternative<ComponentPtr>(actual)) return wrong("a component");
+    return {};
+  }
+  if (std::holds_alternative<CoreModuleTypePtr>(expected)) {
+    if (!std::holds_alternative<CoreModulePtr>(actual)) return wrong("a core module");
+    return {};
+  }
+  return make_error("import `" + path + "`: value imports are not supported");
+}
+
+}  // namespace stratus::component

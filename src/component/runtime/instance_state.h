@@ -1,0 +1,153 @@
+// The runtime's internal view of a component instance: its index spaces
+// while it is being instantiated, its handle table, the map from the static
+// resource types in its definitions to the runtime ones, and the reentrance
+// flags (CanonicalABI.md `ComponentInstance`). Private to runtime/.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "component/ast.h"
+#include "component/canon/abi.h"
+#include "component/runtime/handle_table.h"
+#include "component/runtime/runtime.h"
+#include "engine/engine.h"
+
+namespace stratus::component {
+
+class InstanceState;
+
+// A component-level function: lifted from core code, defined by the host,
+// or imported (then it is the provider's own RtFunc).
+class RtFunc {
+ public:
+  RtFunc(FuncTypePtr type, InstanceState* owner) : type_(std::move(type)), owner_(owner) {}
+  virtual ~RtFunc() = default;
+  const FuncTypePtr& type() const { return type_; }
+  // The instance whose definitions the type's static resource types belong
+  // to; null for host functions (their types use runtime resource types).
+  InstanceState* owner() const { return owner_; }
+  // `caller` is the calling component instance, null when the host calls.
+  virtual CallOutcome call(InstanceState* caller, std::span<const Val> args) = 0;
+
+ private:
+  FuncTypePtr type_;
+  InstanceState* owner_;
+};
+using RtFuncPtr = std::shared_ptr<RtFunc>;
+
+struct RtInstance;
+using RtInstancePtr = std::shared_ptr<RtInstance>;
+
+// An entry of the `type` index space: the static definition, plus the
+// runtime resource type when it is (or stands for) a resource.
+struct RtType {
+  std::variant<ValType, FuncTypePtr, ComponentTypePtr, InstanceTypePtr, ResourceTypePtr> type;
+  ResourceTypePtr runtime_resource;
+};
+
+using RtItem = std::variant<RtFuncPtr, RtInstancePtr, RtType, ComponentPtr, CoreModulePtr>;
+
+// A component instance as its exports: what `alias export` reads and what
+// an instance import receives.
+struct RtInstance {
+  std::map<std::string, RtItem> exports;
+  InstanceState* owner = nullptr;          // for resolving static types in export types; may be null
+  std::shared_ptr<void> keep_alive;        // whatever must outlive these exports
+};
+
+// A core instance: instantiated from a module, or a bag of inline exports.
+struct RtCoreInstance {
+  std::shared_ptr<engine::Instance> instance;
+  std::map<std::string, engine::Extern> exports;
+  std::optional<engine::Extern> get(const std::string& name) const;
+};
+
+class InstanceState : public ComponentInstance, public std::enable_shared_from_this<InstanceState> {
+ public:
+  InstanceState(Linker& linker, InstanceState* parent, const InstantiateOptions& options)
+      : linker_(linker), parent_(parent), options_(options) {}
+  ~InstanceState() override;
+
+  // ComponentInstance
+  std::optional<ExternType> export_type(std::string_view name) const override;
+  CallOutcome call(std::string_view name, std::span<const Val> args) override;
+  Result<void> drop_resource(const ResourceRef& resource) override;
+
+  // Walks the definitions of `component`, with `args` satisfying its
+  // imports by name. A trap in a core start function comes back as an Error
+  // that says so.
+  Result<void> instantiate(const ComponentPtr& component, const std::map<std::string, RtItem>& args);
+
+  // The runtime resource type a static one (from this instance's
+  // definitions) stands for; itself when unmapped (host types).
+  ResourceTypePtr resolve(const ResourceTypePtr& static_type) const;
+  // Records that the static resource type `static_type` stands for `runtime`
+  // in this instance (imports, definitions, exports with a resource bound).
+  void bind_resource(const ResourceTypePtr& static_type, ResourceTypePtr runtime) {
+    resource_map_[static_type.get()] = std::move(runtime);
+  }
+
+  HandleTable& handles() { return handles_; }
+  void keep(std::vector<std::shared_ptr<void>> objects) {
+    for (auto& o : objects) keep_alive_.push_back(std::move(o));
+  }
+  InstanceState* parent() const { return parent_; }
+  const RtInstancePtr& exports() const { return exports_; }
+
+  // Reentrance (CanonicalABI.md may_enter_from / enter_from / leave_to).
+  bool may_enter_from(const InstanceState* caller) const;
+  void enter_from(const InstanceState* caller);
+  void leave_to(const InstanceState* caller);
+  bool may_leave = true;
+
+  engine::Engine& engine() const;
+  const InstantiateOptions& options() const { return options_; }
+
+ private:
+  friend class Instantiator;
+  std::vector<InstanceState*> entering_set(const InstanceState* caller) const;
+
+  Linker& linker_;
+  InstanceState* parent_;
+  ComponentPtr component_;  // keeps the static types the resource map is keyed by alive
+  InstantiateOptions options_;
+  bool may_enter_ = true;
+  HandleTable handles_;
+  std::map<const ResourceType*, ResourceTypePtr> resource_map_;
+
+  // Index spaces.
+  std::vector<CoreModulePtr> core_modules_;
+  std::vector<std::shared_ptr<RtCoreInstance>> core_instances_;
+  std::vector<engine::Extern> core_funcs_, core_tables_, core_memories_, core_globals_;
+  size_t core_types_ = 0;
+  std::vector<ComponentPtr> components_;
+  std::vector<RtInstancePtr> instances_;
+  std::vector<RtType> types_;
+  // Each function with its type as this component sees it (its static
+  // resource types are this instance's).
+  struct FuncEntry {
+    RtFuncPtr func;
+    FuncTypePtr type;
+  };
+  std::vector<FuncEntry> funcs_;
+
+  RtInstancePtr exports_ = std::make_shared<RtInstance>();
+  std::vector<std::shared_ptr<InstanceState>> children_;
+  std::vector<std::shared_ptr<void>> keep_alive_;  // imported instances, host callbacks
+};
+
+// Looks `name` up in an instance's exports, going through nested instances
+// for "iface#f" paths.
+const RtItem* find_export(const RtInstance& instance, std::string_view name);
+
+// Whether `actual` may be supplied where `expected` is required, binding the
+// abstract resource types `expected` introduces in `importer`. The error says
+// what did not match.
+Result<void> bind_import(InstanceState& importer, const ExternType& expected, const RtItem& actual,
+                         const std::string& path);
+
+}  // namespace stratus::component

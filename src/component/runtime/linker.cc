@@ -1,0 +1,178 @@
+#include <charconv>
+#include <tuple>
+
+#include "component/runtime/funcs.h"
+#include "component/runtime/instance_state.h"
+
+namespace stratus::component {
+namespace {
+
+struct Version {
+  uint64_t major = 0, minor = 0, patch = 0;
+  auto key() const { return std::tie(major, minor, patch); }
+};
+
+// "pkg/iface@1.2.3" -> ("pkg/iface", 1.2.3); nullopt without a plain
+// numeric version (pre-release and build suffixes match exactly only).
+std::optional<std::pair<std::string, Version>> split_version(const std::string& name) {
+  auto at = name.rfind('@');
+  if (at == std::string::npos) return std::nullopt;
+  Version v;
+  const char* p = name.data() + at + 1;
+  const char* end = name.data() + name.size();
+  uint64_t* parts[] = {&v.major, &v.minor, &v.patch};
+  for (int i = 0; i < 3; ++i) {
+    auto [next, ec] = std::from_chars(p, end, *parts[i]);
+    if (ec != std::errc()) return std::nullopt;
+    p = next;
+    if (i < 2) {
+      if (p == end || *p != '.') return std::nullopt;
+      ++p;
+    }
+  }
+  if (p != end) return std::nullopt;
+  return std::make_pair(name.substr(0, at), v);
+}
+
+// Semver compatibility as Wasmtime applies it to interface names: same
+// major (and, for 0.x, same minor).
+bool compatible(const Version& a, const Version& b) {
+  if (a.major != b.major) return false;
+  if (a.major == 0) return a.minor == b.minor;
+  return true;
+}
+
+RtItem to_item(const LinkItem& item, std::vector<std::shared_ptr<void>>& keep_alive) {
+  if (const auto* f = std::get_if<HostFunc>(&item)) return make_host_func(*f);
+  if (const auto* hi = std::get_if<HostInstance>(&item)) {
+    auto inst = std::make_shared<RtInstance>();
+    for (const auto& [name, r] : hi->resources) inst->exports[name] = RtType{r, r};
+    for (const auto& [name, f] : hi->funcs) inst->exports[name] = make_host_func(f);
+    return inst;
+  }
+  if (const auto* r = std::get_if<ResourceTypePtr>(&item)) return RtType{*r, *r};
+  if (const auto* ce = std::get_if<ComponentExport>(&item)) {
+    keep_alive.push_back(ce->instance);
+    const auto& exports = std::static_pointer_cast<InstanceState>(ce->instance)->exports();
+    return *find_export(*exports, ce->name);
+  }
+  const auto& ci = std::get<std::shared_ptr<ComponentInstance>>(item);
+  keep_alive.push_back(ci);
+  return std::static_pointer_cast<InstanceState>(ci)->exports();
+}
+
+void collect_modules(const Component& c, std::vector<CoreModulePtr>& out) {
+  for (const auto& def : c.definitions) {
+    if (const auto* m = std::get_if<CoreModuleDef>(&def)) out.push_back(m->module);
+    if (const auto* n = std::get_if<ComponentDef>(&def)) collect_modules(*n->component, out);
+  }
+}
+
+}  // namespace
+
+Linker::Linker(engine::Engine& engine) : engine_(engine) {}
+Linker::~Linker() = default;
+
+Result<void> Linker::define_func(const std::string& name, HostFunc func) {
+  if (!func.type) return make_error("define `" + name + "`: function has no type");
+  if (!items_.emplace(name, std::move(func)).second) return make_error("`" + name + "` is already defined");
+  return {};
+}
+
+Result<void> Linker::define_instance(const std::string& name, HostInstance instance) {
+  if (!items_.emplace(name, std::move(instance)).second) return make_error("`" + name + "` is already defined");
+  return {};
+}
+
+Result<void> Linker::define_resource(const std::string& name, ResourceTypePtr resource) {
+  if (!items_.emplace(name, std::move(resource)).second) return make_error("`" + name + "` is already defined");
+  return {};
+}
+
+Result<void> Linker::define_component_instance(const std::string& name, std::shared_ptr<ComponentInstance> instance) {
+  if (!std::dynamic_pointer_cast<InstanceState>(instance))
+    return make_error("define `" + name + "`: not an instance made by a Linker");
+  if (!items_.emplace(name, std::move(instance)).second) return make_error("`" + name + "` is already defined");
+  return {};
+}
+
+Result<void> Linker::define_exports(const std::shared_ptr<ComponentInstance>& instance) {
+  auto state = std::dynamic_pointer_cast<InstanceState>(instance);
+  if (!state) return make_error("define_exports: not an instance made by a Linker");
+  for (const auto& [name, item] : state->exports()->exports) {
+    (void)item;
+    if (!items_.emplace(name, ComponentExport{instance, name}).second)
+      return make_error("`" + name + "` is already defined");
+  }
+  return {};
+}
+
+const LinkItem* Linker::find(const std::string& name) const {
+  auto exact = items_.find(name);
+  if (exact != items_.end()) return &exact->second;
+  auto wanted = split_version(name);
+  if (!wanted) return nullptr;
+  const LinkItem* best = nullptr;
+  Version best_version;
+  for (const auto& [defined, item] : items_) {
+    auto have = split_version(defined);
+    if (!have || have->first != wanted->first || !compatible(have->second, wanted->second)) continue;
+    if (best == nullptr || best_version.key() < have->second.key()) {
+      best = &item;
+      best_version = have->second;
+    }
+  }
+  return best;
+}
+
+Result<void> Linker::compile_all(const Component& component) {
+  std::vector<CoreModulePtr> modules;
+  collect_modules(component, modules);
+  std::vector<CoreModulePtr> todo;
+  std::vector<std::span<const uint8_t>> bytes;
+  for (const auto& m : modules) {
+    if (compiled_.count(m.get()) != 0) continue;
+    bool dup = false;
+    for (const auto& t : todo) dup = dup || t == m;
+    if (dup) continue;
+    todo.push_back(m);
+    bytes.push_back(m->bytes);
+  }
+  if (todo.empty()) return {};
+  auto results = engine_.compile_many(bytes, {.name = "component core module"});
+  for (size_t i = 0; i < todo.size(); ++i) {
+    if (!results[i].ok()) return std::move(results[i]).error().context("core module " + std::to_string(i));
+    compiled_[todo[i].get()] = {todo[i], *results[i]};
+  }
+  return {};
+}
+
+Result<std::shared_ptr<engine::Module>> Linker::compiled(const CoreModulePtr& module) {
+  auto it = compiled_.find(module.get());
+  if (it != compiled_.end()) return it->second.second;
+  auto m = engine_.compile(module->bytes, {.name = "component core module"});
+  if (!m.ok()) return std::move(m).error();
+  compiled_[module.get()] = {module, *m};
+  return *m;
+}
+
+Result<std::shared_ptr<ComponentInstance>> Linker::instantiate(const ComponentPtr& component,
+                                                               const InstantiateOptions& options) {
+  STRATUS_TRY(compile_all(*component));
+  auto state = std::make_shared<InstanceState>(*this, nullptr, options);
+  std::map<std::string, RtItem> args;
+  std::vector<std::shared_ptr<void>> keep_alive;
+  for (const auto& def : component->definitions) {
+    const auto* import = std::get_if<ImportDef>(&def);
+    if (import == nullptr) continue;
+    const LinkItem* item = find(import->name);
+    if (item == nullptr) return make_error("import `" + import->name + "` is not defined by the host");
+    args.emplace(import->name, to_item(*item, keep_alive));
+  }
+  state->keep(std::move(keep_alive));
+  auto done = state->instantiate(component, args);
+  if (!done.ok()) return std::move(done).error();
+  return std::shared_ptr<ComponentInstance>(state);
+}
+
+}  // namespace stratus::component

@@ -1,0 +1,44 @@
+// inspect_module (engine.h): validation and import/export types without
+// compiling or instantiating, with wabt's interpreter reader (it validates
+// as it reads).
+#include "engine/engine.h"
+#include "engine/interp/convert.h"
+
+#include <wabt/binary-reader.h>
+#include <wabt/interp/binary-reader-interp.h>
+
+namespace stratus::engine {
+
+Result<ModuleTypeInfo> inspect_module(std::span<const uint8_t> bytes) {
+  wabt::Features features;
+  wabt::ReadBinaryOptions options(features, nullptr, /*read_debug_names=*/false, /*stop_on_first_error=*/true,
+                                  /*fail_on_custom_section_error=*/true);
+  wabt::Errors errors;
+  wabt::interp::ModuleDesc desc;
+  if (wabt::Failed(wabt::interp::ReadBinaryInterp("module", bytes.data(), bytes.size(), options, &errors, &desc))) {
+    std::string message;
+    for (const auto& e : errors) {
+      if (!message.empty()) message += "; ";
+      message += "offset 0x" + [&] {
+        char buf[24];
+        std::snprintf(buf, sizeof buf, "%zx", e.loc.offset);
+        return std::string(buf);
+      }() + ": " + e.message;
+    }
+    return make_error(message.empty() ? "invalid module" : message);
+  }
+  ModuleTypeInfo info;
+  for (const auto& import : desc.imports) {
+    auto type = interp::from_wabt(*import.type.type);
+    if (!type.ok()) return std::move(type).error().context("import " + import.type.module + "." + import.type.name);
+    info.imports.push_back({import.type.module, import.type.name, *type});
+  }
+  for (const auto& exp : desc.exports) {
+    auto type = interp::from_wabt(*exp.type.type);
+    if (!type.ok()) return std::move(type).error().context("export " + exp.type.name);
+    info.exports.push_back({exp.type.name, *type});
+  }
+  return info;
+}
+
+}  // namespace stratus::engine

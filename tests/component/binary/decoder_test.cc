@@ -1,0 +1,83 @@
+// The component decoder on real components (jco's fixtures, built by
+// wit-bindgen, Rust and JS toolchains) and on malformed input.
+#include "component/binary/decoder.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "support/file.h"
+
+namespace stratus::component {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<fs::path> fixture_components() {
+  std::vector<fs::path> out;
+  for (const char* dir : {"runtime", "p3"}) {
+    fs::path root = fs::path(STRATUS_FIXTURES_DIR) / "jco" / dir;
+    if (!fs::exists(root)) continue;
+    for (const auto& e : fs::recursive_directory_iterator(root))
+      if (e.path().extension() == ".wasm") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(DecoderTest, EveryJcoFixtureComponentDecodes) {
+  auto files = fixture_components();
+  ASSERT_GT(files.size(), 20u);
+  size_t decoded = 0;
+  for (const auto& f : files) {
+    auto bytes = read_file(f);
+    ASSERT_TRUE(bytes.ok()) << f;
+    if (!is_component(*bytes)) continue;
+    auto c = decode_component(*bytes);
+    EXPECT_TRUE(c.ok()) << f.filename() << ": " << c.error().message;
+    if (c.ok()) ++decoded;
+  }
+  std::printf("decoded %zu fixture components\n", decoded);
+}
+
+TEST(DecoderTest, NumbersFixtureExportsItsTestInterface) {
+  auto bytes = read_file(fs::path(STRATUS_FIXTURES_DIR) / "jco/runtime/numbers.component.wasm");
+  ASSERT_TRUE(bytes.ok());
+  auto c = decode_component(*bytes);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  const NamedExtern* test = nullptr;
+  for (const auto& e : (*c)->type->exports)
+    if (e.name == "test:numbers/test") test = &e;
+  ASSERT_NE(test, nullptr);
+  const auto* inst = std::get_if<InstanceTypePtr>(&test->type);
+  ASSERT_NE(inst, nullptr);
+  const FuncType* roundtrip_u8 = nullptr;
+  for (const auto& e : (*inst)->exports)
+    if (e.name == "roundtrip-u8") roundtrip_u8 = std::get<FuncTypePtr>(e.type).get();
+  ASSERT_NE(roundtrip_u8, nullptr);
+  ASSERT_EQ(roundtrip_u8->params.size(), 1u);
+  EXPECT_EQ(roundtrip_u8->params[0].type.primitive(), PrimType::U8);
+  ASSERT_TRUE(roundtrip_u8->result.has_value());
+  EXPECT_EQ(roundtrip_u8->result->primitive(), PrimType::U8);
+}
+
+TEST(DecoderTest, MalformedInputIsAnErrorWithAnOffset) {
+  const std::vector<std::vector<uint8_t>> cases = {
+      {},
+      {0x00, 0x61, 0x73},
+      {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00},                    // a core module
+      {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x07, 0x05},        // section runs past the end
+      {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x07, 0x02, 0x01, 0x72},  // truncated record
+      {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x07, 0x03, 0x01, 0x72, 0x00},  // record without fields
+      {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x07, 0x03, 0x01, 0x6b, 0x05},  // option of a missing type
+      {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x07, 0x06, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x00},  // huge count
+  };
+  for (const auto& bytes : cases) {
+    auto c = decode_component(bytes);
+    ASSERT_FALSE(c.ok());
+    EXPECT_NE(c.error().message.find("offset 0x"), std::string::npos) << c.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace stratus::component

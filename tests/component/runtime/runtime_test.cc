@@ -1,0 +1,218 @@
+// The component runtime end to end: components written as text (built with
+// jco parse by the build), decoded, instantiated on both engine backends and
+// called from the host.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "component/binary/decoder.h"
+#include "component/runtime/runtime.h"
+#include "engine/engine.h"
+#include "support/file.h"
+
+namespace stratus::component {
+namespace {
+
+FuncTypePtr func_type(std::vector<Field> params, std::optional<ValType> result) {
+  auto t = std::make_shared<FuncType>();
+  t->params = std::move(params);
+  t->result = std::move(result);
+  return t;
+}
+
+class RuntimeTest : public testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    engine::EngineOptions options;
+    options.cache_dir = STRATUS_TEST_CACHE_DIR;
+    engine_ = std::move(engine::make_engine(GetParam(), options)).value();
+    linker_ = std::make_unique<Linker>(*engine_);
+  }
+
+  ComponentPtr load(const std::string& name) {
+    auto bytes = read_file(std::string(STRATUS_COMPONENTS_DIR) + "/" + name + ".wasm");
+    EXPECT_TRUE(bytes.ok()) << name;
+    auto component = decode_component(*bytes);
+    EXPECT_TRUE(component.ok()) << name << ": " << component.error().message;
+    return *component;
+  }
+
+  std::shared_ptr<ComponentInstance> instantiate(const std::string& name) {
+    auto instance = linker_->instantiate(load(name));
+    EXPECT_TRUE(instance.ok()) << name << ": " << instance.error().message;
+    return instance.ok() ? *instance : nullptr;
+  }
+
+  static Val returned(const CallOutcome& outcome) {
+    EXPECT_TRUE(outcome.returned()) << (outcome.trapped() ? "trap: " + outcome.trap().message
+                                                          : outcome.failed() ? "error: " + outcome.error().message
+                                                                             : "");
+    if (!outcome.returned() || !outcome.result()) return Val();
+    return *outcome.result();
+  }
+
+  void define_basics_imports(std::vector<std::string>& logged) {
+    ASSERT_TRUE(linker_
+                    ->define_func("log", {func_type({{"msg", PrimType::String}}, std::nullopt),
+                                          [&logged](CallContext&, std::span<const Val> args)
+                                              -> std::variant<std::optional<Val>, engine::Trap> {
+                                            logged.push_back(args[0].as_string());
+                                            return std::optional<Val>();
+                                          }})
+                    .ok());
+    ASSERT_TRUE(linker_
+                    ->define_func("double", {func_type({{"x", PrimType::U32}}, PrimType::U32),
+                                             [](CallContext&, std::span<const Val> args)
+                                                 -> std::variant<std::optional<Val>, engine::Trap> {
+                                               return std::optional<Val>(Val::u32(args[0].as_unsigned() * 2));
+                                             }})
+                    .ok());
+  }
+
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<Linker> linker_;
+};
+
+TEST_P(RuntimeTest, ScalarsStringsListsAndSpilledResults) {
+  std::vector<std::string> logged;
+  define_basics_imports(logged);
+  auto instance = instantiate("basics");
+  ASSERT_NE(instance, nullptr);
+
+  std::vector<Val> add_args = {Val::u32(40), Val::u32(2)};
+  EXPECT_EQ(returned(instance->call("add", add_args)), Val::u32(42));
+
+  const std::string text = "héllo, wörld 🌍";
+  std::vector<Val> echo_args = {Val::string(text)};
+  EXPECT_EQ(returned(instance->call("echo", echo_args)), Val::string(text));
+  EXPECT_EQ(returned(instance->call("echo", echo_args)), Val::string(text));
+  // post-return ran once per echo.
+  EXPECT_EQ(returned(instance->call("post-count", {})), Val::u32(2));
+
+  std::vector<Val> xs;
+  uint64_t expected = 0;
+  for (uint32_t i = 0; i < 1000; ++i) {
+    xs.push_back(Val::u32(i));
+    expected += i;
+  }
+  std::vector<Val> sum_args = {Val::list(xs)};
+  EXPECT_EQ(returned(instance->call("sum", sum_args)), Val::u32(static_cast<uint32_t>(expected)));
+
+  std::vector<Val> pair_args = {Val::u32(7)};
+  EXPECT_EQ(returned(instance->call("pair", pair_args)), Val::tuple({Val::u32(7), Val::u32(8)}));
+
+  std::vector<Val> host_args = {Val::string("four")};
+  EXPECT_EQ(returned(instance->call("call-host", host_args)), Val::u32(8));
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0], "four");
+}
+
+TEST_P(RuntimeTest, WrongArgumentsAreAnErrorNotATrap) {
+  std::vector<std::string> logged;
+  define_basics_imports(logged);
+  auto instance = instantiate("basics");
+  ASSERT_NE(instance, nullptr);
+  std::vector<Val> bad = {Val::string("x"), Val::u32(1)};
+  auto outcome = instance->call("add", bad);
+  EXPECT_TRUE(outcome.failed());
+  std::vector<Val> one = {Val::u32(1)};
+  EXPECT_TRUE(instance->call("add", one).failed());
+  EXPECT_TRUE(instance->call("no-such-export", {}).failed());
+}
+
+TEST_P(RuntimeTest, MissingOrMistypedImportIsAnErrorNamingIt) {
+  auto missing = linker_->instantiate(load("basics"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("log"), std::string::npos) << missing.error().message;
+
+  Linker wrong(*engine_);
+  ASSERT_TRUE(wrong
+                  .define_func("log", {func_type({{"msg", PrimType::U32}}, std::nullopt),
+                                       [](CallContext&, std::span<const Val>)
+                                           -> std::variant<std::optional<Val>, engine::Trap> { return std::nullopt; }})
+                  .ok());
+  ASSERT_TRUE(wrong
+                  .define_func("double", {func_type({{"x", PrimType::U32}}, PrimType::U32),
+                                          [](CallContext&, std::span<const Val> args)
+                                              -> std::variant<std::optional<Val>, engine::Trap> { return args[0]; }})
+                  .ok());
+  auto mistyped = wrong.instantiate(load("basics"));
+  ASSERT_FALSE(mistyped.ok());
+  EXPECT_NE(mistyped.error().message.find("log"), std::string::npos) << mistyped.error().message;
+}
+
+TEST_P(RuntimeTest, GuestResourceLifecycleAndDestructor) {
+  auto instance = instantiate("counter");
+  ASSERT_NE(instance, nullptr);
+  std::vector<Val> ctor_args = {Val::u32(5)};
+  Val counter = returned(instance->call("[constructor]counter", ctor_args));
+  ASSERT_EQ(counter.kind(), ValKind::Own);
+  std::vector<Val> borrow = {Val::borrow(counter.as_handle())};
+  EXPECT_EQ(returned(instance->call("[method]counter.get", borrow)), Val::u32(5));
+  returned(instance->call("[method]counter.inc", borrow));
+  EXPECT_EQ(returned(instance->call("[method]counter.get", borrow)), Val::u32(6));
+  EXPECT_EQ(returned(instance->call("dropped-count", {})), Val::u32(0));
+  ASSERT_TRUE(instance->drop_resource(counter.as_handle()).ok());
+  EXPECT_EQ(returned(instance->call("dropped-count", {})), Val::u32(1));
+
+  // An own handed back to the guest is dropped there, which runs the destructor.
+  Val second = returned(instance->call("[constructor]counter", ctor_args));
+  std::vector<Val> take_args = {second};
+  EXPECT_EQ(returned(instance->call("take", take_args)), Val::u32(5));
+  EXPECT_EQ(returned(instance->call("dropped-count", {})), Val::u32(2));
+}
+
+TEST_P(RuntimeTest, HandleMisuseTraps) {
+  auto instance = instantiate("counter");
+  ASSERT_NE(instance, nullptr);
+  auto dd = instance->call("double-drop", {});
+  ASSERT_TRUE(dd.trapped());
+  EXPECT_NE(dd.trap().message.find("unknown handle index 1"), std::string::npos) << dd.trap().message;
+
+  auto fresh = instantiate("counter");
+  auto unknown = fresh->call("rep-of-unknown", {});
+  ASSERT_TRUE(unknown.trapped());
+  EXPECT_NE(unknown.trap().message.find("unknown handle index 7"), std::string::npos) << unknown.trap().message;
+}
+
+TEST_P(RuntimeTest, HostMediatedLinkBetweenTwoComponents) {
+  auto provider = instantiate("provider");
+  ASSERT_NE(provider, nullptr);
+  // The provider exports test:demo/strings@0.1.4 and the consumer imports
+  // @0.1.0: semver binds them, as Wasmtime does.
+  ASSERT_TRUE(linker_->define_exports(provider).ok());
+  auto consumer = linker_->instantiate(load("consumer"));
+  ASSERT_TRUE(consumer.ok()) << consumer.error().message;
+  std::vector<Val> args = {Val::string("hi ünïcode")};
+  EXPECT_EQ(returned((*consumer)->call("run", args)), Val::string("hi ünïcode!"));
+}
+
+TEST_P(RuntimeTest, ReenteringAnInstanceFromTheHostTraps) {
+  std::shared_ptr<ComponentInstance> self;
+  std::string inner_message;
+  ASSERT_TRUE(linker_
+                  ->define_func("callback", {func_type({}, std::nullopt),
+                                             [&](CallContext&, std::span<const Val>)
+                                                 -> std::variant<std::optional<Val>, engine::Trap> {
+                                               auto inner = self->call("noop", {});
+                                               if (inner.trapped()) {
+                                                 inner_message = inner.trap().message;
+                                                 return inner.trap();
+                                               }
+                                               return std::optional<Val>();
+                                             }})
+                  .ok());
+  self = instantiate("reenter");
+  ASSERT_NE(self, nullptr);
+  auto outcome = self->call("reenter", {});
+  EXPECT_TRUE(outcome.trapped());
+  EXPECT_NE(inner_message.find("cannot enter component instance"), std::string::npos) << inner_message;
+  self.reset();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RuntimeTest, testing::Values("interp", "aot"),
+                         [](const testing::TestParamInfo<std::string>& info) { return info.param; });
+
+}  // namespace
+}  // namespace stratus::component

@@ -158,7 +158,7 @@ struct CanonResourceRep {
 // with an error naming the built-in.
 struct CanonBuiltin {
   uint8_t opcode = 0;
-  std::string name;  // "stream.new", "task.return", ...
+  std::string name;             // "stream.new", "task.return", ...
   std::optional<ValType> type;  // the stream/future element type or task.return result, where there is one
   CanonOptions options;
 };

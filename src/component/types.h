@@ -65,7 +65,7 @@ using DefinedTypePtr = std::shared_ptr<const DefinedType>;
 // A component-level value type: a primitive or a defined (compound) type.
 class ValType {
  public:
-  ValType() = default;  // bool; exists for containers
+  ValType() = default;                                   // bool; exists for containers
   ValType(PrimType p) : prim_(p) {}                      // NOLINT(google-explicit-constructor)
   ValType(DefinedTypePtr d) : defined_(std::move(d)) {}  // NOLINT(google-explicit-constructor)
 

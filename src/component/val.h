@@ -102,7 +102,7 @@ class Val {
 
   bool as_bool() const { return bits_ != 0; }
   int64_t as_signed() const { return static_cast<int64_t>(bits_); }  // S8..S64, sign-extended
-  uint64_t as_unsigned() const { return bits_; }                      // U8..U64
+  uint64_t as_unsigned() const { return bits_; }                     // U8..U64
   uint32_t f32_bits() const { return static_cast<uint32_t>(bits_); }
   uint64_t f64_bits() const { return bits_; }
   char32_t as_char() const { return static_cast<char32_t>(bits_); }

@@ -16,9 +16,8 @@ using binary::ResourceMap;
 using binary::Scope;
 
 const char* section_name(uint8_t id) {
-  static const char* names[] = {"custom",    "core module", "core instance", "core type", "component",
-                                "instance",  "alias",       "type",          "canon",     "start",
-                                "import",    "export",      "value"};
+  static const char* names[] = {"custom", "core module", "core instance", "core type", "component", "instance", "alias",
+                                "type",   "canon",       "start",         "import",    "export",    "value"};
   return id < 13 ? names[id] : "unknown";
 }
 
@@ -50,7 +49,8 @@ class Decoder {
       Reader sr(*body, r.offset() - *size);
       auto done = section(*id, sr);
       if (!done.ok())
-        return std::move(done).error().context(std::string(section_name(*id)) + " section at offset 0x" + hex(section_start));
+        return std::move(done).error().context(std::string(section_name(*id)) + " section at offset 0x" +
+                                               hex(section_start));
       if (!sr.done()) return sr.error(std::string(section_name(*id)) + " section has trailing bytes");
     }
     auto type = std::make_shared<ComponentType>();
@@ -125,7 +125,8 @@ class Decoder {
     if (*kind == 0x00) {
       auto m = r.u32();
       if (!m.ok()) return std::move(m).error();
-      if (*m >= s_.core_module_types.size()) return r.error("core module index " + std::to_string(*m) + " out of range");
+      if (*m >= s_.core_module_types.size())
+        return r.error("core module index " + std::to_string(*m) + " out of range");
       auto n = r.count(2);
       if (!n.ok()) return std::move(n).error();
       CoreInstantiate inst{*m, {}};
@@ -138,14 +139,17 @@ class Decoder {
         if (*sort != 0x12) return r.error("core instantiation arguments must be instances");
         auto idx = r.u32();
         if (!idx.ok()) return std::move(idx).error();
-        if (*idx >= s_.core_instances.size()) return r.error("core instance index " + std::to_string(*idx) + " out of range");
+        if (*idx >= s_.core_instances.size())
+          return r.error("core instance index " + std::to_string(*idx) + " out of range");
         if (!names.insert(*name).second) return r.error("duplicate argument name `" + *name + "`");
         inst.args.push_back({*name, *idx});
       }
       const auto& type = *s_.core_module_types[*m];
       for (const auto& import : type.imports) {
-        auto arg = std::find_if(inst.args.begin(), inst.args.end(), [&](const auto& a) { return a.name == import.module; });
-        if (arg == inst.args.end()) return r.error("missing module instantiation argument named `" + import.module + "`");
+        auto arg =
+            std::find_if(inst.args.begin(), inst.args.end(), [&](const auto& a) { return a.name == import.module; });
+        if (arg == inst.args.end())
+          return r.error("missing module instantiation argument named `" + import.module + "`");
         const auto& exports = s_.core_instances[arg->instance]->exports;
         auto e = exports.find(import.name);
         if (e == exports.end())
@@ -475,7 +479,8 @@ class Decoder {
   }
 
   Result<void> check_canon_memory(const Reader& r, const FuncType& ft, const CanonOptions& o, bool lift) {
-    bool params_need = std::any_of(ft.params.begin(), ft.params.end(), [](const Field& f) { return needs_memory(f.type); });
+    bool params_need =
+        std::any_of(ft.params.begin(), ft.params.end(), [](const Field& f) { return needs_memory(f.type); });
     bool result_needs = ft.result && needs_memory(*ft.result);
     auto sig = canon::flatten_func(ft, lift ? canon::Direction::Lift : canon::Direction::Lower);
     bool memory = params_need || result_needs || sig.params_indirect || sig.results_indirect;
@@ -634,24 +639,83 @@ class Decoder {
         STRATUS_TRY(u32());
         break;
       }
-      case 0x06: b.name = "subtask.cancel"; STRATUS_TRY(flag()); break;
+      case 0x06:
+        b.name = "subtask.cancel";
+        STRATUS_TRY(flag());
+        break;
       case 0x0d: b.name = "subtask.drop"; break;
-      case 0x0e: b.name = "stream.new"; STRATUS_TRY(type_idx()); break;
-      case 0x0f: b.name = "stream.read"; STRATUS_TRY(type_idx()); STRATUS_TRY(opts()); break;
-      case 0x10: b.name = "stream.write"; STRATUS_TRY(type_idx()); STRATUS_TRY(opts()); break;
-      case 0x11: b.name = "stream.cancel-read"; STRATUS_TRY(type_idx()); STRATUS_TRY(flag()); break;
-      case 0x12: b.name = "stream.cancel-write"; STRATUS_TRY(type_idx()); STRATUS_TRY(flag()); break;
-      case 0x13: b.name = "stream.drop-readable"; STRATUS_TRY(type_idx()); break;
-      case 0x14: b.name = "stream.drop-writable"; STRATUS_TRY(type_idx()); break;
-      case 0x15: b.name = "future.new"; STRATUS_TRY(type_idx()); break;
-      case 0x16: b.name = "future.read"; STRATUS_TRY(type_idx()); STRATUS_TRY(opts()); break;
-      case 0x17: b.name = "future.write"; STRATUS_TRY(type_idx()); STRATUS_TRY(opts()); break;
-      case 0x18: b.name = "future.cancel-read"; STRATUS_TRY(type_idx()); STRATUS_TRY(flag()); break;
-      case 0x19: b.name = "future.cancel-write"; STRATUS_TRY(type_idx()); STRATUS_TRY(flag()); break;
-      case 0x1a: b.name = "future.drop-readable"; STRATUS_TRY(type_idx()); break;
-      case 0x1b: b.name = "future.drop-writable"; STRATUS_TRY(type_idx()); break;
-      case 0x1c: b.name = "error-context.new"; STRATUS_TRY(opts()); break;
-      case 0x1d: b.name = "error-context.debug-message"; STRATUS_TRY(opts()); break;
+      case 0x0e:
+        b.name = "stream.new";
+        STRATUS_TRY(type_idx());
+        break;
+      case 0x0f:
+        b.name = "stream.read";
+        STRATUS_TRY(type_idx());
+        STRATUS_TRY(opts());
+        break;
+      case 0x10:
+        b.name = "stream.write";
+        STRATUS_TRY(type_idx());
+        STRATUS_TRY(opts());
+        break;
+      case 0x11:
+        b.name = "stream.cancel-read";
+        STRATUS_TRY(type_idx());
+        STRATUS_TRY(flag());
+        break;
+      case 0x12:
+        b.name = "stream.cancel-write";
+        STRATUS_TRY(type_idx());
+        STRATUS_TRY(flag());
+        break;
+      case 0x13:
+        b.name = "stream.drop-readable";
+        STRATUS_TRY(type_idx());
+        break;
+      case 0x14:
+        b.name = "stream.drop-writable";
+        STRATUS_TRY(type_idx());
+        break;
+      case 0x15:
+        b.name = "future.new";
+        STRATUS_TRY(type_idx());
+        break;
+      case 0x16:
+        b.name = "future.read";
+        STRATUS_TRY(type_idx());
+        STRATUS_TRY(opts());
+        break;
+      case 0x17:
+        b.name = "future.write";
+        STRATUS_TRY(type_idx());
+        STRATUS_TRY(opts());
+        break;
+      case 0x18:
+        b.name = "future.cancel-read";
+        STRATUS_TRY(type_idx());
+        STRATUS_TRY(flag());
+        break;
+      case 0x19:
+        b.name = "future.cancel-write";
+        STRATUS_TRY(type_idx());
+        STRATUS_TRY(flag());
+        break;
+      case 0x1a:
+        b.name = "future.drop-readable";
+        STRATUS_TRY(type_idx());
+        break;
+      case 0x1b:
+        b.name = "future.drop-writable";
+        STRATUS_TRY(type_idx());
+        break;
+      case 0x1c:
+        b.name = "error-context.new";
+        STRATUS_TRY(opts());
+        break;
+      case 0x1d:
+        b.name = "error-context.debug-message";
+        STRATUS_TRY(opts());
+        break;
       case 0x1e: b.name = "error-context.drop"; break;
       case 0x1f: b.name = "waitable-set.new"; break;
       case 0x20:
@@ -663,14 +727,36 @@ class Decoder {
       case 0x22: b.name = "waitable-set.drop"; break;
       case 0x23: b.name = "waitable.join"; break;
       case 0x26: b.name = "thread.index"; break;
-      case 0x27: b.name = "thread.new-indirect"; STRATUS_TRY(u32()); STRATUS_TRY(u32()); break;
+      case 0x27:
+        b.name = "thread.new-indirect";
+        STRATUS_TRY(u32());
+        STRATUS_TRY(u32());
+        break;
       case 0x28: b.name = "thread.resume-later"; break;
-      case 0x29: b.name = "thread.suspend"; STRATUS_TRY(flag()); break;
-      case 0x0c: b.name = "thread.yield"; STRATUS_TRY(flag()); break;
-      case 0x2a: b.name = "thread.suspend-then-resume"; STRATUS_TRY(flag()); break;
-      case 0x2b: b.name = "thread.yield-then-resume"; STRATUS_TRY(flag()); break;
-      case 0x2c: b.name = "thread.suspend-then-promote"; STRATUS_TRY(flag()); break;
-      case 0x2d: b.name = "thread.yield-then-promote"; STRATUS_TRY(flag()); break;
+      case 0x29:
+        b.name = "thread.suspend";
+        STRATUS_TRY(flag());
+        break;
+      case 0x0c:
+        b.name = "thread.yield";
+        STRATUS_TRY(flag());
+        break;
+      case 0x2a:
+        b.name = "thread.suspend-then-resume";
+        STRATUS_TRY(flag());
+        break;
+      case 0x2b:
+        b.name = "thread.yield-then-resume";
+        STRATUS_TRY(flag());
+        break;
+      case 0x2c:
+        b.name = "thread.suspend-then-promote";
+        STRATUS_TRY(flag());
+        break;
+      case 0x2d:
+        b.name = "thread.yield-then-promote";
+        STRATUS_TRY(flag());
+        break;
       default: return r.error("unknown canon opcode " + std::to_string(op));
     }
     // The core type of a built-in matters only to modules that import it;

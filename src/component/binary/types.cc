@@ -119,7 +119,9 @@ Result<ValType> read_defvaltype(Reader& r, Scope& s, uint8_t op) {
     case 0x6d: {
       auto n = r.count(2);
       if (!n.ok()) return std::move(n).error();
-      if (*n == 0) return Reader::error_at(at, op == 0x6e ? "flags must have at least one flag" : "enum must have at least one case");
+      if (*n == 0)
+        return Reader::error_at(at,
+                                op == 0x6e ? "flags must have at least one flag" : "enum must have at least one case");
       if (op == 0x6e && *n > 32) return Reader::error_at(at, "cannot have more than 32 flags");
       std::vector<std::string> names;
       std::set<std::string> seen;
@@ -170,11 +172,12 @@ Result<ValType> read_defvaltype(Reader& r, Scope& s, uint8_t op) {
     default: {
       auto p = prim_from_code(static_cast<int64_t>(op) - 0x80);  // a one-byte negative SLEB128
       if (p) return ValType(*p);
-      return Reader::error_at(at, "invalid type opcode 0x" + [&] {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "%02x", op);
-        return std::string(buf);
-      }());
+      return Reader::error_at(
+          at, "invalid type opcode 0x" + [&] {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "%02x", op);
+            return std::string(buf);
+          }());
     }
   }
 }
@@ -681,7 +684,8 @@ Result<std::optional<Definition>> read_alias(Reader& r, Scope& s) {
     bool core_sort = *b == 0x00;
     if (core_export != core_sort) return r.error("alias sort does not match the instance kind");
     if (core_export) {
-      if (*inst >= s.core_instances.size()) return r.error("core instance index " + std::to_string(*inst) + " out of range");
+      if (*inst >= s.core_instances.size())
+        return r.error("core instance index " + std::to_string(*inst) + " out of range");
       auto it = s.core_instances[*inst]->exports.find(*name);
       if (it == s.core_instances[*inst]->exports.end())
         return r.error("core instance " + std::to_string(*inst) + " has no export named `" + *name + "`");
@@ -691,15 +695,15 @@ Result<std::optional<Definition>> read_alias(Reader& r, Scope& s) {
                                                            : engine::ExternKind::Global;
       if (sort != Sort::CoreFunc && sort != Sort::CoreTable && sort != Sort::CoreMemory && sort != Sort::CoreGlobal)
         return r.error(std::string("cannot alias a ") + sort_name(sort) + " from a core instance");
-      if (engine::kind_of(it->second) != want)
-        return r.error("export `" + *name + "` is not a " + sort_name(sort));
+      if (engine::kind_of(it->second) != want) return r.error("export `" + *name + "` is not a " + sort_name(sort));
       add_core_extern(s, it->second);
       return std::optional<Definition>(AliasDef{AliasExport{sort, *inst, *name}, std::nullopt});
     }
     if (*inst >= s.instances.size()) return r.error("instance index " + std::to_string(*inst) + " out of range");
     const auto& exports = s.instances[*inst]->exports;
     auto it = std::find_if(exports.begin(), exports.end(), [&](const NamedExtern& e) { return e.name == *name; });
-    if (it == exports.end()) return r.error("instance " + std::to_string(*inst) + " has no export named `" + *name + "`");
+    if (it == exports.end())
+      return r.error("instance " + std::to_string(*inst) + " has no export named `" + *name + "`");
     bool matches = (sort == Sort::Func && std::holds_alternative<FuncTypePtr>(it->type)) ||
                    (sort == Sort::Type && std::holds_alternative<TypeBound>(it->type)) ||
                    (sort == Sort::Instance && std::holds_alternative<InstanceTypePtr>(it->type)) ||
@@ -723,7 +727,7 @@ Result<std::optional<Definition>> read_alias(Reader& r, Scope& s) {
   switch (sort) {
     case Sort::Type: {
       if (*idx >= scope->types.size()) return r.error("outer alias type index out of range");
-      const auto& t = scope->types[*idx];
+      TypeEntry t = scope->types[*idx];  // a copy: with count 0, push_back below reallocates the same vector
       s.types.push_back(t);
       TypeDef def;
       std::visit([&](const auto& x) { def.type = x; }, t);
@@ -731,26 +735,31 @@ Result<std::optional<Definition>> read_alias(Reader& r, Scope& s) {
     }
     case Sort::CoreType: {
       if (*idx >= scope->core_types.size()) return r.error("outer alias core type index out of range");
-      s.core_types.push_back(scope->core_types[*idx]);
+      CoreTypeEntry t = scope->core_types[*idx];
+      s.core_types.push_back(t);
       CoreTypeDef def;
-      std::visit([&](const auto& x) { def.type = x; }, scope->core_types[*idx]);
+      std::visit([&](const auto& x) { def.type = x; }, t);
       return std::optional<Definition>(def);
     }
     case Sort::CoreModule: {
       if (!s.is_component) return r.error("outer aliases in types may only alias types");
       if (*idx >= scope->core_modules.size()) return r.error("outer alias core module index out of range");
       if (scope->core_modules[*idx] == nullptr) return r.error("cannot outer-alias an imported core module");
-      s.core_modules.push_back(scope->core_modules[*idx]);
-      s.core_module_types.push_back(scope->core_module_types[*idx]);
-      return std::optional<Definition>(CoreModuleDef{scope->core_modules[*idx]});
+      CoreModulePtr module = scope->core_modules[*idx];
+      CoreModuleTypePtr type = scope->core_module_types[*idx];
+      s.core_modules.push_back(module);
+      s.core_module_types.push_back(type);
+      return std::optional<Definition>(CoreModuleDef{module});
     }
     case Sort::Component: {
       if (!s.is_component) return r.error("outer aliases in types may only alias types");
       if (*idx >= scope->components.size()) return r.error("outer alias component index out of range");
       if (scope->components[*idx] == nullptr) return r.error("cannot outer-alias an imported component");
-      s.components.push_back(scope->components[*idx]);
-      s.component_types.push_back(scope->component_types[*idx]);
-      return std::optional<Definition>(ComponentDef{scope->components[*idx]});
+      ComponentPtr component = scope->components[*idx];
+      ComponentTypePtr type = scope->component_types[*idx];
+      s.components.push_back(component);
+      s.component_types.push_back(type);
+      return std::optional<Definition>(ComponentDef{component});
     }
     default: return r.error(std::string("outer aliases of a ") + sort_name(sort) + " are not allowed");
   }

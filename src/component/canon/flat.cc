@@ -131,7 +131,8 @@ Result<Val> lift_flat(Context& cx, Coercing& in, const ValType& t) {
     auto len = in.next(CoreType::I32);
     if (!len.ok()) return std::move(len).error();
     uint64_t bytes = uint64_t{len->i32()} * elem_size(list->element);
-    if (bytes > kMaxListByteLength) return make_error("list byte length " + std::to_string(bytes) + " exceeds the maximum");
+    if (bytes > kMaxListByteLength)
+      return make_error("list byte length " + std::to_string(bytes) + " exceeds the maximum");
     if (ptr->i32() % alignment(list->element) != 0)
       return make_error("list pointer " + std::to_string(ptr->i32()) + " is not aligned");
     STRATUS_TRY(check_range(cx, ptr->i32(), bytes, "list"));
@@ -227,8 +228,8 @@ Result<void> expect_kind(const Val& v, ValKind k) {
 }
 
 Result<void> lower_flat_prim(Context& cx, const Val& v, PrimType p, std::vector<Value>& out) {
-  static const ValKind kinds[] = {ValKind::Bool, ValKind::S8,  ValKind::U8,  ValKind::S16,    ValKind::U16,
-                                  ValKind::S32,  ValKind::U32, ValKind::S64, ValKind::U64,    ValKind::F32,
+  static const ValKind kinds[] = {ValKind::Bool, ValKind::S8,   ValKind::U8,     ValKind::S16,         ValKind::U16,
+                                  ValKind::S32,  ValKind::U32,  ValKind::S64,    ValKind::U64,         ValKind::F32,
                                   ValKind::F64,  ValKind::Char, ValKind::String, ValKind::ErrorContext};
   STRATUS_TRY(expect_kind(v, kinds[static_cast<int>(p)]));
   switch (p) {
@@ -277,7 +278,8 @@ Result<void> lower_flat(Context& cx, const Val& v, const ValType& t, std::vector
     uint32_t align = alignment(list->element);
     auto begin = allocate(cx, 0, 0, align, static_cast<uint32_t>(bytes));
     if (!begin.ok()) return std::move(begin).error();
-    if (*begin % align != 0) return make_error("list pointer " + std::to_string(*begin) + " from realloc is not aligned");
+    if (*begin % align != 0)
+      return make_error("list pointer " + std::to_string(*begin) + " from realloc is not aligned");
     STRATUS_TRY(check_range(cx, *begin, bytes, "list"));
     uint32_t size = elem_size(list->element);
     for (size_t i = 0; i < v.items().size(); ++i)

@@ -48,7 +48,8 @@ uint64_t canonicalize_nan64(uint64_t bits) {
 
 Result<char32_t> convert_i32_to_char(uint32_t i) {
   if (i >= 0x110000) return make_error("invalid char: code point " + std::to_string(i) + " is beyond U+10FFFF");
-  if (i >= 0xD800 && i <= 0xDFFF) return make_error("invalid char: code point " + std::to_string(i) + " is a surrogate");
+  if (i >= 0xD800 && i <= 0xDFFF)
+    return make_error("invalid char: code point " + std::to_string(i) + " is a surrogate");
   return static_cast<char32_t>(i);
 }
 
@@ -71,7 +72,8 @@ Result<std::pair<uint32_t, const Val*>> match_case(const Val& v, const DefinedTy
 
 Val make_case(const DefinedType& d, uint32_t case_index, std::optional<Val> payload) {
   if (std::holds_alternative<EnumType>(d.kind)) return Val::enumeration(case_index);
-  if (std::holds_alternative<OptionType>(d.kind)) return Val::option(case_index == 0 ? std::nullopt : std::move(payload));
+  if (std::holds_alternative<OptionType>(d.kind))
+    return Val::option(case_index == 0 ? std::nullopt : std::move(payload));
   if (std::holds_alternative<ResultType>(d.kind))
     return case_index == 0 ? Val::ok(std::move(payload)) : Val::err(std::move(payload));
   return Val::variant(case_index, std::move(payload));
@@ -314,7 +316,8 @@ Result<void> store(Context& cx, const Val& v, const ValType& t, uint32_t ptr) {
     uint32_t align = alignment(list->element);
     auto begin = allocate(cx, 0, 0, align, static_cast<uint32_t>(bytes));
     if (!begin.ok()) return std::move(begin).error();
-    if (*begin % align != 0) return make_error("list pointer " + std::to_string(*begin) + " from realloc is not aligned");
+    if (*begin % align != 0)
+      return make_error("list pointer " + std::to_string(*begin) + " from realloc is not aligned");
     STRATUS_TRY(check_range(cx, *begin, bytes, "list"));
     STRATUS_TRY(store_list_into_valid_range(cx, v.items(), *begin, list->element));
     STRATUS_TRY(store_int(cx, *begin, ptr, 4));

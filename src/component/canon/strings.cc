@@ -114,9 +114,7 @@ Result<std::string> load_string_from_range(Context& cx, uint32_t ptr, uint32_t t
   uint64_t byte_length = tagged_code_units;
   switch (cx.encoding) {
     case StringEncoding::Utf8: break;
-    case StringEncoding::Utf16:
-      encoding = Utf16, align = 2, byte_length = 2 * uint64_t{tagged_code_units};
-      break;
+    case StringEncoding::Utf16: encoding = Utf16, align = 2, byte_length = 2 * uint64_t{tagged_code_units}; break;
     case StringEncoding::Latin1Utf16:
       align = 2;
       if (tagged_code_units & kUtf16Tag) {

@@ -23,8 +23,8 @@ class CallHooks final : public canon::ResourceHooks {
     if (!entry.ok()) return std::move(entry).error();
     auto* h = *entry;
     if (h->resource != rt) return wrong_type(index, rt, h->resource);
-    if (h->num_lends != 0) return make_error("cannot transfer handle index " + std::to_string(index) +
-                                             " while it is lent out as a borrow");
+    if (h->num_lends != 0)
+      return make_error("cannot transfer handle index " + std::to_string(index) + " while it is lent out as a borrow");
     if (!h->own) return make_error("handle index " + std::to_string(index) + " is a borrow, expected an own");
     auto removed = instance_.handles().remove(index);
     if (!removed.ok()) return std::move(removed).error();
@@ -243,8 +243,9 @@ std::shared_ptr<engine::Func> make_resource_new(InstanceState& instance, Resourc
   InstanceState* inst = &instance;
   engine::FuncType type{{engine::ValType::I32}, {engine::ValType::I32}};
   return instance.engine().host_func(
-      type, [inst, runtime_type](engine::Caller&, std::span<const engine::Value> args,
-                                 std::span<engine::Value> out) -> std::optional<engine::Trap> {
+      type,
+      [inst, runtime_type](engine::Caller&, std::span<const engine::Value> args,
+                           std::span<engine::Value> out) -> std::optional<engine::Trap> {
         if (!inst->may_leave) return trap("cannot leave component instance");
         auto index = inst->handles().add(ResourceHandle{runtime_type, args[0].i32(), true, nullptr, 0});
         if (!index.ok()) return trap_from(index.error());
@@ -257,8 +258,9 @@ std::shared_ptr<engine::Func> make_resource_drop(InstanceState& instance, Resour
   InstanceState* inst = &instance;
   engine::FuncType type{{engine::ValType::I32}, {}};
   return instance.engine().host_func(
-      type, [inst, runtime_type](engine::Caller&, std::span<const engine::Value> args,
-                                 std::span<engine::Value>) -> std::optional<engine::Trap> {
+      type,
+      [inst, runtime_type](engine::Caller&, std::span<const engine::Value> args,
+                           std::span<engine::Value>) -> std::optional<engine::Trap> {
         if (!inst->may_leave) return trap("cannot leave component instance");
         uint32_t index = args[0].i32();
         auto entry = inst->handles().get(index);
@@ -282,8 +284,9 @@ std::shared_ptr<engine::Func> make_resource_rep(InstanceState& instance, Resourc
   InstanceState* inst = &instance;
   engine::FuncType type{{engine::ValType::I32}, {engine::ValType::I32}};
   return instance.engine().host_func(
-      type, [inst, runtime_type](engine::Caller&, std::span<const engine::Value> args,
-                                 std::span<engine::Value> out) -> std::optional<engine::Trap> {
+      type,
+      [inst, runtime_type](engine::Caller&, std::span<const engine::Value> args,
+                           std::span<engine::Value> out) -> std::optional<engine::Trap> {
         uint32_t index = args[0].i32();
         auto entry = inst->handles().get(index);
         if (!entry.ok()) return trap_from(entry.error());

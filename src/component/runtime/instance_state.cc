@@ -140,8 +140,7 @@ bool same_type(const InstanceState* ao, const ValType& a, const InstanceState* b
         } else if constexpr (std::is_same_v<T, VariantType>) {
           if (x.cases.size() != y.cases.size()) return false;
           for (size_t i = 0; i < x.cases.size(); ++i)
-            if (x.cases[i].name != y.cases[i].name || !same_opt(ao, x.cases[i].type, bo, y.cases[i].type))
-              return false;
+            if (x.cases[i].name != y.cases[i].name || !same_opt(ao, x.cases[i].type, bo, y.cases[i].type)) return false;
           return true;
         } else if constexpr (std::is_same_v<T, ListType>) {
           return x.length == y.length && same_type(ao, x.element, bo, y.element);

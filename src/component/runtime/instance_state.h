@@ -55,8 +55,8 @@ using RtItem = std::variant<RtFuncPtr, RtInstancePtr, RtType, ComponentPtr, Core
 // an instance import receives.
 struct RtInstance {
   std::map<std::string, RtItem> exports;
-  InstanceState* owner = nullptr;          // for resolving static types in export types; may be null
-  std::shared_ptr<void> keep_alive;        // whatever must outlive these exports
+  InstanceState* owner = nullptr;    // for resolving static types in export types; may be null
+  std::shared_ptr<void> keep_alive;  // whatever must outlive these exports
 };
 
 // A core instance: instantiated from a module, or a bag of inline exports.

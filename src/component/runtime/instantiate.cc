@@ -33,8 +33,7 @@ class Instantiator {
         if (arg->instance >= s_.core_instances_.size()) return bad_index("core instance", arg->instance);
         auto ext = s_.core_instances_[arg->instance]->get(import.name);
         if (!ext)
-          return make_error("core instantiation: argument `" + import.module + "` has no export `" + import.name +
-                            "`");
+          return make_error("core instantiation: argument `" + import.module + "` has no export `" + import.name + "`");
         imports.push_back({import.module, import.name, *ext});
       }
       auto made = s_.engine().instantiate(*compiled, imports, s_.options_.limits);

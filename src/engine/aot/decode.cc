@@ -1,5 +1,6 @@
 #include "engine/aot/decode.h"
 
+#include "engine/prescan.h"
 #include "engine/wabt_types.h"
 
 #include <cstdio>
@@ -138,6 +139,10 @@ bool module_has_simd(const wabt::Module& m) {
 // validation that ValidateModule only does afterwards. The interpreter's
 // reader validates every instruction as it reads, so it goes first.
 bool validates_before_ir(std::span<const uint8_t> bytes, const wabt::ReadBinaryOptions& options, wabt::Errors* errors) {
+  if (auto framing = prescan_module(bytes); !framing.ok()) {
+    errors->emplace_back(wabt::ErrorLevel::Error, wabt::Location(0), framing.error().message);
+    return false;
+  }
   wabt::interp::ModuleDesc unused;
   return wabt::Succeeded(
       wabt::interp::ReadBinaryInterp("module", bytes.data(), bytes.size(), options, errors, &unused));
@@ -160,10 +165,8 @@ std::optional<std::string> unsupported_proposal(std::span<const uint8_t> bytes) 
     void (wabt::Features::*enable)();
   };
   static const Candidate candidates[] = {
-      {"exceptions", &wabt::Features::enable_exceptions},
-      {"threads", &wabt::Features::enable_threads},
-      {"tail-call", &wabt::Features::enable_tail_call},
-      {"multi-memory", &wabt::Features::enable_multi_memory},
+      {"exceptions", &wabt::Features::enable_exceptions}, {"threads", &wabt::Features::enable_threads},
+      {"tail-call", &wabt::Features::enable_tail_call},   {"multi-memory", &wabt::Features::enable_multi_memory},
       {"memory64", &wabt::Features::enable_memory64},
   };
   for (const auto& c : candidates) {

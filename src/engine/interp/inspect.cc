@@ -3,6 +3,7 @@
 // as it reads).
 #include "engine/engine.h"
 #include "engine/interp/convert.h"
+#include "engine/prescan.h"
 
 #include <wabt/binary-reader.h>
 #include <wabt/interp/binary-reader-interp.h>
@@ -10,6 +11,7 @@
 namespace stratus::engine {
 
 Result<ModuleTypeInfo> inspect_module(std::span<const uint8_t> bytes) {
+  STRATUS_TRY(prescan_module(bytes));
   wabt::Features features;
   wabt::ReadBinaryOptions options(features, nullptr, /*read_debug_names=*/false, /*stop_on_first_error=*/true,
                                   /*fail_on_custom_section_error=*/true);
@@ -19,11 +21,13 @@ Result<ModuleTypeInfo> inspect_module(std::span<const uint8_t> bytes) {
     std::string message;
     for (const auto& e : errors) {
       if (!message.empty()) message += "; ";
-      message += "offset 0x" + [&] {
-        char buf[24];
-        std::snprintf(buf, sizeof buf, "%zx", e.loc.offset);
-        return std::string(buf);
-      }() + ": " + e.message;
+      message += "offset 0x" +
+                 [&] {
+                   char buf[24];
+                   std::snprintf(buf, sizeof buf, "%zx", e.loc.offset);
+                   return std::string(buf);
+                 }() +
+                 ": " + e.message;
     }
     return make_error(message.empty() ? "invalid module" : message);
   }

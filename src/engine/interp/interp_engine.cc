@@ -1,4 +1,5 @@
 #include "engine/interp/interp_engine.h"
+#include "engine/prescan.h"
 
 #include <cstdio>
 #include <unordered_map>
@@ -121,6 +122,8 @@ class InterpEngine final : public Engine {
   std::string_view name() const override { return "interp"; }
 
   Result<std::shared_ptr<Module>> compile(std::span<const uint8_t> bytes, const CompileOptions& options) override {
+    if (auto framing = prescan_module(bytes); !framing.ok())
+      return std::move(framing).error().context(options.name.empty() ? "module" : options.name);
     // wabt reports a custom section whose header (name) is malformed as a
     // "custom section error"; the spec rejects those, so fail on them. The
     // contents of known custom sections are not read (no debug names).

@@ -45,9 +45,9 @@ class RuntimeTest : public testing::TestWithParam<std::string> {
   }
 
   static Val returned(const CallOutcome& outcome) {
-    EXPECT_TRUE(outcome.returned()) << (outcome.trapped() ? "trap: " + outcome.trap().message
-                                                          : outcome.failed() ? "error: " + outcome.error().message
-                                                                             : "");
+    EXPECT_TRUE(outcome.returned()) << (outcome.trapped()  ? "trap: " + outcome.trap().message
+                                        : outcome.failed() ? "error: " + outcome.error().message
+                                                           : "");
     if (!outcome.returned() || !outcome.result()) return Val();
     return *outcome.result();
   }
@@ -62,11 +62,12 @@ class RuntimeTest : public testing::TestWithParam<std::string> {
                                           }})
                     .ok());
     ASSERT_TRUE(linker_
-                    ->define_func("double", {func_type({{"x", PrimType::U32}}, PrimType::U32),
-                                             [](CallContext&, std::span<const Val> args)
-                                                 -> std::variant<std::optional<Val>, engine::Trap> {
-                                               return std::optional<Val>(Val::u32(args[0].as_unsigned() * 2));
-                                             }})
+                    ->define_func(
+                        "double",
+                        {func_type({{"x", PrimType::U32}}, PrimType::U32),
+                         [](CallContext&, std::span<const Val> args) -> std::variant<std::optional<Val>, engine::Trap> {
+                           return std::optional<Val>(Val::u32(args[0].as_unsigned() * 2));
+                         }})
                     .ok());
   }
 
@@ -191,18 +192,19 @@ TEST_P(RuntimeTest, HostMediatedLinkBetweenTwoComponents) {
 TEST_P(RuntimeTest, ReenteringAnInstanceFromTheHostTraps) {
   std::shared_ptr<ComponentInstance> self;
   std::string inner_message;
-  ASSERT_TRUE(linker_
-                  ->define_func("callback", {func_type({}, std::nullopt),
-                                             [&](CallContext&, std::span<const Val>)
-                                                 -> std::variant<std::optional<Val>, engine::Trap> {
-                                               auto inner = self->call("noop", {});
-                                               if (inner.trapped()) {
-                                                 inner_message = inner.trap().message;
-                                                 return inner.trap();
-                                               }
-                                               return std::optional<Val>();
-                                             }})
-                  .ok());
+  ASSERT_TRUE(
+      linker_
+          ->define_func("callback",
+                        {func_type({}, std::nullopt),
+                         [&](CallContext&, std::span<const Val>) -> std::variant<std::optional<Val>, engine::Trap> {
+                           auto inner = self->call("noop", {});
+                           if (inner.trapped()) {
+                             inner_message = inner.trap().message;
+                             return inner.trap();
+                           }
+                           return std::optional<Val>();
+                         }})
+          .ok());
   self = instantiate("reenter");
   ASSERT_NE(self, nullptr);
   auto outcome = self->call("reenter", {});

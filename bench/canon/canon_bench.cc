@@ -162,7 +162,9 @@ int main(int argc, char** argv) {
             uint64_t want = p.is_list ? 1000 : p.bytes;
             if (!r.returned() || !r.result() || r.result()->as_unsigned() != want) {
               std::fprintf(stderr, "canon_bench: %s %s relay: %s\n", engines[e], p.name.c_str(),
-                           r.trapped() ? r.trap().message.c_str() : r.failed() ? r.error().message.c_str() : "wrong");
+                           r.trapped()  ? r.trap().message.c_str()
+                           : r.failed() ? r.error().message.c_str()
+                                        : "wrong");
               return false;
             }
             return true;

@@ -77,9 +77,7 @@ std::string to_string(const Val& v) {
       std::snprintf(buf, sizeof buf, "%gf64 (0x%016llx)", std::bit_cast<double>(v.f64_bits()),
                     static_cast<unsigned long long>(v.f64_bits()));
       return buf;
-    case ValKind::Char:
-      std::snprintf(buf, sizeof buf, "char U+%04X", static_cast<unsigned>(v.as_char()));
-      return buf;
+    case ValKind::Char: std::snprintf(buf, sizeof buf, "char U+%04X", static_cast<unsigned>(v.as_char())); return buf;
     case ValKind::String: {
       std::string out;
       append_escaped(out, v.as_string());
@@ -138,8 +136,8 @@ std::string to_string(const Val& v) {
 namespace {
 
 ValKind prim_kind(PrimType p) {
-  static const ValKind kinds[] = {ValKind::Bool, ValKind::S8,  ValKind::U8,   ValKind::S16,    ValKind::U16,
-                                  ValKind::S32,  ValKind::U32, ValKind::S64,  ValKind::U64,    ValKind::F32,
+  static const ValKind kinds[] = {ValKind::Bool, ValKind::S8,   ValKind::U8,     ValKind::S16,         ValKind::U16,
+                                  ValKind::S32,  ValKind::U32,  ValKind::S64,    ValKind::U64,         ValKind::F32,
                                   ValKind::F64,  ValKind::Char, ValKind::String, ValKind::ErrorContext};
   return kinds[static_cast<int>(p)];
 }
@@ -190,7 +188,8 @@ Result<void> check_at(const Val& v, const ValType& t, const std::string& path) {
           return {};
         } else if constexpr (std::is_same_v<K, ListType>) {
           STRATUS_TRY(expect(ValKind::List));
-          if (k.length && v.items().size() != *k.length) return mismatch(path, "fixed-length list has the wrong length");
+          if (k.length && v.items().size() != *k.length)
+            return mismatch(path, "fixed-length list has the wrong length");
           for (size_t i = 0; i < v.items().size(); ++i)
             STRATUS_TRY(check_at(v.items()[i], k.element, path + "[" + std::to_string(i) + "]"));
           return {};

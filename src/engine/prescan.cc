@@ -28,8 +28,9 @@ Result<void> prescan_module(std::span<const uint8_t> bytes) {
     if (id == 12) {
       size_t p = pos;
       auto count = leb_u32(bytes, p);
-      // Every data segment takes at least 3 bytes of the module.
-      if (count && *count > bytes.size() / 3) {
+      // Every data segment takes at least 2 bytes of the module (a passive
+      // one with no bytes: flag and length).
+      if (count && *count > bytes.size() / 2) {
         char buf[160];
         std::snprintf(buf, sizeof buf, "offset 0x%zx: data count %llu exceeds what a module of %zu bytes can hold",
                       start, static_cast<unsigned long long>(*count), bytes.size());

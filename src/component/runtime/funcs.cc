@@ -203,8 +203,8 @@ RtFuncPtr make_lifted_func(InstanceState& instance, FuncTypePtr type, std::share
 
 RtFuncPtr make_host_func(HostFunc func) { return std::make_shared<HostFuncAdapter>(std::move(func)); }
 
-std::shared_ptr<engine::Func> make_lowered_func(InstanceState& instance, RtFuncPtr callee, FuncTypePtr type,
-                                                RtCanonOptions options) {
+std::shared_ptr<engine::Func> make_lowered_func(InstanceState& instance, RtFunc* callee, FuncTypePtr type,
+                                                const RtCanonOptions* options) {
   auto sig = canon::flatten_func(*type, canon::Direction::Lower);
   auto params = param_types(*type);
   auto results = result_types(*type);
@@ -215,7 +215,7 @@ std::shared_ptr<engine::Func> make_lowered_func(InstanceState& instance, RtFuncP
                                                     std::span<engine::Value> out) -> std::optional<engine::Trap> {
         if (!inst->may_leave) return trap("cannot leave component instance");
         CallHooks hooks(*inst, nullptr);
-        auto cx = make_context(options, &hooks);
+        auto cx = make_context(*options, &hooks);
         std::optional<uint32_t> out_ptr;
         auto flat_args = args;
         if (sig.results_indirect) {
@@ -239,14 +239,16 @@ std::shared_ptr<engine::Func> make_lowered_func(InstanceState& instance, RtFuncP
       });
 }
 
-std::shared_ptr<engine::Func> make_resource_new(InstanceState& instance, ResourceTypePtr runtime_type) {
+std::shared_ptr<engine::Func> make_resource_new(InstanceState& instance, const ResourceTypePtr& runtime_type) {
   InstanceState* inst = &instance;
+  std::weak_ptr<const ResourceType> weak = runtime_type;
   engine::FuncType type{{engine::ValType::I32}, {engine::ValType::I32}};
   return instance.engine().host_func(
       type,
-      [inst, runtime_type](engine::Caller&, std::span<const engine::Value> args,
-                           std::span<engine::Value> out) -> std::optional<engine::Trap> {
+      [inst, weak](engine::Caller&, std::span<const engine::Value> args,
+                   std::span<engine::Value> out) -> std::optional<engine::Trap> {
         if (!inst->may_leave) return trap("cannot leave component instance");
+        auto runtime_type = weak.lock();
         auto index = inst->handles().add(ResourceHandle{runtime_type, args[0].i32(), true, nullptr, 0});
         if (!index.ok()) return trap_from(index.error());
         out[0] = engine::Value::i32(*index);
@@ -254,14 +256,16 @@ std::shared_ptr<engine::Func> make_resource_new(InstanceState& instance, Resourc
       });
 }
 
-std::shared_ptr<engine::Func> make_resource_drop(InstanceState& instance, ResourceTypePtr runtime_type) {
+std::shared_ptr<engine::Func> make_resource_drop(InstanceState& instance, const ResourceTypePtr& runtime_type) {
   InstanceState* inst = &instance;
+  std::weak_ptr<const ResourceType> weak = runtime_type;
   engine::FuncType type{{engine::ValType::I32}, {}};
   return instance.engine().host_func(
       type,
-      [inst, runtime_type](engine::Caller&, std::span<const engine::Value> args,
-                           std::span<engine::Value>) -> std::optional<engine::Trap> {
+      [inst, weak](engine::Caller&, std::span<const engine::Value> args,
+                   std::span<engine::Value>) -> std::optional<engine::Trap> {
         if (!inst->may_leave) return trap("cannot leave component instance");
+        auto runtime_type = weak.lock();
         uint32_t index = args[0].i32();
         auto entry = inst->handles().get(index);
         if (!entry.ok()) return trap_from(entry.error());
@@ -280,13 +284,15 @@ std::shared_ptr<engine::Func> make_resource_drop(InstanceState& instance, Resour
       });
 }
 
-std::shared_ptr<engine::Func> make_resource_rep(InstanceState& instance, ResourceTypePtr runtime_type) {
+std::shared_ptr<engine::Func> make_resource_rep(InstanceState& instance, const ResourceTypePtr& runtime_type) {
   InstanceState* inst = &instance;
+  std::weak_ptr<const ResourceType> weak = runtime_type;
   engine::FuncType type{{engine::ValType::I32}, {engine::ValType::I32}};
   return instance.engine().host_func(
       type,
-      [inst, runtime_type](engine::Caller&, std::span<const engine::Value> args,
-                           std::span<engine::Value> out) -> std::optional<engine::Trap> {
+      [inst, weak](engine::Caller&, std::span<const engine::Value> args,
+                   std::span<engine::Value> out) -> std::optional<engine::Trap> {
+        auto runtime_type = weak.lock();
         uint32_t index = args[0].i32();
         auto entry = inst->handles().get(index);
         if (!entry.ok()) return trap_from(entry.error());

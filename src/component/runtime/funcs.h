@@ -21,12 +21,18 @@ RtFuncPtr make_host_func(HostFunc func);
 
 // The core function `canon lower` produces in `instance` for `callee`, whose
 // type (as `instance` sees it) is `type`.
-std::shared_ptr<engine::Func> make_lowered_func(InstanceState& instance, RtFuncPtr callee, FuncTypePtr type,
-                                                RtCanonOptions options);
+//
+// These core functions are held by the engine (the interpreter's store keeps
+// every host function), so what they capture must not own engine objects,
+// or the two would keep each other alive: `callee` and `options` are plain
+// pointers to what `instance` owns (its functions and canonical options),
+// and resource types are held weakly.
+std::shared_ptr<engine::Func> make_lowered_func(InstanceState& instance, RtFunc* callee, FuncTypePtr type,
+                                                const RtCanonOptions* options);
 
-std::shared_ptr<engine::Func> make_resource_new(InstanceState& instance, ResourceTypePtr runtime_type);
-std::shared_ptr<engine::Func> make_resource_drop(InstanceState& instance, ResourceTypePtr runtime_type);
-std::shared_ptr<engine::Func> make_resource_rep(InstanceState& instance, ResourceTypePtr runtime_type);
+std::shared_ptr<engine::Func> make_resource_new(InstanceState& instance, const ResourceTypePtr& runtime_type);
+std::shared_ptr<engine::Func> make_resource_drop(InstanceState& instance, const ResourceTypePtr& runtime_type);
+std::shared_ptr<engine::Func> make_resource_rep(InstanceState& instance, const ResourceTypePtr& runtime_type);
 
 // Runs a resource's destructor for `rep` as a call from `caller` (null for
 // the host), with the reentrance checks of a cross-component call.

@@ -161,7 +161,9 @@ class Instantiator {
       auto options = canon_options(lower->options);
       if (!options.ok()) return std::move(options).error();
       const auto& entry = s_.funcs_[lower->func];
-      s_.core_funcs_.push_back(make_lowered_func(s_, entry.func, entry.type, std::move(*options)));
+      auto kept = std::make_shared<RtCanonOptions>(std::move(*options));
+      s_.keep({kept});
+      s_.core_funcs_.push_back(make_lowered_func(s_, entry.func.get(), entry.type, kept.get()));
       return {};
     }
     if (const auto* n = std::get_if<CanonResourceNew>(&d.canon)) {

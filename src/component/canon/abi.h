@@ -83,4 +83,14 @@ Result<std::vector<engine::Value>> lower_flat_values(Context& cx, size_t max_fla
                                                      std::span<const ValType> types,
                                                      std::optional<uint32_t> out_param = std::nullopt);
 
+// A call between two components: moves values of `types` from one side
+// (flat values `flat` and memory of `src`) to the other (`dst`), with the
+// same checks and realloc calls as lift_flat_values followed by
+// lower_flat_values, but copying each value once: strings whose encodings
+// match and lists of numbers are copied as bytes, the rest go through Val.
+Result<std::vector<engine::Value>> transfer_flat_values(Context& src, Context& dst, size_t max_flat,
+                                                        std::span<const engine::Value> flat,
+                                                        std::span<const ValType> types,
+                                                        std::optional<uint32_t> out_param = std::nullopt);
+
 }  // namespace stratus::component::canon

@@ -32,6 +32,7 @@ constexpr uint64_t kMaxStringByteLength = (1u << 28) - 1;
 constexpr uint64_t kMaxListByteLength = (1u << 28) - 1;
 
 // Strings in memory (strings.cc).
+bool valid_utf8(const uint8_t* s, size_t n);
 Result<std::string> load_string_from_range(Context& cx, uint32_t ptr, uint32_t tagged_code_units);
 Result<std::pair<uint32_t, uint32_t>> store_string_into_range(Context& cx, const std::string& utf8);
 

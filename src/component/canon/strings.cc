@@ -105,7 +105,46 @@ Result<void> check_aligned(uint32_t ptr, uint32_t alignment) {
   return {};
 }
 
+// UTF-8 validation, eight ASCII bytes at a time.
 }  // namespace
+
+bool valid_utf8(const uint8_t* s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    if (i + 8 <= n) {
+      uint64_t chunk;
+      std::memcpy(&chunk, s + i, 8);
+      if ((chunk & 0x8080808080808080ull) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    uint8_t b = s[i];
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t cp, min;
+    if ((b & 0xE0) == 0xC0) {
+      len = 2, cp = b & 0x1F, min = 0x80;
+    } else if ((b & 0xF0) == 0xE0) {
+      len = 3, cp = b & 0x0F, min = 0x800;
+    } else if ((b & 0xF8) == 0xF0) {
+      len = 4, cp = b & 0x07, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
 
 Result<std::string> load_string_from_range(Context& cx, uint32_t ptr, uint32_t tagged_code_units) {
   if (cx.memory == nullptr) return make_error("string needs a memory (canonical option `memory`)");
@@ -134,9 +173,7 @@ Result<std::string> load_string_from_range(Context& cx, uint32_t ptr, uint32_t t
   if (!view) return make_error("string out of bounds");
   const uint8_t* s = view->data();
   if (encoding == Utf8) {
-    size_t i = 0;
-    while (i < byte_length)
-      if (!next_utf8(s, byte_length, i)) return make_error("invalid utf-8 in string at byte " + std::to_string(i));
+    if (!valid_utf8(s, byte_length)) return make_error("invalid utf-8 in string");
     out.assign(reinterpret_cast<const char*>(s), byte_length);
   } else if (encoding == Latin1) {
     out.reserve(byte_length);

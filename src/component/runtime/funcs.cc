@@ -118,6 +118,44 @@ class LiftedFunc final : public RtFunc {
         params_(param_types(*this->type())),
         results_(result_types(*this->type())) {}
 
+  // A call from another component's lowered import: values go from the
+  // caller's memory straight into this instance's and back
+  // (canon::transfer_flat_values), with no Val in between. `out` receives
+  // the caller's core results.
+  std::optional<engine::Trap> call_direct(InstanceState* caller, canon::Context& caller_cx,
+                                          std::span<const engine::Value> flat_args, std::optional<uint32_t> out_ptr,
+                                          std::span<engine::Value> out) {
+    if (!instance_.may_enter_from(caller)) return trap("cannot enter component instance");
+    instance_.enter_from(caller);
+    struct Leave {
+      InstanceState& inst;
+      const InstanceState* caller;
+      ~Leave() { inst.leave_to(caller); }
+    } leave{instance_, caller};
+
+    BorrowScope task;
+    CallHooks hooks(instance_, &task);
+    auto cx = make_context(options_, &hooks);
+    auto flat = canon::transfer_flat_values(caller_cx, cx, canon::kMaxFlatParams, flat_args, params_);
+    if (!flat.ok()) return trap_from(flat.error());
+    auto result = core_->call(*flat);
+    if (result.trapped()) return result.trap();
+    if (!result.ok()) return trap(result.error().message);
+    auto back = canon::transfer_flat_values(cx, caller_cx, canon::kMaxFlatResults, result.values(), results_, out_ptr);
+    if (!back.ok()) return trap_from(back.error());
+    if (options_.post_return) {
+      instance_.may_leave = false;
+      auto post = options_.post_return->call(result.values());
+      instance_.may_leave = true;
+      if (post.trapped()) return post.trap();
+      if (!post.ok()) return trap(post.error().message);
+    }
+    if (task.num_borrows > 0) return trap("borrow handles still remain at the end of the call");
+    if (back->size() != out.size()) return trap("lowered results do not match the core signature");
+    for (size_t i = 0; i < out.size(); ++i) out[i] = (*back)[i];
+    return std::nullopt;
+  }
+
   CallOutcome call(InstanceState* caller, std::span<const Val> args) override {
     if (args.size() != params_.size())
       return make_error("expected " + std::to_string(params_.size()) + " arguments, got " +
@@ -194,6 +232,42 @@ class HostFuncAdapter final : public RtFunc {
 
 engine::FuncType core_type(const canon::FlatSignature& sig) { return engine::FuncType{sig.params, sig.results}; }
 
+bool has_handles(const ValType& t) {
+  if (t.is_primitive()) return false;
+  return std::visit(
+      [](const auto& k) -> bool {
+        using K = std::decay_t<decltype(k)>;
+        if constexpr (std::is_same_v<K, OwnType> || std::is_same_v<K, BorrowType>) {
+          return true;
+        } else if constexpr (std::is_same_v<K, RecordType>) {
+          for (const auto& f : k.fields)
+            if (has_handles(f.type)) return true;
+          return false;
+        } else if constexpr (std::is_same_v<K, VariantType>) {
+          for (const auto& c : k.cases)
+            if (c.type && has_handles(*c.type)) return true;
+          return false;
+        } else if constexpr (std::is_same_v<K, TupleType>) {
+          for (const auto& e : k.elements)
+            if (has_handles(e)) return true;
+          return false;
+        } else if constexpr (std::is_same_v<K, ListType> || std::is_same_v<K, OptionType>) {
+          return has_handles(k.element);
+        } else if constexpr (std::is_same_v<K, ResultType>) {
+          return (k.ok && has_handles(*k.ok)) || (k.err && has_handles(*k.err));
+        } else {
+          return true;  // streams, futures, maps: leave to the general path
+        }
+      },
+      t.defined().kind);
+}
+
+bool has_handles(const FuncType& type) {
+  for (const auto& p : type.params)
+    if (has_handles(p.type)) return true;
+  return type.result && has_handles(*type.result);
+}
+
 }  // namespace
 
 RtFuncPtr make_lifted_func(InstanceState& instance, FuncTypePtr type, std::shared_ptr<engine::Func> core_func,
@@ -209,6 +283,27 @@ std::shared_ptr<engine::Func> make_lowered_func(InstanceState& instance, RtFunc*
   auto params = param_types(*type);
   auto results = result_types(*type);
   InstanceState* inst = &instance;
+  // Component-to-component calls without handles copy each value once; with
+  // handles, the two sides' static resource types differ, so values go
+  // through Val, each side resolving its own.
+  auto* direct = dynamic_cast<LiftedFunc*>(callee);
+  if (direct != nullptr && !has_handles(*type)) {
+    return instance.engine().host_func(
+        core_type(sig),
+        [inst, direct, sig, options](engine::Caller&, std::span<const engine::Value> args,
+                                     std::span<engine::Value> out) -> std::optional<engine::Trap> {
+          if (!inst->may_leave) return trap("cannot leave component instance");
+          CallHooks hooks(*inst, nullptr);
+          auto cx = make_context(*options, &hooks);
+          std::optional<uint32_t> out_ptr;
+          auto flat_args = args;
+          if (sig.results_indirect) {
+            out_ptr = args.back().i32();
+            flat_args = args.first(args.size() - 1);
+          }
+          return direct->call_direct(inst, cx, flat_args, out_ptr, out);
+        });
+  }
   return instance.engine().host_func(
       core_type(sig),
       [inst, callee, sig, params, results, options](engine::Caller&, std::span<const engine::Value> args,

@@ -243,6 +243,42 @@ TEST_F(CanonTest, EachTrapIsAnErrorThatSaysWhat) {
   EXPECT_NE(oob.error().message.find("out of bounds"), std::string::npos);
 }
 
+TEST_F(CanonTest, TransferCopiesOnceWithTheSameChecksAsLiftAndLower) {
+  // A second "component": its own memory and bump allocator.
+  auto other = engine_->host_memory(engine::MemoryType{{1, 4}}).value();
+  uint32_t other_heap = 1024;
+  Context dst;
+  dst.memory = other.get();
+  dst.realloc = [&](uint32_t, uint32_t, uint32_t align, uint32_t size) -> Result<uint32_t> {
+    uint32_t p = (other_heap + align - 1) / align * align;
+    other_heap = p + size;
+    return p;
+  };
+  write(100, {'h', 'i', 0xC3, 0xA9});
+  // f32 list with a non-canonical NaN.
+  write(200, {0x01, 0x00, 0xa0, 0x7f, 0x00, 0x00, 0x80, 0x3f});
+  auto list = make_type(ListType{PrimType::F32, std::nullopt});
+  std::vector<component::ValType> types = {PrimType::String, list, PrimType::U8};
+  std::vector<engine::Value> flat = {engine::Value::i32(100), engine::Value::i32(4), engine::Value::i32(200),
+                                     engine::Value::i32(2), engine::Value::i32(0x1ff)};
+  auto moved = transfer_flat_values(cx_, dst, kMaxFlatParams, flat, types);
+  ASSERT_TRUE(moved.ok()) << moved.error().message;
+  auto vals = lift_flat_values(dst, kMaxFlatParams, *moved, types);
+  ASSERT_TRUE(vals.ok()) << vals.error().message;
+  EXPECT_EQ((*vals)[0], Val::string("hié"));
+  EXPECT_EQ((*vals)[1], Val::list({Val::f32_bits(0x7fc00000), Val::f32(1.0f)}));
+  EXPECT_EQ((*vals)[2], Val::u8(0xff));
+
+  write(300, {0xff});
+  std::vector<component::ValType> str = {PrimType::String};
+  std::vector<engine::Value> bad = {engine::Value::i32(300), engine::Value::i32(1)};
+  auto rejected = transfer_flat_values(cx_, dst, kMaxFlatParams, bad, str);
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_NE(rejected.error().message.find("utf-8"), std::string::npos);
+  std::vector<engine::Value> oob = {engine::Value::i32(65530), engine::Value::i32(100)};
+  EXPECT_FALSE(transfer_flat_values(cx_, dst, kMaxFlatParams, oob, str).ok());
+}
+
 TEST_F(CanonTest, CheckTypeNamesThePathToTheMismatch) {
   auto t = record({PrimType::U32, make_type(ListType{PrimType::String, std::nullopt})});
   auto bad = check_type(Val::record({Val::u32(1), Val::list({Val::string("a"), Val::u8(2)})}), t);

@@ -6,7 +6,9 @@
 #include <algorithm>
 
 #include "component/binary/scope.h"
+#include "component/binary/subtype.h"
 #include "component/canon/abi.h"
+#include "engine/validate.h"
 
 namespace stratus::component {
 namespace {
@@ -104,7 +106,7 @@ class Decoder {
   Result<void> core_module(Reader& r) {
     size_t at = r.offset();
     auto bytes = r.bytes(r.remaining());
-    auto info = engine::inspect_module(*bytes);
+    auto info = engine::validate_core_module(*bytes);
     if (!info.ok()) return Reader::error_at(at, "invalid core module: " + info.error().message);
     auto type = std::make_shared<CoreModuleType>();
     type->imports = std::move(info->imports);
@@ -299,38 +301,7 @@ class Decoder {
     return SortIndex{sort, *idx};
   }
 
-  // Binds the abstract resource types `expected` introduces to those of
-  // `actual` (an instantiation argument), by structure and export name.
-  static void bind_resources(const ExternType& expected, const ExternType& actual, ResourceMap& map) {
-    if (const auto* eb = std::get_if<TypeBound>(&expected)) {
-      const auto* ab = std::get_if<TypeBound>(&actual);
-      const auto* er = std::get_if<ResourceTypePtr>(&eb->type);
-      if (ab != nullptr && er != nullptr)
-        if (const auto* ar = std::get_if<ResourceTypePtr>(&ab->type)) map[er->get()] = *ar;
-      return;
-    }
-    if (const auto* ei = std::get_if<InstanceTypePtr>(&expected)) {
-      const auto* ai = std::get_if<InstanceTypePtr>(&actual);
-      if (ai == nullptr) return;
-      for (const auto& e : (*ei)->exports)
-        for (const auto& a : (*ai)->exports)
-          if (a.name == e.name) bind_resources(e.type, a.type, map);
-    }
-  }
-
   static bool same_kind(const ExternType& a, const ExternType& b) { return a.index() == b.index(); }
-
-  // Exported abstract resource types become fresh per instantiation.
-  static void freshen_exports(const ExternType& t, ResourceMap& map) {
-    if (const auto* b = std::get_if<TypeBound>(&t)) {
-      if (const auto* r = std::get_if<ResourceTypePtr>(&b->type); r != nullptr && b->sub_resource) {
-        auto fresh = std::make_shared<ResourceType>(**r);
-        map[r->get()] = fresh;
-      }
-    } else if (const auto* i = std::get_if<InstanceTypePtr>(&t)) {
-      for (const auto& e : (*i)->exports) freshen_exports(e.type, map);
-    }
-  }
 
   Result<void> instance(Reader& r) {
     auto kind = r.u8();
@@ -361,26 +332,29 @@ class Decoder {
         if (it == given.end()) return r.error("missing instantiation argument named `" + import.name + "`");
         if (!same_kind(import.type, it->second))
           return r.error("instantiation argument `" + import.name + "` has the wrong kind");
-        bind_resources(import.type, it->second, map);
+        binary::bind_resources(import.type, it->second, map);
+        auto ok = binary::check_subtype(binary::substitute(it->second, s_.export_alias),
+                                        binary::substitute(binary::substitute(import.type, map), s_.export_alias));
+        if (!ok.ok()) return r.error("instantiation argument `" + import.name + "`: " + ok.error().message);
       }
-      for (const auto& e : ct.exports) freshen_exports(e.type, map);
+      for (const auto& e : ct.exports) binary::freshen_exports(e.type, map);
       for (const auto& e : ct.exports) type->exports.push_back({e.name, binary::substitute(e.type, map)});
       out_.definitions.push_back(InstanceDef{inst});
     } else if (*kind == 0x01) {
       auto n = r.count(3);
       if (!n.ok()) return std::move(n).error();
       std::vector<InlineExport> exports;
-      std::set<std::string> names;
+      binary::NameContext names;
       for (uint32_t i = 0; i < *n; ++i) {
         auto name = binary::read_extern_name(r);
         if (!name.ok()) return std::move(name).error();
-        STRATUS_TRY(binary::check_name_unique(names, *name, r, "export"));
         auto si = sortidx(r);
         if (!si.ok()) return std::move(si).error();
         auto t = item_type(r, si->sort, si->index);
         if (!t.ok()) return std::move(t).error();
-        type->exports.push_back({*name, *t});
-        exports.push_back({*name, *si});
+        STRATUS_TRY(binary::check_extern(names, *name, *t, "export"));
+        type->exports.push_back({name->name, *t});
+        exports.push_back({name->name, *si});
       }
       out_.definitions.push_back(InstanceDef{exports});
     } else {
@@ -407,365 +381,7 @@ class Decoder {
     return {};
   }
 
-  Result<CanonOptions> canon_options(Reader& r) {
-    CanonOptions o;
-    auto n = r.count(1);
-    if (!n.ok()) return std::move(n).error();
-    bool encoding_set = false;
-    for (uint32_t i = 0; i < *n; ++i) {
-      auto b = r.u8();
-      if (!b.ok()) return std::move(b).error();
-      auto index = [&](std::optional<uint32_t>& slot, size_t limit, const char* what) -> Result<void> {
-        if (slot) return r.error(std::string("canonical option `") + what + "` is repeated");
-        auto idx = r.u32();
-        if (!idx.ok()) return std::move(idx).error();
-        if (*idx >= limit) return r.error(std::string(what) + " index " + std::to_string(*idx) + " out of range");
-        slot = *idx;
-        return {};
-      };
-      switch (*b) {
-        case 0x00:
-        case 0x01:
-        case 0x02:
-          if (encoding_set) return r.error("canonical option `string-encoding` is repeated or conflicts");
-          encoding_set = true;
-          o.encoding = *b == 0 ? StringEncoding::Utf8 : *b == 1 ? StringEncoding::Utf16 : StringEncoding::Latin1Utf16;
-          break;
-        case 0x03: STRATUS_TRY(index(o.memory, s_.core_memories, "memory")); break;
-        case 0x04: STRATUS_TRY(index(o.realloc, s_.core_funcs.size(), "realloc")); break;
-        case 0x05: STRATUS_TRY(index(o.post_return, s_.core_funcs.size(), "post-return")); break;
-        case 0x06:
-          if (o.async) return r.error("canonical option `async` is repeated");
-          o.async = true;
-          break;
-        case 0x07: STRATUS_TRY(index(o.callback, s_.core_funcs.size(), "callback")); break;
-        default: return r.error("invalid canonical option");
-      }
-    }
-    if (o.realloc) {
-      const auto& f = s_.core_funcs[*o.realloc];
-      engine::FuncType want{{engine::ValType::I32, engine::ValType::I32, engine::ValType::I32, engine::ValType::I32},
-                            {engine::ValType::I32}};
-      if (!(f == want)) return r.error("canonical option `realloc` must have type [i32 i32 i32 i32] -> [i32]");
-    }
-    return o;
-  }
-
-  static bool needs_memory(const ValType& t) {
-    if (t.is_primitive()) return t.primitive() == PrimType::String;
-    return std::visit(
-        [](const auto& k) -> bool {
-          using K = std::decay_t<decltype(k)>;
-          if constexpr (std::is_same_v<K, ListType>) {
-            return !k.length || needs_memory(k.element);
-          } else if constexpr (std::is_same_v<K, RecordType>) {
-            return std::any_of(k.fields.begin(), k.fields.end(), [](const Field& f) { return needs_memory(f.type); });
-          } else if constexpr (std::is_same_v<K, VariantType>) {
-            return std::any_of(k.cases.begin(), k.cases.end(),
-                               [](const Case& c) { return c.type && needs_memory(*c.type); });
-          } else if constexpr (std::is_same_v<K, TupleType>) {
-            return std::any_of(k.elements.begin(), k.elements.end(), [](const ValType& e) { return needs_memory(e); });
-          } else if constexpr (std::is_same_v<K, OptionType>) {
-            return needs_memory(k.element);
-          } else if constexpr (std::is_same_v<K, ResultType>) {
-            return (k.ok && needs_memory(*k.ok)) || (k.err && needs_memory(*k.err));
-          } else if constexpr (std::is_same_v<K, MapType>) {
-            return true;
-          } else {
-            return false;
-          }
-        },
-        t.defined().kind);
-  }
-
-  Result<void> check_canon_memory(const Reader& r, const FuncType& ft, const CanonOptions& o, bool lift) {
-    bool params_need =
-        std::any_of(ft.params.begin(), ft.params.end(), [](const Field& f) { return needs_memory(f.type); });
-    bool result_needs = ft.result && needs_memory(*ft.result);
-    auto sig = canon::flatten_func(ft, lift ? canon::Direction::Lift : canon::Direction::Lower);
-    bool memory = params_need || result_needs || sig.params_indirect || sig.results_indirect;
-    if (memory && !o.memory) return r.error("canonical option `memory` is required");
-    // The side that receives values into its memory allocates with realloc.
-    bool realloc = lift ? (params_need || sig.params_indirect) : result_needs;
-    if (realloc && !o.realloc) return r.error("canonical option `realloc` is required");
-    return {};
-  }
-
-  Result<void> canon(Reader& r) {
-    auto op = r.u8();
-    if (!op.ok()) return std::move(op).error();
-    switch (*op) {
-      case 0x00: {
-        auto zero = r.u8();
-        if (!zero.ok() || *zero != 0x00) return r.error("invalid canon lift");
-        auto f = r.u32();
-        if (!f.ok()) return std::move(f).error();
-        if (*f >= s_.core_funcs.size()) return r.error("core func index " + std::to_string(*f) + " out of range");
-        auto opts = canon_options(r);
-        if (!opts.ok()) return std::move(opts).error();
-        auto t = r.u32();
-        if (!t.ok()) return std::move(t).error();
-        if (*t >= s_.types.size()) return r.error("type index " + std::to_string(*t) + " out of range");
-        const auto* ft = std::get_if<FuncTypePtr>(&s_.types[*t]);
-        if (ft == nullptr) return r.error("canon lift: type index " + std::to_string(*t) + " is not a function type");
-        if (!opts->async) {
-          auto sig = canon::flatten_func(**ft, canon::Direction::Lift);
-          const auto& core = s_.core_funcs[*f];
-          if (core.params != sig.params || core.results != sig.results)
-            return r.error("canon lift: the core function's type does not match the lowered signature");
-          STRATUS_TRY(check_canon_memory(r, **ft, *opts, true));
-          if (opts->post_return) {
-            engine::FuncType want{sig.results, {}};
-            if (!(s_.core_funcs[*opts->post_return] == want))
-              return r.error("canon lift: post-return has the wrong type");
-          }
-        }
-        s_.funcs.push_back(*ft);
-        out_.definitions.push_back(CanonDef{CanonLift{*f, *opts, *ft}});
-        return {};
-      }
-      case 0x01: {
-        auto zero = r.u8();
-        if (!zero.ok() || *zero != 0x00) return r.error("invalid canon lower");
-        auto f = r.u32();
-        if (!f.ok()) return std::move(f).error();
-        if (*f >= s_.funcs.size()) return r.error("func index " + std::to_string(*f) + " out of range");
-        auto opts = canon_options(r);
-        if (!opts.ok()) return std::move(opts).error();
-        if (opts->post_return) return r.error("canon lower: `post-return` is not allowed");
-        const auto& ft = *s_.funcs[*f];
-        auto sig = canon::flatten_func(ft, canon::Direction::Lower);
-        if (!opts->async) {
-          STRATUS_TRY(check_canon_memory(r, ft, *opts, false));
-        } else {
-          // flatten_functype's async lowering: at most 4 flat parameters,
-          // the result through an out-pointer, an i32 status returned.
-          std::vector<engine::ValType> params, results;
-          for (const auto& p : ft.params) canon::flatten_into(p.type, params);
-          if (ft.result) canon::flatten_into(*ft.result, results);
-          if (params.size() > canon::kMaxFlatAsyncParams) params = {engine::ValType::I32};
-          if (!results.empty()) params.push_back(engine::ValType::I32);
-          sig.params = params;
-          sig.results = {engine::ValType::I32};
-        }
-        s_.core_funcs.push_back(engine::FuncType{sig.params, sig.results});
-        out_.definitions.push_back(CanonDef{CanonLower{*f, *opts}});
-        return {};
-      }
-      case 0x02:
-      case 0x03:
-      case 0x04:
-      case 0x07: {
-        auto t = r.u32();
-        if (!t.ok()) return std::move(t).error();
-        if (*t >= s_.types.size()) return r.error("type index " + std::to_string(*t) + " out of range");
-        const auto* res = std::get_if<ResourceTypePtr>(&s_.types[*t]);
-        if (res == nullptr) return r.error("type index " + std::to_string(*t) + " is not a resource type");
-        if ((*op == 0x02 || *op == 0x04) && !(*res)->defined)
-          return r.error("resource.new and resource.rep need a resource type defined in this component");
-        engine::FuncType core{{engine::ValType::I32}, {}};
-        if (*op == 0x02) {
-          s_.core_funcs.push_back({{engine::ValType::I32}, {engine::ValType::I32}});
-          out_.definitions.push_back(CanonDef{CanonResourceNew{*res}});
-        } else if (*op == 0x04) {
-          s_.core_funcs.push_back({{engine::ValType::I32}, {engine::ValType::I32}});
-          out_.definitions.push_back(CanonDef{CanonResourceRep{*res}});
-        } else {
-          s_.core_funcs.push_back(core);
-          out_.definitions.push_back(CanonDef{CanonResourceDrop{*res, *op == 0x07}});
-        }
-        return {};
-      }
-      default: return builtin(r, *op);
-    }
-  }
-
-  // The async, stream, future, error-context and thread built-ins: decoded
-  // (immediates read and checked) and kept by name.
-  Result<void> builtin(Reader& r, uint8_t op) {
-    CanonBuiltin b;
-    b.opcode = op;
-    auto type_idx = [&]() -> Result<void> {
-      auto t = r.u32();
-      if (!t.ok()) return std::move(t).error();
-      if (*t >= s_.types.size()) return r.error("type index " + std::to_string(*t) + " out of range");
-      if (const auto* v = std::get_if<ValType>(&s_.types[*t])) b.type = *v;
-      return {};
-    };
-    auto flag = [&]() -> Result<void> {
-      auto f = r.u8();
-      if (!f.ok()) return std::move(f).error();
-      if (*f > 1) return r.error("invalid flag");
-      return {};
-    };
-    auto opts = [&]() -> Result<void> {
-      auto o = canon_options(r);
-      if (!o.ok()) return std::move(o).error();
-      b.options = *o;
-      return {};
-    };
-    auto u32 = [&]() -> Result<void> {
-      auto v = r.u32();
-      if (!v.ok()) return std::move(v).error();
-      return {};
-    };
-    switch (op) {
-      case 0x24: b.name = "backpressure.inc"; break;
-      case 0x25: b.name = "backpressure.dec"; break;
-      case 0x09: {
-        b.name = "task.return";
-        auto kind = r.u8();
-        if (!kind.ok()) return std::move(kind).error();
-        if (*kind == 0x00) {
-          auto t = binary::read_valtype(r, s_);
-          if (!t.ok()) return std::move(t).error();
-          b.type = *t;
-        } else if (*kind == 0x01) {
-          auto z = r.u8();
-          if (!z.ok() || *z != 0) return r.error("invalid result list");
-        } else {
-          return r.error("invalid result list");
-        }
-        STRATUS_TRY(opts());
-        break;
-      }
-      case 0x05: b.name = "task.cancel"; break;
-      case 0x0a:
-      case 0x0b: {
-        b.name = op == 0x0a ? "context.get" : "context.set";
-        auto t = r.u8();
-        if (!t.ok()) return std::move(t).error();
-        if (*t != 0x7f) return r.error("context slots are i32");
-        STRATUS_TRY(u32());
-        break;
-      }
-      case 0x06:
-        b.name = "subtask.cancel";
-        STRATUS_TRY(flag());
-        break;
-      case 0x0d: b.name = "subtask.drop"; break;
-      case 0x0e:
-        b.name = "stream.new";
-        STRATUS_TRY(type_idx());
-        break;
-      case 0x0f:
-        b.name = "stream.read";
-        STRATUS_TRY(type_idx());
-        STRATUS_TRY(opts());
-        break;
-      case 0x10:
-        b.name = "stream.write";
-        STRATUS_TRY(type_idx());
-        STRATUS_TRY(opts());
-        break;
-      case 0x11:
-        b.name = "stream.cancel-read";
-        STRATUS_TRY(type_idx());
-        STRATUS_TRY(flag());
-        break;
-      case 0x12:
-        b.name = "stream.cancel-write";
-        STRATUS_TRY(type_idx());
-        STRATUS_TRY(flag());
-        break;
-      case 0x13:
-        b.name = "stream.drop-readable";
-        STRATUS_TRY(type_idx());
-        break;
-      case 0x14:
-        b.name = "stream.drop-writable";
-        STRATUS_TRY(type_idx());
-        break;
-      case 0x15:
-        b.name = "future.new";
-        STRATUS_TRY(type_idx());
-        break;
-      case 0x16:
-        b.name = "future.read";
-        STRATUS_TRY(type_idx());
-        STRATUS_TRY(opts());
-        break;
-      case 0x17:
-        b.name = "future.write";
-        STRATUS_TRY(type_idx());
-        STRATUS_TRY(opts());
-        break;
-      case 0x18:
-        b.name = "future.cancel-read";
-        STRATUS_TRY(type_idx());
-        STRATUS_TRY(flag());
-        break;
-      case 0x19:
-        b.name = "future.cancel-write";
-        STRATUS_TRY(type_idx());
-        STRATUS_TRY(flag());
-        break;
-      case 0x1a:
-        b.name = "future.drop-readable";
-        STRATUS_TRY(type_idx());
-        break;
-      case 0x1b:
-        b.name = "future.drop-writable";
-        STRATUS_TRY(type_idx());
-        break;
-      case 0x1c:
-        b.name = "error-context.new";
-        STRATUS_TRY(opts());
-        break;
-      case 0x1d:
-        b.name = "error-context.debug-message";
-        STRATUS_TRY(opts());
-        break;
-      case 0x1e: b.name = "error-context.drop"; break;
-      case 0x1f: b.name = "waitable-set.new"; break;
-      case 0x20:
-      case 0x21:
-        b.name = op == 0x20 ? "waitable-set.wait" : "waitable-set.poll";
-        STRATUS_TRY(flag());
-        STRATUS_TRY(u32());
-        break;
-      case 0x22: b.name = "waitable-set.drop"; break;
-      case 0x23: b.name = "waitable.join"; break;
-      case 0x26: b.name = "thread.index"; break;
-      case 0x27:
-        b.name = "thread.new-indirect";
-        STRATUS_TRY(u32());
-        STRATUS_TRY(u32());
-        break;
-      case 0x28: b.name = "thread.resume-later"; break;
-      case 0x29:
-        b.name = "thread.suspend";
-        STRATUS_TRY(flag());
-        break;
-      case 0x0c:
-        b.name = "thread.yield";
-        STRATUS_TRY(flag());
-        break;
-      case 0x2a:
-        b.name = "thread.suspend-then-resume";
-        STRATUS_TRY(flag());
-        break;
-      case 0x2b:
-        b.name = "thread.yield-then-resume";
-        STRATUS_TRY(flag());
-        break;
-      case 0x2c:
-        b.name = "thread.suspend-then-promote";
-        STRATUS_TRY(flag());
-        break;
-      case 0x2d:
-        b.name = "thread.yield-then-promote";
-        STRATUS_TRY(flag());
-        break;
-      default: return r.error("unknown canon opcode " + std::to_string(op));
-    }
-    // The core type of a built-in matters only to modules that import it;
-    // the sync runtime refuses these at instantiation.
-    s_.untyped_core_funcs.insert(s_.core_funcs.size());
-    s_.core_funcs.push_back(engine::FuncType{});
-    out_.definitions.push_back(CanonDef{b});
-    return {};
-  }
+  Result<void> canon(Reader& r) { return binary::read_canon(r, s_, out_); }
 
   Result<void> start(Reader& r) {
     auto f = r.u32();
@@ -789,19 +405,18 @@ class Decoder {
   Result<void> import(Reader& r) {
     auto name = binary::read_extern_name(r);
     if (!name.ok()) return std::move(name).error();
-    STRATUS_TRY(binary::check_name_unique(s_.import_names, *name, r, "import"));
-    auto t = binary::read_externtype(r, s_, *name);
+    auto t = binary::read_externtype(r, s_, name->name);
     if (!t.ok()) return std::move(t).error();
+    STRATUS_TRY(binary::check_extern(s_.import_names, *name, *t, "import"));
     binary::add_extern_to_spaces(s_, *t);
-    s_.imports.push_back({*name, *t});
-    out_.definitions.push_back(ImportDef{*name, *t});
+    s_.imports.push_back({name->name, *t});
+    out_.definitions.push_back(ImportDef{name->name, *t});
     return {};
   }
 
   Result<void> export_(Reader& r) {
     auto name = binary::read_extern_name(r);
     if (!name.ok()) return std::move(name).error();
-    STRATUS_TRY(binary::check_name_unique(s_.export_names, *name, r, "export"));
     auto si = sortidx(r);
     if (!si.ok()) return std::move(si).error();
     auto inferred = item_type(r, si->sort, si->index);
@@ -810,22 +425,38 @@ class Decoder {
     auto has_type = r.u8();
     if (!has_type.ok()) return std::move(has_type).error();
     if (*has_type == 0x01) {
-      auto ascribed = binary::read_externtype(r, s_, *name);
+      auto ascribed = binary::read_externtype(r, s_, name->name);
       if (!ascribed.ok()) return std::move(ascribed).error();
-      if (!same_kind(*ascribed, *inferred)) return r.error("export `" + *name + "`: ascribed type has the wrong kind");
+      if (!same_kind(*ascribed, *inferred))
+        return r.error("export `" + name->name + "`: ascribed type has the wrong kind");
+      ResourceMap map;
+      binary::bind_resources(*ascribed, *inferred, map);
+      auto ok = binary::check_subtype(binary::substitute(*inferred, s_.export_alias),
+                                      binary::substitute(binary::substitute(*ascribed, map), s_.export_alias));
+      if (!ok.ok())
+        return r.error("ascribed type of export `" + name->name + "` is not compatible: " + ok.error().message);
       type = *ascribed;
     } else if (*has_type != 0x00) {
       return r.error("invalid optional flag");
     } else if (auto* b = std::get_if<TypeBound>(&type)) {
-      // An exported resource is seen from outside as an abstract one.
-      if (const auto* res = std::get_if<ResourceTypePtr>(&b->type)) {
-        b->sub_resource = false;
-        (void)res;
+      // A local resource is seen from outside as an abstract one, fresh for
+      // each instance; imported ones stay what they are.
+      if (const auto* res = std::get_if<ResourceTypePtr>(&b->type); res != nullptr && (*res)->defined) {
+        auto& alias = s_.exported_local[res->get()];  // one abstract type however often it is exported
+        if (alias == nullptr) {
+          auto fresh = std::make_shared<ResourceType>();
+          fresh->name = name->name;
+          s_.export_alias.emplace(fresh.get(), *res);
+          alias = fresh;
+        }
+        b->type = alias;
+        b->sub_resource = true;
       }
     }
+    STRATUS_TRY(binary::check_extern(s_.export_names, *name, type, "export"));
     binary::add_extern_to_spaces(s_, type);
-    s_.exports.push_back({*name, type});
-    out_.definitions.push_back(ExportDef{*name, *si, type});
+    s_.exports.push_back({name->name, type});
+    out_.definitions.push_back(ExportDef{name->name, *si, type});
     return {};
   }
 

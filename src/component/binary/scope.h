@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "component/ast.h"
+#include "component/binary/names.h"
 #include "component/binary/reader.h"
+#include "component/binary/subtype.h"
 
 namespace stratus::component::binary {
 
@@ -23,6 +25,16 @@ struct CoreInstanceInfo {
   // built-ins); instantiation does not type-check them.
   std::set<std::string> untyped;
 };
+
+// One namespace of extern names (a scope's imports, or its exports): strong
+// uniqueness, and the resource names [constructor]/[method]/[static] refer to.
+struct NameContext {
+  std::map<std::string, std::string> keys;  // canonical key -> the name that took it
+  std::map<const ResourceType*, std::string> resource_names;
+  std::set<std::string> all_resource_names;
+};
+
+using TypeDepths = std::map<const DefinedType*, std::pair<DefinedTypePtr, uint32_t>>;
 
 struct Scope {
   Scope* parent = nullptr;
@@ -45,28 +57,40 @@ struct Scope {
 
   std::vector<NamedExtern> imports;
   std::vector<NamedExtern> exports;
-  std::set<std::string> import_names;
-  std::set<std::string> export_names;
+  // Exported local resources: the abstract type the export introduces (what
+  // the outside sees) -> the resource it exports.
+  ResourceMap export_alias;
+  ResourceMap exported_local;  // the inverse
+
+  // The root scope's memo of value type nesting depths (types.cc).
+  TypeDepths type_depths;
+
+  NameContext import_names;
+  NameContext export_names;
 };
 
 constexpr int kMaxDepth = 64;
+constexpr uint32_t kMaxTypeDepth = 100;
 
 // Types (types.cc).
 Result<ValType> read_valtype(Reader& r, Scope& s);
 Result<TypeEntry> read_deftype(Reader& r, Scope& s);
 Result<CoreTypeEntry> read_core_type(Reader& r, Scope& s);
 Result<ExternType> read_externtype(Reader& r, Scope& s, const std::string& name);
-Result<std::string> read_extern_name(Reader& r);
 // Adds an import or export of `type` to the scope's index spaces.
 void add_extern_to_spaces(Scope& s, const ExternType& type);
-Result<void> check_name_unique(std::set<std::string>& names, const std::string& name, const Reader& r,
-                               const char* what);
+// The name rules for an import or export of `type` in `cx` (externs.cc):
+// strong uniqueness, `implements` only on instances, and the function types
+// [constructor]/[method]/[static] names require. Registers resource names.
+Result<void> check_extern(NameContext& cx, const ExternName& name, const ExternType& type, const char* what);
 
 // Replaces the resource types that `map` names, deep, keeping unchanged
 // subtrees shared.
-using ResourceMap = std::map<const ResourceType*, ResourceTypePtr>;
 ValType substitute(const ValType& t, const ResourceMap& map);
 ExternType substitute(const ExternType& t, const ResourceMap& map);
+
+// One canon section entry (canon.cc).
+Result<void> read_canon(Reader& r, Scope& s, Component& out);
 
 // Reads an alias (section 6 entry or a type declarator), resolving outer
 // aliases. Returns the definition the component records, if any.

@@ -27,14 +27,6 @@ std::optional<PrimType> prim_from_code(int64_t code) {
   }
 }
 
-Result<std::string> label(Reader& r) {
-  size_t at = r.offset();
-  auto l = r.name();
-  if (!l.ok()) return l;
-  if (l->empty()) return Reader::error_at(at, "empty label");
-  return l;
-}
-
 Result<ResourceTypePtr> resource_at(const Scope& s, uint32_t idx, const Reader& r) {
   if (idx >= s.types.size()) return r.error("type index " + std::to_string(idx) + " out of range");
   const auto* res = std::get_if<ResourceTypePtr>(&s.types[idx]);
@@ -52,7 +44,7 @@ Result<std::optional<ValType>> optional_valtype(Reader& r, Scope& s) {
   return std::optional<ValType>(*t);
 }
 
-Result<ValType> read_defvaltype(Reader& r, Scope& s, uint8_t op) {
+Result<ValType> read_defvaltype_unchecked(Reader& r, Scope& s, uint8_t op) {
   size_t at = r.offset() - 1;
   switch (op) {
     case 0x72: {
@@ -62,9 +54,8 @@ Result<ValType> read_defvaltype(Reader& r, Scope& s, uint8_t op) {
       RecordType rec;
       std::set<std::string> seen;
       for (uint32_t i = 0; i < *n; ++i) {
-        auto l = label(r);
+        auto l = read_label(r, seen, "record field");
         if (!l.ok()) return std::move(l).error();
-        if (!seen.insert(*l).second) return r.error("duplicate field name `" + *l + "`");
         auto t = read_valtype(r, s);
         if (!t.ok()) return std::move(t).error();
         rec.fields.push_back({*l, *t});
@@ -78,9 +69,8 @@ Result<ValType> read_defvaltype(Reader& r, Scope& s, uint8_t op) {
       VariantType var;
       std::set<std::string> seen;
       for (uint32_t i = 0; i < *n; ++i) {
-        auto l = label(r);
+        auto l = read_label(r, seen, "variant case");
         if (!l.ok()) return std::move(l).error();
-        if (!seen.insert(*l).second) return r.error("duplicate case name `" + *l + "`");
         auto t = optional_valtype(r, s);
         if (!t.ok()) return std::move(t).error();
         auto refines = r.u8();
@@ -126,9 +116,8 @@ Result<ValType> read_defvaltype(Reader& r, Scope& s, uint8_t op) {
       std::vector<std::string> names;
       std::set<std::string> seen;
       for (uint32_t i = 0; i < *n; ++i) {
-        auto l = label(r);
+        auto l = read_label(r, seen, op == 0x6e ? "flag" : "enum tag");
         if (!l.ok()) return std::move(l).error();
-        if (!seen.insert(*l).second) return r.error("duplicate name `" + *l + "`");
         names.push_back(*l);
       }
       if (op == 0x6e) return make_type(FlagsType{std::move(names)});
@@ -159,6 +148,8 @@ Result<ValType> read_defvaltype(Reader& r, Scope& s, uint8_t op) {
     case 0x65: {
       auto t = optional_valtype(r, s);
       if (!t.ok()) return std::move(t).error();
+      if (op == 0x66 && *t && t->value().is_primitive() && t->value().primitive() == PrimType::Char)
+        return Reader::error_at(at, "`stream<char>` is not valid at this time");
       if (op == 0x66) return make_type(StreamType{*t});
       return make_type(FutureType{*t});
     }
@@ -182,6 +173,85 @@ Result<ValType> read_defvaltype(Reader& r, Scope& s, uint8_t op) {
   }
 }
 
+bool contains_borrow(const ValType& t) {
+  if (t.is_primitive()) return false;
+  return std::visit(
+      [](const auto& k) -> bool {
+        using K = std::decay_t<decltype(k)>;
+        auto any = [](const auto& v) { return v && contains_borrow(*v); };
+        if constexpr (std::is_same_v<K, BorrowType>) {
+          return true;
+        } else if constexpr (std::is_same_v<K, RecordType>) {
+          return std::any_of(k.fields.begin(), k.fields.end(), [](const Field& f) { return contains_borrow(f.type); });
+        } else if constexpr (std::is_same_v<K, VariantType>) {
+          return std::any_of(k.cases.begin(), k.cases.end(), [&](const Case& c) { return any(c.type); });
+        } else if constexpr (std::is_same_v<K, TupleType>) {
+          return std::any_of(k.elements.begin(), k.elements.end(), [](const ValType& e) { return contains_borrow(e); });
+        } else if constexpr (std::is_same_v<K, ListType> || std::is_same_v<K, OptionType>) {
+          return contains_borrow(k.element);
+        } else if constexpr (std::is_same_v<K, ResultType>) {
+          return any(k.ok) || any(k.err);
+        } else if constexpr (std::is_same_v<K, MapType>) {
+          return contains_borrow(k.key) || contains_borrow(k.value);
+        } else {
+          return false;  // own, flags, enum; stream and future elements are checked where they are made
+        }
+      },
+      t.defined().kind);
+}
+
+// The nesting depth of a value type, memoized per decode (the memo keeps the
+// types alive, so an address is never reused for another type); kMaxTypeDepth + 1
+// once it is deeper than that (the walk stops there).
+uint32_t depth_of(const ValType& t, TypeDepths& memo, uint32_t budget) {
+  if (t.is_primitive()) return 0;
+  if (auto it = memo.find(t.defined_ptr().get()); it != memo.end()) return it->second.second;
+  if (budget == 0) return kMaxTypeDepth + 1;
+  uint32_t deepest = 0;
+  auto child = [&](const ValType& c) { deepest = std::max(deepest, depth_of(c, memo, budget - 1)); };
+  auto opt = [&](const std::optional<ValType>& c) {
+    if (c) child(*c);
+  };
+  std::visit(
+      [&](const auto& k) {
+        using K = std::decay_t<decltype(k)>;
+        if constexpr (std::is_same_v<K, RecordType>) {
+          for (const auto& f : k.fields) child(f.type);
+        } else if constexpr (std::is_same_v<K, VariantType>) {
+          for (const auto& c : k.cases) opt(c.type);
+        } else if constexpr (std::is_same_v<K, TupleType>) {
+          for (const auto& e : k.elements) child(e);
+        } else if constexpr (std::is_same_v<K, ListType> || std::is_same_v<K, OptionType>) {
+          child(k.element);
+        } else if constexpr (std::is_same_v<K, ResultType>) {
+          opt(k.ok);
+          opt(k.err);
+        } else if constexpr (std::is_same_v<K, StreamType> || std::is_same_v<K, FutureType>) {
+          opt(k.element);
+        } else if constexpr (std::is_same_v<K, MapType>) {
+          child(k.key);
+          child(k.value);
+        }
+      },
+      t.defined().kind);
+  uint32_t d = std::min(deepest + 1, kMaxTypeDepth + 1);
+  memo.emplace(t.defined_ptr().get(), std::make_pair(t.defined_ptr(), d));
+  return d;
+}
+
+// Every walk over a value type (subtyping, substitution, the canonical ABI's
+// flattening) recurses, so nesting is capped where types are made.
+Result<ValType> read_defvaltype(Reader& r, Scope& s, uint8_t op) {
+  size_t at = r.offset() - 1;
+  auto t = read_defvaltype_unchecked(r, s, op);
+  if (!t.ok()) return t;
+  Scope* root = &s;
+  while (root->parent != nullptr) root = root->parent;
+  if (depth_of(*t, root->type_depths, kMaxTypeDepth + 1) > kMaxTypeDepth)
+    return Reader::error_at(at, "type nesting exceeds the limit of " + std::to_string(kMaxTypeDepth));
+  return t;
+}
+
 Result<FuncTypePtr> read_functype(Reader& r, Scope& s, bool async) {
   auto ft = std::make_shared<FuncType>();
   ft->async = async;
@@ -189,9 +259,8 @@ Result<FuncTypePtr> read_functype(Reader& r, Scope& s, bool async) {
   if (!n.ok()) return std::move(n).error();
   std::set<std::string> seen;
   for (uint32_t i = 0; i < *n; ++i) {
-    auto l = label(r);
+    auto l = read_label(r, seen, "function parameter");
     if (!l.ok()) return std::move(l).error();
-    if (!seen.insert(*l).second) return r.error("duplicate parameter name `" + *l + "`");
     auto t = read_valtype(r, s);
     if (!t.ok()) return std::move(t).error();
     ft->params.push_back({*l, *t});
@@ -199,8 +268,10 @@ Result<FuncTypePtr> read_functype(Reader& r, Scope& s, bool async) {
   auto kind = r.u8();
   if (!kind.ok()) return std::move(kind).error();
   if (*kind == 0x00) {
+    size_t at = r.offset();
     auto t = read_valtype(r, s);
     if (!t.ok()) return std::move(t).error();
+    if (contains_borrow(*t)) return Reader::error_at(at, "function result cannot contain a `borrow` type");
     ft->result = *t;
   } else if (*kind == 0x01) {
     auto zero = r.u8();
@@ -210,148 +281,6 @@ Result<FuncTypePtr> read_functype(Reader& r, Scope& s, bool async) {
     return r.error("invalid result list");
   }
   return FuncTypePtr(ft);
-}
-
-Result<engine::ValType> core_valtype(Reader& r) {
-  auto b = r.u8();
-  if (!b.ok()) return std::move(b).error();
-  switch (*b) {
-    case 0x7f: return engine::ValType::I32;
-    case 0x7e: return engine::ValType::I64;
-    case 0x7d: return engine::ValType::F32;
-    case 0x7c: return engine::ValType::F64;
-    case 0x7b: return engine::ValType::V128;
-    case 0x70: return engine::ValType::FuncRef;
-    case 0x6f: return engine::ValType::ExternRef;
-    default: return r.error("invalid core value type");
-  }
-}
-
-Result<engine::Limits> core_limits(Reader& r) {
-  auto flag = r.u8();
-  if (!flag.ok()) return std::move(flag).error();
-  engine::Limits l;
-  auto min = r.u32();
-  if (!min.ok()) return std::move(min).error();
-  l.min = *min;
-  if (*flag & 1) {
-    auto max = r.u32();
-    if (!max.ok()) return std::move(max).error();
-    l.max = *max;
-  }
-  if (*flag > 3) return r.error("invalid limits flags");
-  return l;
-}
-
-Result<engine::ExternType> core_externtype(Reader& r, const std::vector<CoreTypeEntry>& types) {
-  auto kind = r.u8();
-  if (!kind.ok()) return std::move(kind).error();
-  switch (*kind) {
-    case 0x00: {
-      auto idx = r.u32();
-      if (!idx.ok()) return std::move(idx).error();
-      if (*idx >= types.size()) return r.error("core type index out of range");
-      const auto* f = std::get_if<engine::FuncType>(&types[*idx]);
-      if (f == nullptr) return r.error("core type index is not a function type");
-      return engine::ExternType(*f);
-    }
-    case 0x01: {
-      auto t = core_valtype(r);
-      if (!t.ok()) return std::move(t).error();
-      auto l = core_limits(r);
-      if (!l.ok()) return std::move(l).error();
-      return engine::ExternType(engine::TableType{*t, *l});
-    }
-    case 0x02: {
-      auto l = core_limits(r);
-      if (!l.ok()) return std::move(l).error();
-      return engine::ExternType(engine::MemoryType{*l});
-    }
-    case 0x03: {
-      auto t = core_valtype(r);
-      if (!t.ok()) return std::move(t).error();
-      auto m = r.u8();
-      if (!m.ok()) return std::move(m).error();
-      if (*m > 1) return r.error("invalid mutability");
-      return engine::ExternType(engine::GlobalType{*t, *m == 1});
-    }
-    default: return r.error("unsupported core extern kind (tags are not supported)");
-  }
-}
-
-Result<engine::FuncType> core_functype(Reader& r) {
-  engine::FuncType f;
-  for (auto* list : {&f.params, &f.results}) {
-    auto n = r.count(1);
-    if (!n.ok()) return std::move(n).error();
-    for (uint32_t i = 0; i < *n; ++i) {
-      auto t = core_valtype(r);
-      if (!t.ok()) return std::move(t).error();
-      list->push_back(*t);
-    }
-  }
-  return f;
-}
-
-Result<CoreModuleTypePtr> core_moduletype(Reader& r, Scope& outer) {
-  auto mt = std::make_shared<CoreModuleType>();
-  std::vector<CoreTypeEntry> types;  // each module type starts with an empty type index space
-  auto n = r.count(1);
-  if (!n.ok()) return std::move(n).error();
-  for (uint32_t i = 0; i < *n; ++i) {
-    auto kind = r.u8();
-    if (!kind.ok()) return std::move(kind).error();
-    switch (*kind) {
-      case 0x00: {
-        auto module = r.name();
-        if (!module.ok()) return std::move(module).error();
-        auto field = r.name();
-        if (!field.ok()) return std::move(field).error();
-        auto t = core_externtype(r, types);
-        if (!t.ok()) return std::move(t).error();
-        mt->imports.push_back({*module, *field, *t});
-        break;
-      }
-      case 0x01: {
-        auto b = r.u8();
-        if (!b.ok()) return std::move(b).error();
-        if (*b != 0x60) return r.error("module types may only declare function types");
-        auto f = core_functype(r);
-        if (!f.ok()) return std::move(f).error();
-        types.push_back(*f);
-        break;
-      }
-      case 0x02: {
-        auto sort = r.u8();
-        auto kind2 = r.u8();
-        if (!sort.ok() || !kind2.ok() || *sort != 0x10 || *kind2 != 0x01) return r.error("invalid core alias");
-        auto ct = r.u32();
-        if (!ct.ok()) return std::move(ct).error();
-        auto idx = r.u32();
-        if (!idx.ok()) return std::move(idx).error();
-        Scope* target = &outer;
-        for (uint32_t k = 1; k < *ct && target != nullptr; ++k) target = target->parent;
-        if (*ct == 0 || target == nullptr) return r.error("outer alias count out of range");
-        if (*idx >= target->core_types.size()) return r.error("outer alias index out of range");
-        if (!std::holds_alternative<engine::FuncType>(target->core_types[*idx]))
-          return r.error("module types cannot alias module types");
-        types.push_back(target->core_types[*idx]);
-        break;
-      }
-      case 0x03: {
-        auto name = r.name();
-        if (!name.ok()) return std::move(name).error();
-        auto t = core_externtype(r, types);
-        if (!t.ok()) return std::move(t).error();
-        for (const auto& e : mt->exports)
-          if (e.name == *name) return r.error("duplicate export name `" + *name + "`");
-        mt->exports.push_back({*name, *t});
-        break;
-      }
-      default: return r.error("invalid module type declarator");
-    }
-  }
-  return CoreModuleTypePtr(mt);
 }
 
 Result<void> read_type_declarators(Reader& r, Scope& scope, bool component_type);
@@ -433,52 +362,6 @@ Result<TypeEntry> read_deftype(Reader& r, Scope& s) {
   }
 }
 
-Result<CoreTypeEntry> read_core_type(Reader& r, Scope& s) {
-  auto op = r.u8();
-  if (!op.ok()) return std::move(op).error();
-  if (*op == 0x60) {
-    auto f = core_functype(r);
-    if (!f.ok()) return std::move(f).error();
-    return CoreTypeEntry(*f);
-  }
-  if (*op == 0x50) {
-    auto m = core_moduletype(r, s);
-    if (!m.ok()) return std::move(m).error();
-    return CoreTypeEntry(*m);
-  }
-  return r.error("unsupported core type (GC types are not supported)");
-}
-
-Result<std::string> read_extern_name(Reader& r) {
-  auto kind = r.u8();
-  if (!kind.ok()) return std::move(kind).error();
-  if (*kind > 0x02) return r.error("invalid extern name kind");
-  size_t at = r.offset();
-  auto name = r.name();
-  if (!name.ok()) return name;
-  if (name->empty()) return Reader::error_at(at, "empty extern name");
-  if (*kind == 0x02) {
-    auto n = r.count(1);
-    if (!n.ok()) return std::move(n).error();
-    std::set<uint8_t> seen;
-    for (uint32_t i = 0; i < *n; ++i) {
-      auto a = r.u8();
-      if (!a.ok()) return std::move(a).error();
-      if (*a > 0x02) return r.error("invalid name attribute");
-      if (!seen.insert(*a).second) return r.error("duplicate name attribute");
-      auto v = r.name();
-      if (!v.ok()) return std::move(v).error();
-    }
-  }
-  return name;
-}
-
-Result<void> check_name_unique(std::set<std::string>& names, const std::string& name, const Reader& r,
-                               const char* what) {
-  if (!names.insert(name).second) return r.error(std::string("duplicate ") + what + " name `" + name + "`");
-  return {};
-}
-
 Result<ExternType> read_externtype(Reader& r, Scope& s, const std::string& name) {
   auto kind = r.u8();
   if (!kind.ok()) return std::move(kind).error();
@@ -509,7 +392,12 @@ Result<ExternType> read_externtype(Reader& r, Scope& s, const std::string& name)
         if (const auto* c = std::get_if<ComponentTypePtr>(&t)) return ExternType(*c);
         return r.error("type index " + std::to_string(*idx) + " is not a component type");
       }
-      if (const auto* i = std::get_if<InstanceTypePtr>(&t)) return ExternType(*i);
+      if (const auto* i = std::get_if<InstanceTypePtr>(&t)) {
+        // Each instance of the type has its own abstract resources.
+        ResourceMap fresh;
+        freshen_exports(ExternType(*i), fresh);
+        return substitute(ExternType(*i), fresh);
+      }
       return r.error("type index " + std::to_string(*idx) + " is not an instance type");
     }
     case 0x02: {
@@ -610,12 +498,13 @@ Result<void> read_type_declarators(Reader& r, Scope& scope, bool component_type)
         if (*kind == 0x03 && !component_type) return r.error("instance types cannot declare imports");
         auto name = read_extern_name(r);
         if (!name.ok()) return std::move(name).error();
-        STRATUS_TRY(check_name_unique(*kind == 0x03 ? scope.import_names : scope.export_names, *name, r,
-                                      *kind == 0x03 ? "import" : "export"));
-        auto t = read_externtype(r, scope, *name);
+        auto t = read_externtype(r, scope, name->name);
         if (!t.ok()) return std::move(t).error();
+        bool import = *kind == 0x03;
+        STRATUS_TRY(
+            check_extern(import ? scope.import_names : scope.export_names, *name, *t, import ? "import" : "export"));
         add_extern_to_spaces(scope, *t);
-        (*kind == 0x03 ? scope.imports : scope.exports).push_back({*name, *t});
+        (import ? scope.imports : scope.exports).push_back({name->name, *t});
         break;
       }
       default: return r.error("invalid type declarator");
@@ -624,252 +513,6 @@ Result<void> read_type_declarators(Reader& r, Scope& scope, bool component_type)
   return {};
 }
 
-Sort sort_from_bytes(uint8_t b, uint8_t core) {
-  if (b == 0x00) {
-    switch (core) {
-      case 0x00: return Sort::CoreFunc;
-      case 0x01: return Sort::CoreTable;
-      case 0x02: return Sort::CoreMemory;
-      case 0x03: return Sort::CoreGlobal;
-      case 0x04: return Sort::CoreTag;
-      case 0x10: return Sort::CoreType;
-      case 0x11: return Sort::CoreModule;
-      default: return Sort::CoreInstance;
-    }
-  }
-  switch (b) {
-    case 0x01: return Sort::Func;
-    case 0x02: return Sort::Value;
-    case 0x03: return Sort::Type;
-    case 0x04: return Sort::Component;
-    default: return Sort::Instance;
-  }
-}
-
-void add_core_extern(Scope& s, const engine::ExternType& t) {
-  if (const auto* f = std::get_if<engine::FuncType>(&t)) {
-    s.core_funcs.push_back(*f);
-  } else if (std::holds_alternative<engine::TableType>(t)) {
-    s.core_tables++;
-  } else if (std::holds_alternative<engine::MemoryType>(t)) {
-    s.core_memories++;
-  } else {
-    s.core_globals++;
-  }
-}
-
 }  // namespace
-
-Result<std::optional<Definition>> read_alias(Reader& r, Scope& s) {
-  auto b = r.u8();
-  if (!b.ok()) return std::move(b).error();
-  uint8_t core = 0;
-  if (*b == 0x00) {
-    auto c = r.u8();
-    if (!c.ok()) return std::move(c).error();
-    core = *c;
-    if (core > 0x04 && core != 0x10 && core != 0x11 && core != 0x12) return r.error("invalid core sort");
-  } else if (*b > 0x05) {
-    return r.error("invalid sort");
-  }
-  Sort sort = sort_from_bytes(*b, core);
-  auto target = r.u8();
-  if (!target.ok()) return std::move(target).error();
-  if (*target == 0x00 || *target == 0x01) {
-    auto inst = r.u32();
-    if (!inst.ok()) return std::move(inst).error();
-    auto name = r.name();
-    if (!name.ok()) return std::move(name).error();
-    bool core_export = *target == 0x01;
-    bool core_sort = *b == 0x00;
-    if (core_export != core_sort) return r.error("alias sort does not match the instance kind");
-    if (core_export) {
-      if (*inst >= s.core_instances.size())
-        return r.error("core instance index " + std::to_string(*inst) + " out of range");
-      auto it = s.core_instances[*inst]->exports.find(*name);
-      if (it == s.core_instances[*inst]->exports.end())
-        return r.error("core instance " + std::to_string(*inst) + " has no export named `" + *name + "`");
-      engine::ExternKind want = sort == Sort::CoreFunc     ? engine::ExternKind::Func
-                                : sort == Sort::CoreTable  ? engine::ExternKind::Table
-                                : sort == Sort::CoreMemory ? engine::ExternKind::Memory
-                                                           : engine::ExternKind::Global;
-      if (sort != Sort::CoreFunc && sort != Sort::CoreTable && sort != Sort::CoreMemory && sort != Sort::CoreGlobal)
-        return r.error(std::string("cannot alias a ") + sort_name(sort) + " from a core instance");
-      if (engine::kind_of(it->second) != want) return r.error("export `" + *name + "` is not a " + sort_name(sort));
-      add_core_extern(s, it->second);
-      return std::optional<Definition>(AliasDef{AliasExport{sort, *inst, *name}, std::nullopt});
-    }
-    if (*inst >= s.instances.size()) return r.error("instance index " + std::to_string(*inst) + " out of range");
-    const auto& exports = s.instances[*inst]->exports;
-    auto it = std::find_if(exports.begin(), exports.end(), [&](const NamedExtern& e) { return e.name == *name; });
-    if (it == exports.end())
-      return r.error("instance " + std::to_string(*inst) + " has no export named `" + *name + "`");
-    bool matches = (sort == Sort::Func && std::holds_alternative<FuncTypePtr>(it->type)) ||
-                   (sort == Sort::Type && std::holds_alternative<TypeBound>(it->type)) ||
-                   (sort == Sort::Instance && std::holds_alternative<InstanceTypePtr>(it->type)) ||
-                   (sort == Sort::Component && std::holds_alternative<ComponentTypePtr>(it->type)) ||
-                   (sort == Sort::CoreModule && std::holds_alternative<CoreModuleTypePtr>(it->type)) ||
-                   (sort == Sort::Value && std::holds_alternative<ValueBound>(it->type));
-    if (!matches) return r.error("export `" + *name + "` is not a " + sort_name(sort));
-    if (!s.is_component && sort != Sort::Type && sort != Sort::Instance)
-      return r.error("type declarators may only alias types and instances");
-    add_extern_to_spaces(s, it->type);
-    return std::optional<Definition>(AliasDef{AliasExport{sort, *inst, *name}, it->type});
-  }
-  if (*target != 0x02) return r.error("invalid alias target");
-  auto ct = r.u32();
-  if (!ct.ok()) return std::move(ct).error();
-  auto idx = r.u32();
-  if (!idx.ok()) return std::move(idx).error();
-  Scope* scope = &s;
-  for (uint32_t k = 0; k < *ct && scope != nullptr; ++k) scope = scope->parent;
-  if (scope == nullptr) return r.error("outer alias count " + std::to_string(*ct) + " exceeds the enclosing scopes");
-  switch (sort) {
-    case Sort::Type: {
-      if (*idx >= scope->types.size()) return r.error("outer alias type index out of range");
-      TypeEntry t = scope->types[*idx];  // a copy: with count 0, push_back below reallocates the same vector
-      s.types.push_back(t);
-      TypeDef def;
-      std::visit([&](const auto& x) { def.type = x; }, t);
-      return std::optional<Definition>(def);
-    }
-    case Sort::CoreType: {
-      if (*idx >= scope->core_types.size()) return r.error("outer alias core type index out of range");
-      CoreTypeEntry t = scope->core_types[*idx];
-      s.core_types.push_back(t);
-      CoreTypeDef def;
-      std::visit([&](const auto& x) { def.type = x; }, t);
-      return std::optional<Definition>(def);
-    }
-    case Sort::CoreModule: {
-      if (!s.is_component) return r.error("outer aliases in types may only alias types");
-      if (*idx >= scope->core_modules.size()) return r.error("outer alias core module index out of range");
-      if (scope->core_modules[*idx] == nullptr) return r.error("cannot outer-alias an imported core module");
-      CoreModulePtr module = scope->core_modules[*idx];
-      CoreModuleTypePtr type = scope->core_module_types[*idx];
-      s.core_modules.push_back(module);
-      s.core_module_types.push_back(type);
-      return std::optional<Definition>(CoreModuleDef{module});
-    }
-    case Sort::Component: {
-      if (!s.is_component) return r.error("outer aliases in types may only alias types");
-      if (*idx >= scope->components.size()) return r.error("outer alias component index out of range");
-      if (scope->components[*idx] == nullptr) return r.error("cannot outer-alias an imported component");
-      ComponentPtr component = scope->components[*idx];
-      ComponentTypePtr type = scope->component_types[*idx];
-      s.components.push_back(component);
-      s.component_types.push_back(type);
-      return std::optional<Definition>(ComponentDef{component});
-    }
-    default: return r.error(std::string("outer aliases of a ") + sort_name(sort) + " are not allowed");
-  }
-}
-
-// ------------------------------------------------------------ substitution
-
-namespace {
-
-struct Substituter {
-  const ResourceMap& map;
-  std::map<const DefinedType*, ValType> memo;
-
-  ResourceTypePtr res(const ResourceTypePtr& r) {
-    auto it = map.find(r.get());
-    return it == map.end() ? r : it->second;
-  }
-  std::optional<ValType> opt(const std::optional<ValType>& t) {
-    if (!t) return t;
-    return val(*t);
-  }
-  ValType val(const ValType& t) {
-    if (t.is_primitive()) return t;
-    auto found = memo.find(t.defined_ptr().get());
-    if (found != memo.end()) return found->second;
-    bool changed = false;
-    auto sub = [&](const ValType& x) {
-      ValType y = val(x);
-      if (y.defined_ptr() != x.defined_ptr()) changed = true;
-      return y;
-    };
-    auto sub_opt = [&](const std::optional<ValType>& x) -> std::optional<ValType> {
-      if (!x) return x;
-      return sub(*x);
-    };
-    DefinedType out = t.defined();
-    std::visit(
-        [&](auto& k) {
-          using K = std::decay_t<decltype(k)>;
-          if constexpr (std::is_same_v<K, RecordType>) {
-            for (auto& f : k.fields) f.type = sub(f.type);
-          } else if constexpr (std::is_same_v<K, VariantType>) {
-            for (auto& c : k.cases) c.type = sub_opt(c.type);
-          } else if constexpr (std::is_same_v<K, ListType> || std::is_same_v<K, OptionType>) {
-            k.element = sub(k.element);
-          } else if constexpr (std::is_same_v<K, TupleType>) {
-            for (auto& e : k.elements) e = sub(e);
-          } else if constexpr (std::is_same_v<K, ResultType>) {
-            k.ok = sub_opt(k.ok);
-            k.err = sub_opt(k.err);
-          } else if constexpr (std::is_same_v<K, OwnType> || std::is_same_v<K, BorrowType>) {
-            auto r = res(k.resource);
-            if (r != k.resource) changed = true;
-            k.resource = r;
-          } else if constexpr (std::is_same_v<K, StreamType> || std::is_same_v<K, FutureType>) {
-            k.element = sub_opt(k.element);
-          } else if constexpr (std::is_same_v<K, MapType>) {
-            k.key = sub(k.key);
-            k.value = sub(k.value);
-          }
-        },
-        out.kind);
-    ValType result = changed ? ValType(std::make_shared<const DefinedType>(std::move(out))) : t;
-    memo.emplace(t.defined_ptr().get(), result);
-    return result;
-  }
-  FuncTypePtr func(const FuncTypePtr& f) {
-    auto out = std::make_shared<FuncType>(*f);
-    for (auto& p : out->params) p.type = val(p.type);
-    out->result = opt(out->result);
-    return out;
-  }
-  ExternType ext(const ExternType& t) {
-    if (const auto* f = std::get_if<FuncTypePtr>(&t)) return func(*f);
-    if (const auto* b = std::get_if<TypeBound>(&t)) {
-      TypeBound out = *b;
-      if (const auto* r = std::get_if<ResourceTypePtr>(&b->type)) {
-        out.type = res(*r);
-      } else {
-        out.type = val(std::get<ValType>(b->type));
-      }
-      return out;
-    }
-    if (const auto* v = std::get_if<ValueBound>(&t)) return ValueBound{val(v->type)};
-    if (const auto* i = std::get_if<InstanceTypePtr>(&t)) {
-      auto out = std::make_shared<InstanceType>();
-      for (const auto& e : (*i)->exports) out->exports.push_back({e.name, ext(e.type)});
-      return InstanceTypePtr(out);
-    }
-    if (const auto* c = std::get_if<ComponentTypePtr>(&t)) {
-      auto out = std::make_shared<ComponentType>();
-      for (const auto& e : (*c)->imports) out->imports.push_back({e.name, ext(e.type)});
-      for (const auto& e : (*c)->exports) out->exports.push_back({e.name, ext(e.type)});
-      return ComponentTypePtr(out);
-    }
-    return t;
-  }
-};
-
-}  // namespace
-
-ValType substitute(const ValType& t, const ResourceMap& map) {
-  Substituter s{map, {}};
-  return s.val(t);
-}
-
-ExternType substitute(const ExternType& t, const ResourceMap& map) {
-  if (map.empty()) return t;
-  Substituter s{map, {}};
-  return s.ext(t);
-}
 
 }  // namespace stratus::component::binary

@@ -79,5 +79,57 @@ TEST(DecoderTest, MalformedInputIsAnErrorWithAnOffset) {
   }
 }
 
+TEST(DecoderTest, FuzzSeedsDecode) {
+  // The seed corpus of fuzz/component_decode: valid components, so fuzzing
+  // starts from inputs that get past the validator.
+  fs::path seeds = fs::path(STRATUS_SOURCE_DIR) / "fuzz/seeds/component_decode";
+  size_t n = 0;
+  for (const auto& e : fs::directory_iterator(seeds)) {
+    auto bytes = read_file(e.path());
+    ASSERT_TRUE(bytes.ok());
+    auto c = decode_component(*bytes);
+    EXPECT_TRUE(c.ok()) << e.path().filename() << ": " << c.error().message;
+    ++n;
+  }
+  EXPECT_GT(n, 3u);
+}
+
+TEST(DecoderTest, NamesAndResourcesFollowTheRules) {
+  // Components written as bytes: the preamble and the given sections.
+  auto component = [](std::vector<uint8_t> sections) {
+    std::vector<uint8_t> out = {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00};
+    out.insert(out.end(), sections.begin(), sections.end());
+    return out;
+  };
+  // (type (record (field "Ab" u32))): not kebab case.
+  auto bad_label = decode_component(component({0x07, 0x07, 0x01, 0x72, 0x01, 0x02, 'A', 'b', 0x79}));
+  ASSERT_FALSE(bad_label.ok());
+  EXPECT_NE(bad_label.error().message.find("kebab"), std::string::npos) << bad_label.error().message;
+  // (type (record (field "ab" u32))) is fine.
+  auto good = decode_component(component({0x07, 0x07, 0x01, 0x72, 0x01, 0x02, 'a', 'b', 0x79}));
+  EXPECT_TRUE(good.ok()) << good.error().message;
+  // (type (func (result (borrow R)))) with R a resource.
+  auto borrow = decode_component(component({0x07, 0x0a, 0x03, 0x3f, 0x7f, 0x00, 0x68, 0x00, 0x40, 0x00, 0x00, 0x01}));
+  ASSERT_FALSE(borrow.ok());
+  EXPECT_NE(borrow.error().message.find("borrow"), std::string::npos) << borrow.error().message;
+}
+
+TEST(DecoderTest, DeeplyNestedTypesAreRefused) {
+  // 200 types, each an option of the one before: deeper than the limit.
+  std::vector<uint8_t> body = {0xc8, 0x01, 0x6b, 0x79};
+  for (uint32_t i = 1; i < 200; ++i) {
+    body.push_back(0x6b);
+    body.push_back(static_cast<uint8_t>(0x80 | ((i - 1) & 0x7f)));  // LEB128 index, two bytes
+    body.push_back(static_cast<uint8_t>((i - 1) >> 7));
+  }
+  std::vector<uint8_t> bytes = {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x07};
+  bytes.push_back(static_cast<uint8_t>(0x80 | (body.size() & 0x7f)));
+  bytes.push_back(static_cast<uint8_t>(body.size() >> 7));
+  bytes.insert(bytes.end(), body.begin(), body.end());
+  auto c = decode_component(bytes);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("nesting"), std::string::npos) << c.error().message;
+}
+
 }  // namespace
 }  // namespace stratus::component

@@ -1,0 +1,152 @@
+// Aliases (Binary.md, "Alias Definitions"): export aliases of component and
+// core instances, and outer aliases, which are resolved here into the
+// definition they name.
+#include <algorithm>
+
+#include "component/binary/scope.h"
+
+namespace stratus::component::binary {
+namespace {
+
+Sort sort_from_bytes(uint8_t b, uint8_t core) {
+  if (b == 0x00) {
+    switch (core) {
+      case 0x00: return Sort::CoreFunc;
+      case 0x01: return Sort::CoreTable;
+      case 0x02: return Sort::CoreMemory;
+      case 0x03: return Sort::CoreGlobal;
+      case 0x04: return Sort::CoreTag;
+      case 0x10: return Sort::CoreType;
+      case 0x11: return Sort::CoreModule;
+      default: return Sort::CoreInstance;
+    }
+  }
+  switch (b) {
+    case 0x01: return Sort::Func;
+    case 0x02: return Sort::Value;
+    case 0x03: return Sort::Type;
+    case 0x04: return Sort::Component;
+    default: return Sort::Instance;
+  }
+}
+
+void add_core_extern(Scope& s, const engine::ExternType& t) {
+  if (const auto* f = std::get_if<engine::FuncType>(&t)) {
+    s.core_funcs.push_back(*f);
+  } else if (std::holds_alternative<engine::TableType>(t)) {
+    s.core_tables++;
+  } else if (std::holds_alternative<engine::MemoryType>(t)) {
+    s.core_memories++;
+  } else {
+    s.core_globals++;
+  }
+}
+
+}  // namespace
+
+Result<std::optional<Definition>> read_alias(Reader& r, Scope& s) {
+  auto b = r.u8();
+  if (!b.ok()) return std::move(b).error();
+  uint8_t core = 0;
+  if (*b == 0x00) {
+    auto c = r.u8();
+    if (!c.ok()) return std::move(c).error();
+    core = *c;
+    if (core > 0x04 && core != 0x10 && core != 0x11 && core != 0x12) return r.error("invalid core sort");
+  } else if (*b > 0x05) {
+    return r.error("invalid sort");
+  }
+  Sort sort = sort_from_bytes(*b, core);
+  auto target = r.u8();
+  if (!target.ok()) return std::move(target).error();
+  if (*target == 0x00 || *target == 0x01) {
+    auto inst = r.u32();
+    if (!inst.ok()) return std::move(inst).error();
+    auto name = r.name();
+    if (!name.ok()) return std::move(name).error();
+    bool core_export = *target == 0x01;
+    bool core_sort = *b == 0x00 && sort != Sort::CoreModule;
+    if (core_export != core_sort) return r.error("alias sort does not match the instance kind");
+    if (core_export) {
+      if (*inst >= s.core_instances.size())
+        return r.error("core instance index " + std::to_string(*inst) + " out of range");
+      auto it = s.core_instances[*inst]->exports.find(*name);
+      if (it == s.core_instances[*inst]->exports.end())
+        return r.error("core instance " + std::to_string(*inst) + " has no export named `" + *name + "`");
+      engine::ExternKind want = sort == Sort::CoreFunc     ? engine::ExternKind::Func
+                                : sort == Sort::CoreTable  ? engine::ExternKind::Table
+                                : sort == Sort::CoreMemory ? engine::ExternKind::Memory
+                                                           : engine::ExternKind::Global;
+      if (sort != Sort::CoreFunc && sort != Sort::CoreTable && sort != Sort::CoreMemory && sort != Sort::CoreGlobal)
+        return r.error(std::string("cannot alias a ") + sort_name(sort) + " from a core instance");
+      if (engine::kind_of(it->second) != want) return r.error("export `" + *name + "` is not a " + sort_name(sort));
+      add_core_extern(s, it->second);
+      return std::optional<Definition>(AliasDef{AliasExport{sort, *inst, *name}, std::nullopt});
+    }
+    if (*inst >= s.instances.size()) return r.error("instance index " + std::to_string(*inst) + " out of range");
+    const auto& exports = s.instances[*inst]->exports;
+    auto it = std::find_if(exports.begin(), exports.end(), [&](const NamedExtern& e) { return e.name == *name; });
+    if (it == exports.end())
+      return r.error("instance " + std::to_string(*inst) + " has no export named `" + *name + "`");
+    bool matches = (sort == Sort::Func && std::holds_alternative<FuncTypePtr>(it->type)) ||
+                   (sort == Sort::Type && std::holds_alternative<TypeBound>(it->type)) ||
+                   (sort == Sort::Instance && std::holds_alternative<InstanceTypePtr>(it->type)) ||
+                   (sort == Sort::Component && std::holds_alternative<ComponentTypePtr>(it->type)) ||
+                   (sort == Sort::CoreModule && std::holds_alternative<CoreModuleTypePtr>(it->type)) ||
+                   (sort == Sort::Value && std::holds_alternative<ValueBound>(it->type));
+    if (!matches) return r.error("export `" + *name + "` is not a " + sort_name(sort));
+    if (!s.is_component && sort != Sort::Type && sort != Sort::Instance)
+      return r.error("type declarators may only alias types and instances");
+    add_extern_to_spaces(s, it->type);
+    return std::optional<Definition>(AliasDef{AliasExport{sort, *inst, *name}, it->type});
+  }
+  if (*target != 0x02) return r.error("invalid alias target");
+  auto ct = r.u32();
+  if (!ct.ok()) return std::move(ct).error();
+  auto idx = r.u32();
+  if (!idx.ok()) return std::move(idx).error();
+  Scope* scope = &s;
+  for (uint32_t k = 0; k < *ct && scope != nullptr; ++k) scope = scope->parent;
+  if (scope == nullptr) return r.error("outer alias count " + std::to_string(*ct) + " exceeds the enclosing scopes");
+  switch (sort) {
+    case Sort::Type: {
+      if (*idx >= scope->types.size()) return r.error("outer alias type index out of range");
+      TypeEntry t = scope->types[*idx];  // a copy: with count 0, push_back below reallocates the same vector
+      s.types.push_back(t);
+      TypeDef def;
+      std::visit([&](const auto& x) { def.type = x; }, t);
+      return std::optional<Definition>(def);
+    }
+    case Sort::CoreType: {
+      if (*idx >= scope->core_types.size()) return r.error("outer alias core type index out of range");
+      CoreTypeEntry t = scope->core_types[*idx];
+      s.core_types.push_back(t);
+      CoreTypeDef def;
+      std::visit([&](const auto& x) { def.type = x; }, t);
+      return std::optional<Definition>(def);
+    }
+    case Sort::CoreModule: {
+      if (!s.is_component) return r.error("outer aliases in types may only alias types");
+      if (*idx >= scope->core_modules.size()) return r.error("outer alias core module index out of range");
+      if (scope->core_modules[*idx] == nullptr) return r.error("cannot outer-alias an imported core module");
+      CoreModulePtr module = scope->core_modules[*idx];
+      CoreModuleTypePtr type = scope->core_module_types[*idx];
+      s.core_modules.push_back(module);
+      s.core_module_types.push_back(type);
+      return std::optional<Definition>(CoreModuleDef{module});
+    }
+    case Sort::Component: {
+      if (!s.is_component) return r.error("outer aliases in types may only alias types");
+      if (*idx >= scope->components.size()) return r.error("outer alias component index out of range");
+      if (scope->components[*idx] == nullptr) return r.error("cannot outer-alias an imported component");
+      ComponentPtr component = scope->components[*idx];
+      ComponentTypePtr type = scope->component_types[*idx];
+      s.components.push_back(component);
+      s.component_types.push_back(type);
+      return std::optional<Definition>(ComponentDef{component});
+    }
+    default: return r.error(std::string("outer aliases of a ") + sort_name(sort) + " are not allowed");
+  }
+}
+
+}  // namespace stratus::component::binary

@@ -1,0 +1,198 @@
+// Core types inside components (Binary.md, "Type Definitions", core:type):
+// function types, the WebAssembly 3.0 subtype forms of them, and module types.
+#include "component/binary/scope.h"
+
+namespace stratus::component::binary {
+namespace {
+
+Result<engine::ValType> core_valtype(Reader& r) {
+  auto b = r.u8();
+  if (!b.ok()) return std::move(b).error();
+  switch (*b) {
+    case 0x7f: return engine::ValType::I32;
+    case 0x7e: return engine::ValType::I64;
+    case 0x7d: return engine::ValType::F32;
+    case 0x7c: return engine::ValType::F64;
+    case 0x7b: return engine::ValType::V128;
+    case 0x70: return engine::ValType::FuncRef;
+    case 0x6f: return engine::ValType::ExternRef;
+    default: return r.error("invalid core value type");
+  }
+}
+
+Result<engine::Limits> core_limits(Reader& r) {
+  auto flag = r.u8();
+  if (!flag.ok()) return std::move(flag).error();
+  engine::Limits l;
+  auto min = r.u32();
+  if (!min.ok()) return std::move(min).error();
+  l.min = *min;
+  if (*flag & 1) {
+    auto max = r.u32();
+    if (!max.ok()) return std::move(max).error();
+    l.max = *max;
+  }
+  if (*flag > 3) return r.error("invalid limits flags");
+  return l;
+}
+
+Result<engine::ExternType> core_externtype(Reader& r, const std::vector<CoreTypeEntry>& types) {
+  auto kind = r.u8();
+  if (!kind.ok()) return std::move(kind).error();
+  switch (*kind) {
+    case 0x00: {
+      auto idx = r.u32();
+      if (!idx.ok()) return std::move(idx).error();
+      if (*idx >= types.size()) return r.error("core type index out of range");
+      const auto* f = std::get_if<engine::FuncType>(&types[*idx]);
+      if (f == nullptr) return r.error("core type index is not a function type");
+      return engine::ExternType(*f);
+    }
+    case 0x01: {
+      auto t = core_valtype(r);
+      if (!t.ok()) return std::move(t).error();
+      auto l = core_limits(r);
+      if (!l.ok()) return std::move(l).error();
+      return engine::ExternType(engine::TableType{*t, *l});
+    }
+    case 0x02: {
+      auto l = core_limits(r);
+      if (!l.ok()) return std::move(l).error();
+      return engine::ExternType(engine::MemoryType{*l});
+    }
+    case 0x03: {
+      auto t = core_valtype(r);
+      if (!t.ok()) return std::move(t).error();
+      auto m = r.u8();
+      if (!m.ok()) return std::move(m).error();
+      if (*m > 1) return r.error("invalid mutability");
+      return engine::ExternType(engine::GlobalType{*t, *m == 1});
+    }
+    default: return r.error("unsupported core extern kind (tags are not supported)");
+  }
+}
+
+Result<engine::FuncType> core_functype(Reader& r) {
+  engine::FuncType f;
+  for (auto* list : {&f.params, &f.results}) {
+    auto n = r.count(1);
+    if (!n.ok()) return std::move(n).error();
+    for (uint32_t i = 0; i < *n; ++i) {
+      auto t = core_valtype(r);
+      if (!t.ok()) return std::move(t).error();
+      list->push_back(*t);
+    }
+  }
+  return f;
+}
+
+Result<CoreModuleTypePtr> core_moduletype(Reader& r, Scope& outer) {
+  auto mt = std::make_shared<CoreModuleType>();
+  std::vector<CoreTypeEntry> types;  // each module type starts with an empty type index space
+  auto n = r.count(1);
+  if (!n.ok()) return std::move(n).error();
+  for (uint32_t i = 0; i < *n; ++i) {
+    auto kind = r.u8();
+    if (!kind.ok()) return std::move(kind).error();
+    switch (*kind) {
+      case 0x00: {
+        auto module = r.name();
+        if (!module.ok()) return std::move(module).error();
+        auto field = r.name();
+        if (!field.ok()) return std::move(field).error();
+        auto t = core_externtype(r, types);
+        if (!t.ok()) return std::move(t).error();
+        mt->imports.push_back({*module, *field, *t});
+        break;
+      }
+      case 0x01: {
+        auto b = r.u8();
+        if (!b.ok()) return std::move(b).error();
+        if (*b != 0x60) return r.error("module types may only declare function types");
+        auto f = core_functype(r);
+        if (!f.ok()) return std::move(f).error();
+        types.push_back(*f);
+        break;
+      }
+      case 0x02: {
+        auto sort = r.u8();
+        auto kind2 = r.u8();
+        if (!sort.ok() || !kind2.ok() || *sort != 0x10 || *kind2 != 0x01) return r.error("invalid core alias");
+        auto ct = r.u32();
+        if (!ct.ok()) return std::move(ct).error();
+        auto idx = r.u32();
+        if (!idx.ok()) return std::move(idx).error();
+        Scope* target = &outer;
+        for (uint32_t k = 1; k < *ct && target != nullptr; ++k) target = target->parent;
+        if (*ct == 0 || target == nullptr) return r.error("outer alias count out of range");
+        if (*idx >= target->core_types.size()) return r.error("outer alias index out of range");
+        if (!std::holds_alternative<engine::FuncType>(target->core_types[*idx]))
+          return r.error("module types cannot alias module types");
+        types.push_back(target->core_types[*idx]);
+        break;
+      }
+      case 0x03: {
+        auto name = r.name();
+        if (!name.ok()) return std::move(name).error();
+        auto t = core_externtype(r, types);
+        if (!t.ok()) return std::move(t).error();
+        for (const auto& e : mt->exports)
+          if (e.name == *name) return r.error("duplicate export name `" + *name + "`");
+        mt->exports.push_back({*name, *t});
+        break;
+      }
+      default: return r.error("invalid module type declarator");
+    }
+  }
+  return CoreModuleTypePtr(mt);
+}
+
+}  // namespace
+
+Result<CoreTypeEntry> read_core_type(Reader& r, Scope& s) {
+  auto op = r.u8();
+  if (!op.ok()) return std::move(op).error();
+  if (*op == 0x60) {
+    auto f = core_functype(r);
+    if (!f.ok()) return std::move(f).error();
+    return CoreTypeEntry(*f);
+  }
+  if (*op == 0x50) {
+    auto m = core_moduletype(r, s);
+    if (!m.ok()) return std::move(m).error();
+    return CoreTypeEntry(*m);
+  }
+  // WebAssembly 3.0 subtypes of function types (a bare 0x50 is a module
+  // type, so a non-final subtype takes a 0x00 prefix); a rec group of one.
+  if (*op == 0x4e) {
+    auto n = r.u32();
+    if (!n.ok()) return std::move(n).error();
+    if (*n != 1) return r.error("core rec groups of more than one type are not supported");
+    op = r.u8();
+    if (!op.ok()) return std::move(op).error();
+  }
+  if (*op == 0x00) {
+    op = r.u8();
+    if (!op.ok()) return std::move(op).error();
+    if (*op != 0x50) return r.error("invalid core type after a 0x00 prefix");
+  }
+  if (*op == 0x50 || *op == 0x4f) {
+    auto supers = r.count(1);
+    if (!supers.ok()) return std::move(supers).error();
+    for (uint32_t i = 0; i < *supers; ++i) {
+      auto idx = r.u32();
+      if (!idx.ok()) return std::move(idx).error();
+      if (*idx >= s.core_types.size()) return r.error("core supertype index out of range");
+    }
+    op = r.u8();
+    if (!op.ok()) return std::move(op).error();
+  }
+  if (*op == 0x60) {
+    auto f = core_functype(r);
+    if (!f.ok()) return std::move(f).error();
+    return CoreTypeEntry(*f);
+  }
+  return r.error("unsupported core type (GC struct and array types are not supported)");
+}
+
+}  // namespace stratus::component::binary

@@ -48,7 +48,7 @@ uint32_t prim_size(PrimType p) {
     case PrimType::U16: return 2;
     case PrimType::S64:
     case PrimType::U64:
-    case PrimType::F64: return 8;
+    case PrimType::F64:
     case PrimType::String: return 8;
     default: return 4;
   }
@@ -124,10 +124,8 @@ uint32_t alignment(const ValType& t) {
         } else if constexpr (std::is_same_v<K, FlagsType>) {
           uint32_t s = flags_size(k.names.size());
           return s > 4 ? 4 : s;
-        } else if constexpr (std::is_same_v<K, MapType>) {
-          return 4;
         } else {
-          return 4;  // own, borrow, stream, future
+          return 4;  // own, borrow, stream, future, map
         }
       },
       d.kind);

@@ -55,10 +55,10 @@ class CallHooks final : public canon::ResourceHooks {
   }
 
   // Ends the loans made while lifting borrows (at the end of the call).
-  void release_lends() {
+  void release_lends() noexcept {
     for (uint32_t index : lenders_) {
-      auto entry = instance_.handles().get(index);
-      if (entry.ok() && (*entry)->num_lends > 0) (*entry)->num_lends -= 1;
+      ResourceHandle* h = instance_.handles().find(index);
+      if (h != nullptr && h->num_lends > 0) h->num_lends -= 1;
     }
     lenders_.clear();
   }
@@ -237,9 +237,7 @@ bool has_handles(const ValType& t) {
   return std::visit(
       [](const auto& k) -> bool {
         using K = std::decay_t<decltype(k)>;
-        if constexpr (std::is_same_v<K, OwnType> || std::is_same_v<K, BorrowType>) {
-          return true;
-        } else if constexpr (std::is_same_v<K, RecordType>) {
+        if constexpr (std::is_same_v<K, RecordType>) {
           for (const auto& f : k.fields)
             if (has_handles(f.type)) return true;
           return false;
@@ -256,7 +254,7 @@ bool has_handles(const ValType& t) {
         } else if constexpr (std::is_same_v<K, ResultType>) {
           return (k.ok && has_handles(*k.ok)) || (k.err && has_handles(*k.err));
         } else {
-          return true;  // streams, futures, maps: leave to the general path
+          return true;  // own and borrow; streams, futures and maps are left to the general path too
         }
       },
       t.defined().kind);

@@ -37,6 +37,10 @@ class HandleTable {
   // Error ("unknown handle index 5") when `index` holds nothing.
   Result<ResourceHandle*> get(uint32_t index);
   Result<ResourceHandle> remove(uint32_t index);
+  // The handle at `index`, or null; never throws.
+  ResourceHandle* find(uint32_t index) noexcept {
+    return index < entries_.size() && entries_[index] ? &*entries_[index] : nullptr;
+  }
   size_t live_count() const;
 
  private:

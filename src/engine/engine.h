@@ -356,13 +356,12 @@ struct EngineOptions {
 };
 
 // A core module's imports and exports, from validating it without
-// compiling: what a component decoder needs of the core modules it embeds.
+// compiling (validate_core_module in validate.h): what a component decoder
+// needs of the core modules it embeds.
 struct ModuleTypeInfo {
   std::vector<ImportDesc> imports;
   std::vector<ExportDesc> exports;
 };
-// Errors name the byte offset and the reason, as compile() does.
-Result<ModuleTypeInfo> inspect_module(std::span<const uint8_t> bytes);
 
 // "aot" or "interp". Error for an unknown name.
 Result<std::unique_ptr<Engine>> make_engine(std::string_view name, const EngineOptions& options = {});

@@ -9,7 +9,8 @@
 
 namespace stratus::engine {
 
-// Like inspect_module (engine.h), but with the core features the Component
+// Validates a core module and lists its imports and exports (engine.h
+// ModuleTypeInfo), with the core features the Component
 // Model's validator (wasm-tools) turns on by default and wabt supports
 // (multi-memory). Errors name the byte offset (relative to the module's
 // first byte) and the rule broken.

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "engine/engine.h"
+#include "engine/validate.h"
 #include "tests/support/wat.h"
 
 namespace stratus::engine {
@@ -118,7 +119,7 @@ TEST_P(EngineTest, HugeDataCountIsAnErrorNotAnAllocation) {
   auto module = engine_->compile(bytes, {.name = "data-count.wasm"});
   ASSERT_FALSE(module.ok());
   EXPECT_NE(module.error().message.find("data count"), std::string::npos) << module.error().message;
-  auto info = engine::inspect_module(bytes);
+  auto info = engine::validate_core_module(bytes);
   ASSERT_FALSE(info.ok());
 }
 

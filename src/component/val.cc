@@ -6,6 +6,13 @@
 
 namespace stratus::component {
 
+ValKind val_kind_of(PrimType p) {
+  static const ValKind kinds[] = {ValKind::Bool, ValKind::S8,   ValKind::U8,     ValKind::S16,         ValKind::U16,
+                                  ValKind::S32,  ValKind::U32,  ValKind::S64,    ValKind::U64,         ValKind::F32,
+                                  ValKind::F64,  ValKind::Char, ValKind::String, ValKind::ErrorContext};
+  return kinds[static_cast<int>(p)];
+}
+
 Val Val::f32(float v) { return f32_bits(std::bit_cast<uint32_t>(v)); }
 Val Val::f64(double v) { return f64_bits(std::bit_cast<uint64_t>(v)); }
 
@@ -135,13 +142,6 @@ std::string to_string(const Val& v) {
 
 namespace {
 
-ValKind prim_kind(PrimType p) {
-  static const ValKind kinds[] = {ValKind::Bool, ValKind::S8,   ValKind::U8,     ValKind::S16,         ValKind::U16,
-                                  ValKind::S32,  ValKind::U32,  ValKind::S64,    ValKind::U64,         ValKind::F32,
-                                  ValKind::F64,  ValKind::Char, ValKind::String, ValKind::ErrorContext};
-  return kinds[static_cast<int>(p)];
-}
-
 Error mismatch(const std::string& path, const std::string& what) {
   return make_error((path.empty() ? std::string() : path + ": ") + what);
 }
@@ -162,7 +162,7 @@ Result<void> check_at(const Val& v, const ValType& t, const std::string& path) {
     return {};
   };
   if (t.is_primitive()) {
-    STRATUS_TRY(expect(prim_kind(t.primitive())));
+    STRATUS_TRY(expect(val_kind_of(t.primitive())));
     if (t.primitive() == PrimType::Char) {
       char32_t c = v.as_char();
       if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return mismatch(path, "invalid char");

@@ -44,6 +44,8 @@ enum class ValKind : uint8_t {
 };
 
 const char* val_kind_name(ValKind k);
+// The kind of the values of a primitive type.
+ValKind val_kind_of(PrimType p);
 
 // A resource crossing a component boundary, as definitions.py carries it
 // between lift and lower: the (runtime) resource type and its representation.

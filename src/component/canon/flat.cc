@@ -221,17 +221,8 @@ Result<Val> lift_flat(Context& cx, Coercing& in, const ValType& t) {
 
 Result<void> lower_flat(Context& cx, const Val& v, const ValType& t, std::vector<Value>& out);
 
-Result<void> expect_kind(const Val& v, ValKind k) {
-  if (v.kind() != k)
-    return make_error(std::string("expected a ") + val_kind_name(k) + " value, got " + val_kind_name(v.kind()));
-  return {};
-}
-
 Result<void> lower_flat_prim(Context& cx, const Val& v, PrimType p, std::vector<Value>& out) {
-  static const ValKind kinds[] = {ValKind::Bool, ValKind::S8,   ValKind::U8,     ValKind::S16,         ValKind::U16,
-                                  ValKind::S32,  ValKind::U32,  ValKind::S64,    ValKind::U64,         ValKind::F32,
-                                  ValKind::F64,  ValKind::Char, ValKind::String, ValKind::ErrorContext};
-  STRATUS_TRY(expect_kind(v, kinds[static_cast<int>(p)]));
+  STRATUS_TRY(expect_kind(v, val_kind_of(p)));
   switch (p) {
     case PrimType::Bool: out.push_back(Value::i32(v.as_bool() ? 1 : 0)); return {};
     case PrimType::S8:

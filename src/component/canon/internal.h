@@ -24,6 +24,8 @@ uint32_t max_case_alignment(const std::vector<CaseView>& cases);
 // The case index and payload of a variant-like value, checked against the
 // number of cases.
 Result<std::pair<uint32_t, const Val*>> match_case(const Val& v, const DefinedType& d);
+// Error "expected a u32 value, got string" unless `v` is of kind `k`.
+Result<void> expect_kind(const Val& v, ValKind k);
 // Builds the value of a variant-like type from a case index and payload.
 Val make_case(const DefinedType& d, uint32_t case_index, std::optional<Val> payload);
 

@@ -253,43 +253,34 @@ Result<Val> load(Context& cx, uint32_t ptr, const ValType& t) {
   return make_case(d, static_cast<uint32_t>(*index), std::move(payload));
 }
 
-namespace {
-
 Result<void> expect_kind(const Val& v, ValKind k) {
   if (v.kind() != k)
     return make_error(std::string("expected a ") + val_kind_name(k) + " value, got " + val_kind_name(v.kind()));
   return {};
 }
 
+namespace {
+
 Result<void> store_prim(Context& cx, const Val& v, PrimType p, uint32_t ptr) {
+  if (p == PrimType::ErrorContext) return make_error("error-context values need the async runtime, not supported yet");
+  STRATUS_TRY(expect_kind(v, val_kind_of(p)));
   switch (p) {
-    case PrimType::Bool: STRATUS_TRY(expect_kind(v, ValKind::Bool)); return store_int(cx, v.as_bool() ? 1 : 0, ptr, 1);
-    case PrimType::S8: STRATUS_TRY(expect_kind(v, ValKind::S8)); return store_int(cx, v.as_unsigned(), ptr, 1);
-    case PrimType::U8: STRATUS_TRY(expect_kind(v, ValKind::U8)); return store_int(cx, v.as_unsigned(), ptr, 1);
-    case PrimType::S16: STRATUS_TRY(expect_kind(v, ValKind::S16)); return store_int(cx, v.as_unsigned(), ptr, 2);
-    case PrimType::U16: STRATUS_TRY(expect_kind(v, ValKind::U16)); return store_int(cx, v.as_unsigned(), ptr, 2);
-    case PrimType::S32: STRATUS_TRY(expect_kind(v, ValKind::S32)); return store_int(cx, v.as_unsigned(), ptr, 4);
-    case PrimType::U32: STRATUS_TRY(expect_kind(v, ValKind::U32)); return store_int(cx, v.as_unsigned(), ptr, 4);
-    case PrimType::S64: STRATUS_TRY(expect_kind(v, ValKind::S64)); return store_int(cx, v.as_unsigned(), ptr, 8);
-    case PrimType::U64: STRATUS_TRY(expect_kind(v, ValKind::U64)); return store_int(cx, v.as_unsigned(), ptr, 8);
-    case PrimType::F32: STRATUS_TRY(expect_kind(v, ValKind::F32)); return store_int(cx, v.f32_bits(), ptr, 4);
-    case PrimType::F64: STRATUS_TRY(expect_kind(v, ValKind::F64)); return store_int(cx, v.f64_bits(), ptr, 8);
     case PrimType::Char: {
-      STRATUS_TRY(expect_kind(v, ValKind::Char));
       auto c = convert_i32_to_char(static_cast<uint32_t>(v.as_char()));
       if (!c.ok()) return std::move(c).error();
       return store_int(cx, *c, ptr, 4);
     }
     case PrimType::String: {
-      STRATUS_TRY(expect_kind(v, ValKind::String));
       auto r = store_string_into_range(cx, v.as_string());
       if (!r.ok()) return std::move(r).error();
       STRATUS_TRY(store_int(cx, r->first, ptr, 4));
       return store_int(cx, r->second, uint64_t{ptr} + 4, 4);
     }
-    case PrimType::ErrorContext: return make_error("error-context values need the async runtime, not supported yet");
+    default:
+      // Booleans, integers and floats hold their bits (0 or 1 for bool);
+      // store_int keeps the low bytes the type is wide.
+      return store_int(cx, v.as_unsigned(), ptr, elem_size(p));
   }
-  return make_error("unknown primitive type");
 }
 
 Result<void> store_list_into_valid_range(Context& cx, const std::vector<Val>& items, uint32_t ptr,

@@ -108,6 +108,22 @@ std::vector<ValType> result_types(const FuncType& type) {
   return {};
 }
 
+// A component instance entered from `caller` for the length of a call
+// (CanonicalABI.md enter_from / leave_to); check may_enter_from first.
+class Entered {
+ public:
+  Entered(InstanceState& instance, const InstanceState* caller) : instance_(instance), caller_(caller) {
+    instance_.enter_from(caller_);
+  }
+  ~Entered() { instance_.leave_to(caller_); }
+  Entered(const Entered&) = delete;
+  Entered& operator=(const Entered&) = delete;
+
+ private:
+  InstanceState& instance_;
+  const InstanceState* caller_;
+};
+
 class LiftedFunc final : public RtFunc {
  public:
   LiftedFunc(InstanceState& instance, FuncTypePtr type, std::shared_ptr<engine::Func> core, RtCanonOptions options)
@@ -126,12 +142,7 @@ class LiftedFunc final : public RtFunc {
                                           std::span<const engine::Value> flat_args, std::optional<uint32_t> out_ptr,
                                           std::span<engine::Value> out) {
     if (!instance_.may_enter_from(caller)) return trap("cannot enter component instance");
-    instance_.enter_from(caller);
-    struct Leave {
-      InstanceState& inst;
-      const InstanceState* caller;
-      ~Leave() { inst.leave_to(caller); }
-    } leave{instance_, caller};
+    Entered entered(instance_, caller);
 
     BorrowScope task;
     CallHooks hooks(instance_, &task);
@@ -143,13 +154,8 @@ class LiftedFunc final : public RtFunc {
     if (!result.ok()) return trap(result.error().message);
     auto back = canon::transfer_flat_values(cx, caller_cx, canon::kMaxFlatResults, result.values(), results_, out_ptr);
     if (!back.ok()) return trap_from(back.error());
-    if (options_.post_return) {
-      instance_.may_leave = false;
-      auto post = options_.post_return->call(result.values());
-      instance_.may_leave = true;
-      if (post.trapped()) return post.trap();
-      if (!post.ok()) return trap(post.error().message);
-    }
+    if (auto post = post_return(result.values()); post && !post->ok())
+      return post->trapped() ? post->trap() : trap(post->error().message);
     if (task.num_borrows > 0) return trap("borrow handles still remain at the end of the call");
     if (back->size() != out.size()) return trap("lowered results do not match the core signature");
     for (size_t i = 0; i < out.size(); ++i) out[i] = (*back)[i];
@@ -167,12 +173,7 @@ class LiftedFunc final : public RtFunc {
       }
     }
     if (!instance_.may_enter_from(caller)) return trap("cannot enter component instance");
-    instance_.enter_from(caller);
-    struct Leave {
-      InstanceState& inst;
-      const InstanceState* caller;
-      ~Leave() { inst.leave_to(caller); }
-    } leave{instance_, caller};
+    Entered entered(instance_, caller);
 
     BorrowScope task;
     CallHooks hooks(instance_, &task);
@@ -184,12 +185,9 @@ class LiftedFunc final : public RtFunc {
     if (!result.ok()) return result.error();
     auto lifted = canon::lift_flat_values(cx, canon::kMaxFlatResults, result.values(), results_);
     if (!lifted.ok()) return trap_from(lifted.error());
-    if (options_.post_return) {
-      instance_.may_leave = false;
-      auto post = options_.post_return->call(result.values());
-      instance_.may_leave = true;
-      if (post.trapped()) return post.trap();
-      if (!post.ok()) return post.error();
+    if (auto post = post_return(result.values()); post && !post->ok()) {
+      if (post->trapped()) return post->trap();
+      return post->error();
     }
     if (task.num_borrows > 0) return trap("borrow handles still remain at the end of the call");
     if (lifted->empty()) return std::optional<Val>();
@@ -197,6 +195,16 @@ class LiftedFunc final : public RtFunc {
   }
 
  private:
+  // Runs post-return, if the lift has one, with leaving the instance
+  // forbidden (CanonicalABI.md canon_lift); nullopt when there is none.
+  std::optional<engine::CallResult> post_return(std::span<const engine::Value> results) {
+    if (!options_.post_return) return std::nullopt;
+    instance_.may_leave = false;
+    auto post = options_.post_return->call(results);
+    instance_.may_leave = true;
+    return post;
+  }
+
   InstanceState& instance_;
   std::shared_ptr<engine::Func> core_;
   RtCanonOptions options_;
@@ -400,12 +408,12 @@ std::shared_ptr<engine::Func> make_resource_rep(InstanceState& instance, const R
 std::optional<engine::Trap> destroy_resource(const ResourceTypePtr& resource, uint32_t rep, InstanceState* caller) {
   if (!resource->destructor) return std::nullopt;
   auto* impl = static_cast<InstanceState*>(const_cast<void*>(resource->implementer));
+  std::optional<Entered> entered;  // host resources have no instance to enter
   if (impl != nullptr) {
     if (!impl->may_enter_from(caller)) return trap("cannot enter component instance to run a destructor");
-    impl->enter_from(caller);
+    entered.emplace(*impl, caller);
   }
   auto done = resource->destructor(rep);
-  if (impl != nullptr) impl->leave_to(caller);
   if (!done.ok()) return trap(done.error().message);
   return std::nullopt;
 }

@@ -1,9 +1,10 @@
 // Fuzzes the component decoder and validator with arbitrary bytes: it must
 // return a component or an error, never crash, hang, leak or recurse without
-// bound. Decoded components have their type walked, so the resolved type
-// trees the decoder builds are touched too, and are instantiated with no
-// imports on the interpreter (most fail to link; those that link have their
-// exports' types read), so the runtime's walk over definitions is fuzzed.
+// bound. Decoded components have their type walked and printed as WIT, so the
+// resolved type trees the decoder builds are touched too, and are
+// instantiated with no imports on the interpreter (most fail to link; those
+// that link have their exports' types read), so the runtime's walk over
+// definitions is fuzzed.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -11,6 +12,7 @@
 
 #include "component/binary/decoder.h"
 #include "component/runtime/runtime.h"
+#include "component/wit_print.h"
 #include "engine/engine.h"
 
 using namespace stratus;
@@ -49,7 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto decoded = component::decode_component(bytes);
   if (!decoded.ok()) return 0;
   const auto& c = **decoded;
-  volatile size_t sink = walk(c.type->imports, 0) + walk(c.type->exports, 0) + c.definitions.size();
+  volatile size_t sink =
+      walk(c.type->imports, 0) + walk(c.type->exports, 0) + c.definitions.size() + component::print_wit(*c.type).size();
   (void)sink;
   component::Linker linker(*g_engine);
   component::InstantiateOptions options;

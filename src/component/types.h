@@ -62,6 +62,14 @@ using ResourceTypePtr = std::shared_ptr<const ResourceType>;
 struct DefinedType;
 using DefinedTypePtr = std::shared_ptr<const DefinedType>;
 
+// The name a type export gave a value type (`type instant = u64;` exported
+// as "instant"). Each export creates one; references to the exported type
+// share it, so the WIT printer can tell which export a type came from.
+struct TypeName {
+  std::string name;
+};
+using TypeNamePtr = std::shared_ptr<const TypeName>;
+
 // A component-level value type: a primitive or a defined (compound) type.
 class ValType {
  public:
@@ -74,9 +82,20 @@ class ValType {
   const DefinedType& defined() const { return *defined_; }
   const DefinedTypePtr& defined_ptr() const { return defined_; }
 
+  // The type export this type was referenced through, if any. Names are not
+  // part of a type's identity: types that differ only in names are equal.
+  const TypeName* name() const { return name_.get(); }
+  const TypeNamePtr& name_ptr() const { return name_; }
+  ValType with_name(TypeNamePtr name) const {
+    ValType t = *this;
+    t.name_ = std::move(name);
+    return t;
+  }
+
  private:
   PrimType prim_ = PrimType::Bool;
   DefinedTypePtr defined_;
+  TypeNamePtr name_;
 };
 
 struct Field {
@@ -114,11 +133,15 @@ struct ResultType {
   std::optional<ValType> ok;
   std::optional<ValType> err;
 };
+// `alias`: the name of the type export the handle was written against when
+// that is not the resource's own (`type headers = fields;`), for printing.
 struct OwnType {
   ResourceTypePtr resource;
+  TypeNamePtr alias;
 };
 struct BorrowType {
   ResourceTypePtr resource;
+  TypeNamePtr alias;
 };
 struct StreamType {
   std::optional<ValType> element;
@@ -167,6 +190,9 @@ struct TypeBound {
   // `(sub resource)`: a fresh abstract resource type.
   std::variant<ValType, ResourceTypePtr> type;
   bool sub_resource = false;
+  // The name this import or export gives the type: the index it adds refers
+  // to `type` carrying this name.
+  TypeNamePtr name;
 };
 
 struct ValueBound {

@@ -112,6 +112,8 @@ Result<std::optional<Definition>> read_alias(Reader& r, Scope& s) {
     case Sort::Type: {
       if (*idx >= scope->types.size()) return r.error("outer alias type index out of range");
       TypeEntry t = scope->types[*idx];  // a copy: with count 0, push_back below reallocates the same vector
+      if (auto named = scope->resource_names.find(*idx); named != scope->resource_names.end())
+        s.resource_names[s.types.size()] = named->second;
       s.types.push_back(t);
       TypeDef def;
       std::visit([&](const auto& x) { def.type = x; }, t);

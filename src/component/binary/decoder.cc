@@ -327,18 +327,26 @@ class Decoder {
       }
       const auto& ct = *s_.component_types[*c];
       ResourceMap map;
+      binary::NameMap names;
       for (const auto& import : ct.imports) {
         auto it = given.find(import.name);
         if (it == given.end()) return r.error("missing instantiation argument named `" + import.name + "`");
         if (!same_kind(import.type, it->second))
           return r.error("instantiation argument `" + import.name + "` has the wrong kind");
         binary::bind_resources(import.type, it->second, map);
+        const auto* ib = std::get_if<TypeBound>(&import.type);
+        const auto* ab = std::get_if<TypeBound>(&it->second);
+        if (ib != nullptr && ab != nullptr && ib->name != nullptr) {
+          if (const auto* v = std::get_if<ValType>(&ab->type); v != nullptr && v->name() != nullptr)
+            names.emplace(ib->name.get(), v->name_ptr());
+        }
         auto ok = binary::check_subtype(binary::substitute(it->second, s_.export_alias),
                                         binary::substitute(binary::substitute(import.type, map), s_.export_alias));
         if (!ok.ok()) return r.error("instantiation argument `" + import.name + "`: " + ok.error().message);
       }
       for (const auto& e : ct.exports) binary::freshen_exports(e.type, map);
-      for (const auto& e : ct.exports) type->exports.push_back({e.name, binary::substitute(e.type, map)});
+      for (const auto& e : ct.exports)
+        type->exports.push_back({e.name, binary::rename_types(binary::substitute(e.type, map), names)});
       out_.definitions.push_back(InstanceDef{inst});
     } else if (*kind == 0x01) {
       auto n = r.count(3);
@@ -353,6 +361,7 @@ class Decoder {
         auto t = item_type(r, si->sort, si->index);
         if (!t.ok()) return std::move(t).error();
         STRATUS_TRY(binary::check_extern(names, *name, *t, "export"));
+        binary::name_type_bound(*t, name->name);
         type->exports.push_back({name->name, *t});
         exports.push_back({name->name, *si});
       }
@@ -408,6 +417,7 @@ class Decoder {
     auto t = binary::read_externtype(r, s_, name->name);
     if (!t.ok()) return std::move(t).error();
     STRATUS_TRY(binary::check_extern(s_.import_names, *name, *t, "import"));
+    binary::name_type_bound(*t, name->name);
     binary::add_extern_to_spaces(s_, *t);
     s_.imports.push_back({name->name, *t});
     out_.definitions.push_back(ImportDef{name->name, *t});
@@ -454,6 +464,7 @@ class Decoder {
       }
     }
     STRATUS_TRY(binary::check_extern(s_.export_names, *name, type, "export"));
+    binary::name_type_bound(type, name->name);
     binary::add_extern_to_spaces(s_, type);
     s_.exports.push_back({name->name, type});
     out_.definitions.push_back(ExportDef{name->name, *si, type});

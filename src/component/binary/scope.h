@@ -51,6 +51,9 @@ struct Scope {
   std::vector<FuncTypePtr> funcs;
   std::vector<ValType> values;
   std::vector<TypeEntry> types;
+  // Type index -> the name a resource type was imported, exported or aliased
+  // under there (handles written against that index keep it, for printing).
+  std::map<size_t, TypeNamePtr> resource_names;
   std::vector<ComponentPtr> components;  // null entries for imported components
   std::vector<ComponentTypePtr> component_types;
   std::vector<InstanceTypePtr> instances;
@@ -77,12 +80,20 @@ Result<ValType> read_valtype(Reader& r, Scope& s);
 Result<TypeEntry> read_deftype(Reader& r, Scope& s);
 Result<CoreTypeEntry> read_core_type(Reader& r, Scope& s);
 Result<ExternType> read_externtype(Reader& r, Scope& s, const std::string& name);
+// Gives a type bound the name of the import or export it belongs to (a fresh
+// TypeName), unless it has one.
+void name_type_bound(ExternType& type, const std::string& name);
 // Adds an import or export of `type` to the scope's index spaces.
 void add_extern_to_spaces(Scope& s, const ExternType& type);
 // The name rules for an import or export of `type` in `cx` (externs.cc):
 // strong uniqueness, `implements` only on instances, and the function types
 // [constructor]/[method]/[static] names require. Registers resource names.
 Result<void> check_extern(NameContext& cx, const ExternName& name, const ExternType& type, const char* what);
+
+// Type names to replace: an instantiated component's type imports by the
+// names of its arguments, so that its exports refer to the types it was given.
+using NameMap = std::map<const TypeName*, TypeNamePtr>;
+ExternType rename_types(const ExternType& t, const NameMap& names);
 
 // Replaces the resource types that `map` names, deep, keeping unchanged
 // subtrees shared.

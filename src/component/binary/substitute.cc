@@ -8,7 +8,14 @@ namespace {
 
 struct Substituter {
   const ResourceMap& map;
+  const NameMap* names = nullptr;
   std::map<const DefinedType*, ValType> memo;
+
+  TypeNamePtr name(const TypeNamePtr& n) const {
+    if (names == nullptr || n == nullptr) return n;
+    auto it = names->find(n.get());
+    return it == names->end() ? n : it->second;
+  }
 
   ResourceTypePtr res(const ResourceTypePtr& r) {
     auto it = map.find(r.get());
@@ -18,14 +25,18 @@ struct Substituter {
     if (!t) return t;
     return val(*t);
   }
+  // Keeps the name `t` was referenced by; the memo holds unnamed results.
   ValType val(const ValType& t) {
-    if (t.is_primitive()) return t;
+    if (t.is_primitive()) return t.with_name(name(t.name_ptr()));
+    return structure(t).with_name(name(t.name_ptr()));
+  }
+  ValType structure(const ValType& t) {
     auto found = memo.find(t.defined_ptr().get());
     if (found != memo.end()) return found->second;
     bool changed = false;
     auto sub = [&](const ValType& x) {
       ValType y = val(x);
-      if (y.defined_ptr() != x.defined_ptr()) changed = true;
+      if (y.defined_ptr() != x.defined_ptr() || y.name_ptr() != x.name_ptr()) changed = true;
       return y;
     };
     auto sub_opt = [&](const std::optional<ValType>& x) -> std::optional<ValType> {
@@ -59,7 +70,7 @@ struct Substituter {
           }
         },
         out.kind);
-    ValType result = changed ? ValType(std::make_shared<const DefinedType>(std::move(out))) : t;
+    ValType result = changed ? ValType(std::make_shared<const DefinedType>(std::move(out))) : t.with_name(nullptr);
     memo.emplace(t.defined_ptr().get(), result);
     return result;
   }
@@ -99,13 +110,20 @@ struct Substituter {
 }  // namespace
 
 ValType substitute(const ValType& t, const ResourceMap& map) {
-  Substituter s{map, {}};
+  Substituter s{map, nullptr, {}};
   return s.val(t);
+}
+
+ExternType rename_types(const ExternType& t, const NameMap& names) {
+  if (names.empty()) return t;
+  ResourceMap none;
+  Substituter s{none, &names, {}};
+  return s.ext(t);
 }
 
 ExternType substitute(const ExternType& t, const ResourceMap& map) {
   if (map.empty()) return t;
-  Substituter s{map, {}};
+  Substituter s{map, nullptr, {}};
   return s.ext(t);
 }
 

@@ -141,8 +141,10 @@ Result<ValType> read_defvaltype_unchecked(Reader& r, Scope& s, uint8_t op) {
       if (!idx.ok()) return std::move(idx).error();
       auto res = resource_at(s, *idx, r);
       if (!res.ok()) return std::move(res).error();
-      if (op == 0x69) return make_type(OwnType{*res});
-      return make_type(BorrowType{*res});
+      auto named = s.resource_names.find(*idx);
+      TypeNamePtr alias = named == s.resource_names.end() ? nullptr : named->second;
+      if (op == 0x69) return make_type(OwnType{*res, alias});
+      return make_type(BorrowType{*res, alias});
     }
     case 0x66:
     case 0x65: {
@@ -445,6 +447,11 @@ Result<ExternType> read_externtype(Reader& r, Scope& s, const std::string& name)
   }
 }
 
+void name_type_bound(ExternType& type, const std::string& name) {
+  auto* b = std::get_if<TypeBound>(&type);
+  if (b != nullptr && b->name == nullptr) b->name = std::make_shared<const TypeName>(TypeName{name});
+}
+
 void add_extern_to_spaces(Scope& s, const ExternType& type) {
   if (const auto* m = std::get_if<CoreModuleTypePtr>(&type)) {
     s.core_modules.push_back(nullptr);
@@ -455,7 +462,10 @@ void add_extern_to_spaces(Scope& s, const ExternType& type) {
     s.values.push_back(v->type);
   } else if (const auto* b = std::get_if<TypeBound>(&type)) {
     if (const auto* res = std::get_if<ResourceTypePtr>(&b->type)) {
+      if (b->name != nullptr) s.resource_names[s.types.size()] = b->name;
       s.types.push_back(*res);
+    } else if (b->name != nullptr) {
+      s.types.push_back(std::get<ValType>(b->type).with_name(b->name));
     } else {
       s.types.push_back(std::get<ValType>(b->type));
     }
@@ -500,6 +510,7 @@ Result<void> read_type_declarators(Reader& r, Scope& scope, bool component_type)
         if (!name.ok()) return std::move(name).error();
         auto t = read_externtype(r, scope, name->name);
         if (!t.ok()) return std::move(t).error();
+        name_type_bound(*t, name->name);
         bool import = *kind == 0x03;
         STRATUS_TRY(
             check_extern(import ? scope.import_names : scope.export_names, *name, *t, import ? "import" : "export"));

@@ -95,11 +95,6 @@ Result<void> check_extern(NameContext& cx, const ExternName& name, const ExternT
 using NameMap = std::map<const TypeName*, TypeNamePtr>;
 ExternType rename_types(const ExternType& t, const NameMap& names);
 
-// Replaces the resource types that `map` names, deep, keeping unchanged
-// subtrees shared.
-ValType substitute(const ValType& t, const ResourceMap& map);
-ExternType substitute(const ExternType& t, const ResourceMap& map);
-
 // One canon section entry (canon.cc).
 Result<void> read_canon(Reader& r, Scope& s, Component& out);
 

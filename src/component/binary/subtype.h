@@ -1,5 +1,7 @@
 // Subtyping of extern types, for instantiation arguments and export
-// ascriptions. Private to binary/.
+// ascriptions, and substitution of resource types. The decoder's; hosts use
+// `substitute` to see an imported interface's types with their own resource
+// types in place of the component's.
 #pragma once
 
 #include <map>
@@ -18,6 +20,11 @@ void bind_resources(const ExternType& expected, const ExternType& actual, Resour
 // Maps each abstract `(sub resource)` type `t` introduces to a fresh copy: an
 // instance is made or imported, so its resources are new ones.
 void freshen_exports(const ExternType& t, ResourceMap& map);
+
+// Replaces the resource types that `map` names, deep, keeping unchanged
+// subtrees shared.
+ValType substitute(const ValType& t, const ResourceMap& map);
+ExternType substitute(const ExternType& t, const ResourceMap& map);
 
 // Whether `actual` can stand where `expected` is wanted; the error says
 // where the two first differ.

@@ -47,6 +47,7 @@ RtItem to_item(const LinkItem& item, std::vector<std::shared_ptr<void>>& keep_al
   if (const auto* hi = std::get_if<HostInstance>(&item)) {
     auto inst = std::make_shared<RtInstance>();
     for (const auto& [name, r] : hi->resources) inst->exports[name] = RtType{r, r};
+    for (const auto& [name, t] : hi->types) inst->exports[name] = RtType{t, nullptr};
     for (const auto& [name, f] : hi->funcs) inst->exports[name] = make_host_func(f);
     return inst;
   }

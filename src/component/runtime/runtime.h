@@ -68,11 +68,12 @@ struct HostFunc {
 };
 
 // A host-defined instance: an interface the host implements (for example
-// `wasi:cli/environment@0.2.3`), with functions, resource types and nested
-// instances by export name.
+// `wasi:cli/environment@0.2.3`), with functions, resource types and value
+// types by export name.
 struct HostInstance {
   std::map<std::string, HostFunc> funcs;
   std::map<std::string, ResourceTypePtr> resources;
+  std::map<std::string, ValType> types;  // value types the interface exports (`record datetime`)
 };
 
 // One export of a component instance, offered to other components' imports.

@@ -161,6 +161,10 @@ struct CanonBuiltin {
   std::string name;             // "stream.new", "task.return", ...
   std::optional<ValType> type;  // the stream/future element type or task.return result, where there is one
   CanonOptions options;
+  uint32_t slot = 0;  // context.get/set: the thread-local storage slot
+  // The core function type the built-in has (Explainer.md gives each one's
+  // signature); none for those whose type involves reference types.
+  std::optional<engine::FuncType> core_type;
 };
 struct CanonDef {
   // Lift adds a component func; the others add a core func.

@@ -10,6 +10,65 @@
 namespace stratus::component::binary {
 namespace {
 
+// The canonical ABI signature of a built-in (Explainer.md), for 32-bit
+// memories and tables; none for the thread.spawn-* built-ins, which take
+// reference types.
+std::optional<engine::FuncType> builtin_core_type(const CanonBuiltin& b) {
+  using V = engine::ValType;
+  const V i32 = V::I32;
+  static const std::map<std::string, engine::FuncType> fixed = {
+      {"backpressure.inc", {{}, {}}},
+      {"backpressure.dec", {{}, {}}},
+      {"task.cancel", {{}, {}}},
+      {"context.get", {{}, {i32}}},
+      {"context.set", {{i32}, {}}},
+      {"subtask.cancel", {{i32}, {i32}}},
+      {"subtask.drop", {{i32}, {}}},
+      {"stream.new", {{}, {V::I64}}},
+      {"future.new", {{}, {V::I64}}},
+      {"stream.read", {{i32, i32, i32}, {i32}}},
+      {"stream.write", {{i32, i32, i32}, {i32}}},
+      {"future.read", {{i32, i32}, {i32}}},
+      {"future.write", {{i32, i32}, {i32}}},
+      {"stream.cancel-read", {{i32}, {i32}}},
+      {"stream.cancel-write", {{i32}, {i32}}},
+      {"future.cancel-read", {{i32}, {i32}}},
+      {"future.cancel-write", {{i32}, {i32}}},
+      {"stream.drop-readable", {{i32}, {}}},
+      {"stream.drop-writable", {{i32}, {}}},
+      {"future.drop-readable", {{i32}, {}}},
+      {"future.drop-writable", {{i32}, {}}},
+      {"error-context.new", {{i32, i32}, {i32}}},
+      {"error-context.debug-message", {{i32, i32}, {}}},
+      {"error-context.drop", {{i32}, {}}},
+      {"waitable-set.new", {{}, {i32}}},
+      {"waitable-set.wait", {{i32, i32}, {i32}}},
+      {"waitable-set.poll", {{i32, i32}, {i32}}},
+      {"waitable-set.drop", {{i32}, {}}},
+      {"waitable.join", {{i32, i32}, {}}},
+      {"thread.index", {{}, {i32}}},
+      {"thread.new-indirect", {{i32, i32}, {i32}}},
+      {"thread.resume-later", {{i32}, {}}},
+      {"thread.suspend", {{}, {i32}}},
+      {"thread.yield", {{}, {i32}}},
+      {"thread.suspend-then-resume", {{i32}, {i32}}},
+      {"thread.yield-then-resume", {{i32}, {i32}}},
+      {"thread.suspend-then-promote", {{i32}, {i32}}},
+      {"thread.yield-then-promote", {{i32}, {i32}}},
+      {"thread.available-parallelism", {{}, {i32}}},
+  };
+  if (b.name == "task.return") {
+    // The result's flattening, or a pointer to it past kMaxFlatParams.
+    engine::FuncType t;
+    if (b.type) t.params = canon::flatten(*b.type);
+    if (t.params.size() > canon::kMaxFlatParams) t.params = {i32};
+    return t;
+  }
+  auto it = fixed.find(b.name);
+  if (it == fixed.end()) return std::nullopt;
+  return it->second;
+}
+
 class CanonReader {
  public:
   CanonReader(Scope& s, Component& out) : s_(s), out_(out) {}
@@ -245,7 +304,10 @@ class CanonReader {
         auto t = r.u8();
         if (!t.ok()) return std::move(t).error();
         if (*t != 0x7f) return r.error("context slots are i32");
-        STRATUS_TRY(u32());
+        auto slot = r.u32();
+        if (!slot.ok()) return std::move(slot).error();
+        if (*slot >= 2) return r.error("context slot " + std::to_string(*slot) + " out of range (there are 2)");
+        b.slot = *slot;
         break;
       }
       case 0x06:
@@ -368,10 +430,13 @@ class CanonReader {
         break;
       default: return r.error("unknown canon opcode " + std::to_string(op));
     }
-    // The core type of a built-in matters only to modules that import it;
-    // the sync runtime refuses these at instantiation.
-    s_.untyped_core_funcs.insert(s_.core_funcs.size());
-    s_.core_funcs.push_back(engine::FuncType{});
+    b.core_type = builtin_core_type(b);
+    if (b.core_type) {
+      s_.core_funcs.push_back(*b.core_type);
+    } else {
+      s_.untyped_core_funcs.insert(s_.core_funcs.size());
+      s_.core_funcs.push_back(engine::FuncType{});
+    }
     out_.definitions.push_back(CanonDef{b});
     return {};
   }

@@ -110,18 +110,25 @@ std::vector<ValType> result_types(const FuncType& type) {
 
 // A component instance entered from `caller` for the length of a call
 // (CanonicalABI.md enter_from / leave_to); check may_enter_from first.
+// A call into an instance: a new task, with fresh thread-local storage.
 class Entered {
  public:
-  Entered(InstanceState& instance, const InstanceState* caller) : instance_(instance), caller_(caller) {
+  Entered(InstanceState& instance, const InstanceState* caller)
+      : instance_(instance), caller_(caller), saved_context_(instance.context) {
     instance_.enter_from(caller_);
+    instance_.context = {};
   }
-  ~Entered() { instance_.leave_to(caller_); }
+  ~Entered() {
+    instance_.context = saved_context_;
+    instance_.leave_to(caller_);
+  }
   Entered(const Entered&) = delete;
   Entered& operator=(const Entered&) = delete;
 
  private:
   InstanceState& instance_;
   const InstanceState* caller_;
+  std::array<uint32_t, 2> saved_context_;
 };
 
 class LiftedFunc final : public RtFunc {
@@ -402,6 +409,52 @@ std::shared_ptr<engine::Func> make_resource_rep(InstanceState& instance, const R
                       runtime_type->name + "` but found `" + (*entry)->resource->name + "`");
         out[0] = engine::Value::i32((*entry)->rep);
         return std::nullopt;
+      });
+}
+
+std::shared_ptr<engine::Func> make_sync_builtin(InstanceState& instance, const CanonBuiltin& b) {
+  InstanceState* inst = &instance;
+  using Fn = std::function<std::optional<engine::Trap>(std::span<const engine::Value>, std::span<engine::Value>)>;
+  Fn fn;
+  uint32_t slot = b.slot;
+  if (b.name == "context.get") {
+    fn = [inst, slot](std::span<const engine::Value>, std::span<engine::Value> out) -> std::optional<engine::Trap> {
+      out[0] = engine::Value::i32(inst->context[slot]);
+      return std::nullopt;
+    };
+  } else if (b.name == "context.set") {
+    fn = [inst, slot](std::span<const engine::Value> args, std::span<engine::Value>) -> std::optional<engine::Trap> {
+      inst->context[slot] = args[0].i32();
+      return std::nullopt;
+    };
+  } else if (b.name == "backpressure.inc") {
+    fn = [inst](std::span<const engine::Value>, std::span<engine::Value>) -> std::optional<engine::Trap> {
+      if (inst->backpressure + 1 >= (1u << 16)) return trap("backpressure counter overflow");
+      inst->backpressure += 1;
+      return std::nullopt;
+    };
+  } else if (b.name == "backpressure.dec") {
+    fn = [inst](std::span<const engine::Value>, std::span<engine::Value>) -> std::optional<engine::Trap> {
+      if (inst->backpressure == 0) return trap("backpressure counter underflow");
+      inst->backpressure -= 1;
+      return std::nullopt;
+    };
+  } else {
+    return nullptr;
+  }
+  return instance.engine().host_func(*b.core_type, [fn](engine::Caller&, std::span<const engine::Value> args,
+                                                        std::span<engine::Value> out) { return fn(args, out); });
+}
+
+std::shared_ptr<engine::Func> make_unsupported_builtin(InstanceState& instance, const std::string& name,
+                                                       const engine::FuncType& type) {
+  InstanceState* inst = &instance;
+  return instance.engine().host_func(
+      type,
+      [inst, name](engine::Caller&, std::span<const engine::Value>,
+                   std::span<engine::Value>) -> std::optional<engine::Trap> {
+        if (!inst->may_leave) return trap("cannot leave component instance");
+        return trap("canon built-in `" + name + "` needs the async runtime, not supported yet");
       });
 }
 

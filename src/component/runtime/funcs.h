@@ -34,6 +34,19 @@ std::shared_ptr<engine::Func> make_resource_new(InstanceState& instance, const R
 std::shared_ptr<engine::Func> make_resource_drop(InstanceState& instance, const ResourceTypePtr& runtime_type);
 std::shared_ptr<engine::Func> make_resource_rep(InstanceState& instance, const ResourceTypePtr& runtime_type);
 
+// The built-ins of the async ABI that mean something without it:
+// context.get/set (the current call's thread-local storage) and
+// backpressure.inc/dec (a counter; trap on overflow and underflow). Null for
+// any other built-in.
+std::shared_ptr<engine::Func> make_sync_builtin(InstanceState& instance, const CanonBuiltin& b);
+
+// A built-in of the async ABI (`stream.new`, `waitable-set.wait`, ...),
+// which the sync runtime links but cannot run: calling it traps with
+// "cannot leave component instance" where every built-in would (in
+// post-return), else "canon built-in `NAME` needs the async runtime".
+std::shared_ptr<engine::Func> make_unsupported_builtin(InstanceState& instance, const std::string& name,
+                                                       const engine::FuncType& type);
+
 // Runs a resource's destructor for `rep` as a call from `caller` (null for
 // the host), with the reentrance checks of a cross-component call.
 std::optional<engine::Trap> destroy_resource(const ResourceTypePtr& resource, uint32_t rep, InstanceState* caller);

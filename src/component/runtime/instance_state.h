@@ -4,6 +4,7 @@
 // flags (CanonicalABI.md `ComponentInstance`). Private to runtime/.
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <string>
@@ -103,6 +104,10 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
   void enter_from(const InstanceState* caller);
   void leave_to(const InstanceState* caller);
   bool may_leave = true;
+  // The current task's thread-local storage (context.get/set), zero at the
+  // start of each call into the instance; and the backpressure counter.
+  std::array<uint32_t, 2> context{};
+  uint32_t backpressure = 0;
 
   engine::Engine& engine() const;
   const InstantiateOptions& options() const { return options_; }

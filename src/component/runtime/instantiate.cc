@@ -179,7 +179,16 @@ class Instantiator {
       return {};
     }
     const auto& b = std::get<CanonBuiltin>(d.canon);
-    return make_error("canon built-in `" + b.name + "` needs the async runtime, not supported yet");
+    if (!b.core_type) return make_error("canon built-in `" + b.name + "` needs the async runtime, not supported yet");
+    if (auto f = make_sync_builtin(s_, b)) {
+      s_.core_funcs_.push_back(f);
+      return {};
+    }
+    // The other async built-ins link, so that a component using them only
+    // on some paths runs; calling one traps (after the check every built-in
+    // makes).
+    s_.core_funcs_.push_back(make_unsupported_builtin(s_, b.name, *b.core_type));
+    return {};
   }
 
   Result<void> operator()(const StartDef&) { return make_error("value start functions are not supported"); }

@@ -67,6 +67,8 @@ using DefinedTypePtr = std::shared_ptr<const DefinedType>;
 // share it, so the WIT printer can tell which export a type came from.
 struct TypeName {
   std::string name;
+  bool exported = false;  // given by a component's export (imports may not refer to it)
+  uint64_t owner = 0;     // the decoder's id of the component whose import or export gave it
 };
 using TypeNamePtr = std::shared_ptr<const TypeName>;
 

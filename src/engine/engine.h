@@ -315,6 +315,9 @@ class Instance {
 struct CompileOptions {
   // Human-readable name for errors and progress lines (often a file name).
   std::string name;
+  // Accept several memories (the multi-memory proposal), as core modules
+  // inside components may have; plain modules follow Wasm 2.0 and may not.
+  bool multi_memory = false;
 };
 
 class Engine {

@@ -153,6 +153,29 @@ TEST_P(EngineTest, ListsImportsAndExportsWithTypes) {
   EXPECT_EQ(module->hash().size(), 64u);
 }
 
+// Two memories: an error by default (Wasm 2.0), compiled and kept apart with
+// CompileOptions::multi_memory (core modules inside components).
+TEST_P(EngineTest, MultiMemoryOnlyWhenAskedFor) {
+  auto bytes = testing::wat_to_wasm(R"((module
+    (memory $a 1) (memory $b 1)
+    (func (export "poke") (param i32) (i32.store8 $b (i32.const 0) (local.get 0)))
+    (func (export "sum") (result i32)
+      (i32.add (i32.load8_u $a (i32.const 0)) (i32.load8_u $b (i32.const 0))))))",
+                                    testing::WatFeatures::All);
+  ASSERT_TRUE(bytes.ok()) << bytes.error().message;
+  auto plain = engine_->compile(*bytes, {.name = "two-memories"});
+  ASSERT_FALSE(plain.ok());
+  EXPECT_NE(plain.error().message.find("two-memories"), std::string::npos) << plain.error().message;
+  auto module = engine_->compile(*bytes, {.name = "two-memories", .multi_memory = true});
+  ASSERT_TRUE(module.ok()) << module.error().message;
+  auto instance = instantiate(*module);
+  ASSERT_TRUE(instance);
+  ASSERT_TRUE(instance->call("poke", std::vector{Value::i32(7)}).ok());
+  auto sum = instance->call("sum", {});
+  ASSERT_TRUE(sum.ok()) << sum.describe();
+  EXPECT_EQ(sum.values().at(0).i32(), 7u);
+}
+
 TEST_P(EngineTest, CallsWithTypedValuesAndKeepsNaNPayloads) {
   auto instance = instance_of(R"((module
     (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)

@@ -2,6 +2,7 @@
 // core instances, and outer aliases, which are resolved here into the
 // definition they name.
 #include <algorithm>
+#include <set>
 
 #include "component/binary/scope.h"
 
@@ -30,15 +31,102 @@ Sort sort_from_bytes(uint8_t b, uint8_t core) {
   }
 }
 
+// The resources a type mentions, and those it introduces itself (the
+// `(sub resource)` bounds of a component or instance type): a type refers to
+// resources when it mentions one it does not introduce.
+struct ResourceScan {
+  std::set<const ResourceType*> introduced;
+  std::vector<const ResourceType*> mentioned;
+
+  void val(const std::optional<ValType>& t) {
+    if (t) val(*t);
+  }
+  void val(const ValType& t) {
+    if (t.is_primitive()) return;
+    std::visit(
+        [this](const auto& k) {
+          using K = std::decay_t<decltype(k)>;
+          if constexpr (std::is_same_v<K, OwnType> || std::is_same_v<K, BorrowType>) {
+            mentioned.push_back(k.resource.get());
+          } else if constexpr (std::is_same_v<K, RecordType>) {
+            for (const auto& f : k.fields) val(f.type);
+          } else if constexpr (std::is_same_v<K, VariantType>) {
+            for (const auto& c : k.cases) val(c.type);
+          } else if constexpr (std::is_same_v<K, ListType> || std::is_same_v<K, OptionType> ||
+                               std::is_same_v<K, StreamType> || std::is_same_v<K, FutureType>) {
+            val(k.element);
+          } else if constexpr (std::is_same_v<K, TupleType>) {
+            for (const auto& e : k.elements) val(e);
+          } else if constexpr (std::is_same_v<K, ResultType>) {
+            val(k.ok);
+            val(k.err);
+          } else if constexpr (std::is_same_v<K, MapType>) {
+            val(k.key);
+            val(k.value);
+          }
+        },
+        t.defined().kind);
+  }
+  void func(const FuncType& f) {
+    for (const auto& p : f.params) val(p.type);
+    val(f.result);
+  }
+  void externs(const std::vector<NamedExtern>& list) {
+    for (const auto& e : list) ext(e.type);
+  }
+  void ext(const ExternType& t) {
+    if (const auto* f = std::get_if<FuncTypePtr>(&t)) {
+      func(**f);
+    } else if (const auto* v = std::get_if<ValueBound>(&t)) {
+      val(v->type);
+    } else if (const auto* b = std::get_if<TypeBound>(&t)) {
+      if (const auto* r = std::get_if<ResourceTypePtr>(&b->type)) {
+        if (b->sub_resource) {
+          introduced.insert(r->get());
+        } else {
+          mentioned.push_back(r->get());
+        }
+      } else {
+        val(std::get<ValType>(b->type));
+      }
+    } else if (const auto* i = std::get_if<InstanceTypePtr>(&t)) {
+      externs((*i)->exports);
+    } else if (const auto* c = std::get_if<ComponentTypePtr>(&t)) {
+      externs((*c)->imports);
+      externs((*c)->exports);
+    }
+  }
+  void entry(const TypeEntry& t) {
+    if (const auto* r = std::get_if<ResourceTypePtr>(&t)) {
+      mentioned.push_back(r->get());
+    } else if (const auto* v = std::get_if<ValType>(&t)) {
+      val(*v);
+    } else if (const auto* f = std::get_if<FuncTypePtr>(&t)) {
+      func(**f);
+    } else if (const auto* i = std::get_if<InstanceTypePtr>(&t)) {
+      ext(*i);
+    } else {
+      ext(std::get<ComponentTypePtr>(t));
+    }
+  }
+};
+
+bool refers_to_resources(const TypeEntry& t) {
+  ResourceScan scan;
+  scan.entry(t);
+  return std::any_of(scan.mentioned.begin(), scan.mentioned.end(),
+                     [&](const ResourceType* r) { return scan.introduced.count(r) == 0; });
+}
+
 void add_core_extern(Scope& s, const engine::ExternType& t) {
   if (const auto* f = std::get_if<engine::FuncType>(&t)) {
     s.core_funcs.push_back(*f);
-  } else if (std::holds_alternative<engine::TableType>(t)) {
-    s.core_tables++;
-  } else if (std::holds_alternative<engine::MemoryType>(t)) {
-    s.core_memories++;
+  } else if (const auto* table = std::get_if<engine::TableType>(&t)) {
+    s.core_tables.push_back(*table);
+  } else if (const auto* memory = std::get_if<engine::MemoryType>(&t)) {
+    s.core_memories.push_back(*memory);
   } else {
-    s.core_globals++;
+    s.core_globals.push_back(std::get<engine::GlobalType>(t));
   }
 }
 
@@ -112,6 +200,13 @@ Result<std::optional<Definition>> read_alias(Reader& r, Scope& s) {
     case Sort::Type: {
       if (*idx >= scope->types.size()) return r.error("outer alias type index out of range");
       TypeEntry t = scope->types[*idx];  // a copy: with count 0, push_back below reallocates the same vector
+      // Resources are generative: only resource-free types may be aliased
+      // across a component boundary.
+      bool crosses_component = false;
+      for (const Scope* p = &s; p != scope; p = p->parent) crosses_component = crosses_component || p->is_component;
+      if (crosses_component && refers_to_resources(t))
+        return r.error("outer alias of type " + std::to_string(*idx) +
+                       " across a component boundary: it transitively refers to resources");
       if (auto named = scope->resource_names.find(*idx); named != scope->resource_names.end())
         s.resource_names[s.types.size()] = named->second;
       s.types.push_back(t);

@@ -97,7 +97,7 @@ class CanonReader {
           encoding_set = true;
           o.encoding = *b == 0 ? StringEncoding::Utf8 : *b == 1 ? StringEncoding::Utf16 : StringEncoding::Latin1Utf16;
           break;
-        case 0x03: STRATUS_TRY(index(o.memory, s_.core_memories, "memory")); break;
+        case 0x03: STRATUS_TRY(index(o.memory, s_.core_memories.size(), "memory")); break;
         case 0x04: STRATUS_TRY(index(o.realloc, s_.core_funcs.size(), "realloc")); break;
         case 0x05: STRATUS_TRY(index(o.post_return, s_.core_funcs.size(), "post-return")); break;
         case 0x06:

@@ -20,6 +20,15 @@ Result<engine::ValType> core_valtype(Reader& r) {
   }
 }
 
+Result<void> check_unique_import(const Reader& r, const std::vector<engine::ImportDesc>& imports,
+                                 const std::string& module, const std::string& field) {
+  for (const auto& i : imports) {
+    if (i.module == module && i.name == field)
+      return r.error("duplicate import name `" + module + ":" + field + "` (two-level import names must be unique)");
+  }
+  return {};
+}
+
 Result<engine::Limits> core_limits(Reader& r) {
   auto flag = r.u8();
   if (!flag.ok()) return std::move(flag).error();
@@ -58,6 +67,10 @@ Result<engine::ExternType> core_externtype(Reader& r, const std::vector<CoreType
     case 0x02: {
       auto l = core_limits(r);
       if (!l.ok()) return std::move(l).error();
+      constexpr uint64_t kMaxPages = 65536;  // 4 GiB of 64 KiB pages
+      if (l->min > kMaxPages || (l->max && *l->max > kMaxPages))
+        return r.error("memory size must be at most 65536 pages (4GiB)");
+      if (l->max && *l->max < l->min) return r.error("size minimum must not be greater than maximum");
       return engine::ExternType(engine::MemoryType{*l});
     }
     case 0x03: {
@@ -102,6 +115,7 @@ Result<CoreModuleTypePtr> core_moduletype(Reader& r, Scope& outer) {
         if (!field.ok()) return std::move(field).error();
         auto t = core_externtype(r, types);
         if (!t.ok()) return std::move(t).error();
+        STRATUS_TRY(check_unique_import(r, mt->imports, *module, *field));
         mt->imports.push_back({*module, *field, *t});
         break;
       }

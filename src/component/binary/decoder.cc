@@ -13,6 +13,32 @@
 namespace stratus::component {
 namespace {
 
+// Core extern subtyping (the core spec's import matching): why `actual`
+// cannot satisfy an import of type `want`, or "".
+bool limits_match(const engine::Limits& actual, const engine::Limits& want) {
+  if (actual.min < want.min) return false;
+  if (!want.max) return true;
+  return actual.max && *actual.max <= *want.max;
+}
+
+std::string core_import_mismatch(const engine::ExternType& want, const engine::ExternType& actual) {
+  if (const auto* f = std::get_if<engine::FuncType>(&want)) {
+    return *f == std::get<engine::FuncType>(actual) ? "" : "function types differ";
+  }
+  if (const auto* g = std::get_if<engine::GlobalType>(&want)) {
+    const auto& a = std::get<engine::GlobalType>(actual);
+    if (a.type != g->type) return "global value types differ";
+    return a.mutable_ == g->mutable_ ? "" : "global mutability differs";
+  }
+  if (const auto* t = std::get_if<engine::TableType>(&want)) {
+    const auto& a = std::get<engine::TableType>(actual);
+    if (a.element != t->element) return "table element types differ";
+    return limits_match(a.limits, t->limits) ? "" : "table limits do not match";
+  }
+  const auto& m = std::get<engine::MemoryType>(want);
+  return limits_match(std::get<engine::MemoryType>(actual).limits, m.limits) ? "" : "memory limits do not match";
+}
+
 using binary::Reader;
 using binary::ResourceMap;
 using binary::Scope;
@@ -108,6 +134,12 @@ class Decoder {
     auto bytes = r.bytes(r.remaining());
     auto info = engine::validate_core_module(*bytes);
     if (!info.ok()) return Reader::error_at(at, "invalid core module: " + info.error().message);
+    // Two-level import names mangle to one in a component: they must differ.
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const auto& i : info->imports) {
+      if (!seen.emplace(i.module, i.name).second)
+        return Reader::error_at(at, "invalid core module: duplicate import name `" + i.module + ":" + i.name + "`");
+    }
     auto type = std::make_shared<CoreModuleType>();
     type->imports = std::move(info->imports);
     type->exports = std::move(info->exports);
@@ -160,11 +192,10 @@ class Decoder {
         if (engine::kind_of(e->second) != engine::kind_of(import.type))
           return r.error("type mismatch for export `" + import.name + "` of module instantiation argument `" +
                          import.module + "`");
-        if (const auto* want = std::get_if<engine::FuncType>(&import.type)) {
-          if (!(std::get<engine::FuncType>(e->second) == *want))
-            return r.error("type mismatch for export `" + import.name + "` of module instantiation argument `" +
-                           import.module + "`");
-        }
+        auto why = core_import_mismatch(import.type, e->second);
+        if (!why.empty())
+          return r.error("type mismatch for export `" + import.name + "` of module instantiation argument `" +
+                         import.module + "`: " + why);
       }
       for (const auto& e : type.exports) info->exports[e.name] = e.type;
       out_.definitions.push_back(CoreInstanceDef{inst});
@@ -190,18 +221,18 @@ class Decoder {
             if (s_.untyped_core_funcs.count(*idx) != 0) info->untyped.insert(*name);
             break;
           case 0x01:
-            if (*idx >= s_.core_tables) return r.error("core table index out of range");
-            t = engine::TableType{};
+            if (*idx >= s_.core_tables.size()) return r.error("core table index out of range");
+            t = s_.core_tables[*idx];
             st = Sort::CoreTable;
             break;
           case 0x02:
-            if (*idx >= s_.core_memories) return r.error("core memory index out of range");
-            t = engine::MemoryType{};
+            if (*idx >= s_.core_memories.size()) return r.error("core memory index out of range");
+            t = s_.core_memories[*idx];
             st = Sort::CoreMemory;
             break;
           case 0x03:
-            if (*idx >= s_.core_globals) return r.error("core global index out of range");
-            t = engine::GlobalType{};
+            if (*idx >= s_.core_globals.size()) return r.error("core global index out of range");
+            t = s_.core_globals[*idx];
             st = Sort::CoreGlobal;
             break;
           default: return r.error("invalid core sort in inline export");
@@ -234,6 +265,7 @@ class Decoder {
     Scope inner;
     inner.parent = &s_;
     inner.depth = s_.depth + 1;
+    inner.component_id = binary::next_component_id();
     auto nested = std::make_shared<Component>();
     Decoder d(inner, *nested);
     STRATUS_TRY(d.decode(*bytes, base));
@@ -361,7 +393,6 @@ class Decoder {
         auto t = item_type(r, si->sort, si->index);
         if (!t.ok()) return std::move(t).error();
         STRATUS_TRY(binary::check_extern(names, *name, *t, "export"));
-        binary::name_type_bound(*t, name->name);
         type->exports.push_back({name->name, *t});
         exports.push_back({name->name, *si});
       }
@@ -417,7 +448,9 @@ class Decoder {
     auto t = binary::read_externtype(r, s_, name->name);
     if (!t.ok()) return std::move(t).error();
     STRATUS_TRY(binary::check_extern(s_.import_names, *name, *t, "import"));
-    binary::name_type_bound(*t, name->name);
+    if (auto ok = binary::check_visibility(*t, true, s_.component_id); !ok.ok())
+      return Reader::error_at(name->offset, "import `" + name->name + "`: " + ok.error().message);
+    binary::name_type_bound(*t, name->name, s_.component_id);
     binary::add_extern_to_spaces(s_, *t);
     s_.imports.push_back({name->name, *t});
     out_.definitions.push_back(ImportDef{name->name, *t});
@@ -464,7 +497,10 @@ class Decoder {
       }
     }
     STRATUS_TRY(binary::check_extern(s_.export_names, *name, type, "export"));
-    binary::name_type_bound(type, name->name);
+    if (auto ok = binary::check_visibility(type, false, s_.component_id); !ok.ok())
+      return Reader::error_at(name->offset, "export `" + name->name + "`: " + ok.error().message);
+    binary::name_type_bound(type, name->name, s_.component_id, true);
+    type = binary::renamed_for_export(type, s_.component_id);
     binary::add_extern_to_spaces(s_, type);
     s_.exports.push_back({name->name, type});
     out_.definitions.push_back(ExportDef{name->name, *si, type});
@@ -484,6 +520,7 @@ bool is_component(std::span<const uint8_t> bytes) {
 
 Result<ComponentPtr> decode_component(std::span<const uint8_t> bytes) {
   Scope scope;
+  scope.component_id = binary::next_component_id();
   auto component = std::make_shared<Component>();
   Decoder decoder(scope, *component);
   STRATUS_TRY(decoder.decode(bytes, 0));

@@ -1,6 +1,8 @@
 // The name rules of imports and exports (Binary.md, "Import and Export
 // Definitions"): strong uniqueness, `implements`, and the function types that
 // [constructor], [method] and [static] names require.
+#include <set>
+
 #include "component/binary/scope.h"
 
 namespace stratus::component::binary {
@@ -51,7 +53,115 @@ Result<void> check_annotated(const NameContext& cx, const ExternName& n, const E
   }
 }
 
+// Walks a type for check_visibility: `top` is the type an export or import
+// of a type itself names, which needs no name of its own.
+class Visibility {
+ public:
+  Visibility(bool import, uint64_t component_id) : import_(import), component_id_(component_id) {}
+
+  Result<void> val(const ValType& t, bool top) {
+    if (!top && t.name() != nullptr) return named(*t.name());
+    if (t.is_primitive()) return {};
+    const auto& kind = t.defined().kind;
+    auto unnamed = [&](const char* what) {
+      return make_error(std::string(what) + " type used without an exported or imported name (" +
+                        (import_ ? "import" : "export") + " it as a type first)");
+    };
+    if (const auto* rec = std::get_if<RecordType>(&kind)) {
+      if (!top) return unnamed("record");
+      for (const auto& f : rec->fields) STRATUS_TRY(val(f.type, false));
+      return {};
+    }
+    if (const auto* var = std::get_if<VariantType>(&kind)) {
+      if (!top) return unnamed("variant");
+      for (const auto& c : var->cases)
+        if (c.type) STRATUS_TRY(val(*c.type, false));
+      return {};
+    }
+    if (std::holds_alternative<EnumType>(kind)) return top ? Result<void>() : unnamed("enum");
+    if (std::holds_alternative<FlagsType>(kind)) return top ? Result<void>() : unnamed("flags");
+    if (const auto* o = std::get_if<OwnType>(&kind)) return handle(o->alias);
+    if (const auto* b = std::get_if<BorrowType>(&kind)) return handle(b->alias);
+    if (const auto* l = std::get_if<ListType>(&kind)) return val(l->element, false);
+    if (const auto* o = std::get_if<OptionType>(&kind)) return val(o->element, false);
+    if (const auto* tu = std::get_if<TupleType>(&kind)) {
+      for (const auto& e : tu->elements) STRATUS_TRY(val(e, false));
+      return {};
+    }
+    if (const auto* r = std::get_if<ResultType>(&kind)) {
+      if (r->ok) STRATUS_TRY(val(*r->ok, false));
+      if (r->err) STRATUS_TRY(val(*r->err, false));
+      return {};
+    }
+    if (const auto* s = std::get_if<StreamType>(&kind)) return s->element ? val(*s->element, false) : Result<void>();
+    if (const auto* f = std::get_if<FutureType>(&kind)) return f->element ? val(*f->element, false) : Result<void>();
+    const auto& m = std::get<MapType>(kind);
+    STRATUS_TRY(val(m.key, false));
+    return val(m.value, false);
+  }
+
+  Result<void> ext(const ExternType& t) {
+    if (const auto* f = std::get_if<FuncTypePtr>(&t)) {
+      for (const auto& p : (*f)->params) STRATUS_TRY(val(p.type, false));
+      return (*f)->result ? val(*(*f)->result, false) : Result<void>();
+    }
+    if (const auto* v = std::get_if<ValueBound>(&t)) return val(v->type, false);
+    if (const auto* b = std::get_if<TypeBound>(&t)) {
+      if (const auto* v = std::get_if<ValType>(&b->type)) return val(*v, true);
+      return {};
+    }
+    if (const auto* i = std::get_if<InstanceTypePtr>(&t)) {
+      // An instance's own type exports name the types its functions use
+      // (a bag of exports is "explicit in" them).
+      for (const auto& e : (*i)->exports) {
+        if (const auto* b = std::get_if<TypeBound>(&e.type); b != nullptr && b->name != nullptr)
+          local_.insert(b->name.get());
+      }
+      for (const auto& e : (*i)->exports) STRATUS_TRY(ext(e.type));
+      return {};
+    }
+    if (const auto* c = std::get_if<ComponentTypePtr>(&t)) {
+      for (const auto& e : (*c)->imports) STRATUS_TRY(ext(e.type));
+      for (const auto& e : (*c)->exports) STRATUS_TRY(ext(e.type));
+    }
+    return {};
+  }
+
+ private:
+  Result<void> named(const TypeName& n) const {
+    if (local_.count(&n) != 0) return {};
+    if (n.owner != component_id_)
+      return make_error("type `" + n.name + "` is named by another component's import or export, not this one's");
+    if (import_ && n.exported) return make_error("imports cannot refer to the exported type `" + n.name + "`");
+    return {};
+  }
+  Result<void> handle(const TypeNamePtr& alias) const {
+    if (alias == nullptr)
+      return make_error(std::string("resource used without an exported or imported name (") +
+                        (import_ ? "import" : "export") + " it as a type first)");
+    return named(*alias);
+  }
+
+  bool import_;
+  uint64_t component_id_;
+  std::set<const TypeName*> local_;
+};
+
 }  // namespace
+
+Result<void> check_visibility(const ExternType& type, bool import, uint64_t component_id) {
+  auto ok = Visibility(import, component_id).ext(type);
+  if (!ok.ok()) {
+    const char* kind = std::holds_alternative<FuncTypePtr>(type)        ? "func"
+                       : std::holds_alternative<TypeBound>(type)        ? "type"
+                       : std::holds_alternative<InstanceTypePtr>(type)  ? "instance"
+                       : std::holds_alternative<ComponentTypePtr>(type) ? "component"
+                                                                        : "value";
+    return make_error(std::string(kind) + " not valid to be used as " + (import ? "import" : "export") + ": " +
+                      ok.error().message);
+  }
+  return {};
+}
 
 Result<void> check_extern(NameContext& cx, const ExternName& n, const ExternType& type, const char* what) {
   auto fail = [&](const Error& e) {

@@ -40,6 +40,10 @@ struct Scope {
   Scope* parent = nullptr;
   bool is_component = true;  // false: a component or instance type's declarators
   int depth = 0;
+  // The component this scope belongs to (a type scope: its enclosing
+  // component's), unique per decoded component: the owner of the type names
+  // its imports and exports give (external visibility).
+  uint64_t component_id = 0;
 
   std::vector<CoreModulePtr> core_modules;  // null entries in type scopes
   std::vector<CoreModuleTypePtr> core_module_types;
@@ -47,7 +51,9 @@ struct Scope {
   std::vector<CoreTypeEntry> core_types;
   std::vector<engine::FuncType> core_funcs;
   std::set<size_t> untyped_core_funcs;
-  size_t core_tables = 0, core_memories = 0, core_globals = 0;
+  std::vector<engine::TableType> core_tables;
+  std::vector<engine::MemoryType> core_memories;
+  std::vector<engine::GlobalType> core_globals;
   std::vector<FuncTypePtr> funcs;
   std::vector<ValType> values;
   std::vector<TypeEntry> types;
@@ -82,7 +88,17 @@ Result<CoreTypeEntry> read_core_type(Reader& r, Scope& s);
 Result<ExternType> read_externtype(Reader& r, Scope& s, const std::string& name);
 // Gives a type bound the name of the import or export it belongs to (a fresh
 // TypeName), unless it has one.
-void name_type_bound(ExternType& type, const std::string& name);
+uint64_t next_component_id();
+void name_type_bound(ExternType& type, const std::string& name, uint64_t owner, bool exported = false);
+// The external visibility rule (Explainer.md, "External Visibility of
+// Types"): every resource and every record, variant, enum and flags type the
+// type of a component's import or export uses must be referred to through a
+// type import or export (for imports: an import).
+Result<void> check_visibility(const ExternType& type, bool import, uint64_t component_id);
+// An instance as a component exports it: its type exports get new names of
+// this component, so that types aliased out of the exported instance are
+// externally visible.
+ExternType renamed_for_export(const ExternType& type, uint64_t component_id);
 // Adds an import or export of `type` to the scope's index spaces.
 void add_extern_to_spaces(Scope& s, const ExternType& type);
 // The name rules for an import or export of `type` in `cx` (externs.cc):

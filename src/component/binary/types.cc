@@ -2,6 +2,8 @@
 // format (Binary.md), resolved into types.h as they are read.
 #include <algorithm>
 
+#include <atomic>
+
 #include "component/binary/scope.h"
 
 namespace stratus::component::binary {
@@ -322,6 +324,7 @@ Result<TypeEntry> read_deftype(Reader& r, Scope& s) {
       inner.parent = &s;
       inner.is_component = false;
       inner.depth = s.depth + 1;
+      inner.component_id = s.component_id;
       STRATUS_TRY(read_type_declarators(r, inner, *op == 0x41));
       if (*op == 0x41) {
         auto ct = std::make_shared<ComponentType>();
@@ -447,9 +450,43 @@ Result<ExternType> read_externtype(Reader& r, Scope& s, const std::string& name)
   }
 }
 
-void name_type_bound(ExternType& type, const std::string& name) {
+uint64_t next_component_id() {
+  static std::atomic<uint64_t> next{1};
+  return next++;
+}
+
+void name_type_bound(ExternType& type, const std::string& name, uint64_t owner, bool exported) {
   auto* b = std::get_if<TypeBound>(&type);
-  if (b != nullptr && b->name == nullptr) b->name = std::make_shared<const TypeName>(TypeName{name});
+  if (b != nullptr && b->name == nullptr) b->name = std::make_shared<const TypeName>(TypeName{name, exported, owner});
+}
+
+namespace {
+
+// Gives the type exports of an instance type (and of the instances it
+// exports) fresh names; `names` maps the old to the new.
+InstanceTypePtr rename_instance_exports(const InstanceType& t, uint64_t component_id, NameMap& names) {
+  auto out = std::make_shared<InstanceType>(t);
+  for (auto& e : out->exports) {
+    if (auto* b = std::get_if<TypeBound>(&e.type)) {
+      auto fresh = std::make_shared<const TypeName>(TypeName{e.name, true, component_id});
+      if (b->name != nullptr) names.emplace(b->name.get(), fresh);
+      b->name = fresh;
+    } else if (const auto* nested = std::get_if<InstanceTypePtr>(&e.type)) {
+      e.type = rename_instance_exports(**nested, component_id, names);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ExternType renamed_for_export(const ExternType& type, uint64_t component_id) {
+  const auto* i = std::get_if<InstanceTypePtr>(&type);
+  if (i == nullptr) return type;
+  NameMap names;
+  auto renamed = rename_instance_exports(**i, component_id, names);
+  // The functions refer to the types by their new names too.
+  return rename_types(renamed, names);
 }
 
 void add_extern_to_spaces(Scope& s, const ExternType& type) {
@@ -510,10 +547,16 @@ Result<void> read_type_declarators(Reader& r, Scope& scope, bool component_type)
         if (!name.ok()) return std::move(name).error();
         auto t = read_externtype(r, scope, name->name);
         if (!t.ok()) return std::move(t).error();
-        name_type_bound(*t, name->name);
         bool import = *kind == 0x03;
         STRATUS_TRY(
             check_extern(import ? scope.import_names : scope.export_names, *name, *t, import ? "import" : "export"));
+        // Component types are checked as they are declared; instance types
+        // when an import or export uses them.
+        if (component_type) {
+          if (auto ok = check_visibility(*t, import, scope.component_id); !ok.ok())
+            return Reader::error_at(name->offset, ok.error().message);
+        }
+        name_type_bound(*t, name->name, scope.component_id, component_type && !import);
         add_extern_to_spaces(scope, *t);
         (import ? scope.imports : scope.exports).push_back({name->name, *t});
         break;

@@ -241,7 +241,7 @@ std::vector<Result<std::shared_ptr<Module>>> AotEngine::compile_many(std::span<c
   std::vector<std::shared_ptr<AotModule>> order;  // per input, null if it failed
   const std::string what = options.name.empty() ? "module" : options.name;
   for (auto bytes : inputs) {
-    auto d = decode_module(bytes);
+    auto d = decode_module(bytes, options.multi_memory);
     if (!d) {
       Error err = std::move(d).error();
       err.message = what + ": " + err.message;
@@ -301,7 +301,7 @@ std::vector<Result<std::shared_ptr<Module>>> AotEngine::compile_many(std::span<c
     // Codegen consumed the IR; decode again and build each module on its
     // own, so one module the C compiler rejects does not fail the others.
     for (size_t i = 0; i < batch.size(); ++i) {
-      auto again = decode_module(inputs[batch_input[i]]);
+      auto again = decode_module(inputs[batch_input[i]], options.multi_memory);
       if (!again) {
         failed[batch[i].get()] = std::move(again).error();
         continue;

@@ -185,10 +185,11 @@ Error unsupported_or(std::span<const uint8_t> bytes, std::string message) {
 
 }  // namespace
 
-Result<DecodedModule> decode_module(std::span<const uint8_t> bytes) {
+Result<DecodedModule> decode_module(std::span<const uint8_t> bytes, bool multi_memory) {
   // wabt's default features (the Wasm 2.0 set, SIMD included so that SIMD
   // modules decode and get the clear "not supported" error below).
   wabt::Features features;
+  if (multi_memory) features.enable_multi_memory();
   wabt::ReadBinaryOptions options(features, nullptr, /*read_debug_names=*/false, /*stop_on_first_error=*/true,
                                   /*fail_on_custom_section_error=*/true);
   wabt::Errors errors;

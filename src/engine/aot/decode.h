@@ -33,7 +33,8 @@ struct DecodedModule {
 
 // Errors name the byte offset and the reason ("offset 0x1c: type mismatch in
 // i32.add ..."). Modules using a proposal the wasm2c backend cannot compile
-// (SIMD, ...) are rejected with an error naming the proposal.
-Result<DecodedModule> decode_module(std::span<const uint8_t> bytes);
+// (SIMD, ...) are rejected with an error naming the proposal. With
+// `multi_memory`, several memories are accepted (wasm2c compiles them).
+Result<DecodedModule> decode_module(std::span<const uint8_t> bytes, bool multi_memory = false);
 
 }  // namespace stratus::engine::aot

@@ -127,7 +127,9 @@ class InterpEngine final : public Engine {
     // wabt reports a custom section whose header (name) is malformed as a
     // "custom section error"; the spec rejects those, so fail on them. The
     // contents of known custom sections are not read (no debug names).
-    wabt::ReadBinaryOptions read_options(store_->store.features(), nullptr, /*read_debug_names=*/false,
+    wabt::Features features = store_->store.features();
+    if (options.multi_memory) features.enable_multi_memory();
+    wabt::ReadBinaryOptions read_options(features, nullptr, /*read_debug_names=*/false,
                                          /*stop_on_first_error=*/true,
                                          /*fail_on_custom_section_error=*/true);
     wabt::Errors errors;

@@ -102,7 +102,6 @@ class Instantiator {
       }
       case Sort::CoreTag:
       case Sort::CoreType:
-      case Sort::CoreModule:
       case Sort::CoreInstance: return make_error(std::string("alias of a ") + sort_name(a.sort) + " is not supported");
       default: break;
     }

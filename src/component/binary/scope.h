@@ -73,6 +73,9 @@ struct Scope {
 
   // The root scope's memo of value type nesting depths (types.cc).
   TypeDepths type_depths;
+  // The root scope's memo of value type byte sizes and alignments with
+  // 64-bit pointers, capped at the limit (types.cc).
+  std::map<const DefinedType*, std::pair<DefinedTypePtr, std::pair<uint64_t, uint32_t>>> type_sizes;
 
   NameContext import_names;
   NameContext export_names;

@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "component/binary/scope.h"
+#include "component/canon/abi.h"
 
 namespace stratus::component::binary {
 namespace {
@@ -243,6 +244,78 @@ uint32_t depth_of(const ValType& t, TypeDepths& memo, uint32_t budget) {
   return d;
 }
 
+// Validation requires elem_size(t) < 2^28 with 64-bit pointers
+// (CanonicalABI.md, "Element Size"). Sizes saturate at the limit, so the
+// products and sums below cannot overflow.
+constexpr uint64_t kMaxValueSize = uint64_t{1} << 28;
+
+using SizeMemo = decltype(Scope::type_sizes);
+
+uint64_t saturate(uint64_t n) { return std::min(n, kMaxValueSize); }
+uint64_t align_up(uint64_t n, uint32_t a) { return (n + a - 1) / a * a; }
+
+std::pair<uint64_t, uint32_t> size64(const ValType& t, SizeMemo& memo) {
+  if (t.is_primitive()) {
+    switch (t.primitive()) {
+      case PrimType::Bool:
+      case PrimType::S8:
+      case PrimType::U8: return {1, 1};
+      case PrimType::S16:
+      case PrimType::U16: return {2, 2};
+      case PrimType::S64:
+      case PrimType::U64:
+      case PrimType::F64: return {8, 8};
+      case PrimType::String: return {16, 8};
+      default: return {4, 4};
+    }
+  }
+  if (auto it = memo.find(t.defined_ptr().get()); it != memo.end()) return it->second.second;
+  const auto& d = t.defined();
+  auto fields = [&](auto begin, auto end, auto type_of) {
+    uint64_t size = 0;
+    uint32_t align = 1;
+    for (auto it = begin; it != end; ++it) {
+      auto [s, a] = size64(type_of(*it), memo);
+      size = saturate(align_up(size, a) + s);
+      align = std::max(align, a);
+    }
+    return std::make_pair(saturate(align_up(size, align)), align);
+  };
+  std::pair<uint64_t, uint32_t> out{4, 4};  // own, borrow, stream, future
+  if (const auto* rec = std::get_if<RecordType>(&d.kind)) {
+    out = fields(rec->fields.begin(), rec->fields.end(), [](const Field& f) -> const ValType& { return f.type; });
+  } else if (const auto* tu = std::get_if<TupleType>(&d.kind)) {
+    out = fields(tu->elements.begin(), tu->elements.end(), [](const ValType& e) -> const ValType& { return e; });
+  } else if (const auto* l = std::get_if<ListType>(&d.kind)) {
+    if (l->length) {
+      auto [s, a] = size64(l->element, memo);
+      out = {saturate(s * *l->length), a};
+    } else {
+      out = {16, 8};
+    }
+  } else if (std::holds_alternative<MapType>(d.kind)) {
+    out = {16, 8};
+  } else if (const auto* f = std::get_if<FlagsType>(&d.kind)) {
+    uint32_t n = canon::flags_size(f->names.size());
+    out = {n, std::min<uint32_t>(n, 4)};
+  } else if (std::holds_alternative<VariantType>(d.kind) || std::holds_alternative<EnumType>(d.kind) ||
+             std::holds_alternative<OptionType>(d.kind) || std::holds_alternative<ResultType>(d.kind)) {
+    auto cases = canon::variant_cases(d);
+    uint32_t disc = canon::discriminant_size(cases.size());
+    uint64_t payload = 0;
+    uint32_t align = disc;
+    for (const auto& c : cases) {
+      if (c.type == nullptr) continue;
+      auto [s, a] = size64(*c.type, memo);
+      payload = std::max(payload, s);
+      align = std::max(align, a);
+    }
+    out = {saturate(align_up(align_up(disc, align) + payload, align)), align};
+  }
+  memo.emplace(t.defined_ptr().get(), std::make_pair(t.defined_ptr(), out));
+  return out;
+}
+
 // Every walk over a value type (subtyping, substitution, the canonical ABI's
 // flattening) recurses, so nesting is capped where types are made.
 Result<ValType> read_defvaltype(Reader& r, Scope& s, uint8_t op) {
@@ -253,6 +326,8 @@ Result<ValType> read_defvaltype(Reader& r, Scope& s, uint8_t op) {
   while (root->parent != nullptr) root = root->parent;
   if (depth_of(*t, root->type_depths, kMaxTypeDepth + 1) > kMaxTypeDepth)
     return Reader::error_at(at, "type nesting exceeds the limit of " + std::to_string(kMaxTypeDepth));
+  if (size64(*t, root->type_sizes).first >= kMaxValueSize)
+    return Reader::error_at(at, "value type exceeds maximum byte size (2^28 bytes with 64-bit pointers)");
   return t;
 }
 

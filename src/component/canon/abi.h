@@ -26,6 +26,16 @@ constexpr size_t kMaxFlatAsyncParams = 4;
 // Layout in linear memory.
 uint32_t alignment(const ValType& t);
 uint32_t elem_size(const ValType& t);
+// The parts of the layout rules the validator also needs (its size limit is
+// computed with 64-bit pointers).
+uint32_t discriminant_size(size_t num_cases);
+uint32_t flags_size(size_t num_flags);
+// A variant-like type (variant, enum, option, result) as its cases: the
+// payload type of each, null when the case has none.
+struct CaseView {
+  const ValType* type;
+};
+std::vector<CaseView> variant_cases(const DefinedType& d);
 
 // The core value types a component value flattens to.
 std::vector<engine::ValType> flatten(const ValType& t);

@@ -11,14 +11,6 @@ namespace stratus::component::canon {
 
 uint32_t align_to(uint32_t ptr, uint32_t alignment);
 uint64_t align_to64(uint64_t ptr, uint32_t alignment);
-uint32_t discriminant_size(size_t num_cases);
-uint32_t flags_size(size_t num_flags);
-// A variant-like type (variant, enum, option, result) as its cases: the
-// payload type of each, null when the case has none.
-struct CaseView {
-  const ValType* type;
-};
-std::vector<CaseView> variant_cases(const DefinedType& d);
 uint32_t max_case_alignment(const std::vector<CaseView>& cases);
 
 // The case index and payload of a variant-like value, checked against the

@@ -392,6 +392,17 @@ int main(int argc, char** argv) {
       write_known = true;
     else if (a == "--verbose")
       verbose = true;
+    else {
+      std::fprintf(stderr,
+                   "usage: component_spec_runner --manifests DIR --fixtures DIR [--engine aot|interp] "
+                   "[--cache-dir DIR] [--known-failures FILE [--write-known-failures]] [--verbose]\n");
+      return 2;
+    }
+  }
+  std::error_code ec;
+  if (manifests.empty() || !fs::is_directory(manifests, ec)) {
+    std::fprintf(stderr, "component_spec_runner: --manifests must name the folder wast_to_json.mjs wrote\n");
+    return 2;
   }
   engine::EngineOptions options;
   options.cache_dir = cache_dir;

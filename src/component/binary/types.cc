@@ -1,7 +1,6 @@
 // Type definitions, extern types, names and aliases of the component binary
 // format (Binary.md), resolved into types.h as they are read.
 #include <algorithm>
-
 #include <atomic>
 
 #include "component/binary/scope.h"

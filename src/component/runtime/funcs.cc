@@ -109,8 +109,8 @@ std::vector<ValType> result_types(const FuncType& type) {
 }
 
 // A component instance entered from `caller` for the length of a call
-// (CanonicalABI.md enter_from / leave_to); check may_enter_from first.
-// A call into an instance: a new task, with fresh thread-local storage.
+// (CanonicalABI.md enter_from / leave_to; check may_enter_from first). The
+// call is a new task, with fresh thread-local storage (context.get/set).
 class Entered {
  public:
   Entered(InstanceState& instance, const InstanceState* caller)

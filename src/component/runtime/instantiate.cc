@@ -136,6 +136,7 @@ class Instantiator {
         }
         s_.bind_resource(*r, rt);
         t.runtime_resource = rt;
+        unnamed_[rt.get()] = rt;
       } else {
         t.runtime_resource = s_.resolve(*r);
       }
@@ -208,11 +209,29 @@ class Instantiator {
           s_.bind_resource(*r, t->runtime_resource);
       }
     }
+    name_resources(*item, d.name);
     s_.exports_->exports[d.name] = *item;
     return push_extern(d.type, *item);
   }
 
  private:
+  // A resource this instance defines takes the first name it is exported
+  // under (directly, or inside an exported instance), for messages: the
+  // decoder only knows a definition by its index.
+  void name_resources(const RtItem& item, const std::string& name) {
+    if (const auto* t = std::get_if<RtType>(&item); t != nullptr && t->runtime_resource) {
+      auto it = unnamed_.find(t->runtime_resource.get());
+      if (it == unnamed_.end()) return;
+      it->second->name = name;
+      unnamed_.erase(it);
+    } else if (const auto* i = std::get_if<RtInstancePtr>(&item); i != nullptr && *i != nullptr) {
+      for (const auto& [export_name, sub] : (*i)->exports) name_resources(sub, export_name);
+    }
+  }
+
+  // Resources defined here and not exported yet (see name_resources).
+  std::map<const ResourceType*, std::shared_ptr<ResourceType>> unnamed_;
+
   static Error bad_index(const char* space, uint32_t index) {
     return make_error(std::string(space) + " index " + std::to_string(index) + " out of range");
   }

@@ -526,7 +526,9 @@ TEST_P(JcoRuntimeTest, ResourceImportAndExport) {
   // that names the resource, not a crash.
   Val guest_thing = call(iface + "[constructor]thing", {Val::u32(1)});
   auto wrong = instance_->call("toplevel-export", std::vector<Val>{guest_thing});
-  EXPECT_TRUE(wrong.trapped() || wrong.failed());
+  ASSERT_TRUE(wrong.trapped() || wrong.failed());
+  const std::string message = wrong.trapped() ? wrong.trap().message : wrong.error().message;
+  EXPECT_NE(message.find("found `thing`"), std::string::npos) << message;
 }
 
 // jco's async_call and simple-nested: each export returns what the import

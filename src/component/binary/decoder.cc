@@ -392,6 +392,7 @@ class Decoder {
         if (!si.ok()) return std::move(si).error();
         auto t = item_type(r, si->sort, si->index);
         if (!t.ok()) return std::move(t).error();
+        abstract_local_resource(*t, name->name);
         STRATUS_TRY(binary::check_extern(names, *name, *t, "export"));
         type->exports.push_back({name->name, *t});
         exports.push_back({name->name, *si});
@@ -457,6 +458,25 @@ class Decoder {
     return {};
   }
 
+  // A local resource exported (by the component, or from a bag of exports)
+  // is seen from outside as an abstract one, fresh for each instance;
+  // imported ones stay what they are.
+  void abstract_local_resource(ExternType& type, const std::string& name) {
+    auto* b = std::get_if<TypeBound>(&type);
+    if (b == nullptr) return;
+    const auto* res = std::get_if<ResourceTypePtr>(&b->type);
+    if (res == nullptr || !(*res)->defined) return;
+    auto& alias = s_.exported_local[res->get()];  // one abstract type however often it is exported
+    if (alias == nullptr) {
+      auto fresh = std::make_shared<ResourceType>();
+      fresh->name = name;
+      s_.export_alias.emplace(fresh.get(), *res);
+      alias = fresh;
+    }
+    b->type = alias;
+    b->sub_resource = true;
+  }
+
   Result<void> export_(Reader& r) {
     auto name = binary::read_extern_name(r);
     if (!name.ok()) return std::move(name).error();
@@ -481,20 +501,8 @@ class Decoder {
       type = *ascribed;
     } else if (*has_type != 0x00) {
       return r.error("invalid optional flag");
-    } else if (auto* b = std::get_if<TypeBound>(&type)) {
-      // A local resource is seen from outside as an abstract one, fresh for
-      // each instance; imported ones stay what they are.
-      if (const auto* res = std::get_if<ResourceTypePtr>(&b->type); res != nullptr && (*res)->defined) {
-        auto& alias = s_.exported_local[res->get()];  // one abstract type however often it is exported
-        if (alias == nullptr) {
-          auto fresh = std::make_shared<ResourceType>();
-          fresh->name = name->name;
-          s_.export_alias.emplace(fresh.get(), *res);
-          alias = fresh;
-        }
-        b->type = alias;
-        b->sub_resource = true;
-      }
+    } else {
+      abstract_local_resource(type, name->name);
     }
     STRATUS_TRY(binary::check_extern(s_.export_names, *name, type, "export"));
     if (auto ok = binary::check_visibility(type, false, s_.component_id); !ok.ok())

@@ -310,7 +310,13 @@ class Printer {
     return t ? type(*t, scope) : std::string("_");
   }
 
+  // Anonymous types are printed in full where they are used, and a type can
+  // share subtrees (tuple<T, T> of tuple<U, U> ...): past kMaxTypeNodes the
+  // printer writes "…" instead of a text exponential in the component's size.
+  static constexpr size_t kMaxTypeNodes = 100000;
+
   std::string type(const ValType& t, const Scope& scope) {
+    if (++type_nodes_ > kMaxTypeNodes) return "…";
     if (const auto* n = t.name()) {
       if (auto it = scope.names.find(n); it != scope.names.end()) return wit_ident(it->second);
     }
@@ -364,6 +370,7 @@ class Printer {
 
   const ComponentType& type_;
   std::string out_;
+  size_t type_nodes_ = 0;
   std::map<const TypeName*, Owner> value_owner_;
   std::map<const ResourceType*, Owner> resource_owner_;
   std::vector<std::pair<std::string, InstanceTypePtr>> interfaces_;  // by interface name, first seen first

@@ -37,12 +37,14 @@ Sort sort_from_bytes(uint8_t b, uint8_t core) {
 struct ResourceScan {
   std::set<const ResourceType*> introduced;
   std::vector<const ResourceType*> mentioned;
+  std::set<const DefinedType*> visited;
 
   void val(const std::optional<ValType>& t) {
     if (t) val(*t);
   }
   void val(const ValType& t) {
     if (t.is_primitive()) return;
+    if (!visited.insert(t.defined_ptr().get()).second) return;  // shared subtrees once
     std::visit(
         [this](const auto& k) {
           using K = std::decay_t<decltype(k)>;

@@ -62,6 +62,15 @@ class Visibility {
   Result<void> val(const ValType& t, bool top) {
     if (!top && t.name() != nullptr) return named(*t.name());
     if (t.is_primitive()) return {};
+    // Types are DAGs: check each shared subtree once (an answer only turns
+    // from error to fine as local_ grows, so a fine one stays fine).
+    if (!top && checked_.count(t.defined_ptr().get()) != 0) return {};
+    STRATUS_TRY(structure(t, top));
+    if (!top) checked_.insert(t.defined_ptr().get());
+    return {};
+  }
+
+  Result<void> structure(const ValType& t, bool top) {
     const auto& kind = t.defined().kind;
     auto unnamed = [&](const char* what) {
       return make_error(std::string(what) + " type used without an exported or imported name (" +
@@ -145,6 +154,7 @@ class Visibility {
   bool import_;
   uint64_t component_id_;
   std::set<const TypeName*> local_;
+  std::set<const DefinedType*> checked_;
 };
 
 }  // namespace

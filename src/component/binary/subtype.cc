@@ -4,6 +4,7 @@
 #include "component/binary/subtype.h"
 
 #include <algorithm>
+#include <set>
 
 #include "component/binary/scope.h"
 
@@ -40,8 +41,37 @@ Result<void> equal_resource(const ResourceTypePtr& a, const ResourceTypePtr& b) 
   return {};
 }
 
+// Pairs of defined types already found equal during one comparison: types
+// are DAGs (tuple<T, T> of tuple<U, U> ...), and without this two equal but
+// separately built ones would be walked exponentially.
+using EqualPairs = std::set<std::pair<const DefinedType*, const DefinedType*>>;
+thread_local EqualPairs* t_equal_pairs = nullptr;
+
+Result<void> equal_structure(const ValType& a, const ValType& b);
+
 // `a` is the actual type, `b` the expected one.
 Result<void> equal(const ValType& a, const ValType& b) {
+  if (a.is_primitive() || b.is_primitive() || a.defined_ptr() == b.defined_ptr()) return equal_structure(a, b);
+  EqualPairs local;
+  struct PairsScope {
+    bool outermost = t_equal_pairs == nullptr;
+    explicit PairsScope(EqualPairs& pairs) {
+      if (outermost) t_equal_pairs = &pairs;
+    }
+    ~PairsScope() {
+      if (outermost) t_equal_pairs = nullptr;
+    }
+    PairsScope(const PairsScope&) = delete;
+    PairsScope& operator=(const PairsScope&) = delete;
+  } scope(local);
+  auto key = std::make_pair(a.defined_ptr().get(), b.defined_ptr().get());
+  if (t_equal_pairs->count(key) != 0) return {};
+  auto r = equal_structure(a, b);
+  if (r.ok()) t_equal_pairs->insert(key);
+  return r;
+}
+
+Result<void> equal_structure(const ValType& a, const ValType& b) {
   if (a.is_primitive() || b.is_primitive()) {
     if (a.is_primitive() && b.is_primitive()) {
       if (a.primitive() != b.primitive())

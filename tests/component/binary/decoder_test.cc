@@ -1,9 +1,11 @@
 // The component decoder on real components (jco's fixtures, built by
 // wit-bindgen, Rust and JS toolchains) and on malformed input.
 #include "component/binary/decoder.h"
+#include "component/wit_print.h"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "support/file.h"
@@ -129,6 +131,65 @@ TEST(DecoderTest, DeeplyNestedTypesAreRefused) {
   auto c = decode_component(bytes);
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().message.find("nesting"), std::string::npos) << c.error().message;
+}
+
+// LEB128 of an unsigned value.
+void leb(std::vector<uint8_t>& out, uint32_t v) {
+  do {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    out.push_back(v != 0 ? (b | 0x80) : b);
+  } while (v != 0);
+}
+
+// A type index where a value type goes: signed LEB128 (s33), so 64..127
+// take two bytes.
+void type_index(std::vector<uint8_t>& out, uint32_t v) {
+  while (true) {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    if (v == 0 && (b & 0x40) == 0) {
+      out.push_back(b);
+      return;
+    }
+    out.push_back(b | 0x80);
+  }
+}
+
+TEST(DecoderTest, SharedSubtreesAreNotWalkedExponentially) {
+  // 90 types, each result<T, T> of the one before (2^90 paths, 90 nodes),
+  // a function taking the last, and an import of it: validation (external
+  // visibility) and printing must not walk every path.
+  constexpr uint32_t kTypes = 90;
+  std::vector<uint8_t> types;
+  leb(types, kTypes + 1);
+  types.insert(types.end(), {0x6a, 0x01, 0x7d, 0x01, 0x7d});  // result<u8, u8>
+  for (uint32_t i = 1; i < kTypes; ++i) {
+    types.insert(types.end(), {0x6a, 0x01});
+    type_index(types, i - 1);
+    types.push_back(0x01);
+    type_index(types, i - 1);
+  }
+  types.insert(types.end(), {0x40, 0x01, 0x01, 'p'});  // (func (param "p" T89))
+  type_index(types, kTypes - 1);
+  types.insert(types.end(), {0x01, 0x00});
+  std::vector<uint8_t> imports = {0x01, 0x00, 0x01, 'f', 0x01};  // (import "f" (func (type 90)))
+  leb(imports, kTypes);
+  std::vector<uint8_t> bytes = {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x07};
+  leb(bytes, static_cast<uint32_t>(types.size()));
+  bytes.insert(bytes.end(), types.begin(), types.end());
+  bytes.push_back(0x0a);
+  leb(bytes, static_cast<uint32_t>(imports.size()));
+  bytes.insert(bytes.end(), imports.begin(), imports.end());
+
+  auto start = std::chrono::steady_clock::now();
+  auto c = decode_component(bytes);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  std::string wit = print_wit(*(*c)->type);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_LT(wit.size(), 10u << 20);
+  EXPECT_NE(wit.find("import f: func(p: result<"), std::string::npos) << wit.substr(0, 200);
+  EXPECT_NE(wit.find("…"), std::string::npos);
 }
 
 }  // namespace

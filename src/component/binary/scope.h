@@ -76,6 +76,8 @@ struct Scope {
   // The root scope's memo of value type byte sizes and alignments with
   // 64-bit pointers, capped at the limit (types.cc).
   std::map<const DefinedType*, std::pair<DefinedTypePtr, std::pair<uint64_t, uint32_t>>> type_sizes;
+  // And of their effective sizes (node counts as trees, types.cc).
+  std::map<const DefinedType*, std::pair<DefinedTypePtr, uint64_t>> effective_sizes;
 
   NameContext import_names;
   NameContext export_names;

@@ -315,6 +315,48 @@ std::pair<uint64_t, uint32_t> size64(const ValType& t, SizeMemo& memo) {
   return out;
 }
 
+// The number of nodes a value type has as a tree, counting each use of a
+// shared subtree (tuple<T, T> counts T twice); saturates past the limit.
+// Walks that do not memoize (the canonical ABI's layout and flattening) visit
+// that many nodes, so, as wasmparser does, validation caps it.
+constexpr uint64_t kMaxEffectiveTypeSize = 1000000;
+
+using EffectiveSizeMemo = decltype(Scope::effective_sizes);
+
+uint64_t effective_size(const ValType& t, EffectiveSizeMemo& memo) {
+  if (t.is_primitive()) return 1;
+  if (auto it = memo.find(t.defined_ptr().get()); it != memo.end()) return it->second.second;
+  uint64_t n = 1;
+  auto add = [&](const ValType& c) { n = std::min(n + effective_size(c, memo), kMaxEffectiveTypeSize + 1); };
+  auto opt = [&](const std::optional<ValType>& c) {
+    if (c) add(*c);
+  };
+  std::visit(
+      [&](const auto& k) {
+        using K = std::decay_t<decltype(k)>;
+        if constexpr (std::is_same_v<K, RecordType>) {
+          for (const auto& f : k.fields) add(f.type);
+        } else if constexpr (std::is_same_v<K, VariantType>) {
+          for (const auto& c : k.cases) opt(c.type);
+        } else if constexpr (std::is_same_v<K, TupleType>) {
+          for (const auto& e : k.elements) add(e);
+        } else if constexpr (std::is_same_v<K, ListType> || std::is_same_v<K, OptionType>) {
+          add(k.element);
+        } else if constexpr (std::is_same_v<K, ResultType>) {
+          opt(k.ok);
+          opt(k.err);
+        } else if constexpr (std::is_same_v<K, StreamType> || std::is_same_v<K, FutureType>) {
+          opt(k.element);
+        } else if constexpr (std::is_same_v<K, MapType>) {
+          add(k.key);
+          add(k.value);
+        }
+      },
+      t.defined().kind);
+  memo.emplace(t.defined_ptr().get(), std::make_pair(t.defined_ptr(), n));
+  return n;
+}
+
 // Every walk over a value type (subtyping, substitution, the canonical ABI's
 // flattening) recurses, so nesting is capped where types are made.
 Result<ValType> read_defvaltype(Reader& r, Scope& s, uint8_t op) {
@@ -327,6 +369,9 @@ Result<ValType> read_defvaltype(Reader& r, Scope& s, uint8_t op) {
     return Reader::error_at(at, "type nesting exceeds the limit of " + std::to_string(kMaxTypeDepth));
   if (size64(*t, root->type_sizes).first >= kMaxValueSize)
     return Reader::error_at(at, "value type exceeds maximum byte size (2^28 bytes with 64-bit pointers)");
+  if (effective_size(*t, root->effective_sizes) > kMaxEffectiveTypeSize)
+    return Reader::error_at(at, "effective type size exceeds the limit of " + std::to_string(kMaxEffectiveTypeSize) +
+                                    " (shared subtrees count once per use)");
   return t;
 }
 

@@ -204,6 +204,34 @@ bool contains_borrow(const ValType& t) {
       t.defined().kind);
 }
 
+// Calls `f` on each value type a defined type directly contains.
+template <class F>
+void for_each_child(const DefinedType& d, F f) {
+  std::visit(
+      [&](const auto& k) {
+        using K = std::decay_t<decltype(k)>;
+        if constexpr (std::is_same_v<K, RecordType>) {
+          for (const auto& field : k.fields) f(field.type);
+        } else if constexpr (std::is_same_v<K, VariantType>) {
+          for (const auto& c : k.cases)
+            if (c.type) f(*c.type);
+        } else if constexpr (std::is_same_v<K, TupleType>) {
+          for (const auto& e : k.elements) f(e);
+        } else if constexpr (std::is_same_v<K, ListType> || std::is_same_v<K, OptionType>) {
+          f(k.element);
+        } else if constexpr (std::is_same_v<K, ResultType>) {
+          if (k.ok) f(*k.ok);
+          if (k.err) f(*k.err);
+        } else if constexpr (std::is_same_v<K, StreamType> || std::is_same_v<K, FutureType>) {
+          if (k.element) f(*k.element);
+        } else if constexpr (std::is_same_v<K, MapType>) {
+          f(k.key);
+          f(k.value);
+        }
+      },
+      d.kind);
+}
+
 // The nesting depth of a value type, memoized per decode (the memo keeps the
 // types alive, so an address is never reused for another type); kMaxTypeDepth + 1
 // once it is deeper than that (the walk stops there).
@@ -212,32 +240,7 @@ uint32_t depth_of(const ValType& t, TypeDepths& memo, uint32_t budget) {
   if (auto it = memo.find(t.defined_ptr().get()); it != memo.end()) return it->second.second;
   if (budget == 0) return kMaxTypeDepth + 1;
   uint32_t deepest = 0;
-  auto child = [&](const ValType& c) { deepest = std::max(deepest, depth_of(c, memo, budget - 1)); };
-  auto opt = [&](const std::optional<ValType>& c) {
-    if (c) child(*c);
-  };
-  std::visit(
-      [&](const auto& k) {
-        using K = std::decay_t<decltype(k)>;
-        if constexpr (std::is_same_v<K, RecordType>) {
-          for (const auto& f : k.fields) child(f.type);
-        } else if constexpr (std::is_same_v<K, VariantType>) {
-          for (const auto& c : k.cases) opt(c.type);
-        } else if constexpr (std::is_same_v<K, TupleType>) {
-          for (const auto& e : k.elements) child(e);
-        } else if constexpr (std::is_same_v<K, ListType> || std::is_same_v<K, OptionType>) {
-          child(k.element);
-        } else if constexpr (std::is_same_v<K, ResultType>) {
-          opt(k.ok);
-          opt(k.err);
-        } else if constexpr (std::is_same_v<K, StreamType> || std::is_same_v<K, FutureType>) {
-          opt(k.element);
-        } else if constexpr (std::is_same_v<K, MapType>) {
-          child(k.key);
-          child(k.value);
-        }
-      },
-      t.defined().kind);
+  for_each_child(t.defined(), [&](const ValType& c) { deepest = std::max(deepest, depth_of(c, memo, budget - 1)); });
   uint32_t d = std::min(deepest + 1, kMaxTypeDepth + 1);
   memo.emplace(t.defined_ptr().get(), std::make_pair(t.defined_ptr(), d));
   return d;
@@ -327,32 +330,8 @@ uint64_t effective_size(const ValType& t, EffectiveSizeMemo& memo) {
   if (t.is_primitive()) return 1;
   if (auto it = memo.find(t.defined_ptr().get()); it != memo.end()) return it->second.second;
   uint64_t n = 1;
-  auto add = [&](const ValType& c) { n = std::min(n + effective_size(c, memo), kMaxEffectiveTypeSize + 1); };
-  auto opt = [&](const std::optional<ValType>& c) {
-    if (c) add(*c);
-  };
-  std::visit(
-      [&](const auto& k) {
-        using K = std::decay_t<decltype(k)>;
-        if constexpr (std::is_same_v<K, RecordType>) {
-          for (const auto& f : k.fields) add(f.type);
-        } else if constexpr (std::is_same_v<K, VariantType>) {
-          for (const auto& c : k.cases) opt(c.type);
-        } else if constexpr (std::is_same_v<K, TupleType>) {
-          for (const auto& e : k.elements) add(e);
-        } else if constexpr (std::is_same_v<K, ListType> || std::is_same_v<K, OptionType>) {
-          add(k.element);
-        } else if constexpr (std::is_same_v<K, ResultType>) {
-          opt(k.ok);
-          opt(k.err);
-        } else if constexpr (std::is_same_v<K, StreamType> || std::is_same_v<K, FutureType>) {
-          opt(k.element);
-        } else if constexpr (std::is_same_v<K, MapType>) {
-          add(k.key);
-          add(k.value);
-        }
-      },
-      t.defined().kind);
+  for_each_child(t.defined(),
+                 [&](const ValType& c) { n = std::min(n + effective_size(c, memo), kMaxEffectiveTypeSize + 1); });
   memo.emplace(t.defined_ptr().get(), std::make_pair(t.defined_ptr(), n));
   return n;
 }

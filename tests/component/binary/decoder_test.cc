@@ -156,31 +156,38 @@ void type_index(std::vector<uint8_t>& out, uint32_t v) {
   }
 }
 
-TEST(DecoderTest, SharedSubtreesAreNotWalkedExponentially) {
-  // 90 types, each result<T, T> of the one before (2^90 paths, 90 nodes),
-  // a function taking the last, and an import of it: validation must not
-  // walk every path, and refuses the type.
-  constexpr uint32_t kTypes = 90;
+// A component of `levels` types, each result<T, T> of the one before
+// (2^levels paths through `levels` nodes), a function taking the last, and
+// an import of that function.
+std::vector<uint8_t> result_chain_component(uint32_t levels) {
   std::vector<uint8_t> types;
-  leb(types, kTypes + 1);
+  leb(types, levels + 1);
   types.insert(types.end(), {0x6a, 0x01, 0x7d, 0x01, 0x7d});  // result<u8, u8>
-  for (uint32_t i = 1; i < kTypes; ++i) {
+  for (uint32_t i = 1; i < levels; ++i) {
     types.insert(types.end(), {0x6a, 0x01});
     type_index(types, i - 1);
     types.push_back(0x01);
     type_index(types, i - 1);
   }
-  types.insert(types.end(), {0x40, 0x01, 0x01, 'p'});  // (func (param "p" T89))
-  type_index(types, kTypes - 1);
+  types.insert(types.end(), {0x40, 0x01, 0x01, 'p'});  // (func (param "p" T))
+  type_index(types, levels - 1);
   types.insert(types.end(), {0x01, 0x00});
-  std::vector<uint8_t> imports = {0x01, 0x00, 0x01, 'f', 0x01};  // (import "f" (func (type 90)))
-  leb(imports, kTypes);
+  std::vector<uint8_t> imports = {0x01, 0x00, 0x01, 'f', 0x01};  // (import "f" (func (type levels)))
+  leb(imports, levels);
   std::vector<uint8_t> bytes = {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x07};
   leb(bytes, static_cast<uint32_t>(types.size()));
   bytes.insert(bytes.end(), types.begin(), types.end());
   bytes.push_back(0x0a);
   leb(bytes, static_cast<uint32_t>(imports.size()));
   bytes.insert(bytes.end(), imports.begin(), imports.end());
+  return bytes;
+}
+
+TEST(DecoderTest, SharedSubtreesAreNotWalkedExponentially) {
+  // 90 types, each result<T, T> of the one before (2^90 paths, 90 nodes),
+  // a function taking the last, and an import of it: validation must not
+  // walk every path, and refuses the type.
+  auto bytes = result_chain_component(90);
 
   // 90 levels: the effective type size (2^90 tree nodes) is over the limit.
   auto start = std::chrono::steady_clock::now();
@@ -193,27 +200,7 @@ TEST(DecoderTest, SharedSubtreesAreNotWalkedExponentially) {
 TEST(DecoderTest, TypesJustUnderTheEffectiveSizeLimitValidateAndPrintQuickly) {
   // 18 levels of result<T, T> (about 2^19 tree nodes, 18 in memory), a
   // function taking the last, and an import of it.
-  constexpr uint32_t kTypes = 18;
-  std::vector<uint8_t> types;
-  leb(types, kTypes + 1);
-  types.insert(types.end(), {0x6a, 0x01, 0x7d, 0x01, 0x7d});
-  for (uint32_t i = 1; i < kTypes; ++i) {
-    types.insert(types.end(), {0x6a, 0x01});
-    type_index(types, i - 1);
-    types.push_back(0x01);
-    type_index(types, i - 1);
-  }
-  types.insert(types.end(), {0x40, 0x01, 0x01, 'p'});
-  type_index(types, kTypes - 1);
-  types.insert(types.end(), {0x01, 0x00});
-  std::vector<uint8_t> imports = {0x01, 0x00, 0x01, 'f', 0x01};
-  leb(imports, kTypes);
-  std::vector<uint8_t> bytes = {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x07};
-  leb(bytes, static_cast<uint32_t>(types.size()));
-  bytes.insert(bytes.end(), types.begin(), types.end());
-  bytes.push_back(0x0a);
-  leb(bytes, static_cast<uint32_t>(imports.size()));
-  bytes.insert(bytes.end(), imports.begin(), imports.end());
+  auto bytes = result_chain_component(18);
 
   auto start = std::chrono::steady_clock::now();
   auto c = decode_component(bytes);

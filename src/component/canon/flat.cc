@@ -263,18 +263,8 @@ Result<void> lower_flat(Context& cx, const Val& v, const ValType& t, std::vector
       for (const auto& item : v.items()) STRATUS_TRY(lower_flat(cx, item, list->element, out));
       return {};
     }
-    // Store into freshly allocated memory, as store_list_into_range does.
-    uint64_t bytes = uint64_t{v.items().size()} * elem_size(list->element);
-    if (bytes > UINT32_MAX) return make_error("list too long to lower");
-    uint32_t align = alignment(list->element);
-    auto begin = allocate(cx, 0, 0, align, static_cast<uint32_t>(bytes));
+    auto begin = store_list_into_range(cx, v.items(), list->element);
     if (!begin.ok()) return std::move(begin).error();
-    if (*begin % align != 0)
-      return make_error("list pointer " + std::to_string(*begin) + " from realloc is not aligned");
-    STRATUS_TRY(check_range(cx, *begin, bytes, "list"));
-    uint32_t size = elem_size(list->element);
-    for (size_t i = 0; i < v.items().size(); ++i)
-      STRATUS_TRY(store(cx, v.items()[i], list->element, static_cast<uint32_t>(uint64_t{*begin} + i * size)));
     out.push_back(Value::i32(*begin));
     out.push_back(Value::i32(static_cast<uint32_t>(v.items().size())));
     return {};

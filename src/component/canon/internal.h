@@ -18,6 +18,9 @@ uint32_t max_case_alignment(const std::vector<CaseView>& cases);
 Result<std::pair<uint32_t, const Val*>> match_case(const Val& v, const DefinedType& d);
 // Error "expected a u32 value, got string" unless `v` is of kind `k`.
 Result<void> expect_kind(const Val& v, ValKind k);
+// Stores a list's elements into memory from realloc (store_list_into_range
+// in definitions.py); returns where.
+Result<uint32_t> store_list_into_range(Context& cx, const std::vector<Val>& items, const ValType& elem);
 // Builds the value of a variant-like type from a case index and payload.
 Val make_case(const DefinedType& d, uint32_t case_index, std::optional<Val> payload);
 

@@ -293,6 +293,18 @@ Result<void> store_list_into_valid_range(Context& cx, const std::vector<Val>& it
 
 }  // namespace
 
+Result<uint32_t> store_list_into_range(Context& cx, const std::vector<Val>& items, const ValType& elem) {
+  uint64_t bytes = uint64_t{items.size()} * elem_size(elem);
+  if (bytes > UINT32_MAX) return make_error("list too long to lower");
+  uint32_t align = alignment(elem);
+  auto begin = allocate(cx, 0, 0, align, static_cast<uint32_t>(bytes));
+  if (!begin.ok()) return std::move(begin).error();
+  if (*begin % align != 0) return make_error("list pointer " + std::to_string(*begin) + " from realloc is not aligned");
+  STRATUS_TRY(check_range(cx, *begin, bytes, "list"));
+  STRATUS_TRY(store_list_into_valid_range(cx, items, *begin, elem));
+  return *begin;
+}
+
 Result<void> store(Context& cx, const Val& v, const ValType& t, uint32_t ptr) {
   if (t.is_primitive()) return store_prim(cx, v, t.primitive(), ptr);
   const auto& d = t.defined();
@@ -302,15 +314,8 @@ Result<void> store(Context& cx, const Val& v, const ValType& t, uint32_t ptr) {
       if (v.items().size() != *list->length) return make_error("fixed-length list has the wrong length");
       return store_list_into_valid_range(cx, v.items(), ptr, list->element);
     }
-    uint64_t bytes = uint64_t{v.items().size()} * elem_size(list->element);
-    if (bytes > UINT32_MAX) return make_error("list too long to lower");
-    uint32_t align = alignment(list->element);
-    auto begin = allocate(cx, 0, 0, align, static_cast<uint32_t>(bytes));
+    auto begin = store_list_into_range(cx, v.items(), list->element);
     if (!begin.ok()) return std::move(begin).error();
-    if (*begin % align != 0)
-      return make_error("list pointer " + std::to_string(*begin) + " from realloc is not aligned");
-    STRATUS_TRY(check_range(cx, *begin, bytes, "list"));
-    STRATUS_TRY(store_list_into_valid_range(cx, v.items(), *begin, list->element));
     STRATUS_TRY(store_int(cx, *begin, ptr, 4));
     return store_int(cx, v.items().size(), uint64_t{ptr} + 4, 4);
   }

@@ -228,6 +228,16 @@ TEST_F(CanonTest, EachTrapIsAnErrorThatSaysWhat) {
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.error().message.find("discriminant 5"), std::string::npos);
 
+  // Storing a list: an element of the wrong kind is an error that says
+  // which kind, and so is a fixed-length list past the end of memory.
+  auto wrong = store(cx_, Val::list({Val::u32(1), Val::string("x")}), list, 400);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().message.find("expected a u32 value, got string"), std::string::npos) << wrong.error().message;
+  auto fixed = make_type(ListType{PrimType::U16, 4});
+  auto past_end = store(cx_, Val::list({Val::u16(1), Val::u16(2), Val::u16(3), Val::u16(4)}), fixed, 65536 * 4 - 6);
+  ASSERT_FALSE(past_end.ok());
+  EXPECT_NE(past_end.error().message.find("out of bounds"), std::string::npos) << past_end.error().message;
+
   misaligned_realloc_ = true;
   std::vector<component::ValType> lt = {list};
   std::vector<Val> lv = {Val::list({Val::u32(1)})};

@@ -103,7 +103,7 @@ struct InstanceDef {
 
 // Section 6. Outer aliases of types, modules and components are resolved by
 // the decoder into the definition they name (TypeDef, CoreModuleDef,
-// ComponentDef, CoreTypeDef), so only export aliases remain.
+// ComponentDef, CoreTypeDef) where it can; see OuterAliasDef for the rest.
 struct AliasExport {
   Sort sort = Sort::Func;  // the sort added to (core sorts for core exports)
   uint32_t instance = 0;   // component instance index, or core instance index for core sorts
@@ -116,6 +116,17 @@ struct AliasDef {
   // component's static ones). The runtime maps those to the runtime types of
   // what the instance actually exports.
   std::optional<ExternType> type;
+};
+
+// An outer alias of a core module or component that the decoder cannot
+// resolve statically: an import of an enclosing component (or an item
+// aliased out of one of its instances), or a nested component that itself
+// captures such an item. The enclosing instance substitutes its runtime
+// item when it defines the component holding this alias (a closure).
+struct OuterAliasDef {
+  Sort sort = Sort::CoreModule;  // CoreModule or Component
+  uint32_t count = 0;            // enclosing components to skip, at least 1
+  uint32_t index = 0;            // into that component's index space of `sort`
 };
 
 // Section 7 (and outer type aliases, and the type index an import or export
@@ -192,7 +203,7 @@ struct ExportDef {
 };
 
 using Definition = std::variant<CoreModuleDef, CoreInstanceDef, CoreTypeDef, ComponentDef, InstanceDef, AliasDef,
-                                TypeDef, CanonDef, StartDef, ImportDef, ExportDef>;
+                                OuterAliasDef, TypeDef, CanonDef, StartDef, ImportDef, ExportDef>;
 
 struct CustomSection {
   std::string name;
@@ -203,6 +214,9 @@ struct Component {
   std::vector<Definition> definitions;  // in binary order
   std::vector<CustomSection> custom_sections;
   ComponentTypePtr type;  // the component's imports and exports
+  // Holds an OuterAliasDef (at any depth) that reaches past this component:
+  // each definition of it is a closure over its enclosing instance.
+  bool captures = false;
 };
 
 }  // namespace stratus::component

@@ -132,6 +132,14 @@ void add_core_extern(Scope& s, const engine::ExternType& t) {
   }
 }
 
+// An outer alias resolved at instantiation. Every component it reaches out
+// of becomes a closure over the instance it is defined in.
+OuterAliasDef capture(Scope& s, Sort sort, uint32_t count, uint32_t index) {
+  Scope* p = &s;
+  for (uint32_t k = 0; k < count; ++k, p = p->parent) p->captures = true;
+  return OuterAliasDef{sort, count, index};
+}
+
 }  // namespace
 
 Result<std::optional<Definition>> read_alias(Reader& r, Scope& s) {
@@ -227,21 +235,22 @@ Result<std::optional<Definition>> read_alias(Reader& r, Scope& s) {
     case Sort::CoreModule: {
       if (!s.is_component) return r.error("outer aliases in types may only alias types");
       if (*idx >= scope->core_modules.size()) return r.error("outer alias core module index out of range");
-      if (scope->core_modules[*idx] == nullptr) return r.error("cannot outer-alias an imported core module");
       CoreModulePtr module = scope->core_modules[*idx];
       CoreModuleTypePtr type = scope->core_module_types[*idx];
       s.core_modules.push_back(module);
       s.core_module_types.push_back(type);
+      if (module == nullptr) return std::optional<Definition>(capture(s, Sort::CoreModule, *ct, *idx));
       return std::optional<Definition>(CoreModuleDef{module});
     }
     case Sort::Component: {
       if (!s.is_component) return r.error("outer aliases in types may only alias types");
       if (*idx >= scope->components.size()) return r.error("outer alias component index out of range");
-      if (scope->components[*idx] == nullptr) return r.error("cannot outer-alias an imported component");
       ComponentPtr component = scope->components[*idx];
       ComponentTypePtr type = scope->component_types[*idx];
       s.components.push_back(component);
       s.component_types.push_back(type);
+      if (component == nullptr || component->captures)
+        return std::optional<Definition>(capture(s, Sort::Component, *ct, *idx));
       return std::optional<Definition>(ComponentDef{component});
     }
     default: return r.error(std::string("outer aliases of a ") + sort_name(sort) + " are not allowed");

@@ -269,6 +269,7 @@ class Decoder {
     auto nested = std::make_shared<Component>();
     Decoder d(inner, *nested);
     STRATUS_TRY(d.decode(*bytes, base));
+    nested->captures = inner.captures;
     s_.components.push_back(nested);
     s_.component_types.push_back(nested->type);
     out_.definitions.push_back(ComponentDef{nested});

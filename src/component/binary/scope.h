@@ -64,6 +64,10 @@ struct Scope {
   std::vector<ComponentTypePtr> component_types;
   std::vector<InstanceTypePtr> instances;
 
+  // An outer alias in this component (at any depth) reaches past it to an
+  // item known only at instantiation (Component::captures).
+  bool captures = false;
+
   std::vector<NamedExtern> imports;
   std::vector<NamedExtern> exports;
   // Exported local resources: the abstract type the export introduces (what

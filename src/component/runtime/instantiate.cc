@@ -57,8 +57,23 @@ class Instantiator {
   }
 
   Result<void> operator()(const ComponentDef& d) {
-    s_.components_.push_back(d.component);
+    if (!d.component->captures) {
+      s_.components_.push_back(d.component);
+      return {};
+    }
+    auto closed = close(d.component, 0);
+    if (!closed.ok()) return std::move(closed).error();
+    s_.components_.push_back(std::move(*closed));
     return {};
+  }
+
+  Result<void> operator()(const OuterAliasDef& d) {
+    // Aliases reaching out of this component were substituted when the
+    // enclosing instance defined it (close).
+    if (d.count != 0) return make_error("outer alias left unresolved by the enclosing instance");
+    auto item = item_at(SortIndex{d.sort, d.index});
+    if (!item.ok()) return std::move(item).error();
+    return push(d.sort, *item, std::nullopt);
   }
 
   Result<void> operator()(const InstanceDef& d) {
@@ -258,6 +273,32 @@ class Instantiator {
     auto* f = std::get_if<std::shared_ptr<engine::Func>>(&s_.core_funcs_[index]);
     if (f == nullptr) return make_error("core func index " + std::to_string(index) + " is not a function");
     return *f;
+  }
+
+  // A copy of `component`, nested `depth` components below this instance's,
+  // with the outer aliases that reach this instance replaced by what its
+  // index spaces hold now (a closure over this instance).
+  Result<ComponentPtr> close(const ComponentPtr& component, uint32_t depth) {
+    auto copy = std::make_shared<Component>(*component);
+    for (auto& def : copy->definitions) {
+      if (auto* a = std::get_if<OuterAliasDef>(&def); a != nullptr && a->count == depth + 1) {
+        auto item = item_at(SortIndex{a->sort, a->index});
+        if (!item.ok()) return std::move(item).error().context("outer alias");
+        if (const auto* m = std::get_if<CoreModulePtr>(&*item)) {
+          def = CoreModuleDef{*m};
+        } else {
+          def = ComponentDef{std::get<ComponentPtr>(*item)};
+        }
+      } else if (auto* c = std::get_if<ComponentDef>(&def); c != nullptr && c->component->captures) {
+        auto inner = close(c->component, depth + 1);
+        if (!inner.ok()) return std::move(inner).error();
+        c->component = std::move(*inner);
+      }
+    }
+    // Nothing in the outermost copy reaches past it any more: aliases beyond
+    // this instance were substituted when this instance's own component was.
+    if (depth == 0) copy->captures = false;
+    return ComponentPtr(std::move(copy));
   }
 
   Result<void> push_core(Sort sort, const engine::Extern& ext) {

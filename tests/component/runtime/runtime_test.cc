@@ -109,6 +109,18 @@ TEST_P(RuntimeTest, ScalarsStringsListsAndSpilledResults) {
   EXPECT_EQ(logged[0], "four");
 }
 
+TEST_P(RuntimeTest, NestedComponentsCloseOverTheirParentsImports) {
+  // closures.wat: each instance of $C gets its own module and component;
+  // the components nested in $C (two levels down) use the ones given to the
+  // instance they were defined in.
+  auto instance = instantiate("closures");
+  ASSERT_NE(instance, nullptr);
+  EXPECT_EQ(returned(instance->call("c1-a-m", {})), Val::u32(410));
+  EXPECT_EQ(returned(instance->call("c2-a-m", {})), Val::u32(420));
+  EXPECT_EQ(returned(instance->call("c1-b-k", {})), Val::u32(7));
+  EXPECT_EQ(returned(instance->call("c2-b-k", {})), Val::u32(8));
+}
+
 TEST_P(RuntimeTest, WrongArgumentsAreAnErrorNotATrap) {
   std::vector<std::string> logged;
   define_basics_imports(logged);

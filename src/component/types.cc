@@ -5,6 +5,11 @@
 
 namespace stratus::component {
 
+MapType make_map(ValType key, ValType value) {
+  ValType entries = make_type(ListType{make_type(TupleType{{key, value}}), std::nullopt});
+  return MapType{std::move(key), std::move(value), std::move(entries)};
+}
+
 const char* prim_name(PrimType t) {
   switch (t) {
     case PrimType::Bool: return "bool";

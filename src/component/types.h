@@ -151,9 +151,12 @@ struct StreamType {
 struct FutureType {
   std::optional<ValType> element;
 };
+// `entries` is list<tuple<key, value>>: what a map is in the Canonical ABI
+// (CanonicalABI.md despecialize) and in Val. Build maps with make_map.
 struct MapType {
   ValType key;
   ValType value;
+  ValType entries;
 };
 
 struct DefinedType {
@@ -166,6 +169,9 @@ template <class T>
 ValType make_type(T kind) {
   return ValType(std::make_shared<const DefinedType>(DefinedType{std::move(kind)}));
 }
+
+// map<key, value>, with its entries type.
+MapType make_map(ValType key, ValType value);
 
 struct FuncType {
   std::vector<Field> params;

@@ -222,7 +222,7 @@ Result<void> check_at(const Val& v, const ValType& t, const std::string& path) {
         } else if constexpr (std::is_same_v<K, FutureType>) {
           return expect(ValKind::Future);
         } else {
-          return mismatch(path, "map values are not supported");
+          return check_at(v, k.entries, path);  // a map's value is its list of (key, value) tuples
         }
       },
       t.defined().kind);

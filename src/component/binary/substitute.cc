@@ -65,8 +65,7 @@ struct Substituter {
           } else if constexpr (std::is_same_v<K, StreamType> || std::is_same_v<K, FutureType>) {
             k.element = sub_opt(k.element);
           } else if constexpr (std::is_same_v<K, MapType>) {
-            k.key = sub(k.key);
-            k.value = sub(k.value);
+            k = make_map(sub(k.key), sub(k.value));
           }
         },
         out.kind);

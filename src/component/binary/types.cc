@@ -160,9 +160,13 @@ Result<ValType> read_defvaltype_unchecked(Reader& r, Scope& s, uint8_t op) {
     case 0x63: {
       auto k = read_valtype(r, s);
       if (!k.ok()) return std::move(k).error();
+      // keytype (Explainer.md): bool, the integers, char and string.
+      if (!k->is_primitive() || k->primitive() == PrimType::F32 || k->primitive() == PrimType::F64 ||
+          k->primitive() == PrimType::ErrorContext)
+        return Reader::error_at(at, "map key type must be bool, an integer, char or string");
       auto v = read_valtype(r, s);
       if (!v.ok()) return std::move(v).error();
-      return make_type(MapType{*k, *v});
+      return make_type(make_map(*k, *v));
     }
     default: {
       auto p = prim_from_code(static_cast<int64_t>(op) - 0x80);  // a one-byte negative SLEB128

@@ -116,6 +116,7 @@ Result<Val> lift_flat_prim(Context& cx, Coercing& in, PrimType p) {
 Result<Val> lift_flat(Context& cx, Coercing& in, const ValType& t) {
   if (t.is_primitive()) return lift_flat_prim(cx, in, t.primitive());
   const auto& d = t.defined();
+  if (const auto* map = std::get_if<MapType>(&d.kind)) return lift_flat(cx, in, map->entries);
   if (const auto* list = std::get_if<ListType>(&d.kind)) {
     if (list->length) {
       std::vector<Val> items;
@@ -193,9 +194,8 @@ Result<Val> lift_flat(Context& cx, Coercing& in, const ValType& t) {
     if (!ref.ok()) return std::move(ref).error();
     return Val::borrow(*ref);
   }
-  if (std::holds_alternative<StreamType>(d.kind) || std::holds_alternative<FutureType>(d.kind) ||
-      std::holds_alternative<MapType>(d.kind))
-    return make_error("stream, future and map values need the async runtime, not supported yet");
+  if (std::holds_alternative<StreamType>(d.kind) || std::holds_alternative<FutureType>(d.kind))
+    return make_error("stream and future values need the async runtime, not supported yet");
 
   // variant, enum, option, result
   std::vector<CoreType> flat;
@@ -256,6 +256,7 @@ Result<void> lower_flat_prim(Context& cx, const Val& v, PrimType p, std::vector<
 Result<void> lower_flat(Context& cx, const Val& v, const ValType& t, std::vector<Value>& out) {
   if (t.is_primitive()) return lower_flat_prim(cx, v, t.primitive(), out);
   const auto& d = t.defined();
+  if (const auto* map = std::get_if<MapType>(&d.kind)) return lower_flat(cx, v, map->entries, out);
   if (const auto* list = std::get_if<ListType>(&d.kind)) {
     STRATUS_TRY(expect_kind(v, ValKind::List));
     if (list->length) {
@@ -307,9 +308,8 @@ Result<void> lower_flat(Context& cx, const Val& v, const ValType& t, std::vector
     out.push_back(Value::i32(*h));
     return {};
   }
-  if (std::holds_alternative<StreamType>(d.kind) || std::holds_alternative<FutureType>(d.kind) ||
-      std::holds_alternative<MapType>(d.kind))
-    return make_error("stream, future and map values need the async runtime, not supported yet");
+  if (std::holds_alternative<StreamType>(d.kind) || std::holds_alternative<FutureType>(d.kind))
+    return make_error("stream and future values need the async runtime, not supported yet");
 
   auto matched = match_case(v, d);
   if (!matched.ok()) return std::move(matched).error();

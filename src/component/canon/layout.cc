@@ -165,7 +165,7 @@ uint32_t elem_size(const ValType& t) {
         } else if constexpr (std::is_same_v<K, FlagsType>) {
           return flags_size(k.names.size());
         } else if constexpr (std::is_same_v<K, MapType>) {
-          return 8;
+          return elem_size(k.entries);
         } else {
           return 4;
         }
@@ -217,8 +217,7 @@ void flatten_into(const ValType& t, std::vector<engine::ValType>& out) {
           size_t n = (k.names.size() + 31) / 32;
           for (size_t i = 0; i < std::max<size_t>(n, 1); ++i) out.push_back(engine::ValType::I32);
         } else if constexpr (std::is_same_v<K, MapType>) {
-          out.push_back(engine::ValType::I32);
-          out.push_back(engine::ValType::I32);
+          flatten_into(k.entries, out);
         } else {
           out.push_back(engine::ValType::I32);
         }

@@ -161,6 +161,7 @@ Result<std::vector<Val>> load_list_from_valid_range(Context& cx, uint32_t ptr, u
 Result<Val> load(Context& cx, uint32_t ptr, const ValType& t) {
   if (t.is_primitive()) return load_prim(cx, ptr, t.primitive());
   const auto& d = t.defined();
+  if (const auto* map = std::get_if<MapType>(&d.kind)) return load(cx, ptr, map->entries);
   if (const auto* list = std::get_if<ListType>(&d.kind)) {
     if (list->length) {
       auto items = load_list_from_valid_range(cx, ptr, *list->length, list->element);
@@ -231,9 +232,8 @@ Result<Val> load(Context& cx, uint32_t ptr, const ValType& t) {
     if (!r.ok()) return std::move(r).error();
     return Val::borrow(*r);
   }
-  if (std::holds_alternative<StreamType>(d.kind) || std::holds_alternative<FutureType>(d.kind) ||
-      std::holds_alternative<MapType>(d.kind))
-    return make_error("stream, future and map values need the async runtime, not supported yet");
+  if (std::holds_alternative<StreamType>(d.kind) || std::holds_alternative<FutureType>(d.kind))
+    return make_error("stream and future values need the async runtime, not supported yet");
   // variant, enum, option, result
   auto cases = variant_cases(d);
   uint32_t disc_size = discriminant_size(cases.size());
@@ -308,6 +308,7 @@ Result<uint32_t> store_list_into_range(Context& cx, const std::vector<Val>& item
 Result<void> store(Context& cx, const Val& v, const ValType& t, uint32_t ptr) {
   if (t.is_primitive()) return store_prim(cx, v, t.primitive(), ptr);
   const auto& d = t.defined();
+  if (const auto* map = std::get_if<MapType>(&d.kind)) return store(cx, v, map->entries, ptr);
   if (const auto* list = std::get_if<ListType>(&d.kind)) {
     STRATUS_TRY(expect_kind(v, ValKind::List));
     if (list->length) {
@@ -363,9 +364,8 @@ Result<void> store(Context& cx, const Val& v, const ValType& t, uint32_t ptr) {
     if (!h.ok()) return std::move(h).error();
     return store_int(cx, *h, ptr, 4);
   }
-  if (std::holds_alternative<StreamType>(d.kind) || std::holds_alternative<FutureType>(d.kind) ||
-      std::holds_alternative<MapType>(d.kind))
-    return make_error("stream, future and map values need the async runtime, not supported yet");
+  if (std::holds_alternative<StreamType>(d.kind) || std::holds_alternative<FutureType>(d.kind))
+    return make_error("stream and future values need the async runtime, not supported yet");
   auto matched = match_case(v, d);
   if (!matched.ok()) return std::move(matched).error();
   auto cases = variant_cases(d);

@@ -114,6 +114,18 @@ TEST(DecoderTest, NamesAndResourcesFollowTheRules) {
   auto borrow = decode_component(component({0x07, 0x0a, 0x03, 0x3f, 0x7f, 0x00, 0x68, 0x00, 0x40, 0x00, 0x00, 0x01}));
   ASSERT_FALSE(borrow.ok());
   EXPECT_NE(borrow.error().message.find("borrow"), std::string::npos) << borrow.error().message;
+  // (type (map string u32)) is fine; a float or a compound key is not.
+  auto map = decode_component(component({0x07, 0x04, 0x01, 0x63, 0x73, 0x79}));
+  EXPECT_TRUE(map.ok()) << map.error().message;
+  // (map f32 u32); (type $o (option u32)) (map $o u32).
+  for (const auto& types :
+       {std::vector<uint8_t>{0x01, 0x63, 0x76, 0x79}, std::vector<uint8_t>{0x02, 0x6b, 0x79, 0x63, 0x00, 0x79}}) {
+    std::vector<uint8_t> sections = {0x07, static_cast<uint8_t>(types.size())};
+    sections.insert(sections.end(), types.begin(), types.end());
+    auto bad_key = decode_component(component(sections));
+    ASSERT_FALSE(bad_key.ok());
+    EXPECT_NE(bad_key.error().message.find("map key type"), std::string::npos) << bad_key.error().message;
+  }
 }
 
 TEST(DecoderTest, DeeplyNestedTypesAreRefused) {

@@ -92,6 +92,11 @@ TEST_F(CanonTest, LayoutMatchesTheSpec) {
   for (int i = 0; i < 9; ++i) f9.names.push_back("f" + std::to_string(i));
   EXPECT_EQ(elem_size(make_type(std::move(f9))), 2u);
   EXPECT_EQ(elem_size(make_type(ListType{PrimType::U16, 3u})), 6u);
+  // A map is its list of entries: a (pointer, length) pair.
+  auto map = make_type(make_map(PrimType::String, PrimType::U64));
+  EXPECT_EQ(elem_size(map), 8u);
+  EXPECT_EQ(alignment(map), 4u);
+  EXPECT_EQ(flatten(map), (std::vector<ValType>{ValType::I32, ValType::I32}));
 }
 
 TEST_F(CanonTest, FlatteningJoinsVariantPayloads) {
@@ -143,6 +148,13 @@ TEST_F(CanonTest, EveryValueTypeRoundTrips) {
   EXPECT_EQ(roundtrip(t, tuple), t);
   EXPECT_EQ(roundtrip(Val::list({Val::u16(1), Val::u16(2)}), make_type(ListType{PrimType::U16, 2u})),
             Val::list({Val::u16(1), Val::u16(2)}));
+  // map<string, u64>: entries keep their order, repeated keys included.
+  auto map = make_type(make_map(PrimType::String, PrimType::U64));
+  Val m = Val::list({Val::tuple({Val::string("k"), Val::u64(1)}), Val::tuple({Val::string("a"), Val::u64(~0ull)}),
+                     Val::tuple({Val::string("k"), Val::u64(2)})});
+  EXPECT_EQ(roundtrip(m, map), m);
+  EXPECT_TRUE(check_type(m, map).ok());
+  EXPECT_FALSE(check_type(Val::list({Val::string("k")}), map).ok());
 }
 
 TEST_F(CanonTest, NaNsAreCanonicalisedWhenLifted) {

@@ -165,8 +165,9 @@ struct CanonResourceRep {
   ResourceTypePtr resource;
 };
 // The async, stream, future, error-context and thread built-ins: decoded and
-// validated, kept by opcode; the sync runtime refuses to instantiate them
-// with an error naming the built-in.
+// validated, kept by opcode. The sync runtime runs context.get/set,
+// backpressure.inc/dec and task.return; the others link and trap when called
+// (runtime/funcs.h).
 struct CanonBuiltin {
   uint8_t opcode = 0;
   std::string name;             // "stream.new", "task.return", ...

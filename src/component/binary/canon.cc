@@ -108,6 +108,13 @@ class CanonReader {
         default: return r.error("invalid canonical option");
       }
     }
+    if (o.callback) {
+      if (!o.async) return r.error("canonical option `callback` requires `async`");
+      const auto& f = s_.core_funcs[*o.callback];
+      engine::FuncType want{{engine::ValType::I32, engine::ValType::I32, engine::ValType::I32}, {engine::ValType::I32}};
+      if (!(f == want)) return r.error("canonical option `callback` must have type [i32 i32 i32] -> [i32]");
+    }
+    if (o.async && o.post_return) return r.error("canonical options `async` and `post-return` cannot be combined");
     if (o.realloc) {
       const auto& f = s_.core_funcs[*o.realloc];
       engine::FuncType want{{engine::ValType::I32, engine::ValType::I32, engine::ValType::I32, engine::ValType::I32},
@@ -174,7 +181,22 @@ class CanonReader {
         if (*t >= s_.types.size()) return r.error("type index " + std::to_string(*t) + " out of range");
         const auto* ft = std::get_if<FuncTypePtr>(&s_.types[*t]);
         if (ft == nullptr) return r.error("canon lift: type index " + std::to_string(*t) + " is not a function type");
-        if (!opts->async) {
+        if (opts->async && !(*ft)->async)
+          return r.error("the `async` canonical option requires an async function type");
+        if (opts->async) {
+          // flatten_functype's async lifting: the result goes through
+          // task.return; the core function returns the callback code, or
+          // nothing when stackful.
+          auto sig = canon::flatten_func(**ft, canon::Direction::Lift);
+          std::vector<engine::ValType> results;
+          if (opts->callback) results = {engine::ValType::I32};
+          const auto& core = s_.core_funcs[*f];
+          if (core.params != sig.params || core.results != results)
+            return r.error("canon lift async: the core function's type does not match the lowered signature");
+          // Only the parameters: task.return lifts the result, with its own options.
+          FuncType params_only{(*ft)->params, std::nullopt, true};
+          STRATUS_TRY(check_canon_memory(r, params_only, *opts, true));
+        } else {
           auto sig = canon::flatten_func(**ft, canon::Direction::Lift);
           const auto& core = s_.core_funcs[*f];
           if (core.params != sig.params || core.results != sig.results)
@@ -199,6 +221,9 @@ class CanonReader {
         auto opts = canon_options(r);
         if (!opts.ok()) return std::move(opts).error();
         if (opts->post_return) return r.error("canon lower: `post-return` is not allowed");
+        if (opts->callback) return r.error("canon lower: `callback` is not allowed");
+        if (opts->async && !s_.funcs[*f]->async)
+          return r.error("the `async` canonical option requires an async function type");
         const auto& ft = *s_.funcs[*f];
         auto sig = canon::flatten_func(ft, canon::Direction::Lower);
         if (!opts->async) {

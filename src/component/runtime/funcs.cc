@@ -1,5 +1,6 @@
 #include "component/runtime/funcs.h"
 
+#include <chrono>
 #include <utility>
 
 namespace stratus::component {
@@ -131,6 +132,27 @@ class Entered {
   std::array<uint32_t, 2> saved_context_;
 };
 
+// Makes `task` the instance's current task for the length of a call.
+class TaskScope {
+ public:
+  TaskScope(InstanceState& instance, RtTask* task) : instance_(instance), saved_(instance.task) {
+    instance_.task = task;
+  }
+  ~TaskScope() { instance_.task = saved_; }
+  TaskScope(const TaskScope&) = delete;
+  TaskScope& operator=(const TaskScope&) = delete;
+
+ private:
+  InstanceState& instance_;
+  RtTask* saved_;
+};
+
+// CanonicalABI.md CallbackCode and EventCode.NONE.
+constexpr uint32_t kCallbackExit = 0, kCallbackYield = 1, kCallbackWait = 2;
+constexpr uint32_t kEventNone = 0;
+// Subtask.State.RETURNED, what an async-lowered call that completed returns.
+constexpr uint32_t kSubtaskReturned = 2;
+
 class LiftedFunc final : public RtFunc {
  public:
   LiftedFunc(InstanceState& instance, FuncTypePtr type, std::shared_ptr<engine::Func> core, RtCanonOptions options)
@@ -150,6 +172,8 @@ class LiftedFunc final : public RtFunc {
                                           std::span<engine::Value> out) {
     if (!instance_.may_enter_from(caller)) return trap("cannot enter component instance");
     Entered entered(instance_, caller);
+    RtTask rt_task = new_task();
+    TaskScope current(instance_, &rt_task);
 
     BorrowScope task;
     CallHooks hooks(instance_, &task);
@@ -181,6 +205,8 @@ class LiftedFunc final : public RtFunc {
     }
     if (!instance_.may_enter_from(caller)) return trap("cannot enter component instance");
     Entered entered(instance_, caller);
+    RtTask rt_task = new_task();
+    TaskScope current(instance_, &rt_task);
 
     BorrowScope task;
     CallHooks hooks(instance_, &task);
@@ -190,6 +216,13 @@ class LiftedFunc final : public RtFunc {
     auto result = core_->call(*flat);
     if (result.trapped()) return result.trap();
     if (!result.ok()) return result.error();
+    if (options_.async) {
+      if (auto t = run_event_loop(result.values())) return *t;
+      // Task.unregister_thread: the value must have been returned by now.
+      if (!rt_task.returned) return trap("async-lifted function exited without calling task.return");
+      if (task.num_borrows > 0) return trap("borrow handles still remain at the end of the call");
+      return std::move(rt_task.result);
+    }
     auto lifted = canon::lift_flat_values(cx, canon::kMaxFlatResults, result.values(), results_);
     if (!lifted.ok()) return trap_from(lifted.error());
     if (auto post = post_return(result.values()); post && !post->ok()) {
@@ -201,7 +234,44 @@ class LiftedFunc final : public RtFunc {
     return std::optional<Val>(std::move(lifted->front()));
   }
 
+  bool is_async() const { return options_.async; }
+
  private:
+  RtTask new_task() const {
+    return RtTask{type().get(), options_.async, options_.memory.get(), options_.encoding, false, std::nullopt};
+  }
+
+  // canon_lift's stackless (`callback`) event loop, after the first call
+  // returned `first`. Nothing else runs in the sync runtime, so YIELD
+  // resumes at once with no event; WAIT names a waitable set, and none can
+  // exist (waitable-set.new needs the async runtime), so it traps as the
+  // spec's handle lookup does. Stackful async returns nothing. A task
+  // that keeps yielding is bounded by the instance's call timeout, which
+  // covers the whole loop, not each callback.
+  std::optional<engine::Trap> run_event_loop(std::span<const engine::Value> first) {
+    if (!options_.callback) return std::nullopt;
+    if (first.size() != 1) return trap("async-lifted core function returned the wrong number of results");
+    const auto& timeout = instance_.options().limits.call_timeout;
+    auto start = std::chrono::steady_clock::now();
+    uint32_t packed = first[0].i32();
+    for (;;) {
+      uint32_t code = packed & 0xf;
+      if (code == kCallbackExit) return std::nullopt;
+      if (code == kCallbackWait)
+        return trap("callback returned WAIT on handle index " + std::to_string(packed >> 4) +
+                    ", which is not a waitable set");
+      if (code != kCallbackYield) return trap("invalid callback code " + std::to_string(code));
+      if (timeout && std::chrono::steady_clock::now() - start > *timeout)
+        return engine::Trap{engine::TrapKind::Deadline, "async task still yielding when the call's deadline passed", 0};
+      engine::Value event[] = {engine::Value::i32(kEventNone), engine::Value::i32(0), engine::Value::i32(0)};
+      auto next = options_.callback->call(event);
+      if (next.trapped()) return next.trap();
+      if (!next.ok()) return trap(next.error().message);
+      if (next.values().size() != 1) return trap("callback returned the wrong number of results");
+      packed = next.values()[0].i32();
+    }
+  }
+
   // Runs post-return, if the lift has one, with leaving the instance
   // forbidden (CanonicalABI.md canon_lift); nullopt when there is none.
   std::optional<engine::CallResult> post_return(std::span<const engine::Value> results) {
@@ -281,6 +351,48 @@ bool has_handles(const FuncType& type) {
   return type.result && has_handles(*type.result);
 }
 
+// `canon lower async` (CanonicalABI.md canon_lower with opts.async_).
+std::shared_ptr<engine::Func> make_async_lowered_func(InstanceState& instance, RtFunc* callee, FuncTypePtr type,
+                                                      const RtCanonOptions* options) {
+  auto params = param_types(*type);
+  auto results = result_types(*type);
+  engine::FuncType core;
+  for (const auto& p : params) canon::flatten_into(p, core.params);
+  if (core.params.size() > canon::kMaxFlatAsyncParams) core.params = {engine::ValType::I32};
+  if (!results.empty()) core.params.push_back(engine::ValType::I32);  // where the result goes
+  core.results = {engine::ValType::I32};
+  InstanceState* inst = &instance;
+  return instance.engine().host_func(
+      core,
+      [inst, callee, params, results, options](engine::Caller&, std::span<const engine::Value> args,
+                                               std::span<engine::Value> out) -> std::optional<engine::Trap> {
+        if (!inst->may_leave) return trap("cannot leave component instance");
+        CallHooks hooks(*inst, nullptr);
+        auto cx = make_context(*options, &hooks);
+        std::optional<uint32_t> out_ptr;
+        auto flat_args = args;
+        if (!results.empty()) {
+          out_ptr = args.back().i32();
+          flat_args = args.first(args.size() - 1);
+        }
+        auto vals = canon::lift_flat_values(cx, canon::kMaxFlatAsyncParams, flat_args, params);
+        if (!vals.ok()) return trap_from(vals.error());
+        auto outcome = callee->call(inst, *vals);
+        hooks.release_lends();
+        if (outcome.trapped()) return outcome.trap();
+        if (outcome.failed()) return trap(outcome.error().message);
+        std::vector<Val> result_vals;
+        if (outcome.result()) result_vals.push_back(*outcome.result());
+        if (result_vals.size() != results.size()) return trap("callee returned the wrong number of results");
+        if (!results.empty()) {
+          auto stored = canon::lower_flat_values(cx, 0, result_vals, results, out_ptr);
+          if (!stored.ok()) return trap_from(stored.error());
+        }
+        out[0] = engine::Value::i32(kSubtaskReturned);
+        return std::nullopt;
+      });
+}
+
 }  // namespace
 
 RtFuncPtr make_lifted_func(InstanceState& instance, FuncTypePtr type, std::shared_ptr<engine::Func> core_func,
@@ -299,8 +411,9 @@ std::shared_ptr<engine::Func> make_lowered_func(InstanceState& instance, RtFunc*
   // Component-to-component calls without handles copy each value once; with
   // handles, the two sides' static resource types differ, so values go
   // through Val, each side resolving its own.
+  if (options->async) return make_async_lowered_func(instance, callee, std::move(type), options);
   auto* direct = dynamic_cast<LiftedFunc*>(callee);
-  if (direct != nullptr && !has_handles(*type)) {
+  if (direct != nullptr && !direct->is_async() && !has_handles(*type)) {
     return instance.engine().host_func(
         core_type(sig),
         [inst, direct, sig, options](engine::Caller&, std::span<const engine::Value> args,
@@ -444,6 +557,34 @@ std::shared_ptr<engine::Func> make_sync_builtin(InstanceState& instance, const C
   }
   return instance.engine().host_func(*b.core_type, [fn](engine::Caller&, std::span<const engine::Value> args,
                                                         std::span<engine::Value> out) { return fn(args, out); });
+}
+
+std::shared_ptr<engine::Func> make_task_return(InstanceState& instance, std::optional<ValType> result,
+                                               const RtCanonOptions* options, const engine::FuncType& core_type) {
+  InstanceState* inst = &instance;
+  std::vector<ValType> types;
+  if (result) types.push_back(*result);
+  return instance.engine().host_func(
+      core_type,
+      [inst, result, types, options](engine::Caller&, std::span<const engine::Value> args,
+                                     std::span<engine::Value>) -> std::optional<engine::Trap> {
+        if (!inst->may_leave) return trap("cannot leave component instance");
+        RtTask* task = inst->task;
+        if (task == nullptr) return trap("task.return called outside of a task");
+        if (!task->async) return trap("task.return called by a synchronously lifted function");
+        if (!same_opt(inst, result, inst, task->type->result))
+          return trap("task.return's result type does not match the lifted function's");
+        if (options->memory.get() != task->memory || options->encoding != task->encoding)
+          return trap("task.return's canonical options differ from the lifted function's");
+        if (task->returned) return trap("task.return called twice");
+        CallHooks hooks(*inst, nullptr);
+        auto cx = make_context(*options, &hooks);
+        auto vals = canon::lift_flat_values(cx, canon::kMaxFlatParams, args, types);
+        if (!vals.ok()) return trap_from(vals.error());
+        task->returned = true;
+        if (!vals->empty()) task->result = std::move((*vals)[0]);
+        return std::nullopt;
+      });
 }
 
 std::shared_ptr<engine::Func> make_unsupported_builtin(InstanceState& instance, const std::string& name,

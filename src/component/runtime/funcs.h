@@ -13,6 +13,8 @@ struct RtCanonOptions {
   std::shared_ptr<engine::Memory> memory;
   std::shared_ptr<engine::Func> realloc;
   std::shared_ptr<engine::Func> post_return;
+  bool async = false;
+  std::shared_ptr<engine::Func> callback;  // lift async: the stackless event loop's callback
 };
 
 RtFuncPtr make_lifted_func(InstanceState& instance, FuncTypePtr type, std::shared_ptr<engine::Func> core_func,
@@ -20,7 +22,10 @@ RtFuncPtr make_lifted_func(InstanceState& instance, FuncTypePtr type, std::share
 RtFuncPtr make_host_func(HostFunc func);
 
 // The core function `canon lower` produces in `instance` for `callee`, whose
-// type (as `instance` sees it) is `type`.
+// type (as `instance` sees it) is `type`. With the `async` option the core
+// function takes at most 4 flat parameters and an out-pointer for the
+// result, and returns the subtask's state: the sync runtime runs every
+// callee to completion, so that is always RETURNED (2), with no subtask.
 //
 // These core functions are held by the engine (the interpreter's store keeps
 // every host function), so what they capture must not own engine objects,
@@ -39,6 +44,13 @@ std::shared_ptr<engine::Func> make_resource_rep(InstanceState& instance, const R
 // backpressure.inc/dec (a counter; trap on overflow and underflow). Null for
 // any other built-in.
 std::shared_ptr<engine::Func> make_sync_builtin(InstanceState& instance, const CanonBuiltin& b);
+
+// `canon task.return`: delivers the result of the current async-lifted call
+// in `instance` (CanonicalABI.md canon_task_return, with its traps).
+// `options` (memory, string encoding) is owned by `instance`, as for
+// make_lowered_func.
+std::shared_ptr<engine::Func> make_task_return(InstanceState& instance, std::optional<ValType> result,
+                                               const RtCanonOptions* options, const engine::FuncType& core_type);
 
 // A built-in of the async ABI (`stream.new`, `waitable-set.wait`, ...),
 // which the sync runtime links but cannot run: calling it traps with

@@ -112,7 +112,7 @@ bool same_resource(const InstanceState* a_owner, const ResourceTypePtr& a, const
   return ra == rb;
 }
 
-bool same_type(const InstanceState* ao, const ValType& a, const InstanceState* bo, const ValType& b);
+}  // namespace
 
 bool same_opt(const InstanceState* ao, const std::optional<ValType>& a, const InstanceState* bo,
               const std::optional<ValType>& b) {
@@ -167,6 +167,8 @@ bool same_type(const InstanceState* ao, const ValType& a, const InstanceState* b
       },
       ka);
 }
+
+namespace {
 
 Result<void> check_func(const InstanceState& importer, const FuncType& expected, const RtFunc& actual,
                         const std::string& path) {

@@ -67,6 +67,18 @@ struct RtCoreInstance {
   std::optional<engine::Extern> get(const std::string& name) const;
 };
 
+// The task of a call running in an instance (CanonicalABI.md `Task`), as far
+// as the sync runtime follows it: an async-lifted call returns its value
+// through `task.return`, which checks it against the lift it belongs to.
+struct RtTask {
+  const FuncType* type = nullptr;  // the lifted function's type
+  bool async = false;              // lifted with the `async` option
+  const engine::Memory* memory = nullptr;
+  StringEncoding encoding = StringEncoding::Utf8;
+  bool returned = false;
+  std::optional<Val> result;
+};
+
 class InstanceState : public ComponentInstance, public std::enable_shared_from_this<InstanceState> {
  public:
   InstanceState(Linker& linker, InstanceState* parent, const InstantiateOptions& options)
@@ -108,6 +120,8 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
   // start of each call into the instance; and the backpressure counter.
   std::array<uint32_t, 2> context{};
   uint32_t backpressure = 0;
+  // The task of the innermost call into this instance; null between calls.
+  RtTask* task = nullptr;
 
   engine::Engine& engine() const;
   const InstantiateOptions& options() const { return options_; }
@@ -144,6 +158,12 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
   std::vector<std::shared_ptr<InstanceState>> children_;
   std::vector<std::shared_ptr<void>> keep_alive_;  // imported instances, host callbacks
 };
+
+// Whether two value types are the same, each with the instance its static
+// resource types belong to (null: runtime types).
+bool same_type(const InstanceState* ao, const ValType& a, const InstanceState* bo, const ValType& b);
+bool same_opt(const InstanceState* ao, const std::optional<ValType>& a, const InstanceState* bo,
+              const std::optional<ValType>& b);
 
 // Looks `name` up in an instance's exports, going through nested instances
 // for "iface#f" paths.

@@ -166,13 +166,11 @@ class Instantiator {
       if (!core.ok()) return std::move(core).error();
       auto options = canon_options(lift->options);
       if (!options.ok()) return std::move(options).error();
-      if (lift->options.async) return make_error("canon lift async needs the async runtime, not supported yet");
       s_.funcs_.push_back({make_lifted_func(s_, lift->type, *core, std::move(*options)), lift->type});
       return {};
     }
     if (const auto* lower = std::get_if<CanonLower>(&d.canon)) {
       if (lower->func >= s_.funcs_.size()) return bad_index("func", lower->func);
-      if (lower->options.async) return make_error("canon lower async needs the async runtime, not supported yet");
       auto options = canon_options(lower->options);
       if (!options.ok()) return std::move(options).error();
       const auto& entry = s_.funcs_[lower->func];
@@ -195,6 +193,14 @@ class Instantiator {
     }
     const auto& b = std::get<CanonBuiltin>(d.canon);
     if (!b.core_type) return make_error("canon built-in `" + b.name + "` needs the async runtime, not supported yet");
+    if (b.name == "task.return") {
+      auto options = canon_options(b.options);
+      if (!options.ok()) return std::move(options).error();
+      auto kept = std::make_shared<RtCanonOptions>(std::move(*options));
+      s_.keep({kept});
+      s_.core_funcs_.push_back(make_task_return(s_, b.type, kept.get(), *b.core_type));
+      return {};
+    }
     if (auto f = make_sync_builtin(s_, b)) {
       s_.core_funcs_.push_back(f);
       return {};
@@ -399,6 +405,12 @@ class Instantiator {
       auto f = core_func(*o.post_return);
       if (!f.ok()) return std::move(f).error();
       out.post_return = *f;
+    }
+    out.async = o.async;
+    if (o.callback) {
+      auto f = core_func(*o.callback);
+      if (!f.ok()) return std::move(f).error();
+      out.callback = *f;
     }
     return out;
   }

@@ -121,6 +121,39 @@ TEST_P(RuntimeTest, NestedComponentsCloseOverTheirParentsImports) {
   EXPECT_EQ(returned(instance->call("c2-b-k", {})), Val::u32(8));
 }
 
+TEST_P(RuntimeTest, AsyncLiftedFunctionsRunToCompletionInTheSyncRuntime) {
+  // async.wat: callee functions lifted `async`, called from the host and,
+  // async-lowered, from another component.
+  InstantiateOptions options;
+  options.limits.call_timeout = std::chrono::milliseconds(300);
+  auto made = linker_->instantiate(load("async"), options);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  auto instance = *made;
+  // The callback ran three times (YIELD, YIELD, then task.return and EXIT).
+  EXPECT_EQ(returned(instance->call("yield-thrice", {})), Val::u32(3));
+  std::vector<Val> x = {Val::u32(41)};
+  EXPECT_EQ(returned(instance->call("stackful", x)), Val::u32(42));
+  // Both completed at once for the async-lowering caller: status RETURNED,
+  // results at its out-pointers.
+  EXPECT_EQ(returned(instance->call("run", {})), Val::u32(45));
+
+  auto trap_of = [&](const char* name, std::span<const Val> args) {
+    auto outcome = instance->call(name, args);
+    EXPECT_TRUE(outcome.trapped()) << name;
+    return outcome.trapped() ? outcome.trap() : engine::Trap{};
+  };
+  EXPECT_NE(trap_of("no-return", x).message.find("without calling task.return"), std::string::npos);
+  EXPECT_NE(trap_of("twice", x).message.find("task.return called twice"), std::string::npos);
+  EXPECT_NE(trap_of("sync", x).message.find("synchronously lifted"), std::string::npos);
+  EXPECT_NE(trap_of("wait", {}).message.find("not a waitable set"), std::string::npos);
+  EXPECT_NE(trap_of("bad-code", {}).message.find("invalid callback code 3"), std::string::npos);
+  // A task that yields forever is stopped by the call timeout.
+  auto spin = trap_of("spin", {});
+  EXPECT_EQ(spin.kind, engine::TrapKind::Deadline) << spin.message;
+  // The instance still works.
+  EXPECT_EQ(returned(instance->call("yield-thrice", {})), Val::u32(3));
+}
+
 TEST_P(RuntimeTest, WrongArgumentsAreAnErrorNotATrap) {
   std::vector<std::string> logged;
   define_basics_imports(logged);

@@ -1,0 +1,36 @@
+// WIT text to syntax tree (WIT.md), and the conventional layout of WIT
+// folders (a root package's *.wit files plus `deps/`).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "support/result.h"
+#include "wit/ast.h"
+
+namespace stratus::wit {
+
+// Parses one WIT file. `path` only names it in errors, which read
+// "path:line:column: what is wrong".
+Result<File> parse_file(std::string_view source, const std::string& path);
+
+// Whether `text` is a valid semantic version (semver.org 2.0.0).
+bool is_semver(std::string_view text);
+
+// A package as written: its name and the files (or nested `package { }`
+// blocks) that make it up.
+struct ParsedPackage {
+  PackageName name;
+  std::vector<PackageBody> bodies;
+  std::vector<std::string> files;  // where the bodies come from, for messages
+};
+
+// The packages of a WIT root: a single file, or a folder whose *.wit files
+// form the root package and whose `deps/` holds dependencies (each a file or
+// a folder of *.wit files). Every file of a folder must name the same
+// package, and at least one must name it. The root package comes first.
+Result<std::vector<ParsedPackage>> parse_root(const std::filesystem::path& root);
+
+}  // namespace stratus::wit

@@ -69,6 +69,13 @@ Result<std::vector<ParsedPackage>> parse_folder(const fs::path& dir) {
 Result<std::vector<ParsedPackage>> parse_single(const fs::path& path) {
   auto f = parse_path(path);
   if (!f.ok()) return std::move(f).error();
+  return packages_of(*f);
+}
+
+}  // namespace
+
+Result<std::vector<ParsedPackage>> packages_of(const File& file) {
+  const File* f = &file;
   std::vector<ParsedPackage> out;
   if (f->top.name) {
     out.push_back(ParsedPackage{*f->top.name, {f->top}, {f->path}});
@@ -82,8 +89,6 @@ Result<std::vector<ParsedPackage>> parse_single(const fs::path& path) {
   if (!f->top.name && !out.empty()) std::rotate(out.begin(), out.end() - 1, out.end());
   return out;
 }
-
-}  // namespace
 
 Result<std::vector<ParsedPackage>> parse_root(const fs::path& root) {
   std::error_code ec;

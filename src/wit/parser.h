@@ -27,6 +27,10 @@ struct ParsedPackage {
   std::vector<std::string> files;  // where the bodies come from, for messages
 };
 
+// The packages one parsed file defines: its own (if it declares one) first,
+// else its last `package { }` block first, then the other blocks.
+Result<std::vector<ParsedPackage>> packages_of(const File& file);
+
 // The packages of a WIT root: a single file, or a folder whose *.wit files
 // form the root package and whose `deps/` holds dependencies (each a file or
 // a folder of *.wit files). Every file of a folder must name the same

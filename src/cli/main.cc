@@ -16,6 +16,7 @@ int run(int argc, char** argv) {
   std::vector<stratus::cli::Subcommand> subcommands = {
       stratus::cli::add_run_core(app),
       stratus::cli::add_inspect(app),
+      stratus::cli::add_bindgen(app),
   };
 
   try {

@@ -16,5 +16,6 @@ struct Subcommand {
 // One function per subcommand, defined in <name>.cc.
 Subcommand add_run_core(CLI::App& parent);
 Subcommand add_inspect(CLI::App& parent);
+Subcommand add_bindgen(CLI::App& parent);
 
 }  // namespace stratus::cli

@@ -13,6 +13,7 @@
 #include "component/binary/decoder.h"
 #include "component/wit_print.h"
 #include "support/file.h"
+#include "wit/host_bindgen.h"
 
 namespace stratus::wit {
 namespace {
@@ -168,6 +169,42 @@ TEST(WitResolveTest, ErrorsSayFileLineAndColumn) {
   auto missing = resolve_text("package a:b;\nworld w {}\n", "v");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().message, "world `v` not found in package `a:b`");
+}
+
+TEST(WitHostBindgenTest, GeneratesPerInterfaceAndRefusesWhatItCannotMap) {
+  auto f = parse_file(R"(package a:b@1.0.0;
+interface store {
+  resource bucket { get: func(key: string) -> option<list<u8>>; }
+  open: func(name: string) -> result<bucket, error>;
+  variant error { no-such-bucket, other(string) }
+}
+interface events { watch: func() -> stream<u8>; }
+world w { import store; import events; }
+)",
+                      "gen.wit");
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  auto packages = packages_of(*f);
+  ASSERT_TRUE(packages.ok());
+  auto only_store = generate_host(*packages, "w", "gen", {"a:b/store"});
+  ASSERT_TRUE(only_store.ok()) << only_store.error().message;
+  const std::string& h = only_store->header;
+  for (const char* want : {"namespace a::b::store {", "using Bucket = ::stratus::wit::Own<BucketTag>;",
+                           "virtual void drop_bucket(uint32_t rep) = 0;",
+                           "bucket_get(const ::a::b::store::BucketBorrow& self, const std::string& key)",
+                           "::stratus::wit::WitResult<::a::b::store::Bucket, ::a::b::store::Error>> open(",
+                           "struct ErrorOther {\n  std::string value{};"})
+    EXPECT_NE(h.find(want), std::string::npos) << want << "\n" << h;
+  EXPECT_EQ(h.find("namespace a::b::events"), std::string::npos);
+  EXPECT_NE(only_store->source.find("#include \"gen.h\""), std::string::npos);
+
+  auto all = generate_host(*packages, "w", "gen");
+  ASSERT_FALSE(all.ok());
+  EXPECT_NE(all.error().message.find("interface `a:b/events@1.0.0`, function `watch`: streams and futures"),
+            std::string::npos)
+      << all.error().message;
+  auto none = generate_host(*packages, "w", "gen", {"a:b/nothing"});
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().message.find("imports no interface to generate"), std::string::npos);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "test_host.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -81,6 +82,10 @@ Result<component::HostInstance> TestHost::host_instance(
 Result<void> TestHost::define_imports(component::Linker& linker, const component::Component& c) {
   std::map<const component::ResourceType*, component::ResourceTypePtr> resources;
   for (const auto& import : c.type->imports) {
+    std::string bare = import.name.substr(0, import.name.find('@'));
+    if (std::find(skipped_.begin(), skipped_.end(), import.name) != skipped_.end() ||
+        std::find(skipped_.begin(), skipped_.end(), bare) != skipped_.end())
+      continue;
     if (const auto* i = std::get_if<component::InstanceTypePtr>(&import.type)) {
       auto hi = host_instance(import.name, **i, resources);
       if (!hi.ok()) return std::move(hi).error();

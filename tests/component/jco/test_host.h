@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "component/ast.h"
 #include "component/runtime/runtime.h"
@@ -37,7 +38,11 @@ class TestHost {
     return component::Val::own(component::ResourceRef{this->resource(iface, resource), rep});
   }
 
-  // Defines every import of `component` in `linker`.
+  // Leaves imports named `name` (an interface, with or without its version)
+  // to the test, which defines them in the linker itself.
+  void skip(const std::string& name) { skipped_.push_back(name); }
+
+  // Defines every import of `component` in `linker` (but skipped ones).
   Result<void> define_imports(component::Linker& linker, const component::Component& component);
 
   // The WASI 0.2 subset (see above), for every 0.2.x version.
@@ -58,6 +63,7 @@ class TestHost {
   component::HostFunc host_func(const std::string& path, component::FuncTypePtr type);
 
   std::map<std::string, Callback> impls_;
+  std::vector<std::string> skipped_;
   std::map<std::string, component::ResourceTypePtr> resources_;
   std::map<std::string, int> drops_;
   std::string out_[2];

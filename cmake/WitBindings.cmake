@@ -1,0 +1,28 @@
+# Host bindings generated from WIT by the build (`stratus bindgen --host`).
+#
+#   stratus_host_bindings(<target> WIT <file-or-folder> WORLD <world> NAME <base>
+#                         [INTERFACES <iface>...] [DEPENDS <files>...])
+#
+# Makes a static library <target> from the generated <base>.cc, with
+# <base>.h on its include path; it is regenerated when the WIT or stratus
+# changes.
+include_guard(GLOBAL)
+
+function(stratus_host_bindings target)
+  cmake_parse_arguments(ARG "" "WIT;WORLD;NAME" "INTERFACES;DEPENDS" ${ARGN})
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/${target}")
+  set(only)
+  foreach(i IN LISTS ARG_INTERFACES)
+    list(APPEND only --interface "${i}")
+  endforeach()
+  add_custom_command(
+    OUTPUT "${out}/${ARG_NAME}.h" "${out}/${ARG_NAME}.cc"
+    COMMAND $<TARGET_FILE:stratus> bindgen --host "${ARG_WIT}" --world "${ARG_WORLD}" --out "${out}"
+      --name "${ARG_NAME}" ${only}
+    DEPENDS stratus "${ARG_WIT}" ${ARG_DEPENDS}
+    COMMENT "stratus bindgen --host ${ARG_WORLD} -> ${ARG_NAME}"
+    VERBATIM)
+  add_library(${target} STATIC "${out}/${ARG_NAME}.cc")
+  target_include_directories(${target} PUBLIC "${out}")
+  target_link_libraries(${target} PUBLIC stratus_wit stratus_component_runtime stratus_component_binary)
+endfunction()

@@ -1,0 +1,33 @@
+// The host bindings generator: for each interface a world imports, a C++
+// abstract class the host implements (one virtual function per WIT
+// function, with C++ types from host_support.h and generated structs), and
+// a function that turns an implementation into the component::HostInstance
+// the linker takes, converting values through component::Val.
+//
+// The generated source embeds the world as WIT and resolves it once at run
+// time, so the function types the host instance declares are exactly the
+// world's.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "support/result.h"
+#include "wit/parser.h"
+
+namespace stratus::wit {
+
+struct GeneratedHost {
+  std::string header;  // <name>.h
+  std::string source;  // <name>.cc, which includes "<name>.h"
+};
+
+// `name` is the base name of the generated files (for the #include).
+// `only`, when not empty, limits the generated interfaces to those named
+// (with or without `@version`); the rest are for the host to define by other
+// means. Streams, futures and error-context values are refused with an error
+// naming the interface: the generator does not map those yet.
+Result<GeneratedHost> generate_host(const std::vector<ParsedPackage>& packages, const std::string& world,
+                                    const std::string& name, const std::vector<std::string>& only = {});
+
+}  // namespace stratus::wit

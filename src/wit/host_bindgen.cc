@@ -74,21 +74,28 @@ std::string host_function_name(const std::string& name) {
 }
 
 // One block of generated code: an imported interface.
+// World-level imports (functions, and types they use) form one more unit,
+// with `world` set and the world's own name.
 struct Unit {
-  std::string name;  // "wasi:cli/environment@0.2.0"
-  std::string ns;    // "wasi::cli::environment"
+  std::string name;  // "wasi:cli/environment@0.2.0", or the world's name
+  std::string ns;    // "wasi::cli::environment", or "<world>_world"
   const InstanceType* type = nullptr;
+  bool world = false;
 };
 
 class Generator {
  public:
   Generator(const ComponentType& world, std::string wit) : world_(world), wit_(std::move(wit)) {}
 
-  Result<GeneratedHost> run(const std::string& name, const std::vector<std::string>& only) {
+  Result<GeneratedHost> run(const std::string& name, const std::string& world_name,
+                            const std::vector<std::string>& only) {
     std::vector<Unit> units;
     for (const auto& e : world_.imports) {
       const auto* i = std::get_if<InstanceTypePtr>(&e.type);
-      if (i == nullptr) continue;  // world-level functions and types: not generated yet
+      if (i == nullptr) {
+        world_items_->exports.push_back(e);
+        continue;
+      }
       Unit u;
       u.name = e.name;
       u.type = i->get();
@@ -104,6 +111,15 @@ class Generator {
           part.push_back(path[k]);
         }
       }
+      units.push_back(u);
+    }
+    bool world_funcs = std::any_of(world_items_->exports.begin(), world_items_->exports.end(),
+                                   [](const NamedExtern& e) { return std::holds_alternative<FuncTypePtr>(e.type); });
+    if (world_funcs) {
+      std::string bare = world_name.substr(world_name.rfind('/') == std::string::npos ? 0 : world_name.rfind('/') + 1);
+      units.push_back(Unit{world_name, snake(bare.substr(0, bare.find('@'))) + "_world", world_items_.get(), true});
+    }
+    for (const auto& u : units) {
       for (const auto& x : u.type->exports) {
         const auto* b = std::get_if<TypeBound>(&x.type);
         if (b == nullptr) continue;
@@ -114,7 +130,6 @@ class Generator {
           names_[b->name.get()] = "::" + u.ns + "::" + camel(x.name);
         }
       }
-      units.push_back(u);
     }
     GeneratedHost out;
     out.header =
@@ -337,7 +352,10 @@ class Generator {
 
   Result<void> unit(const Unit& u, GeneratedHost& out) {
     std::string& h = out.header;
-    h += "\nnamespace " + u.ns + " {\n\ninline constexpr const char* kInterface = " + string_literal(u.name) + ";\n\n";
+    h += "\nnamespace " + u.ns + " {\n\n" +
+         (u.world ? "// The functions world `" + u.name + "` imports itself.\n"
+                  : "inline constexpr const char* kInterface = " + string_literal(u.name) + ";\n") +
+         "\n";
     // Types, each after the ones it depends on.
     std::map<const TypeName*, std::pair<std::string, const TypeBound*>> local;
     std::vector<std::string> defined_resources;
@@ -426,13 +444,16 @@ class Generator {
                           : "        return std::optional<::stratus::component::Val>();\n") +
                "      }};\n  }\n";
     }
-    h += "};\n\n// The host instance for `kInterface`, calling `host`. Its resources are added to\n"
+    h += "};\n\n// The host instance for " + std::string(u.world ? "the world's functions" : "`kInterface`") +
+         ", calling `host`. Its resources are added to\n"
          "// `resources`, where interfaces defined later find those they use; both must\n"
          "// outlive the instance.\n"
          "::stratus::Result<::stratus::component::HostInstance> make_host_instance(Host& host,\n"
          "                                                                        ::stratus::wit::HostResources& "
          "resources);\n"
-         "// Defines `kInterface` in `linker` with `host`.\n"
+         "// Defines " +
+         std::string(u.world ? "the world's functions (and the resources they name)" : "`kInterface`") +
+         " in `linker` with `host`.\n"
          "::stratus::Result<void> define(::stratus::component::Linker& linker, Host& host,\n"
          "                               ::stratus::wit::HostResources& resources);\n\n}  // namespace " +
          u.ns + "\n";
@@ -445,9 +466,9 @@ class Generator {
          "::stratus::Result<::stratus::component::HostInstance> make_host_instance(Host& host,\n"
          "                                                                        ::stratus::wit::HostResources& "
          "resources) {\n" +
-         "  auto iface = generated_world::interface_type(kInterface);\n  if (!iface.ok()) return "
-         "std::move(iface).error();\n" +
-         "  ::stratus::component::HostInstance instance;\n" +
+         (u.world ? std::string("  auto iface = generated_world::world_items();\n")
+                  : std::string("  auto iface = generated_world::interface_type(kInterface);\n")) +
+         "  if (!iface.ok()) return std::move(iface).error();\n" + "  ::stratus::component::HostInstance instance;\n" +
          "  // The resources this interface defines become host resource types.\n"
          "  for (const auto& e : (*iface)->exports)\n"
          "    if (const auto* b = std::get_if<::stratus::component::TypeBound>(&e.type); b != nullptr && "
@@ -455,8 +476,20 @@ class Generator {
          "      if (const auto* r = std::get_if<::stratus::component::ResourceTypePtr>(&b->type)) {\n"
          "        auto runtime = std::make_shared<::stratus::component::ResourceType>();\n"
          "        runtime->name = e.name;\n        runtime->destructor = destructor(host, e.name);\n"
-         "        resources.add(r->get(), std::string(kInterface) + \"#\" + e.name, runtime);\n"
-         "        instance.resources[e.name] = runtime;\n      }\n"
+         "        resources.add(r->get(), " +
+         (u.world ? string_literal(u.name + "#") : std::string("std::string(kInterface) + \"#\"")) +
+         " + e.name, runtime);\n"
+         "        instance.resources[e.name] = runtime;\n      }\n" +
+         (u.world
+              ? std::string(
+                    "  // Resources of imported interfaces the world names itself.\n"
+                    "  for (const auto& e : (*iface)->exports)\n"
+                    "    if (const auto* b = std::get_if<::stratus::component::TypeBound>(&e.type); b != nullptr && "
+                    "!b->sub_resource)\n"
+                    "      if (const auto* r = std::get_if<::stratus::component::ResourceTypePtr>(&b->type))\n"
+                    "        if (auto it = resources.by_static().find(r->get()); it != resources.by_static().end())\n"
+                    "          instance.resources[e.name] = it->second;\n")
+              : std::string()) +
          "  // Function and value types name the runtime resource types.\n"
          "  [[maybe_unused]] auto func_type = [&](const char* name) -> "
          "::stratus::Result<::stratus::component::FuncTypePtr> {\n"
@@ -473,9 +506,14 @@ class Generator {
          "::stratus::Result<void> define(::stratus::component::Linker& linker, Host& host,\n"
          "                               ::stratus::wit::HostResources& resources) {\n"
          "  auto instance = make_host_instance(host, resources);\n  if (!instance.ok()) return "
-         "std::move(instance).error();\n"
-         "  return linker.define_instance(kInterface, std::move(*instance));\n}\n\n}  // namespace " +
-         u.ns + "\n\n";
+         "std::move(instance).error();\n" +
+         (u.world
+              ? std::string(
+                    "  for (auto& [name, r] : instance->resources) STRATUS_TRY(linker.define_resource(name, r));\n"
+                    "  for (auto& [name, f] : instance->funcs) STRATUS_TRY(linker.define_func(name, std::move(f)));\n"
+                    "  return {};\n")
+              : std::string("  return linker.define_instance(kInterface, std::move(*instance));\n")) +
+         "}\n\n}  // namespace " + u.ns + "\n\n";
     return {};
   }
 
@@ -483,39 +521,48 @@ class Generator {
   Result<void> world_source(std::string& s) {
     std::string delim = "WIT";
     while (wit_.find(")" + delim + "\"") != std::string::npos) delim += "_";
-    s += "namespace {\nnamespace generated_world {\n\nconstexpr const char* kWit = R\"" + delim + "(" + wit_ + ")" +
-         delim +
-         "\";\n\n"
-         "const ::stratus::Result<::stratus::component::ComponentTypePtr>& world() {\n"
-         "  static const auto* resolved = [] {\n"
-         "    auto file = ::stratus::wit::parse_file(kWit, \"<generated world>\");\n"
-         "    if (!file.ok()) return new "
-         "::stratus::Result<::stratus::component::ComponentTypePtr>(std::move(file).error());\n"
-         "    auto packages = ::stratus::wit::packages_of(*file);\n"
-         "    if (!packages.ok())\n"
-         "      return new ::stratus::Result<::stratus::component::ComponentTypePtr>(std::move(packages).error());\n"
-         "    return new ::stratus::Result<::stratus::component::ComponentTypePtr>(\n"
-         "        ::stratus::wit::resolve_world(*packages, \"root\"));\n"
-         "  }();\n  return *resolved;\n}\n\n"
-         "::stratus::Result<::stratus::component::InstanceTypePtr> interface_type(const char* name) {\n"
-         "  const auto& w = world();\n  if (!w.ok()) return w.error();\n"
-         "  for (const auto& e : (*w)->imports)\n"
-         "    if (e.name == name)\n"
-         "      if (const auto* i = std::get_if<::stratus::component::InstanceTypePtr>(&e.type)) return *i;\n"
-         "  return ::stratus::make_error(std::string(\"generated world has no interface `\") + name + \"`\");\n}\n\n"
-         "::stratus::Result<::stratus::component::FuncTypePtr> func_type(const ::stratus::component::InstanceType& i,\n"
-         "                                                         const char* name) {\n"
-         "  for (const auto& e : i.exports)\n"
-         "    if (e.name == name)\n"
-         "      if (const auto* f = std::get_if<::stratus::component::FuncTypePtr>(&e.type)) return *f;\n"
-         "  return ::stratus::make_error(std::string(\"generated interface has no function `\") + name + \"`\");\n}\n\n"
-         "}  // namespace generated_world\n}  // namespace\n\n";
+    s +=
+        "namespace {\nnamespace generated_world {\n\nconstexpr const char* kWit = R\"" + delim + "(" + wit_ + ")" +
+        delim +
+        "\";\n\n"
+        "const ::stratus::Result<::stratus::component::ComponentTypePtr>& world() {\n"
+        "  static const auto* resolved = [] {\n"
+        "    auto file = ::stratus::wit::parse_file(kWit, \"<generated world>\");\n"
+        "    if (!file.ok()) return new "
+        "::stratus::Result<::stratus::component::ComponentTypePtr>(std::move(file).error());\n"
+        "    auto packages = ::stratus::wit::packages_of(*file);\n"
+        "    if (!packages.ok())\n"
+        "      return new ::stratus::Result<::stratus::component::ComponentTypePtr>(std::move(packages).error());\n"
+        "    return new ::stratus::Result<::stratus::component::ComponentTypePtr>(\n"
+        "        ::stratus::wit::resolve_world(*packages, \"root\"));\n"
+        "  }();\n  return *resolved;\n}\n\n"
+        "::stratus::Result<::stratus::component::InstanceTypePtr> interface_type(const char* name) {\n"
+        "  const auto& w = world();\n  if (!w.ok()) return w.error();\n"
+        "  for (const auto& e : (*w)->imports)\n"
+        "    if (e.name == name)\n"
+        "      if (const auto* i = std::get_if<::stratus::component::InstanceTypePtr>(&e.type)) return *i;\n"
+        "  return ::stratus::make_error(std::string(\"generated world has no interface `\") + name + \"`\");\n}\n\n"
+        "// The world's own imports (functions and types), as one instance type.\n"
+        "::stratus::Result<::stratus::component::InstanceTypePtr> world_items() {\n"
+        "  const auto& w = world();\n  if (!w.ok()) return w.error();\n"
+        "  auto items = std::make_shared<::stratus::component::InstanceType>();\n"
+        "  for (const auto& e : (*w)->imports)\n"
+        "    if (!std::holds_alternative<::stratus::component::InstanceTypePtr>(e.type)) items->exports.push_back(e);\n"
+        "  return ::stratus::component::InstanceTypePtr(items);\n}\n\n"
+        "::stratus::Result<::stratus::component::FuncTypePtr> func_type(const ::stratus::component::InstanceType& i,\n"
+        "                                                         const char* name) {\n"
+        "  for (const auto& e : i.exports)\n"
+        "    if (e.name == name)\n"
+        "      if (const auto* f = std::get_if<::stratus::component::FuncTypePtr>(&e.type)) return *f;\n"
+        "  return ::stratus::make_error(std::string(\"generated interface has no function `\") + name + \"`\");\n}\n\n"
+        "}  // namespace generated_world\n}  // namespace\n\n";
     return {};
   }
 
   const ComponentType& world_;
   std::string wit_;
   std::map<const TypeName*, std::string> names_;
+  std::shared_ptr<InstanceType> world_items_ = std::make_shared<InstanceType>();
   // Resource -> the C++ names of its own and borrow handles.
   std::map<const ResourceType*, std::pair<std::string, std::string>> resources_;
 };
@@ -529,7 +576,7 @@ Result<GeneratedHost> generate_host(const std::vector<ParsedPackage>& packages, 
   // The printed world resolves back to the same types (tested over every
   // jco fixture), so it is what the generated code embeds.
   Generator g(**resolved, print_wit(**resolved));
-  return g.run(name, only);
+  return g.run(name, world, only);
 }
 
 }  // namespace stratus::wit

@@ -1,4 +1,5 @@
-// The host bindings generator: for each interface a world imports, a C++
+// The host bindings generator: for each interface a world imports (and for
+// the functions it imports itself), a C++
 // abstract class the host implements (one virtual function per WIT
 // function, with C++ types from host_support.h and generated structs), and
 // a function that turns an implementation into the component::HostInstance
@@ -23,8 +24,10 @@ struct GeneratedHost {
 };
 
 // `name` is the base name of the generated files (for the #include).
-// `only`, when not empty, limits the generated interfaces to those named
-// (with or without `@version`); the rest are for the host to define by other
+// Functions the world imports itself get a namespace `<world>_world` with
+// a Host class of their own. `only`, when not empty, limits the generated
+// interfaces to those named (with or without `@version`; the world's own
+// name selects its functions); the rest are for the host to define by other
 // means. Streams, futures and error-context values are refused with an error
 // naming the interface: the generator does not map those yet.
 Result<GeneratedHost> generate_host(const std::vector<ParsedPackage>& packages, const std::string& world,

@@ -564,18 +564,30 @@ class Parser {
     return u;
   }
 
+  // A `use` or a type definition, which interfaces and worlds both hold;
+  // false when the item is neither.
+  template <class Items>
+  Result<bool> shared_item(Attributes& attrs, Items& items) {
+    if (at_keyword("use")) {
+      WIT_ASSIGN(u, use_item(std::move(attrs)));
+      items.emplace_back(std::move(u));
+      return true;
+    }
+    if (at_typedef()) {
+      WIT_ASSIGN(d, typedef_item(std::move(attrs)));
+      items.emplace_back(std::move(d));
+      return true;
+    }
+    return false;
+  }
+
   Result<InterfaceDecl> interface_body(InterfaceDecl iface) {
     STRATUS_TRY(expect_op("{"));
     while (!at_op("}")) {
       if (cur_.kind == Kind::End) return unexpected("`}`");
       WIT_ASSIGN(attrs, attributes());
-      if (at_keyword("use")) {
-        WIT_ASSIGN(u, use_item(std::move(attrs)));
-        iface.items.emplace_back(std::move(u));
-      } else if (at_typedef()) {
-        WIT_ASSIGN(d, typedef_item(std::move(attrs)));
-        iface.items.emplace_back(std::move(d));
-      } else {
+      WIT_ASSIGN(shared, shared_item(attrs, iface.items));
+      if (!shared) {
         FuncDecl f;
         f.attrs = std::move(attrs);
         f.pos = cur_.pos;
@@ -672,13 +684,9 @@ class Parser {
     while (!at_op("}")) {
       if (cur_.kind == Kind::End) return unexpected("`}`");
       WIT_ASSIGN(attrs, attributes());
-      if (at_keyword("use")) {
-        WIT_ASSIGN(u, use_item(std::move(attrs)));
-        w.items.emplace_back(std::move(u));
-      } else if (at_typedef()) {
-        WIT_ASSIGN(d, typedef_item(std::move(attrs)));
-        w.items.emplace_back(std::move(d));
-      } else if (at_keyword("include")) {
+      WIT_ASSIGN(shared, shared_item(attrs, w.items));
+      if (shared) continue;
+      if (at_keyword("include")) {
         WIT_ASSIGN(inc, include_item(std::move(attrs)));
         w.items.emplace_back(std::move(inc));
       } else if (at_keyword("import") || at_keyword("export")) {

@@ -31,6 +31,11 @@ struct ParsedPackage {
 // else its last `package { }` block first, then the other blocks.
 Result<std::vector<ParsedPackage>> packages_of(const File& file);
 
+// WIT.md's feature-gate rules that need no name resolution: items inside a
+// gated interface, world or resource are gated at least as strongly, and a
+// package using gates has a version. parse_root and packages_of apply it.
+Result<void> check_gates(const ParsedPackage& package);
+
 // The packages of a WIT root: a single file, or a folder whose *.wit files
 // form the root package and whose `deps/` holds dependencies (each a file or
 // a folder of *.wit files). Every file of a folder must name the same

@@ -2,6 +2,8 @@
 // of WIT.md, and on malformed text (errors must say file:line:column).
 #include "wit/parser.h"
 
+#include "jco_wit.h"
+
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -24,13 +26,10 @@ TEST(WitParserTest, EveryPackageJcoShipsParses) {
   // them they cover every file.
   size_t roots = 0, packages = 0;
   std::set<std::string> files, covered;
-  for (const auto& e : fs::recursive_directory_iterator(STRATUS_JCO_WIT_DIR)) {
+  for (const auto& e : fs::recursive_directory_iterator(STRATUS_JCO_WIT_DIR))
     if (e.is_regular_file() && e.path().extension() == ".wit") files.insert(e.path().string());
-    if (!e.is_directory() || e.path().string().find("/deps") != std::string::npos) continue;
-    bool has_wit = false;
-    for (const auto& f : fs::directory_iterator(e.path())) has_wit = has_wit || f.path().extension() == ".wit";
-    if (!has_wit) continue;
-    auto parsed = parse_root(e.path());
+  for (const auto& root : jco_package_roots()) {
+    auto parsed = parse_root(root);
     ASSERT_TRUE(parsed.ok()) << parsed.error().message;
     ++roots;
     packages += parsed->size();
@@ -177,6 +176,38 @@ TEST(WitParserTest, ErrorsSayFileLineAndColumn) {
     auto f = parse_file(text, "bad.wit");
     ASSERT_FALSE(f.ok()) << text;
     EXPECT_EQ(f.error().message.rfind(want, 0), 0u) << "got: " << f.error().message << "\nwant: " << want;
+  }
+}
+
+TEST(WitParserTest, FeatureGateRules) {
+  auto check = [](const std::string& text) -> Result<void> {
+    auto f = parse_file(text, "gates.wit");
+    if (!f.ok()) return std::move(f).error();
+    auto p = packages_of(*f);
+    if (!p.ok()) return std::move(p).error();
+    return {};
+  };
+  // WASI's way: every item of a gated interface is gated too.
+  EXPECT_TRUE(check("package a:b@0.2.1;\n@unstable(feature = tz)\ninterface i {\n  @unstable(feature = tz)\n"
+                    "  f: func();\n}\n@since(version = 0.2.0)\ninterface j {\n  @since(version = 0.2.1)\n"
+                    "  g: func();\n  @unstable(feature = x)\n  h: func();\n}\n")
+                  .ok());
+  const std::pair<const char*, const char*> cases[] = {
+      {"package a:b@1.0.0;\n@since(version = 1.0.2)\ninterface i {\n  foo: func();\n}\n",
+       "gates.wit:4:3: an item of interface `i` (`@since(version = 1.0.2)`) must be gated too"},
+      {"package a:b@1.0.0;\n@since(version = 1.0.2)\ninterface i {\n  @since(version = 1.0.1)\n  bar: func();\n}\n",
+       "gates.wit:5:3: an item of interface `i` cannot be `@since(version = 1.0.1)`"},
+      {"package a:b@1.0.0;\n@unstable(feature = x)\nworld w {\n  import f: func();\n}\n",
+       "gates.wit:4:3: an item of world `w` (`@unstable(feature = x)`) must be `@unstable` too"},
+      {"package a:b;\n@since(version = 1.0.0)\ninterface i {}\n",
+       "gates.wit:3:1: package `a:b` uses feature gates, so it must have a version"},
+      {"package a:b@1.0.0;\ninterface i {\n  @unstable(feature = x)\n  resource r {\n    f: func();\n  }\n}\n",
+       "gates.wit:5:5: an item of resource `r` (`@unstable(feature = x)`) must be `@unstable` too"},
+  };
+  for (const auto& [text, want] : cases) {
+    auto r = check(text);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.error().message.rfind(want, 0), 0u) << "got: " << r.error().message << "\nwant: " << want;
   }
 }
 

@@ -15,6 +15,8 @@
 #include "support/file.h"
 #include "wit/host_bindgen.h"
 
+#include "jco_wit.h"
+
 namespace stratus::wit {
 namespace {
 
@@ -59,19 +61,15 @@ TEST(WitResolveTest, EveryWorldJcoShipsResolves) {
   // Every world of every package root (WASI 0.2 and 0.3, jco's own),
   // with `use` and `include` across packages and deps/.
   size_t worlds = 0, imports = 0;
-  for (const auto& e : fs::recursive_directory_iterator(STRATUS_JCO_WIT_DIR)) {
-    if (!e.is_directory() || e.path().string().find("/deps") != std::string::npos) continue;
-    bool has_wit = false;
-    for (const auto& f : fs::directory_iterator(e.path())) has_wit = has_wit || f.path().extension() == ".wit";
-    if (!has_wit) continue;
-    auto parsed = parse_root(e.path());
+  for (const auto& root : jco_package_roots()) {
+    auto parsed = parse_root(root);
     ASSERT_TRUE(parsed.ok()) << parsed.error().message;
     // jco keeps each WASI release's packages side by side (wasi-io next to
     // wasi-clocks), and loads them together: so do we.
     std::set<std::string> have;
     for (const auto& p : *parsed) have.insert(p.name.to_string());
-    for (const auto& sibling : fs::directory_iterator(e.path().parent_path())) {
-      if (!sibling.is_directory() || sibling.path() == e.path()) continue;
+    for (const auto& sibling : fs::directory_iterator(root.parent_path())) {
+      if (!sibling.is_directory() || sibling.path() == root) continue;
       auto more = parse_root(sibling.path());
       if (!more.ok()) continue;  // not a package folder
       for (auto& p : *more)
@@ -81,7 +79,7 @@ TEST(WitResolveTest, EveryWorldJcoShipsResolves) {
       for (const auto& item : body.items)
         if (const auto* w = std::get_if<WorldDecl>(&item)) {
           auto t = resolve_world(*parsed, w->name);
-          ASSERT_TRUE(t.ok()) << e.path() << " world " << w->name << ": " << t.error().message;
+          ASSERT_TRUE(t.ok()) << root << " world " << w->name << ": " << t.error().message;
           ++worlds;
           imports += (*t)->imports.size();
         }

@@ -351,6 +351,35 @@ bool has_handles(const FuncType& type) {
   return type.result && has_handles(*type.result);
 }
 
+// A lowered call that goes through Val (a host callee, or one whose values
+// hold handles): lifts the caller's core arguments (the last one is the
+// result's out-pointer when `out_pointer`), calls `callee`, and lowers its
+// result into the caller's core results, or at the out-pointer.
+std::variant<std::vector<engine::Value>, engine::Trap> call_through_vals(
+    InstanceState& inst, RtFunc* callee, const RtCanonOptions& options, std::span<const engine::Value> args,
+    bool out_pointer, size_t max_flat_params, size_t max_flat_results, const std::vector<ValType>& params,
+    const std::vector<ValType>& results) {
+  CallHooks hooks(inst, nullptr);
+  auto cx = make_context(options, &hooks);
+  std::optional<uint32_t> out_ptr;
+  if (out_pointer) {
+    out_ptr = args.back().i32();
+    args = args.first(args.size() - 1);
+  }
+  auto vals = canon::lift_flat_values(cx, max_flat_params, args, params);
+  if (!vals.ok()) return trap_from(vals.error());
+  auto outcome = callee->call(&inst, *vals);
+  hooks.release_lends();
+  if (outcome.trapped()) return outcome.trap();
+  if (outcome.failed()) return trap(outcome.error().message);
+  std::vector<Val> result_vals;
+  if (outcome.result()) result_vals.push_back(*outcome.result());
+  if (result_vals.size() != results.size()) return trap("callee returned the wrong number of results");
+  auto flat = canon::lower_flat_values(cx, max_flat_results, result_vals, results, out_ptr);
+  if (!flat.ok()) return trap_from(flat.error());
+  return std::move(*flat);
+}
+
 // `canon lower async` (CanonicalABI.md canon_lower with opts.async_).
 std::shared_ptr<engine::Func> make_async_lowered_func(InstanceState& instance, RtFunc* callee, FuncTypePtr type,
                                                       const RtCanonOptions* options) {
@@ -367,27 +396,9 @@ std::shared_ptr<engine::Func> make_async_lowered_func(InstanceState& instance, R
       [inst, callee, params, results, options](engine::Caller&, std::span<const engine::Value> args,
                                                std::span<engine::Value> out) -> std::optional<engine::Trap> {
         if (!inst->may_leave) return trap("cannot leave component instance");
-        CallHooks hooks(*inst, nullptr);
-        auto cx = make_context(*options, &hooks);
-        std::optional<uint32_t> out_ptr;
-        auto flat_args = args;
-        if (!results.empty()) {
-          out_ptr = args.back().i32();
-          flat_args = args.first(args.size() - 1);
-        }
-        auto vals = canon::lift_flat_values(cx, canon::kMaxFlatAsyncParams, flat_args, params);
-        if (!vals.ok()) return trap_from(vals.error());
-        auto outcome = callee->call(inst, *vals);
-        hooks.release_lends();
-        if (outcome.trapped()) return outcome.trap();
-        if (outcome.failed()) return trap(outcome.error().message);
-        std::vector<Val> result_vals;
-        if (outcome.result()) result_vals.push_back(*outcome.result());
-        if (result_vals.size() != results.size()) return trap("callee returned the wrong number of results");
-        if (!results.empty()) {
-          auto stored = canon::lower_flat_values(cx, 0, result_vals, results, out_ptr);
-          if (!stored.ok()) return trap_from(stored.error());
-        }
+        auto stored = call_through_vals(*inst, callee, *options, args, !results.empty(), canon::kMaxFlatAsyncParams, 0,
+                                        params, results);
+        if (auto* t = std::get_if<engine::Trap>(&stored)) return std::move(*t);
         out[0] = engine::Value::i32(kSubtaskReturned);
         return std::nullopt;
       });
@@ -435,27 +446,12 @@ std::shared_ptr<engine::Func> make_lowered_func(InstanceState& instance, RtFunc*
       [inst, callee, sig, params, results, options](engine::Caller&, std::span<const engine::Value> args,
                                                     std::span<engine::Value> out) -> std::optional<engine::Trap> {
         if (!inst->may_leave) return trap("cannot leave component instance");
-        CallHooks hooks(*inst, nullptr);
-        auto cx = make_context(*options, &hooks);
-        std::optional<uint32_t> out_ptr;
-        auto flat_args = args;
-        if (sig.results_indirect) {
-          out_ptr = args.back().i32();
-          flat_args = args.first(args.size() - 1);
-        }
-        auto vals = canon::lift_flat_values(cx, canon::kMaxFlatParams, flat_args, params);
-        if (!vals.ok()) return trap_from(vals.error());
-        auto outcome = callee->call(inst, *vals);
-        hooks.release_lends();
-        if (outcome.trapped()) return outcome.trap();
-        if (outcome.failed()) return trap(outcome.error().message);
-        std::vector<Val> result_vals;
-        if (outcome.result()) result_vals.push_back(*outcome.result());
-        if (result_vals.size() != results.size()) return trap("callee returned the wrong number of results");
-        auto flat = canon::lower_flat_values(cx, canon::kMaxFlatResults, result_vals, results, out_ptr);
-        if (!flat.ok()) return trap_from(flat.error());
-        if (flat->size() != out.size()) return trap("lowered results do not match the core signature");
-        for (size_t i = 0; i < out.size(); ++i) out[i] = (*flat)[i];
+        auto flat = call_through_vals(*inst, callee, *options, args, sig.results_indirect, canon::kMaxFlatParams,
+                                      canon::kMaxFlatResults, params, results);
+        if (auto* t = std::get_if<engine::Trap>(&flat)) return std::move(*t);
+        auto& values = std::get<std::vector<engine::Value>>(flat);
+        if (values.size() != out.size()) return trap("lowered results do not match the core signature");
+        for (size_t i = 0; i < out.size(); ++i) out[i] = values[i];
         return std::nullopt;
       });
 }

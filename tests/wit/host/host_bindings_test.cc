@@ -27,7 +27,7 @@ template <class T>
 using R = HostResult<T>;
 
 struct Numbers final : ::test::numbers::test::Host {
-  R<uint8_t> roundtrip_u8(const uint8_t& a) override { return a; }
+  R<uint8_t> roundtrip_u8(const uint8_t& a) override { return static_cast<uint8_t>(a + u8_offset); }
   R<int8_t> roundtrip_s8(const int8_t& a) override { return a; }
   R<uint16_t> roundtrip_u16(const uint16_t& a) override { return a; }
   R<int16_t> roundtrip_s16(const int16_t& a) override { return a; }
@@ -44,6 +44,7 @@ struct Numbers final : ::test::numbers::test::Host {
   }
   R<uint32_t> get_scalar() override { return scalar; }
   uint32_t scalar = 0;
+  uint8_t u8_offset = 0;  // a wrong answer, when not 0
 };
 
 namespace rec = ::test::records::test;
@@ -123,6 +124,15 @@ struct Things final : res::Host {
   std::vector<std::string> log;
   std::vector<uint32_t> dropped;
   uint32_t next = 1;
+};
+
+// The world's own `toplevel-import: func(a: thing) -> thing`.
+struct TopLevel final : ::root_world::Host {
+  R<::root_world::Thing> toplevel_import(const ::root_world::Thing& a) override {
+    ++calls;
+    return a;
+  }
+  int calls = 0;
 };
 
 class HostBindingsTest : public testing::TestWithParam<std::string> {
@@ -206,21 +216,8 @@ TEST_P(HostBindingsTest, Variants) {
 TEST_P(HostBindingsTest, AWrongAnswerIsCaughtByTheGuest) {
   // The same numbers host, off by one in a single function: the guest's own
   // assertion traps, so the tests above would catch a wrong conversion.
-  struct OffByOne final : ::test::numbers::test::Host {
-    R<uint8_t> roundtrip_u8(const uint8_t& a) override { return static_cast<uint8_t>(a + 1); }
-    R<int8_t> roundtrip_s8(const int8_t& a) override { return a; }
-    R<uint16_t> roundtrip_u16(const uint16_t& a) override { return a; }
-    R<int16_t> roundtrip_s16(const int16_t& a) override { return a; }
-    R<uint32_t> roundtrip_u32(const uint32_t& a) override { return a; }
-    R<int32_t> roundtrip_s32(const int32_t& a) override { return a; }
-    R<uint64_t> roundtrip_u64(const uint64_t& a) override { return a; }
-    R<int64_t> roundtrip_s64(const int64_t& a) override { return a; }
-    R<float> roundtrip_f32(const float& a) override { return a; }
-    R<double> roundtrip_f64(const double& a) override { return a; }
-    R<char32_t> roundtrip_char(const char32_t& a) override { return a; }
-    R<Unit> set_scalar(const uint32_t&) override { return Unit{}; }
-    R<uint32_t> get_scalar() override { return 0; }
-  } host;
+  Numbers host;
+  host.u8_offset = 1;
   auto bytes = read_file(std::string(STRATUS_JCO_FIXTURES) + "/numbers.component.wasm");
   ASSERT_TRUE(bytes.ok());
   auto c = component::decode_component(*bytes);
@@ -238,17 +235,15 @@ TEST_P(HostBindingsTest, HostResourcesThroughAGuestThatWrapsThem) {
   // constructor, methods, a static taking two owned handles, drop), adding
   // fixed offsets: new v+1, foo +2, bar v+3, baz foo+4.
   Things host;
+  TopLevel top;
   const std::string iface = "test:resource-import-and-export/test";
-  test_host_.implement("toplevel-import", [](component::CallContext&, std::span<const component::Val> args) {
-    return std::variant<std::optional<component::Val>, engine::Trap>(std::optional<component::Val>(args[0]));
-  });
-  // The world also imports `thing` itself (for `toplevel-import`): the
-  // generated interface's resource type.
+  // The world imports `thing` (the interface's) and `toplevel-import` itself.
   test_host_.skip("thing");
+  test_host_.skip("toplevel-import");
   auto instance =
       start("resource-import-and-export", iface, [&](component::Linker& l, HostResources& r) -> Result<void> {
         STRATUS_TRY(res::define(l, host, r));
-        return l.define_resource("thing", r.by_key(iface + "#thing"));
+        return ::root_world::define(l, top, r);
       });
   ASSERT_NE(instance, nullptr);
   auto call = [&](const std::string& f, std::vector<component::Val> args) {
@@ -270,6 +265,14 @@ TEST_P(HostBindingsTest, HostResourcesThroughAGuestThatWrapsThem) {
   ASSERT_FALSE(host.dropped.empty());
   for (uint32_t rep : host.dropped) EXPECT_LT(rep, host.next);
   EXPECT_TRUE(instance->drop_resource(c.as_handle()).ok());
+
+  // The world's export forwards to its import: a host thing goes out and
+  // comes back through the generated world-level binding.
+  auto mine = component::Val::own(component::ResourceRef{resources_.by_key(iface + "#thing"), 77});
+  auto back = instance->call("toplevel-export", std::vector<component::Val>{mine});
+  ASSERT_TRUE(back.returned()) << (back.trapped() ? back.trap().message : back.error().message);
+  EXPECT_EQ(*back.result(), mine);
+  EXPECT_EQ(top.calls, 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HostBindingsTest, testing::Values("interp", "aot"),

@@ -8,7 +8,7 @@
 #include "wit/parser.h"
 
 namespace stratus::wit {
-namespace {
+namespace {}  // namespace
 
 // -1, 0, 1 as a < b, a == b, a > b (semver.org precedence; build ignored).
 int compare_versions(const std::string& a, const std::string& b) {
@@ -33,6 +33,17 @@ int compare_versions(const std::string& a, const std::string& b) {
   if (pb.empty()) return -1;
   return pa < pb ? -1 : 1;  // an approximation of identifier-wise precedence
 }
+
+std::optional<std::string> incompatible_reference(const Gates& referrer, const Gates& referenced) {
+  if (referenced.unstable && !referrer.unstable)
+    return "`@unstable(feature = " + *referenced.unstable + ")`, so what refers to it must be `@unstable` too";
+  if (referenced.since && !referrer.unstable &&
+      (!referrer.since || compare_versions(*referrer.since, *referenced.since) < 0))
+    return "`@since(version = " + *referenced.since + ")`, so what refers to it must be gated at that version or later";
+  return std::nullopt;
+}
+
+namespace {
 
 class GateChecker {
  public:

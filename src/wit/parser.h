@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,14 @@ Result<std::vector<ParsedPackage>> packages_of(const File& file);
 // gated interface, world or resource are gated at least as strongly, and a
 // package using gates has a version. parse_root and packages_of apply it.
 Result<void> check_gates(const ParsedPackage& package);
+
+// -1, 0 or 1 as version a precedes, equals or follows b (semver).
+int compare_versions(const std::string& a, const std::string& b);
+
+// Why an item gated `referrer` may not refer to one gated `referenced`
+// (WIT.md: an item referring to a gated item is gated compatibly), or
+// nullopt when it may.
+std::optional<std::string> incompatible_reference(const Gates& referrer, const Gates& referenced);
 
 // The packages of a WIT root: a single file, or a folder whose *.wit files
 // form the root package and whose `deps/` holds dependencies (each a file or

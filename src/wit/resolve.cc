@@ -16,6 +16,7 @@ struct Named {
   std::optional<ValType> value;
   ResourceTypePtr resource;
   TypeNamePtr alias;
+  Gates gates;  // of the declaration it names
 };
 
 // An interface or world declaration and where it was written.
@@ -77,6 +78,7 @@ class Resolver {
     std::map<std::string, TypeBound> bounds;  // each name's type export
     std::set<std::string> resolving;
     std::vector<NamedExtern>* exports = nullptr;  // where exports are emitted
+    const Gates* current = nullptr;               // the gates of the item being resolved
 
     // Registers the names the items declare or use.
     template <class Items>
@@ -207,9 +209,31 @@ class Resolver {
   }
 
   // Resolves a type declaration; its export is kept in `s.bounds`.
+  // Makes `gates` the scope's current item's for as long as it lives.
+  class Current {
+   public:
+    Current(Scope& s, const Gates& gates) : s_(s), saved_(s.current) { s.current = &gates; }
+    ~Current() { s_.current = saved_; }
+    Current(const Current&) = delete;
+    Current& operator=(const Current&) = delete;
+
+   private:
+    Scope& s_;
+    const Gates* saved_;
+  };
+
+  Result<void> check_reference(const Scope& s, const std::string& name, const Named& n, Pos pos) {
+    if (s.current == nullptr) return {};
+    if (auto why = incompatible_reference(*s.current, n.gates))
+      return error_at(s.file, pos, "`" + name + "` is gated " + *why);
+    return {};
+  }
+
   Result<Named> define(Scope& s, const TypeDecl& d) {
+    Current current(s, d.attrs.gates);
     auto n = type_name(d.name);
     Named out;
+    out.gates = d.attrs.gates;
     TypeBound bound;
     bound.name = n;
     switch (d.kind) {
@@ -225,6 +249,7 @@ class Resolver {
         if (d.alias->kind == Type::Kind::Named) {
           auto target = named(s, d.alias->name, d.alias->pos);
           if (!target.ok()) return std::move(target).error();
+          STRATUS_TRY(check_reference(s, d.alias->name, *target, d.alias->pos));
           if (target->resource) {
             out.resource = target->resource;
             out.alias = n;
@@ -283,6 +308,7 @@ class Resolver {
     for (const auto& f : d.funcs) {
       std::vector<component::Field> params;
       if (f.kind == ResourceFunc::Kind::Method) params.push_back({"self", make_type(BorrowType{r, nullptr})});
+      Current current(s, f.attrs.gates);
       auto sig = signature(s, f.sig, std::move(params));
       if (!sig.ok()) return std::move(sig).error();
       std::string name;
@@ -312,6 +338,7 @@ class Resolver {
       case Type::Kind::Borrow: {
         auto n = named(s, t.name, t.pos);
         if (!n.ok()) return std::move(n).error();
+        STRATUS_TRY(check_reference(s, t.name, *n, t.pos));
         if (t.kind == Type::Kind::Borrow) {
           if (!n->resource)
             return error_at(s.file, t.pos, "`" + t.name + "` is not a resource, so it cannot be borrowed");
@@ -393,6 +420,10 @@ class Resolver {
     TypeBound bound;
     bound.name = type_name(local);
     Named entry = found->second;
+    {
+      Current current(s, u.attrs.gates);
+      STRATUS_TRY(check_reference(s, n.name, entry, n.pos));
+    }
     if (entry.resource) {
       bound.type = entry.resource;
       entry.alias = nullptr;
@@ -438,6 +469,7 @@ class Resolver {
     STRATUS_TRY(emit_types(s, d.items, [&](const FuncDecl& f) -> Result<void> {
       if (!funcs.insert(f.name).second || s.decls.count(f.name) != 0 || s.uses.count(f.name) != 0)
         return error_at(file, f.pos, "`" + f.name + "` is defined more than once");
+      Current current(s, f.attrs.gates);
       auto sig = signature(s, f.sig, {});
       if (!sig.ok()) return std::move(sig).error();
       inst->exports.push_back({f.name, *sig});
@@ -527,6 +559,7 @@ class Resolver {
       return {};
     };
     if (e.func) {
+      Current current(s, e.attrs.gates);
       auto sig = signature(s, *e.func, {});
       if (!sig.ok()) return std::move(sig).error();
       return add(renamed(e.name), *sig);

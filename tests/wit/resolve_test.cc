@@ -149,6 +149,13 @@ TEST(WitResolveTest, ErrorsSayFileLineAndColumn) {
       {"package a:b;\ninterface i { use j.{t}; }\ninterface j { use i.{t}; }\nworld w { import i; }\n",
        "test.wit:3:19: interface `i` depends on itself"},
       {"package a:b;\nworld w { include v; }\nworld v { include w; }\n", "test.wit:2:1: world `w` includes itself"},
+      // WIT.md's example: t2 refers to a gated t1 without a gate.
+      {"package a:b@1.0.1;\ninterface i {\n  @since(version = 1.0.1)\n  type t1 = u32;\n  type t2 = t1;\n}\n"
+       "world w { import i; }\n",
+       "test.wit:5:13: `t1` is gated `@since(version = 1.0.1)`, so what refers to it must be gated at that version"},
+      {"package a:b@1.0.0;\ninterface i {\n  @unstable(feature = x)\n  record r { a: u8 }\n  f: func() -> r;\n}\n"
+       "world w { import i; }\n",
+       "test.wit:5:16: `r` is gated `@unstable(feature = x)`, so what refers to it must be `@unstable` too"},
       {"package a:b;\nworld w { import f: func(); import f: func(); }\n",
        "test.wit:2:29: import `f` is defined more than once"},
   };
@@ -164,6 +171,12 @@ TEST(WitResolveTest, ErrorsSayFileLineAndColumn) {
   ASSERT_FALSE(deep.ok());
   EXPECT_NE(deep.error().message.find("is defined through more than 256 other types"), std::string::npos)
       << deep.error().message;
+  // Compatibly gated references resolve.
+  auto gated = resolve_text(
+      "package a:b@1.0.2;\ninterface i {\n  @since(version = 1.0.1)\n  type t1 = u32;\n  @since(version = 1.0.2)\n"
+      "  type t2 = t1;\n  @unstable(feature = x)\n  f: func(a: t1, b: t2);\n}\nworld w { import i; }\n",
+      "w");
+  EXPECT_TRUE(gated.ok()) << gated.error().message;
   auto missing = resolve_text("package a:b;\nworld w {}\n", "v");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().message, "world `v` not found in package `a:b`");

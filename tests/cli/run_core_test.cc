@@ -1,10 +1,11 @@
-// `stratus run-core` as a user runs it: the built binary in a child process,
-// checked by exit code and output.
+// `stratus run-core` and `stratus bindgen` as a user runs them: the built
+// binary in a child process, checked by exit code and output.
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,29 @@ TEST(RunCoreUsage, UsageErrorsExit2) {
   EXPECT_EQ(run_stratus({"run-core", "--env", "NOEQUALS", STRATUS_HELLO_WASM}).code, 2);
   EXPECT_EQ(run_stratus({}).code, 2);  // no subcommand
   EXPECT_EQ(run_stratus({"run-core", "--help"}).code, 0);
+}
+
+// `stratus bindgen --host`: files on success, file:line:column on bad WIT.
+TEST(Bindgen, WritesBindingsOrSaysWhereTheWitIsWrong) {
+  std::string dir = std::string(STRATUS_TEST_CACHE_DIR) + "-bindgen";
+  std::string good = dir + "-good.wit", bad = dir + "-bad.wit";
+  std::ofstream(good) << "package a:b;\ninterface i { f: func(x: u32) -> string; }\nworld w { import i; }\n";
+  std::ofstream(bad) << "package a:b;\ninterface i {\n  f: func(x: u32) -> ;\n}\nworld w { import i; }\n";
+  auto ok = run_stratus({"bindgen", "--host", good, "--world", "w", "--out", dir, "--name", "gen"});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  std::ifstream header(dir + "/gen.h");
+  std::string text((std::istreambuf_iterator<char>(header)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("virtual ::stratus::wit::HostResult<std::string> f(const uint32_t& x) = 0;"), std::string::npos)
+      << text;
+  EXPECT_TRUE(std::ifstream(dir + "/gen.cc").good());
+
+  auto wrong = run_stratus({"bindgen", "--host", bad, "--world", "w", "--out", dir});
+  EXPECT_EQ(wrong.code, 1);
+  EXPECT_NE(wrong.err.find(bad + ":3:22: expected a type"), std::string::npos) << wrong.err;
+  auto no_world = run_stratus({"bindgen", "--host", good, "--world", "v", "--out", dir});
+  EXPECT_EQ(no_world.code, 1);
+  EXPECT_NE(no_world.err.find("world `v` not found"), std::string::npos) << no_world.err;
+  EXPECT_EQ(run_stratus({"bindgen", "--host", good, "--out", dir}).code, 2);  // no --world
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <iterator>
 
+#include "support/utf8.h"
+
 namespace stratus::wit {
 namespace {
 
@@ -18,20 +20,13 @@ constexpr std::string_view kKeywords[] = {
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// Decodes one UTF-8 scalar at `s[i]`; its length, or 0 when invalid.
+// The scalar at `s[i]` and its length in bytes; 0 when malformed.
 size_t utf8_scalar(std::string_view s, size_t i, uint32_t& cp) {
-  auto b = static_cast<unsigned char>(s[i]);
-  size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xe ? 3 : (b >> 3) == 0x1e ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  cp = n == 1 ? b : n == 2 ? (b & 0x1f) : n == 3 ? (b & 0x0f) : (b & 0x07);
-  for (size_t k = 1; k < n; ++k) {
-    auto c = static_cast<unsigned char>(s[i + k]);
-    if ((c >> 6) != 0x2) return 0;
-    cp = (cp << 6) | (c & 0x3f);
-  }
-  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return n;
+  size_t j = i;
+  auto v = next_utf8(reinterpret_cast<const uint8_t*>(s.data()), s.size(), j);
+  if (!v) return 0;
+  cp = *v;
+  return j - i;
 }
 
 // Each word of a kebab-case label is all lower case or all upper case
@@ -283,21 +278,7 @@ Result<Token> Lexer::string_literal(Token t) {
         }
         if (digits == 0 || j >= src_.size() || src_[j] != '}' || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
           return error_at(pos_of(i), "invalid \\u escape");
-        if (cp < 0x80) {
-          out.push_back(static_cast<char>(cp));
-        } else if (cp < 0x800) {
-          out.push_back(static_cast<char>(0xc0 | (cp >> 6)));
-          out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-        } else if (cp < 0x10000) {
-          out.push_back(static_cast<char>(0xe0 | (cp >> 12)));
-          out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-          out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-        } else {
-          out.push_back(static_cast<char>(0xf0 | (cp >> 18)));
-          out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-          out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-          out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-        }
+        append_utf8(out, cp);
         i = j + 1;
         break;
       }

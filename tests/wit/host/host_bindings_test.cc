@@ -145,21 +145,12 @@ class HostBindingsTest : public testing::TestWithParam<std::string> {
     test_host_.add_wasi();
   }
 
-  // Instantiates fixture NAME with `define` supplying its test interface.
+  // Runs fixture NAME's `test-imports`, with `define` supplying its test interface.
   void run_test_imports(const std::string& name, const std::string& iface,
                         const std::function<Result<void>(component::Linker&, HostResources&)>& define) {
-    auto bytes = read_file(std::string(STRATUS_JCO_FIXTURES) + "/" + name + ".component.wasm");
-    ASSERT_TRUE(bytes.ok()) << bytes.error().message;
-    auto c = component::decode_component(*bytes);
-    ASSERT_TRUE(c.ok()) << c.error().message;
-    auto defined = define(*linker_, resources_);
-    ASSERT_TRUE(defined.ok()) << defined.error().message;
-    test_host_.skip(iface);
-    auto rest = test_host_.define_imports(*linker_, **c);
-    ASSERT_TRUE(rest.ok()) << rest.error().message;
-    auto instance = linker_->instantiate(*c);
-    ASSERT_TRUE(instance.ok()) << instance.error().message;
-    auto outcome = (*instance)->call("test-imports", {});
+    auto instance = start(name, iface, define);
+    ASSERT_NE(instance, nullptr);
+    auto outcome = instance->call("test-imports", {});
     EXPECT_TRUE(outcome.returned()) << (outcome.trapped() ? outcome.trap().message : outcome.error().message)
                                     << "\nstderr: " << test_host_.stderr_text();
   }
@@ -218,16 +209,11 @@ TEST_P(HostBindingsTest, AWrongAnswerIsCaughtByTheGuest) {
   // assertion traps, so the tests above would catch a wrong conversion.
   Numbers host;
   host.u8_offset = 1;
-  auto bytes = read_file(std::string(STRATUS_JCO_FIXTURES) + "/numbers.component.wasm");
-  ASSERT_TRUE(bytes.ok());
-  auto c = component::decode_component(*bytes);
-  ASSERT_TRUE(c.ok());
-  ASSERT_TRUE(::test::numbers::test::define(*linker_, host, resources_).ok());
-  test_host_.skip("test:numbers/test");
-  ASSERT_TRUE(test_host_.define_imports(*linker_, **c).ok());
-  auto instance = linker_->instantiate(*c);
-  ASSERT_TRUE(instance.ok()) << instance.error().message;
-  EXPECT_TRUE((*instance)->call("test-imports", {}).trapped());
+  auto instance = start("numbers", "test:numbers/test", [&](component::Linker& l, HostResources& r) {
+    return ::test::numbers::test::define(l, host, r);
+  });
+  ASSERT_NE(instance, nullptr);
+  EXPECT_TRUE(instance->call("test-imports", {}).trapped());
 }
 
 TEST_P(HostBindingsTest, HostResourcesThroughAGuestThatWrapsThem) {

@@ -3,7 +3,8 @@
 // stub imports and calls of every export under tight limits, on the
 // interpreter. The AOT backend's front half (instrumentation and C
 // generation) runs too, with a "compiler" that does nothing, so no time goes
-// into compiling C.
+// into compiling C. Exception handling is on, as for components' core
+// modules, so try_table lowering (eh_lower.h) and tags are fuzzed too.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -34,9 +35,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::span<const uint8_t> bytes(data, size);
   // The AOT front end must reject or translate, never crash; its "compiler"
   // produces nothing, so success is impossible and failure is expected.
-  (void)g_aot_front->compile(bytes, {.name = "fuzz"});
+  const CompileOptions options{.name = "fuzz", .exceptions = true};
+  (void)g_aot_front->compile(bytes, options);
 
-  auto module = g_interp->compile(bytes, {.name = "fuzz"});
+  auto module = g_interp->compile(bytes, options);
   if (!module.ok()) return 0;
   std::vector<ImportValue> imports;
   for (const auto& import : (*module)->imports()) {

@@ -6,9 +6,13 @@ set -euo pipefail
 target=$1 seeds=$2 corpus=$3 seconds=$4
 mkdir -p "$corpus"
 cp -n "$seeds"/* "$corpus"/ 2>/dev/null || true
-# .wat seeds become binary modules.
+# .wat seeds become binary modules: wabt's wat2wasm, or for syntax it does not
+# know (try_table) jco's wasm-tools.
+jco="$(cd "$(dirname "$0")/.." && pwd)/node_modules/.bin/jco"
 for wat in "$corpus"/*.wat; do
   [ -e "$wat" ] || continue
-  wat2wasm "$wat" -o "${wat%.wat}.wasm" && rm "$wat"
+  if wat2wasm "$wat" -o "${wat%.wat}.wasm" 2>/dev/null || "$jco" parse "$wat" -o "${wat%.wat}.wasm"; then
+    rm "$wat"
+  fi
 done
 exec "$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=6144 -print_final_stats=1 "$corpus"

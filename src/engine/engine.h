@@ -58,10 +58,18 @@ struct GlobalType {
   bool operator==(const GlobalType&) const = default;
 };
 
-enum class ExternKind : uint8_t { Func, Table, Memory, Global };
+// An exception tag (the exception-handling proposal): the types of the
+// values a `throw` of it carries. Only modules compiled with
+// CompileOptions::exceptions define or import tags.
+struct TagType {
+  std::vector<ValType> params;
+  bool operator==(const TagType&) const = default;
+};
+
+enum class ExternKind : uint8_t { Func, Table, Memory, Global, Tag };
 std::string_view to_string(ExternKind kind);
 
-using ExternType = std::variant<FuncType, TableType, MemoryType, GlobalType>;
+using ExternType = std::variant<FuncType, TableType, MemoryType, GlobalType, TagType>;
 ExternKind kind_of(const ExternType& type);
 
 struct ImportDesc {
@@ -231,6 +239,15 @@ class Global {
   virtual Result<void> set(const Value& value) = 0;  // error if immutable or wrong type
 };
 
+// An exception tag. Tags are generative: every instance that defines one
+// makes a new tag, and a `catch` matches only throws of the very same tag
+// object, whichever instance imported or re-exported it.
+class Tag {
+ public:
+  virtual ~Tag() = default;
+  virtual const TagType& type() const = 0;
+};
+
 class Instance;
 
 // What a host function sees of its caller. Valid only during the call.
@@ -260,8 +277,8 @@ class Func {
   virtual CallResult call(std::span<const Value> args) = 0;
 };
 
-using Extern =
-    std::variant<std::shared_ptr<Func>, std::shared_ptr<Table>, std::shared_ptr<Memory>, std::shared_ptr<Global>>;
+using Extern = std::variant<std::shared_ptr<Func>, std::shared_ptr<Table>, std::shared_ptr<Memory>,
+                            std::shared_ptr<Global>, std::shared_ptr<Tag>>;
 ExternKind kind_of(const Extern& ext);
 
 // ---------------------------------------------------------------- modules and instances
@@ -318,6 +335,9 @@ struct CompileOptions {
   // Accept several memories (the multi-memory proposal), as core modules
   // inside components may have; plain modules follow Wasm 2.0 and may not.
   bool multi_memory = false;
+  // Accept exception handling (tags, throw, try_table with catch and
+  // catch_all), as core modules inside components may use.
+  bool exceptions = false;
 };
 
 class Engine {

@@ -7,16 +7,23 @@
 
 #include <cstdio>
 
+#include "engine/eh_lower.h"
 #include "engine/interp/convert.h"
 #include "engine/prescan.h"
 
 namespace stratus::engine {
 
-Result<ModuleTypeInfo> validate_core_module(std::span<const uint8_t> bytes) {
+Result<ModuleTypeInfo> validate_core_module(std::span<const uint8_t> input) {
   // Rejects counts no module can hold before wabt reserves memory for them.
-  STRATUS_TRY(prescan_module(bytes));
+  STRATUS_TRY(prescan_module(input));
+  // As the backends compile component core modules: try_table lowered to the
+  // legacy encoding wabt reads.
+  auto lowered = lower_try_table(input);
+  if (!lowered) return std::move(lowered).error();
+  std::span<const uint8_t> bytes = *lowered ? std::span<const uint8_t>(**lowered) : input;
   wabt::Features features;
   features.enable_multi_memory();
+  features.enable_exceptions();
   wabt::ReadBinaryOptions options(features, nullptr, /*read_debug_names=*/false, /*stop_on_first_error=*/true,
                                   /*fail_on_custom_section_error=*/false);
   wabt::Errors errors;

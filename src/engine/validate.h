@@ -12,7 +12,7 @@ namespace stratus::engine {
 // Validates a core module and lists its imports and exports (engine.h
 // ModuleTypeInfo), with the core features the Component
 // Model's validator (wasm-tools) turns on by default and wabt supports
-// (multi-memory). Errors name the byte offset (relative to the module's
+// (multi-memory, exception handling). Errors name the byte offset (relative to the module's
 // first byte) and the rule broken.
 Result<ModuleTypeInfo> validate_core_module(std::span<const uint8_t> bytes);
 

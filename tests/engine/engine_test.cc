@@ -10,51 +10,13 @@
 
 #include "engine/engine.h"
 #include "engine/validate.h"
+#include "tests/engine/engine_fixture.h"
 #include "tests/support/wat.h"
 
 namespace stratus::engine {
 namespace {
 
 using namespace std::chrono_literals;
-
-class EngineTest : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    cache_ = std::filesystem::temp_directory_path() / ("stratus-engine-test-" + std::to_string(::getpid()));
-    EngineOptions options;
-    options.cache_dir = cache_.string();
-    auto made = make_engine(GetParam(), options);
-    ASSERT_TRUE(made.ok()) << made.error().message;
-    engine_ = std::move(made).value();
-  }
-
-  std::shared_ptr<Module> compile(std::string_view wat) {
-    auto bytes = testing::wat_to_wasm(wat);
-    EXPECT_TRUE(bytes.ok()) << bytes.error().message;
-    if (!bytes.ok()) return nullptr;
-    auto module = engine_->compile(*bytes, {.name = "test"});
-    EXPECT_TRUE(module.ok()) << module.error().message;
-    return module.ok() ? *module : nullptr;
-  }
-
-  std::shared_ptr<Instance> instantiate(const std::shared_ptr<Module>& module,
-                                        std::span<const ImportValue> imports = {}, const InstanceLimits& limits = {}) {
-    if (!module) return nullptr;
-    auto result = engine_->instantiate(module, imports, limits);
-    if (auto* trap = std::get_if<Trap>(&result)) ADD_FAILURE() << "trap: " << trap->message;
-    if (auto* error = std::get_if<Error>(&result)) ADD_FAILURE() << "error: " << error->message;
-    auto* instance = std::get_if<std::shared_ptr<Instance>>(&result);
-    return instance ? *instance : nullptr;
-  }
-
-  std::shared_ptr<Instance> instance_of(std::string_view wat, std::span<const ImportValue> imports = {},
-                                        const InstanceLimits& limits = {}) {
-    return instantiate(compile(wat), imports, limits);
-  }
-
-  std::filesystem::path cache_;
-  std::unique_ptr<Engine> engine_;
-};
 
 TEST_P(EngineTest, CompileErrorNamesOffsetAndReason) {
   const std::vector<uint8_t> garbage = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60};

@@ -127,8 +127,10 @@ void add_core_extern(Scope& s, const engine::ExternType& t) {
     s.core_tables.push_back(*table);
   } else if (const auto* memory = std::get_if<engine::MemoryType>(&t)) {
     s.core_memories.push_back(*memory);
+  } else if (const auto* global = std::get_if<engine::GlobalType>(&t)) {
+    s.core_globals.push_back(*global);
   } else {
-    s.core_globals.push_back(std::get<engine::GlobalType>(t));
+    s.core_tags.push_back(std::get<engine::TagType>(t));
   }
 }
 
@@ -174,10 +176,14 @@ Result<std::optional<Definition>> read_alias(Reader& r, Scope& s) {
       engine::ExternKind want = sort == Sort::CoreFunc     ? engine::ExternKind::Func
                                 : sort == Sort::CoreTable  ? engine::ExternKind::Table
                                 : sort == Sort::CoreMemory ? engine::ExternKind::Memory
-                                                           : engine::ExternKind::Global;
-      if (sort != Sort::CoreFunc && sort != Sort::CoreTable && sort != Sort::CoreMemory && sort != Sort::CoreGlobal)
+                                : sort == Sort::CoreGlobal ? engine::ExternKind::Global
+                                                           : engine::ExternKind::Tag;
+      if (sort != Sort::CoreFunc && sort != Sort::CoreTable && sort != Sort::CoreMemory && sort != Sort::CoreGlobal &&
+          sort != Sort::CoreTag)
         return r.error(std::string("cannot alias a ") + sort_name(sort) + " from a core instance");
-      if (engine::kind_of(it->second) != want) return r.error("export `" + *name + "` is not a " + sort_name(sort));
+      if (engine::kind_of(it->second) != want)
+        return r.error("export `" + *name + "` for core instance " + std::to_string(*inst) + " is not a " +
+                       sort_name(sort));
       add_core_extern(s, it->second);
       return std::optional<Definition>(AliasDef{AliasExport{sort, *inst, *name}, std::nullopt});
     }

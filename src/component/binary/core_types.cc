@@ -81,7 +81,21 @@ Result<engine::ExternType> core_externtype(Reader& r, const std::vector<CoreType
       if (*m > 1) return r.error("invalid mutability");
       return engine::ExternType(engine::GlobalType{*t, *m == 1});
     }
-    default: return r.error("unsupported core extern kind (tags are not supported)");
+    case 0x04: {
+      // An exception tag: attribute 0 (exception) and a function type with
+      // no results.
+      auto attribute = r.u8();
+      if (!attribute.ok()) return std::move(attribute).error();
+      if (*attribute != 0) return r.error("invalid tag attribute");
+      auto idx = r.u32();
+      if (!idx.ok()) return std::move(idx).error();
+      if (*idx >= types.size()) return r.error("core type index out of range");
+      const auto* f = std::get_if<engine::FuncType>(&types[*idx]);
+      if (f == nullptr) return r.error("core type index is not a function type");
+      if (!f->results.empty()) return r.error("non-empty tag result type");
+      return engine::ExternType(engine::TagType{f->params});
+    }
+    default: return r.error("invalid core extern kind");
   }
 }
 

@@ -30,6 +30,9 @@ std::string core_import_mismatch(const engine::ExternType& want, const engine::E
     if (a.type != g->type) return "global value types differ";
     return a.mutable_ == g->mutable_ ? "" : "global mutability differs";
   }
+  if (const auto* tag = std::get_if<engine::TagType>(&want)) {
+    return *tag == std::get<engine::TagType>(actual) ? "" : "tag types differ";
+  }
   if (const auto* t = std::get_if<engine::TableType>(&want)) {
     const auto& a = std::get<engine::TableType>(actual);
     if (a.element != t->element) return "table element types differ";
@@ -234,6 +237,12 @@ class Decoder {
             if (*idx >= s_.core_globals.size()) return r.error("core global index out of range");
             t = s_.core_globals[*idx];
             st = Sort::CoreGlobal;
+            break;
+          case 0x04:
+            if (*idx >= s_.core_tags.size())
+              return r.error("unknown tag " + std::to_string(*idx) + ": tag index out of bounds");
+            t = s_.core_tags[*idx];
+            st = Sort::CoreTag;
             break;
           default: return r.error("invalid core sort in inline export");
         }

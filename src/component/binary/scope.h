@@ -54,6 +54,7 @@ struct Scope {
   std::vector<engine::TableType> core_tables;
   std::vector<engine::MemoryType> core_memories;
   std::vector<engine::GlobalType> core_globals;
+  std::vector<engine::TagType> core_tags;
   std::vector<FuncTypePtr> funcs;
   std::vector<ValType> values;
   std::vector<TypeEntry> types;

@@ -182,10 +182,11 @@ Result<void> core_subtype(const engine::ExternType& a, const engine::ExternType&
   } else if (const auto* m = std::get_if<engine::MemoryType>(&a)) {
     if (!limits_subtype(m->limits, std::get<engine::MemoryType>(b).limits))
       return mismatch("mismatch in memory limits");
-  } else {
-    const auto& g = std::get<engine::GlobalType>(a);
+  } else if (const auto* g = std::get_if<engine::GlobalType>(&a)) {
     const auto& h = std::get<engine::GlobalType>(b);
-    if (g.type != h.type || g.mutable_ != h.mutable_) return mismatch("global types differ");
+    if (g->type != h.type || g->mutable_ != h.mutable_) return mismatch("global types differ");
+  } else if (!(std::get<engine::TagType>(a) == std::get<engine::TagType>(b))) {
+    return mismatch("tag types differ");
   }
   return {};
 }

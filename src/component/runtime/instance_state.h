@@ -141,7 +141,7 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
   // Index spaces.
   std::vector<CoreModulePtr> core_modules_;
   std::vector<std::shared_ptr<RtCoreInstance>> core_instances_;
-  std::vector<engine::Extern> core_funcs_, core_tables_, core_memories_, core_globals_;
+  std::vector<engine::Extern> core_funcs_, core_tables_, core_memories_, core_globals_, core_tags_;
   size_t core_types_ = 0;
   std::vector<ComponentPtr> components_;
   std::vector<RtInstancePtr> instances_;

@@ -109,13 +109,13 @@ class Instantiator {
       case Sort::CoreFunc:
       case Sort::CoreTable:
       case Sort::CoreMemory:
-      case Sort::CoreGlobal: {
+      case Sort::CoreGlobal:
+      case Sort::CoreTag: {
         if (a.instance >= s_.core_instances_.size()) return bad_index("core instance", a.instance);
         auto ext = s_.core_instances_[a.instance]->get(a.name);
         if (!ext) return make_error("alias: core instance has no export `" + a.name + "`");
         return push_core(a.sort, *ext);
       }
-      case Sort::CoreTag:
       case Sort::CoreType:
       case Sort::CoreInstance: return make_error(std::string("alias of a ") + sort_name(a.sort) + " is not supported");
       default: break;
@@ -263,6 +263,7 @@ class Instantiator {
       case Sort::CoreTable: return &s_.core_tables_;
       case Sort::CoreMemory: return &s_.core_memories_;
       case Sort::CoreGlobal: return &s_.core_globals_;
+      case Sort::CoreTag: return &s_.core_tags_;
       default: return nullptr;
     }
   }
@@ -312,7 +313,8 @@ class Instantiator {
     engine::ExternKind want = sort == Sort::CoreFunc     ? engine::ExternKind::Func
                               : sort == Sort::CoreTable  ? engine::ExternKind::Table
                               : sort == Sort::CoreMemory ? engine::ExternKind::Memory
-                                                         : engine::ExternKind::Global;
+                              : sort == Sort::CoreGlobal ? engine::ExternKind::Global
+                                                         : engine::ExternKind::Tag;
     if (engine::kind_of(ext) != want) return make_error(std::string("alias: export is not a ") + sort_name(sort));
     space->push_back(ext);
     return {};

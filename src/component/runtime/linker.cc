@@ -140,7 +140,8 @@ Result<void> Linker::compile_all(const Component& component) {
     bytes.push_back(m->bytes);
   }
   if (todo.empty()) return {};
-  auto results = engine_.compile_many(bytes, {.name = "component core module", .multi_memory = true});
+  auto results =
+      engine_.compile_many(bytes, {.name = "component core module", .multi_memory = true, .exceptions = true});
   for (size_t i = 0; i < todo.size(); ++i) {
     if (!results[i].ok()) return std::move(results[i]).error().context("core module " + std::to_string(i));
     compiled_[todo[i].get()] = {todo[i], *results[i]};
@@ -151,7 +152,7 @@ Result<void> Linker::compile_all(const Component& component) {
 Result<std::shared_ptr<engine::Module>> Linker::compiled(const CoreModulePtr& module) {
   auto it = compiled_.find(module.get());
   if (it != compiled_.end()) return it->second.second;
-  auto m = engine_.compile(module->bytes, {.name = "component core module", .multi_memory = true});
+  auto m = engine_.compile(module->bytes, {.name = "component core module", .multi_memory = true, .exceptions = true});
   if (!m.ok()) return std::move(m).error();
   compiled_[module.get()] = {module, *m};
   return *m;

@@ -42,6 +42,7 @@ std::string describe(const ExternType& t) {
     case ExternKind::Table: return "table";
     case ExternKind::Memory: return "memory";
     case ExternKind::Global: return "global";
+    case ExternKind::Tag: return "tag";
   }
   return "?";
 }
@@ -93,6 +94,11 @@ std::optional<Extern> AotInstance::get_export(std::string_view name) {
       case ExternKind::Table:
         return Extern(std::make_shared<AotTable>(std::get<TableType>(type).element, storage(), self));
       case ExternKind::Global: return Extern(std::make_shared<AotGlobal>(std::get<GlobalType>(type), storage(), self));
+      case ExternKind::Tag: {
+        uint32_t index = module_->info.export_index[i];
+        if (index >= tags_.size()) return std::nullopt;
+        return Extern(tags_[index]);
+      }
     }
   }
   return std::nullopt;
@@ -241,7 +247,7 @@ std::vector<Result<std::shared_ptr<Module>>> AotEngine::compile_many(std::span<c
   std::vector<std::shared_ptr<AotModule>> order;  // per input, null if it failed
   const std::string what = options.name.empty() ? "module" : options.name;
   for (auto bytes : inputs) {
-    auto d = decode_module(bytes, options.multi_memory);
+    auto d = decode_module(bytes, options.multi_memory, options.exceptions);
     if (!d) {
       Error err = std::move(d).error();
       err.message = what + ": " + err.message;
@@ -301,7 +307,7 @@ std::vector<Result<std::shared_ptr<Module>>> AotEngine::compile_many(std::span<c
     // Codegen consumed the IR; decode again and build each module on its
     // own, so one module the C compiler rejects does not fail the others.
     for (size_t i = 0; i < batch.size(); ++i) {
-      auto again = decode_module(inputs[batch_input[i]], options.multi_memory);
+      auto again = decode_module(inputs[batch_input[i]], options.multi_memory, options.exceptions);
       if (!again) {
         failed[batch[i].get()] = std::move(again).error();
         continue;
@@ -331,8 +337,10 @@ std::variant<std::shared_ptr<Instance>, Trap, Error> AotEngine::instantiate(cons
                         " bytes of memory, the limit is " + std::to_string(*limits.max_memory_bytes));
   }
   auto inst = std::make_shared<AotInstance>(m, limits);
-  inst->imports_ = CtxBlock(CtxHeader::Imports, inst.get(),
-                            sizeof(stratus_rt_imports_t) + info.imports.size() * sizeof(stratus_rt_import_slot_t));
+  // One slot per import, then one per defined tag (codegen.cc's tag_slot()).
+  inst->imports_ = CtxBlock(
+      CtxHeader::Imports, inst.get(),
+      sizeof(stratus_rt_imports_t) + (info.imports.size() + info.tags.size()) * sizeof(stratus_rt_import_slot_t));
   auto* table = static_cast<stratus_rt_imports_t*>(inst->imports_.ctx());
   table->self = table;
   table->owner = inst.get();
@@ -397,8 +405,24 @@ std::variant<std::shared_ptr<Instance>, Trap, Error> AotEngine::instantiate(cons
         slot.ptr = g->raw();
         break;
       }
+      case ExternKind::Tag: {
+        const auto& tag = std::get<std::shared_ptr<Tag>>(found->value);
+        auto* t = dynamic_cast<AotTag*>(tag.get());
+        if (!t) return make_error(where + ": tag from another engine");
+        if (t->type() != std::get<TagType>(want.type))
+          return make_error("incompatible import type: " + where + ": tag type does not match");
+        slot.ptr = t->raw();
+        inst->tags_.push_back(tag);
+        break;
+      }
     }
     inst->import_values_.push_back(found->value);
+  }
+  // Tags are generative: each instance defines new ones.
+  for (size_t d = 0; d < info.tags.size(); ++d) {
+    auto tag = std::make_shared<AotTag>(info.tags[d]);
+    table->slot[info.imports.size() + d].ptr = tag->raw();
+    inst->tags_.push_back(std::move(tag));
   }
 
   inst->instance_ = CtxBlock(CtxHeader::Instance, inst.get(), m->desc->instance_size);

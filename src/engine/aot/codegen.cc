@@ -1,5 +1,7 @@
 #include "engine/aot/codegen.h"
 
+#include <algorithm>
+#include <cctype>
 #include <iterator>
 #include <set>
 
@@ -24,6 +26,27 @@ using wabt::Var;
 
 // ------------------------------------------------------------- IR rewriting
 
+// Calls f on every instruction list nested directly in `e` (block, loop and
+// if bodies, try bodies and their catch handlers).
+template <typename F>
+void for_each_body(Expr& e, F&& f) {
+  switch (e.type()) {
+    case ExprType::Block: f(cast<wabt::BlockExpr>(&e)->block.exprs); break;
+    case ExprType::Loop: f(cast<wabt::LoopExpr>(&e)->block.exprs); break;
+    case ExprType::If:
+      f(cast<wabt::IfExpr>(&e)->true_.exprs);
+      f(cast<wabt::IfExpr>(&e)->false_);
+      break;
+    case ExprType::Try: {
+      auto* t = cast<wabt::TryExpr>(&e);
+      f(t->block.exprs);
+      for (auto& c : t->catches) f(c.exprs);
+      break;
+    }
+    default: break;
+  }
+}
+
 // Function indices at or above `from` move up by one (an import was inserted).
 void renumber_funcs(ExprList& list, Index from) {
   auto bump = [&](Var& v) {
@@ -34,35 +57,25 @@ void renumber_funcs(ExprList& list, Index from) {
       case ExprType::Call: bump(cast<wabt::CallExpr>(&e)->var); break;
       case ExprType::ReturnCall: bump(cast<wabt::ReturnCallExpr>(&e)->var); break;
       case ExprType::RefFunc: bump(cast<wabt::RefFuncExpr>(&e)->var); break;
-      case ExprType::Block: renumber_funcs(cast<wabt::BlockExpr>(&e)->block.exprs, from); break;
-      case ExprType::Loop: renumber_funcs(cast<wabt::LoopExpr>(&e)->block.exprs, from); break;
-      case ExprType::If:
-        renumber_funcs(cast<wabt::IfExpr>(&e)->true_.exprs, from);
-        renumber_funcs(cast<wabt::IfExpr>(&e)->false_, from);
-        break;
-      default: break;
+      default: for_each_body(e, [&](ExprList& body) { renumber_funcs(body, from); }); break;
     }
   }
 }
 
-bool has_call(const ExprList& list) {
-  for (const Expr& e : list) {
+bool has_call(ExprList& list) {
+  for (Expr& e : list) {
     switch (e.type()) {
       case ExprType::Call:
       case ExprType::CallIndirect:
       case ExprType::ReturnCall:
       case ExprType::ReturnCallIndirect:
       case ExprType::CallRef: return true;
-      case ExprType::Block:
-        if (has_call(cast<wabt::BlockExpr>(&e)->block.exprs)) return true;
+      default: {
+        bool found = false;
+        for_each_body(e, [&](ExprList& body) { found = found || has_call(body); });
+        if (found) return true;
         break;
-      case ExprType::Loop:
-        if (has_call(cast<wabt::LoopExpr>(&e)->block.exprs)) return true;
-        break;
-      case ExprType::If:
-        if (has_call(cast<wabt::IfExpr>(&e)->true_.exprs) || has_call(cast<wabt::IfExpr>(&e)->false_)) return true;
-        break;
-      default: break;
+      }
     }
   }
   return false;
@@ -83,20 +96,8 @@ void prepend_check(ExprList& list, Index flag, Index hook, size_t& count) {
 
 void instrument_loops(ExprList& list, Index flag, Index hook, size_t& count) {
   for (Expr& e : list) {
-    switch (e.type()) {
-      case ExprType::Block: instrument_loops(cast<wabt::BlockExpr>(&e)->block.exprs, flag, hook, count); break;
-      case ExprType::Loop: {
-        auto& body = cast<wabt::LoopExpr>(&e)->block.exprs;
-        instrument_loops(body, flag, hook, count);
-        prepend_check(body, flag, hook, count);
-        break;
-      }
-      case ExprType::If:
-        instrument_loops(cast<wabt::IfExpr>(&e)->true_.exprs, flag, hook, count);
-        instrument_loops(cast<wabt::IfExpr>(&e)->false_, flag, hook, count);
-        break;
-      default: break;
-    }
+    for_each_body(e, [&](ExprList& body) { instrument_loops(body, flag, hook, count); });
+    if (e.type() == ExprType::Loop) prepend_check(cast<wabt::LoopExpr>(&e)->block.exprs, flag, hook, count);
   }
 }
 
@@ -290,7 +291,20 @@ std::string glue_source(const std::string& name, const ModuleInfo& info, const s
         out += gt + " " + imod + "Z_g" + k_s + "(" + itype + "* p) { return (" + gt + ")" + slot + ".ptr; }\n";
         break;
       }
+      case ExternKind::Tag: break;  // below
     }
+  }
+  // Tag j of the tag index space (imports first) lives in the import slot of
+  // its import, or in the slot after the imports for a defined tag.
+  size_t tag = 0;
+  for (size_t k = 0; k < info.imports.size(); ++k) {
+    if (kind_of(info.imports[k].type) != ExternKind::Tag) continue;
+    out += "u32* " + imod + "Z_tag" + std::to_string(tag++) + "(" + itype + "* p) { return (u32*)p->self->slot[" +
+           std::to_string(k) + "].ptr; }\n";
+  }
+  for (size_t d = 0; d < info.tags.size(); ++d) {
+    out += "u32* " + imod + "Z_tag" + std::to_string(tag++) + "(" + itype + "* p) { return (u32*)p->self->slot[" +
+           std::to_string(info.imports.size() + d) + "].ptr; }\n";
   }
   out += "void " + imod + "Z_hook(" + itype + "* p) {\n  (void)p;\n  wasm_rt_trap(WASM_RT_TRAP_DEADLINE);\n}\n\n";
   for (size_t k = 0; k < sigs.size(); ++k) out += sig_code(sigs[k], k);
@@ -299,8 +313,13 @@ std::string glue_source(const std::string& name, const ModuleInfo& info, const s
     out += "  {\"" + signature_of(sigs[k]) + "\", inv_" + std::to_string(k) + ", (wasm_rt_function_ptr_t)host_" +
            std::to_string(k) + "},\n";
   out += "};\nstatic const wasm_rt_function_ptr_t exports[] = {\n";
-  for (size_t k = 0; k < info.exports.size(); ++k)
+  for (size_t k = 0; k < info.exports.size(); ++k) {
+    if (kind_of(info.exports[k].type) == ExternKind::Tag) {
+      out += "  0, /* a tag: found by AotInstance::get_export */\n";
+      continue;
+    }
     out += "  (wasm_rt_function_ptr_t)Z_" + name + "Z_e" + std::to_string(k) + ",\n";
+  }
   out += "  0\n};\n";
   out += "static void instantiate(void* i, stratus_rt_imports_t* p) { Z_" + name + "_instantiate((" + inst + "*)i, (" +
          itype + "*)p); }\n";
@@ -365,6 +384,72 @@ bool patch_checks(std::string& c, const std::string& name, size_t expected) {
   return reads == calls && reads <= expected && c.find(hook_call) == std::string::npos;
 }
 
+bool is_ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
+
+// The first occurrence of `ident` at or after `pos` as a whole identifier
+// (x1 does not match inside x10), or npos.
+size_t find_ident(const std::string& c, const std::string& ident, size_t pos) {
+  for (pos = c.find(ident, pos); pos != std::string::npos; pos = c.find(ident, pos + 1)) {
+    bool starts = pos == 0 || !is_ident_char(c[pos - 1]);
+    bool ends = pos + ident.size() == c.size() || !is_ident_char(c[pos + ident.size()]);
+    if (starts && ends) return pos;
+  }
+  return std::string::npos;
+}
+
+// Replaces every whole-identifier `ident` at or after `begin`, with the
+// characters around it given in `before` and `after` (which must be there).
+void replace_ident(std::string& c, size_t begin, const std::string& before, const std::string& ident,
+                   const std::string& after, const std::string& to) {
+  for (size_t pos = find_ident(c, ident, begin); pos != std::string::npos; pos = find_ident(c, ident, pos)) {
+    if (pos < before.size() || c.compare(pos - before.size(), before.size(), before) != 0 ||
+        c.compare(pos + ident.size(), after.size(), after) != 0) {
+      pos += ident.size();
+      continue;
+    }
+    c.replace(pos - before.size(), before.size() + ident.size() + after.size(), to);
+    pos += to.size() - before.size();
+  }
+}
+
+// wasm2c 1.0.32 gives a module's tags static storage (one tag for all its
+// instances) and imported tags one global symbol, but tags are generative:
+// each instance must have its own. Every use of a tag in function bodies is
+// redirected to the glue's per-instance accessor Z_<name>iZ_tag<j> (see
+// glue_source). False if a use was left unpatched.
+bool patch_tags(std::string& c, const std::string& name, const std::vector<std::string>& imported, size_t num_defined) {
+  if (imported.empty() && num_defined == 0) return true;
+  const std::string imod = "Z_" + name + "i";
+  auto accessor = [&](size_t j) {
+    return "(*" + imod + "Z_tag" + std::to_string(j) + "(instance->" + imod + "_instance))";
+  };
+  // Declarations, ahead of the first use.
+  std::string decls;
+  for (size_t j = 0; j < imported.size() + num_defined; ++j)
+    decls += "u32* " + imod + "Z_tag" + std::to_string(j) + "(struct " + imod + "_instance_t*);\n";
+  const std::string include = "#include \"" + name + ".h\"\n";
+  size_t at = c.find(include);
+  if (at == std::string::npos) return false;
+  c.insert(at + include.size(), decls);
+  // Function bodies come after the static registration of defined tags.
+  size_t bodies = 0;
+  if (num_defined > 0) {
+    size_t init = c.find("static void init_tags(void) {");
+    if (init == std::string::npos) return false;
+    bodies = c.find("\n}\n", init);
+    if (bodies == std::string::npos) return false;
+  }
+  for (size_t j = 0; j < imported.size(); ++j) {
+    replace_ident(c, bodies, "(*", imported[j], ")", accessor(j));
+    if (find_ident(c, imported[j], bodies) != std::string::npos) return false;
+  }
+  for (size_t d = 0; d < num_defined; ++d) {
+    std::string symbol = "w2c_stratustag" + std::to_string(imported.size() + d);
+    replace_ident(c, bodies, "", symbol, "", accessor(imported.size() + d));
+  }
+  return true;
+}
+
 std::string to_string(const wabt::MemoryStream& s) {
   const auto& data = const_cast<wabt::MemoryStream&>(s).output_buffer().data;
   return std::string(data.begin(), data.end());
@@ -390,6 +475,7 @@ Result<GeneratedC> generate_c(DecodedModule& module, const std::string& name) {
   wabt::Module& m = *module.ir;
   const ModuleInfo& info = module.info;
   const std::string import_module = name + "i";
+  std::vector<std::string> imported_tags;  // the C symbol of each imported tag
 
   // Stable C symbols: wasm2c names import symbols after (module, field) and
   // export symbols after the export name; rename both so every symbol is
@@ -401,13 +487,33 @@ Result<GeneratedC> generate_c(DecodedModule& module, const std::string& name) {
       case wabt::ExternalKind::Memory: prefix = "m"; break;
       case wabt::ExternalKind::Table: prefix = "t"; break;
       case wabt::ExternalKind::Global: prefix = "g"; break;
+      case wabt::ExternalKind::Tag: prefix = "x"; break;
       default: break;
     }
     imp->module_name = import_module;
     imp->field_name = prefix + std::to_string(k);
+    if (imp->kind() == wabt::ExternalKind::Tag)
+      imported_tags.push_back("Z_" + import_module + "Z_x" + std::to_string(k));
   }
   m.export_bindings.clear();
   for (size_t k = 0; k < m.exports.size(); ++k) m.exports[k]->name = "e" + std::to_string(k);
+  // Defined tags get names patch_tags() can find; exported tags get no C
+  // symbol (the engine hands out its per-instance tag objects instead).
+  for (size_t j = m.num_tag_imports; j < m.tags.size(); ++j) {
+    m.tags[j]->name = "$stratustag" + std::to_string(j);
+    m.tag_bindings.emplace(m.tags[j]->name, wabt::Binding(static_cast<Index>(j)));
+  }
+  m.exports.erase(std::remove_if(m.exports.begin(), m.exports.end(),
+                                 [](const wabt::Export* e) { return e->kind == wabt::ExternalKind::Tag; }),
+                  m.exports.end());
+  for (auto it = m.fields.begin(); it != m.fields.end();) {
+    auto* field = wabt::dyn_cast<wabt::ExportModuleField>(&*it);
+    if (field && field->export_.kind == wabt::ExternalKind::Tag) {
+      it = m.fields.erase(it);
+    } else {
+      ++it;
+    }
+  }
 
   // Deadline checks (Wasmtime's epoch interruption is the model): at every
   // loop header, and at the entry of functions that call (so recursion is
@@ -463,6 +569,8 @@ Result<GeneratedC> generate_c(DecodedModule& module, const std::string& name) {
   patch_source(out.source);
   if (!patch_checks(out.source, name, checks))
     return make_error("aot: unexpected wasm2c output (deadline checks not found); is this wasm2c 1.0.32?");
+  if (!patch_tags(out.source, name, imported_tags, info.tags.size()))
+    return make_error("aot: unexpected wasm2c output (tag uses not found); is this wasm2c 1.0.32?");
   out.glue = glue_source(name, info, sigs);
   return out;
 }

@@ -1,5 +1,7 @@
 #include "engine/aot/decode.h"
+#include "engine/aot/runtime/wasm-rt.h"
 
+#include "engine/eh_lower.h"
 #include "engine/prescan.h"
 #include "engine/wabt_types.h"
 
@@ -114,6 +116,13 @@ bool exprs_have_simd(const wabt::ExprList& exprs) {
           return true;
         break;
       }
+      case ExprType::Try: {
+        auto* t = cast<TryExpr>(&e);
+        if (sig_has_simd(t->block.decl.sig) || exprs_have_simd(t->block.exprs)) return true;
+        for (const auto& c : t->catches)
+          if (exprs_have_simd(c.exprs)) return true;
+        break;
+      }
       default: break;
     }
   }
@@ -125,6 +134,8 @@ bool module_has_simd(const wabt::Module& m) {
     if (auto* ft = wabt::dyn_cast<wabt::FuncType>(t); ft && sig_has_simd(ft->sig)) return true;
   for (const auto* g : m.globals)
     if (is_simd_type(g->type)) return true;
+  for (const auto* t : m.tags)
+    if (sig_has_simd(t->decl.sig)) return true;
   for (const auto* f : m.funcs) {
     if (sig_has_simd(f->decl.sig)) return true;
     for (auto t : f->local_types)
@@ -183,13 +194,32 @@ Error unsupported_or(std::span<const uint8_t> bytes, std::string message) {
   return make_error(std::move(message));
 }
 
+Result<TagType> tag_type(const wabt::FuncDeclaration& decl) {
+  auto f = func_type(decl);
+  if (!f) return std::move(f).error();
+  size_t bytes = 0;
+  for (auto t : f->params) bytes += t == ValType::I64 || t == ValType::F64 ? 8 : t == ValType::FuncRef ? 24 : 4;
+  if (bytes > STRATUS_RT_MAX_EXCEPTION_SIZE)
+    return make_error("aot: a tag's parameters take more than " + std::to_string(STRATUS_RT_MAX_EXCEPTION_SIZE) +
+                      " bytes");
+  return TagType{std::move(f->params)};
+}
+
 }  // namespace
 
-Result<DecodedModule> decode_module(std::span<const uint8_t> bytes, bool multi_memory) {
+Result<DecodedModule> decode_module(std::span<const uint8_t> input, bool multi_memory, bool exceptions) {
   // wabt's default features (the Wasm 2.0 set, SIMD included so that SIMD
   // modules decode and get the clear "not supported" error below).
   wabt::Features features;
   if (multi_memory) features.enable_multi_memory();
+  std::optional<std::vector<uint8_t>> lowered;
+  if (exceptions) {
+    features.enable_exceptions();
+    auto rewritten = lower_try_table(input);
+    if (!rewritten) return std::move(rewritten).error();
+    lowered = std::move(*rewritten);
+  }
+  std::span<const uint8_t> bytes = lowered ? std::span<const uint8_t>(*lowered) : input;
   wabt::ReadBinaryOptions options(features, nullptr, /*read_debug_names=*/false, /*stop_on_first_error=*/true,
                                   /*fail_on_custom_section_error=*/true);
   wabt::Errors errors;
@@ -231,7 +261,13 @@ Result<DecodedModule> decode_module(std::span<const uint8_t> bytes, bool multi_m
         d.type = GlobalType{*v, g.mutable_};
         break;
       }
-      default: return make_error("aot: imports of kind 'tag' (proposal 'exceptions') are not supported");
+      case wabt::ExternalKind::Tag: {
+        auto t = tag_type(wabt::cast<wabt::TagImport>(imp)->tag.decl);
+        if (!t) return std::move(t).error();
+        d.type = *t;
+        break;
+      }
+      default: return make_error("aot: unsupported import kind");
     }
     info.imports.push_back(std::move(d));
   }
@@ -241,6 +277,11 @@ Result<DecodedModule> decode_module(std::span<const uint8_t> bytes, bool multi_m
     const auto* t = ir->tables[i];
     info.tables.push_back(TableType{t->elem_type == wabt::Type::ExternRef ? ValType::ExternRef : ValType::FuncRef,
                                     limits(t->elem_limits)});
+  }
+  for (size_t i = ir->num_tag_imports; i < ir->tags.size(); ++i) {
+    auto t = tag_type(ir->tags[i]->decl);
+    if (!t) return std::move(t).error();
+    info.tags.push_back(std::move(*t));
   }
   info.num_functions = static_cast<uint32_t>(ir->funcs.size() - ir->num_func_imports);
   for (const auto* e : ir->exports) {
@@ -264,9 +305,16 @@ Result<DecodedModule> decode_module(std::span<const uint8_t> bytes, bool multi_m
         d.type = GlobalType{*val_type_from_wabt(g->type), g->mutable_};
         break;
       }
-      default: return make_error("aot: exports of kind 'tag' are not supported");
+      case wabt::ExternalKind::Tag: {
+        auto t = tag_type(ir->GetTag(e->var)->decl);
+        if (!t) return std::move(t).error();
+        d.type = *t;
+        break;
+      }
+      default: return make_error("aot: unsupported export kind");
     }
     info.exports.push_back(std::move(d));
+    info.export_index.push_back(e->var.index());
   }
   out.ir = std::move(ir);
   return out;

@@ -23,7 +23,11 @@ struct ModuleInfo {
   std::vector<ExportDesc> exports;
   std::vector<MemoryType> memories;  // defined (not imported), in index order
   std::vector<TableType> tables;     // defined
+  std::vector<TagType> tags;         // defined
   uint32_t num_functions = 0;        // defined
+  // Per export: its index in the index space of its kind (exported tags are
+  // found through it; generated code has no symbol for them).
+  std::vector<uint32_t> export_index;
 };
 
 struct DecodedModule {
@@ -34,7 +38,9 @@ struct DecodedModule {
 // Errors name the byte offset and the reason ("offset 0x1c: type mismatch in
 // i32.add ..."). Modules using a proposal the wasm2c backend cannot compile
 // (SIMD, ...) are rejected with an error naming the proposal. With
-// `multi_memory`, several memories are accepted (wasm2c compiles them).
-Result<DecodedModule> decode_module(std::span<const uint8_t> bytes, bool multi_memory = false);
+// `multi_memory`, several memories are accepted (wasm2c compiles them); with
+// `exceptions`, tags and exception handling (try_table is lowered to the
+// legacy try/catch that wasm2c compiles, see eh_lower.h).
+Result<DecodedModule> decode_module(std::span<const uint8_t> bytes, bool multi_memory = false, bool exceptions = false);
 
 }  // namespace stratus::engine::aot

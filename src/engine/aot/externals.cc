@@ -2,6 +2,7 @@
 // entry point the glue uses, and value conversions.
 #include <cstring>
 #include <functional>
+#include <mutex>
 #include <unordered_set>
 
 #include "engine/aot/objects.h"
@@ -345,6 +346,39 @@ size_t storage_size(ValType t) {
   return 8;
 }
 }  // namespace
+
+namespace {
+
+// Tag numbers: 0 is never used, so a zeroed slot matches no throw.
+struct TagNumbers {
+  std::mutex mu;
+  uint32_t next = 1;
+  std::vector<uint32_t> free;
+};
+
+TagNumbers& tag_numbers() {
+  static auto* numbers = new TagNumbers;  // NOLINT: process lifetime, used by destructors at exit
+  return *numbers;
+}
+
+}  // namespace
+
+AotTag::AotTag(TagType type) : type_(std::move(type)) {
+  auto& n = tag_numbers();
+  std::lock_guard lock(n.mu);
+  if (!n.free.empty()) {
+    id_ = n.free.back();
+    n.free.pop_back();
+  } else {
+    id_ = n.next++;  // 2^32 live tags would need far more memory than exists
+  }
+}
+
+AotTag::~AotTag() {
+  auto& n = tag_numbers();
+  std::lock_guard lock(n.mu);
+  n.free.push_back(id_);
+}
 
 Value AotGlobal::get() const {
   stratus_rt_value_t v;

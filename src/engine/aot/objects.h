@@ -149,6 +149,22 @@ class AotGlobal : public Global {
   std::shared_ptr<void> owner_;
 };
 
+// A tag: a number, unique among live tags, that generated code compares
+// (wasm_rt_exception_tag() == *slot). Numbers are reused once the tag is gone.
+class AotTag : public Tag {
+ public:
+  explicit AotTag(TagType type);
+  ~AotTag() override;
+  AotTag(const AotTag&) = delete;
+  AotTag& operator=(const AotTag&) = delete;
+  const TagType& type() const override { return type_; }
+  uint32_t* raw() { return &id_; }
+
+ private:
+  TagType type_;
+  uint32_t id_;
+};
+
 class AotInstance : public Instance, public std::enable_shared_from_this<AotInstance> {
  public:
   AotInstance(std::shared_ptr<AotModule> module, const InstanceLimits& limits);
@@ -168,7 +184,8 @@ class AotInstance : public Instance, public std::enable_shared_from_this<AotInst
   InstanceLimits limits_;
   CtxBlock instance_;
   CtxBlock imports_;
-  std::vector<Extern> import_values_;  // keeps what we import alive
+  std::vector<Extern> import_values_;       // keeps what we import alive
+  std::vector<std::shared_ptr<Tag>> tags_;  // the tag index space: imported, then defined
   std::vector<std::unique_ptr<HostSite>> host_sites_;
   std::atomic<bool> interrupted_{false};
   std::mutex active_mu_;

@@ -84,9 +84,13 @@ Result<ExternType> from_wabt(const wi::ExternType& type) {
       if (!value) return make_error("unsupported global type " + g.type.GetName());
       return ExternType{GlobalType{*value, g.mut == wi::Mutability::Var}};
     }
-    case wabt::ExternalKind::Tag: break;
+    case wabt::ExternalKind::Tag: {
+      auto params = from_wabt(static_cast<const wi::TagType&>(type).signature);
+      if (!params) return std::move(params).error();
+      return ExternType{TagType{std::move(*params)}};
+    }
   }
-  return make_error("tags (exception handling) are not part of WebAssembly 2.0");
+  return make_error("unsupported extern kind");
 }
 
 Result<wi::Ref> ref_to_wabt(StoreState& store, const Ref& ref, ValType expected) {

@@ -17,7 +17,6 @@ wabt::Limits to_wabt(const Limits& limits);
 Limits from_wabt(const wabt::Limits& limits);
 wi::FuncType to_wabt(const FuncType& type);
 Result<FuncType> from_wabt(const wi::FuncType& type);
-// Error for the kinds outside WebAssembly 2.0 (tags).
 Result<ExternType> from_wabt(const wi::ExternType& type);
 
 // A value of type `expected` for wabt. Errors if the value has another type or

@@ -140,6 +140,12 @@ Result<Extern> wrap_extern(StoreState& store, wi::Ref ref) {
       GlobalType gt{*type, global->type().mut == wi::Mutability::Var};
       return Extern{std::make_shared<InterpGlobal>(self, std::move(global), gt)};
     }
+    case wi::ObjectKind::Tag: {
+      auto tag = store.store.UnsafeGet<wi::Tag>(ref);
+      auto type = from_wabt(static_cast<const wi::ExternType&>(tag->type()));
+      if (!type) return std::move(type).error();
+      return Extern{std::make_shared<InterpTag>(self, std::move(tag), std::get<TagType>(*type))};
+    }
     default: break;
   }
   return make_error(std::string("unsupported extern kind ") + wi::GetName(object->kind()));
@@ -159,6 +165,7 @@ Result<wi::Ref> unwrap_extern(const StoreState& store, const Extern& ext) {
         if constexpr (std::is_same_v<T, Memory>) return check(dynamic_cast<const InterpMemory*>(ptr.get()));
         if constexpr (std::is_same_v<T, Table>) return check(dynamic_cast<const InterpTable*>(ptr.get()));
         if constexpr (std::is_same_v<T, Global>) return check(dynamic_cast<const InterpGlobal*>(ptr.get()));
+        if constexpr (std::is_same_v<T, Tag>) return check(dynamic_cast<const InterpTag*>(ptr.get()));
       },
       ext);
 }

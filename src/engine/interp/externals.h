@@ -1,4 +1,4 @@
-// The engine.h externals (Func, Memory, Table, Global) over wabt objects.
+// The engine.h externals (Func, Memory, Table, Global, Tag) over wabt objects.
 // Each holds its wabt object as a GC root and locks the store on every use.
 #pragma once
 
@@ -81,7 +81,22 @@ class InterpGlobal final : public Global {
   GlobalType type_;
 };
 
-// Wraps a wabt extern (store locked). Error for kinds outside WebAssembly 2.0.
+class InterpTag final : public Tag {
+ public:
+  InterpTag(StorePtr store, wi::Tag::Ptr tag, TagType type)
+      : tag_(std::move(store), std::move(tag)), type_(std::move(type)) {}
+
+  const TagType& type() const override { return type_; }
+
+  wi::Ref ref() const { return tag_.ref(); }
+  const StorePtr& store() const { return tag_.store(); }
+
+ private:
+  Rooted<wi::Tag> tag_;
+  TagType type_;
+};
+
+// Wraps a wabt extern (store locked).
 Result<Extern> wrap_extern(StoreState& store, wi::Ref ref);
 std::shared_ptr<InterpFunc> wrap_func(StoreState& store, wi::Ref ref);
 // The wabt object behind an external of this engine; Error if it belongs to

@@ -1,5 +1,4 @@
 #include "engine/interp/interp_engine.h"
-#include "engine/prescan.h"
 
 #include <cstdio>
 #include <unordered_map>
@@ -9,11 +8,13 @@
 #include <wabt/feature.h>
 #include <wabt/interp/binary-reader-interp.h>
 
+#include "engine/eh_lower.h"
 #include "engine/interp/convert.h"
 #include "engine/interp/externals.h"
 #include "engine/interp/run.h"
 #include "engine/interp/store.h"
 #include "engine/interp/wabt_access.h"
+#include "engine/prescan.h"
 #include "support/hash.h"
 
 namespace stratus::engine {
@@ -129,14 +130,31 @@ class InterpEngine final : public Engine {
     // contents of known custom sections are not read (no debug names).
     wabt::Features features = store_->store.features();
     if (options.multi_memory) features.enable_multi_memory();
+    // wabt reads the legacy exception opcodes; try_table becomes try/catch.
+    std::optional<std::vector<uint8_t>> lowered;
+    if (options.exceptions) {
+      features.enable_exceptions();
+      auto rewritten = lower_try_table(bytes);
+      if (!rewritten) return std::move(rewritten).error().context(options.name.empty() ? "module" : options.name);
+      lowered = std::move(*rewritten);
+    }
+    std::span<const uint8_t> input = lowered ? std::span<const uint8_t>(*lowered) : bytes;
     wabt::ReadBinaryOptions read_options(features, nullptr, /*read_debug_names=*/false,
                                          /*stop_on_first_error=*/true,
                                          /*fail_on_custom_section_error=*/true);
     wabt::Errors errors;
     wi::ModuleDesc desc;
     std::string name = options.name.empty() ? "module" : options.name;
-    if (wabt::Failed(wi::ReadBinaryInterp(name, bytes.data(), bytes.size(), read_options, &errors, &desc))) {
+    if (wabt::Failed(wi::ReadBinaryInterp(name, input.data(), input.size(), read_options, &errors, &desc))) {
       return make_error(describe_errors(errors, options.name));
+    }
+    // wabt 1.0.32 records a catch handler's value-stack height without the
+    // function's declared locals, so catching an exception cut the locals
+    // off the stack (and read past it). Upstream fixed this after 1.0.32
+    // (wabt #2476); until then, add them here.
+    for (auto& func : desc.funcs) {
+      uint32_t locals = func.locals.empty() ? 0 : func.locals.back().end;
+      for (auto& handler : func.handlers) handler.values += locals;
     }
     std::optional<uint32_t> start;
     if (!desc.starts.empty()) start = desc.starts.front().func_index;

@@ -22,6 +22,7 @@ struct stratus_rt_frame {
   struct stratus_rt_frame* prev;
   uint32_t saved_depth;
   uint32_t saved_in_host;
+  struct stratus_rt_unwind_target* saved_unwind;
 };
 
 /* The alternate signal stack of this thread (lets the handler run when the
@@ -137,19 +138,25 @@ uint32_t stratus_rt_guarded_call(void (*body)(void*), void* closure) {
   frame.prev = t->top;
   frame.saved_depth = t->depth;
   frame.saved_in_host = t->in_host;
+  frame.saved_unwind = t->unwind;
   int code = sigsetjmp(frame.jmp, 0);
   if (code == 0) {
     t->top = &frame;
     t->in_host = 0;
+    /* A throw never crosses the host frames that made this call: uncaught
+     * here, it traps here. */
+    t->unwind = NULL;
     body(closure);
     t->top = frame.prev;
     t->in_host = frame.saved_in_host;
+    t->unwind = frame.saved_unwind;
     return WASM_RT_TRAP_NONE;
   }
   t = &stratus_rt_thread;
   t->top = frame.prev;
   t->depth = frame.saved_depth;
   t->in_host = frame.saved_in_host;
+  t->unwind = frame.saved_unwind;
   return (uint32_t)code;
 }
 
@@ -164,6 +171,38 @@ void stratus_rt_call_indirect_trap(const wasm_rt_funcref_t* data, uint32_t size,
   if (data[index].func == NULL) wasm_rt_trap(WASM_RT_TRAP_INDIRECT_NULL);
   wasm_rt_trap(WASM_RT_TRAP_CALL_INDIRECT);
 }
+
+/* The exception in flight on this thread. Tags are numbered by the engine
+ * (one per defining instance); wasm2c's static registration is unused. */
+static __thread uint32_t g_exception_tag;
+static __thread uint32_t g_exception_size;
+static __thread uint8_t g_exception[STRATUS_RT_MAX_EXCEPTION_SIZE];
+
+uint32_t wasm_rt_register_tag(uint32_t size) {
+  (void)size;
+  return 0;
+}
+
+void wasm_rt_load_exception(uint32_t tag, uint32_t size, const void* values) {
+  if (size > STRATUS_RT_MAX_EXCEPTION_SIZE) wasm_rt_trap(WASM_RT_TRAP_RESOURCE);
+  g_exception_tag = tag;
+  g_exception_size = size;
+  if (size) memcpy(g_exception, values, size);
+}
+
+void wasm_rt_throw(void) {
+  stratus_rt_thread_t* t = &stratus_rt_thread;
+  struct stratus_rt_unwind_target* target = t->unwind;
+  if (target == NULL) wasm_rt_trap(WASM_RT_TRAP_UNCAUGHT_EXCEPTION);
+  t->depth = target->depth;
+  siglongjmp(target->jmp, 1);
+}
+
+WASM_RT_UNWIND_TARGET* wasm_rt_get_unwind_target(void) { return stratus_rt_thread.unwind; }
+void wasm_rt_set_unwind_target(WASM_RT_UNWIND_TARGET* target) { stratus_rt_thread.unwind = target; }
+uint32_t wasm_rt_exception_tag(void) { return g_exception_tag; }
+uint32_t wasm_rt_exception_size(void) { return g_exception_size; }
+void* wasm_rt_exception(void) { return g_exception; }
 
 const char* wasm_rt_strerror(wasm_rt_trap_t trap) {
   switch (trap) {

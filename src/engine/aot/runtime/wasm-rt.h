@@ -9,7 +9,10 @@
  *  - memories are guard-page reservations (bounds checks by the MMU), and carry
  *    the per-instance byte cap; `size` is 64-bit so a 4 GiB memory fits;
  *  - extra trap codes for traps wasm2c folds together (table bounds, deadline,
- *    host errors), and the value/descriptor types the generated glue uses.
+ *    host errors), and the value/descriptor types the generated glue uses;
+ *  - exception state is thread-local too, an unwind target restores the call
+ *    depth of the function that set it, and tags are per instance (the code
+ *    generator routes every tag reference through the import table).
  * The embedded copy of this file is part of the compile cache key.
  */
 #ifndef WASM_RT_H_
@@ -101,13 +104,14 @@ typedef struct {
 struct stratus_rt_frame;
 
 typedef struct stratus_rt_thread {
-  uint32_t depth;                /* current wasm call depth */
-  uint32_t max_depth;            /* trap EXHAUSTION above this */
-  struct stratus_rt_frame* top;  /* innermost guarded call, NULL outside wasm */
-  uint32_t in_host;              /* nonzero while a host function runs (faults are not wasm's) */
-  volatile uint32_t interrupt;   /* set by the watchdog or Instance::interrupt(); read by deadline checks */
-  uint64_t pending_memory_limit; /* bytes; read by wasm_rt_allocate_memory */
-  uintptr_t stack_lo, stack_hi;  /* this thread's native stack */
+  uint32_t depth;                          /* current wasm call depth */
+  uint32_t max_depth;                      /* trap EXHAUSTION above this */
+  struct stratus_rt_frame* top;            /* innermost guarded call, NULL outside wasm */
+  uint32_t in_host;                        /* nonzero while a host function runs (faults are not wasm's) */
+  volatile uint32_t interrupt;             /* set by the watchdog or Instance::interrupt(); read by deadline checks */
+  uint64_t pending_memory_limit;           /* bytes; read by wasm_rt_allocate_memory */
+  uintptr_t stack_lo, stack_hi;            /* this thread's native stack */
+  struct stratus_rt_unwind_target* unwind; /* innermost `try` of the current guarded call, or NULL */
 } stratus_rt_thread_t;
 
 extern __thread stratus_rt_thread_t stratus_rt_thread __attribute__((tls_model("initial-exec")));
@@ -132,6 +136,38 @@ void wasm_rt_allocate_externref_table(wasm_rt_externref_table_t*, uint32_t eleme
 void wasm_rt_free_externref_table(wasm_rt_externref_table_t*);
 uint32_t wasm_rt_grow_funcref_table(wasm_rt_funcref_table_t*, uint32_t delta, wasm_rt_funcref_t init);
 uint32_t wasm_rt_grow_externref_table(wasm_rt_externref_table_t*, uint32_t delta, wasm_rt_externref_t init);
+
+/* ---- exception handling (the legacy try/catch wasm2c 1.0.32 emits) ---- */
+
+/* Where a throw lands: the `try` that set it, and the call depth of the
+ * function containing that `try` (a throw leaves the frames in between
+ * without running their epilogues). */
+typedef struct stratus_rt_unwind_target {
+  sigjmp_buf jmp;
+  uint32_t depth;
+} stratus_rt_unwind_target_t;
+
+#define WASM_RT_UNWIND_TARGET stratus_rt_unwind_target_t
+/* The largest exception payload (a tag's parameters); decode rejects tags
+ * whose parameters take more. */
+#define STRATUS_RT_MAX_EXCEPTION_SIZE 16384
+
+static inline sigjmp_buf* stratus_rt_unwind_prepare(stratus_rt_unwind_target_t* target) {
+  target->depth = stratus_rt_thread.depth;
+  return &target->jmp;
+}
+/* sigsetjmp must be the whole operand of `!` or of an `if`; wasm2c writes
+ * `if (!wasm_rt_try(t))`, so the depth is recorded in its argument. */
+#define wasm_rt_try(target) sigsetjmp(*stratus_rt_unwind_prepare(&(target)), 0)
+
+uint32_t wasm_rt_register_tag(uint32_t size);
+void wasm_rt_load_exception(uint32_t tag, uint32_t size, const void* values);
+WASM_RT_NO_RETURN void wasm_rt_throw(void);
+WASM_RT_UNWIND_TARGET* wasm_rt_get_unwind_target(void);
+void wasm_rt_set_unwind_target(WASM_RT_UNWIND_TARGET* target);
+uint32_t wasm_rt_exception_tag(void);
+uint32_t wasm_rt_exception_size(void);
+void* wasm_rt_exception(void);
 
 /* ---- stratus glue ABI ---- */
 

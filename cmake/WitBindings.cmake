@@ -5,7 +5,7 @@
 #
 # Makes a static library <target> from the generated <base>.cc, with
 # <base>.h on its include path; it is regenerated when the WIT or stratus
-# changes.
+# generator changes.
 include_guard(GLOBAL)
 
 function(stratus_host_bindings target)
@@ -17,9 +17,9 @@ function(stratus_host_bindings target)
   endforeach()
   add_custom_command(
     OUTPUT "${out}/${ARG_NAME}.h" "${out}/${ARG_NAME}.cc"
-    COMMAND $<TARGET_FILE:stratus> bindgen --host "${ARG_WIT}" --world "${ARG_WORLD}" --out "${out}"
+    COMMAND $<TARGET_FILE:stratus-bindgen> bindgen --host "${ARG_WIT}" --world "${ARG_WORLD}" --out "${out}"
       --name "${ARG_NAME}" ${only}
-    DEPENDS stratus "${ARG_WIT}" ${ARG_DEPENDS}
+    DEPENDS stratus-bindgen "${ARG_WIT}" ${ARG_DEPENDS}
     COMMENT "stratus bindgen --host ${ARG_WORLD} -> ${ARG_NAME}"
     VERBATIM)
   add_library(${target} STATIC "${out}/${ARG_NAME}.cc")

@@ -1,17 +1,22 @@
 // `stratus bindgen --host WIT --world NAME --out DIR [--name BASE]
 // [--interface NAME]...`: writes
 // C++ host bindings for the interfaces the world imports (wit/host_bindgen.h)
-// as DIR/BASE.h and DIR/BASE.cc. WIT is a .wit file or a folder with deps/.
+// as DIR/BASE.h and DIR/BASE.cc.
+// `stratus bindgen --guest cpp WIT --world NAME --out DIR [--name BASE]`:
+// writes C++ bindings for a guest targeting the world
+// (wit/guest_bindgen.h) likewise. WIT is a .wit file or a folder with deps/.
 // Errors (file:line:column for WIT) exit 1.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/subcommand.h"
 #include "support/file.h"
+#include "wit/guest_bindgen.h"
 #include "wit/host_bindgen.h"
 #include "wit/parser.h"
 
@@ -25,6 +30,7 @@ struct Options {
   std::string name;
   std::vector<std::string> only;
   bool host = false;
+  std::string guest;  // the guest's language
 };
 
 Result<void> write_text(const std::filesystem::path& path, const std::string& text) {
@@ -32,8 +38,16 @@ Result<void> write_text(const std::filesystem::path& path, const std::string& te
 }
 
 int bindgen(const Options& o) {
-  if (!o.host) {
-    std::fprintf(stderr, "stratus: bindgen: only --host is implemented\n");
+  if (o.host == !o.guest.empty()) {
+    std::fprintf(stderr, "stratus: bindgen: give one of --host and --guest cpp\n");
+    return 1;
+  }
+  if (!o.host && o.guest != "cpp") {
+    std::fprintf(stderr, "stratus: bindgen: --guest %s: only cpp is implemented\n", o.guest.c_str());
+    return 1;
+  }
+  if (!o.host && !o.only.empty()) {
+    std::fprintf(stderr, "stratus: bindgen: --interface applies to --host only\n");
     return 1;
   }
   auto packages = wit::parse_root(o.wit);
@@ -41,15 +55,22 @@ int bindgen(const Options& o) {
     std::fprintf(stderr, "stratus: %s\n", packages.error().message.c_str());
     return 1;
   }
-  std::string name = o.name.empty() ? "host_bindings" : o.name;
-  auto generated = wit::generate_host(*packages, o.world, name, o.only);
+  std::string name = !o.name.empty() ? o.name : o.host ? "host_bindings" : "guest_bindings";
+  // Either generator's output: the header and the source.
+  auto files = [](auto r) -> Result<std::pair<std::string, std::string>> {
+    if (!r) return std::move(r).error();
+    return std::pair{std::move(r->header), std::move(r->source)};
+  };
+  auto generated = o.host ? files(wit::generate_host(*packages, o.world, name, o.only))
+                          : files(wit::generate_guest_cpp(*packages, o.world, name));
   if (!generated) {
     std::fprintf(stderr, "stratus: %s\n", generated.error().message.c_str());
     return 1;
   }
+  const auto& [header, source] = *generated;
   std::error_code ec;
   std::filesystem::create_directories(o.out, ec);
-  for (const auto& [file, text] : {std::pair{name + ".h", &generated->header}, {name + ".cc", &generated->source}}) {
+  for (const auto& [file, text] : {std::pair{name + ".h", &header}, {name + ".cc", &source}}) {
     auto done = write_text(std::filesystem::path(o.out) / file, *text);
     if (!done) {
       std::fprintf(stderr, "stratus: %s\n", done.error().message.c_str());
@@ -65,11 +86,12 @@ Subcommand add_bindgen(CLI::App& parent) {
   auto o = std::make_shared<Options>();
   CLI::App* app = parent.add_subcommand("bindgen", "Generate C++ bindings from WIT");
   app->add_flag("--host", o->host, "bindings for a host implementing the world's imports");
+  app->add_option("--guest", o->guest, "bindings for a guest targeting the world, in LANG (cpp)")->option_text("LANG");
   app->add_option("wit", o->wit, "a .wit file or a WIT folder (with deps/)")->required();
   app->add_option("--world", o->world, "the world (`name` in the root package, or `ns:pkg/name`)")->required();
   app->add_option("--out", o->out, "the output folder")->required();
-  app->add_option("--name", o->name, "base name of the generated files (default host_bindings)");
-  app->add_option("--interface", o->only, "generate only this imported interface (repeatable)");
+  app->add_option("--name", o->name, "base name of the generated files (default host_bindings or guest_bindings)");
+  app->add_option("--interface", o->only, "--host: generate only this imported interface (repeatable)");
   return {app, [o] { return bindgen(*o); }};
 }
 

@@ -6,61 +6,13 @@
 #include <set>
 
 #include "component/wit_print.h"
+#include "wit/cpp_names.h"
 #include "wit/resolve.h"
 
 namespace stratus::wit {
 namespace {
 
 using namespace component;  // NOLINT(google-build-using-namespace): the type model throughout
-
-bool cpp_keyword(const std::string& s) {
-  static const std::set<std::string> kWords = {
-      "alignas",  "alignof",  "and",      "asm",      "auto",      "bool",      "break",     "case",     "catch",
-      "char",     "class",    "const",    "continue", "default",   "delete",    "do",        "double",   "else",
-      "enum",     "explicit", "export",   "extern",   "false",     "float",     "for",       "friend",   "goto",
-      "if",       "inline",   "int",      "long",     "mutable",   "namespace", "new",       "noexcept", "not",
-      "nullptr",  "operator", "or",       "private",  "protected", "public",    "register",  "return",   "short",
-      "signed",   "sizeof",   "static",   "struct",   "switch",    "template",  "this",      "throw",    "true",
-      "try",      "typedef",  "typeid",   "typename", "union",     "unsigned",  "using",     "virtual",  "void",
-      "volatile", "while",    "xor",      "concept",  "requires",  "co_await",  "co_return", "co_yield", "module",
-      "import",   "final",    "override", "errno",    "stdin",     "stdout",    "stderr",    "EOF",
-  };
-  return kWords.count(s) != 0;
-}
-
-// `get-stdin` -> `get_stdin` (functions, fields, namespaces).
-std::string snake(const std::string& kebab) {
-  std::string out;
-  for (char c : kebab) out.push_back(c == '-' ? '_' : static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
-  if (cpp_keyword(out)) out += "_";
-  return out;
-}
-
-// `descriptor-stat` -> `DescriptorStat` (types).
-std::string camel(const std::string& kebab) {
-  std::string out;
-  bool up = true;
-  for (char c : kebab) {
-    if (c == '-') {
-      up = true;
-      continue;
-    }
-    bool upper = c >= 'A' && c <= 'Z';
-    out.push_back(up && !upper && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A')
-                                                       : (!up && upper ? static_cast<char>(c - 'A' + 'a') : c));
-    up = false;
-  }
-  return out;
-}
-
-std::string string_literal(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out + "\"";
-}
 
 // The host function a resource function binds to: `[constructor]r` ->
 // `r_new`, `[method]r.f` and `[static]r.f` -> `r_f`.
@@ -99,18 +51,7 @@ class Generator {
       Unit u;
       u.name = e.name;
       u.type = i->get();
-      std::string path = e.name.substr(0, e.name.find('@'));
-      for (char& c : path)
-        if (c == ':' || c == '/') c = ' ';
-      std::string part;
-      for (size_t k = 0; k <= path.size(); ++k) {
-        if (k == path.size() || path[k] == ' ') {
-          if (!part.empty()) u.ns += (u.ns.empty() ? "" : "::") + snake(part);
-          part.clear();
-        } else {
-          part.push_back(path[k]);
-        }
-      }
+      u.ns = interface_namespace(e.name);
       units.push_back(u);
     }
     bool world_funcs = std::any_of(world_items_->exports.begin(), world_items_->exports.end(),
@@ -480,16 +421,14 @@ class Generator {
          (u.world ? string_literal(u.name + "#") : std::string("std::string(kInterface) + \"#\"")) +
          " + e.name, runtime);\n"
          "        instance.resources[e.name] = runtime;\n      }\n" +
-         (u.world
-              ? std::string(
-                    "  // Resources of imported interfaces the world names itself.\n"
-                    "  for (const auto& e : (*iface)->exports)\n"
-                    "    if (const auto* b = std::get_if<::stratus::component::TypeBound>(&e.type); b != nullptr && "
-                    "!b->sub_resource)\n"
-                    "      if (const auto* r = std::get_if<::stratus::component::ResourceTypePtr>(&b->type))\n"
-                    "        if (auto it = resources.by_static().find(r->get()); it != resources.by_static().end())\n"
-                    "          instance.resources[e.name] = it->second;\n")
-              : std::string()) +
+         "  // Resources of other interfaces this one names (`use`), as the\n"
+         "  // interfaces that define them made them.\n"
+         "  for (const auto& e : (*iface)->exports)\n"
+         "    if (const auto* b = std::get_if<::stratus::component::TypeBound>(&e.type); b != nullptr && "
+         "!b->sub_resource)\n"
+         "      if (const auto* r = std::get_if<::stratus::component::ResourceTypePtr>(&b->type))\n"
+         "        if (auto it = resources.by_static().find(r->get()); it != resources.by_static().end())\n"
+         "          instance.resources[e.name] = it->second;\n" +
          "  // Function and value types name the runtime resource types.\n"
          "  [[maybe_unused]] auto func_type = [&](const char* name) -> "
          "::stratus::Result<::stratus::component::FuncTypePtr> {\n"

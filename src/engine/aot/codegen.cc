@@ -346,8 +346,28 @@ void patch_source(std::string& c) {
   // wasm2c keeps every load (it may trap) with an empty asm that uses the
   // value in a general register; for f32/f64 that costs a move out of the
   // SSE register on every load (nbody: 1.48x -> ~1.1x native). Letting the
-  // asm take an SSE register keeps the load just as observable.
-  replace_all(c, 0, c.size(), "wasm_asm(\"\" ::\"r\"(result));", "wasm_asm(\"\" ::\"rx\"(result));");
+  // asm take an SSE register keeps the load just as observable. Only the
+  // float loads get that constraint: GCC rejects "x" for an 8-bit integer.
+  const std::string load_macro = "#define DEFINE_LOAD(name, t1, t2, t3)";
+  for (size_t at = c.find(load_macro); at != std::string::npos; at = c.find(load_macro, at + 1)) {
+    size_t end = at;
+    while (end != std::string::npos && end + 1 < c.size()) {
+      size_t eol = c.find('\n', end);
+      if (eol == std::string::npos || eol == 0 || c[eol - 1] != '\\') {
+        end = eol;
+        break;
+      }
+      end = eol + 1;
+    }
+    if (end == std::string::npos) break;
+    std::string fp = c.substr(at, end - at);
+    fp.replace(0, load_macro.size(), "#define DEFINE_LOAD_FP(name, t1, t2, t3)");
+    replace_all(fp, 0, fp.size(), "wasm_asm(\"\" ::\"r\"(result));", "wasm_asm(\"\" ::\"rx\"(result));");
+    c.insert(end + 1, fp + "\n");
+    at = end + 1 + fp.size();
+  }
+  replace_all(c, 0, c.size(), "DEFINE_LOAD(f32_load, f32, f32, f32)", "DEFINE_LOAD_FP(f32_load, f32, f32, f32)");
+  replace_all(c, 0, c.size(), "DEFINE_LOAD(f64_load, f64, f64, f64)", "DEFINE_LOAD_FP(f64_load, f64, f64, f64)");
   size_t tables = c.find("} wasm_elem_segment_expr_t;");
   size_t end = c.find("static bool s_module_initialized");
   if (tables != std::string::npos && end != std::string::npos && end > tables)

@@ -38,3 +38,19 @@ function(add_wasm32_wasi_program target)
   add_custom_target(${target} ALL DEPENDS "${ARG_OUTPUT}")
   set_target_properties(${target} PROPERTIES WASM_FILE "${ARG_OUTPUT}")
 endfunction()
+
+# Adapts a WASI preview 1 command module into a wasi:cli/command component
+# with jco's preview1 adapter (`jco new --wasi-command`).
+#
+#   add_wasi_command_component(<target> <input.wasm> OUTPUT <file.wasm> [DEPENDS <targets>...])
+function(add_wasi_command_component target input)
+  cmake_parse_arguments(ARG "" "OUTPUT" "DEPENDS" ${ARGN})
+  add_custom_command(
+    OUTPUT "${ARG_OUTPUT}"
+    COMMAND "${STRATUS_JCO}" new "${input}" --wasi-command -o "${ARG_OUTPUT}"
+    DEPENDS "${input}" ${ARG_DEPENDS}
+    COMMENT "jco new --wasi-command ${target}"
+    VERBATIM)
+  add_custom_target(${target} ALL DEPENDS "${ARG_OUTPUT}")
+  set_target_properties(${target} PROPERTIES WASM_FILE "${ARG_OUTPUT}")
+endfunction()

@@ -14,6 +14,7 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version", "stratus " STRATUS_VERSION_STRING);
 
   std::vector<stratus::cli::Subcommand> subcommands = {
+      stratus::cli::add_run(app),
       stratus::cli::add_run_core(app),
       stratus::cli::add_inspect(app),
       stratus::cli::add_bindgen(app),

@@ -24,6 +24,7 @@
 #include "component/runtime/runtime.h"
 #include "engine/engine.h"
 #include "support/file.h"
+#include "tests/support/known_failures.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -427,12 +428,7 @@ int main(int argc, char** argv) {
   // on any new failure and on any listed one that now passes (the list
   // only shrinks). See known_failures.txt.
   std::set<std::string> known;
-  if (!known_failures_file.empty()) {
-    std::ifstream in(known_failures_file);
-    std::string line;
-    while (std::getline(in, line))
-      if (!line.empty() && line[0] != '#') known.insert(line);
-  }
+  if (!known_failures_file.empty()) known = testing::read_known_failures(known_failures_file);
   std::set<std::string> failed_now;
 
   Counts total;
@@ -472,28 +468,16 @@ int main(int argc, char** argv) {
   std::printf("component-model [%s]: %zu passed, %zu failed, %zu skipped (%zu files, %zu with failures)\n",
               engine_name.c_str(), total.passed, total.failed, total.skipped, scripts, with_failures);
   if (write_known) {
-    std::ofstream out(known_failures_file);
-    out << "# Component Model reference-test commands the sync runtime does not pass yet (file:line).\n"
-           "# Written by component_spec_runner --write-known-failures; CI fails on any failure not\n"
-           "# listed here and on any listed one that passes, so this list only shrinks.\n";
-    for (const auto& f : failed_now) out << f << "\n";
-    std::printf("wrote %zu known failures to %s\n", failed_now.size(), known_failures_file.c_str());
+    testing::write_known_failures(
+        known_failures_file,
+        "# Component Model reference-test commands the sync runtime does not pass yet (file:line).\n"
+        "# Written by component_spec_runner --write-known-failures; CI fails on any failure not\n"
+        "# listed here and on any listed one that passes, so this list only shrinks.\n",
+        failed_now);
     return 0;
   }
-  size_t unexpected = 0, fixed = 0;
-  for (const auto& f : failed_now)
-    if (known.count(f) == 0) {
-      std::printf("new failure: %s\n", f.c_str());
-      ++unexpected;
-    }
-  for (const auto& f : known)
-    if (failed_now.count(f) == 0) {
-      std::printf("now passes, remove from the known failures: %s\n", f.c_str());
-      ++fixed;
-    }
-  if (!known_failures_file.empty())
-    std::printf("component-model [%s]: %zu of %zu failures are known (%s); %zu new, %zu fixed\n", engine_name.c_str(),
-                failed_now.size() - unexpected, failed_now.size(), known_failures_file.c_str(), unexpected, fixed);
   if (known_failures_file.empty()) return total.failed == 0 ? 0 : 1;
-  return unexpected == 0 && fixed == 0 ? 0 : 1;
+  return testing::check_known_failures("component-model [" + engine_name + "]", known_failures_file, known, failed_now)
+             ? 0
+             : 1;
 }

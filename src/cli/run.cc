@@ -1,0 +1,142 @@
+// `stratus run FILE.wasm [ARGS]`: runs a wasi:cli/command component on the
+// WASI 0.2 host, or a WASI preview 1 command module on the preview 1 layer
+// (wasi/preview1: args, environment, clocks, random and stdio; no files),
+// and exits with the guest's exit code. Nothing is granted unless asked
+// for: no directory, no environment variable. A trap exits 134 (SIGABRT's
+// shell status, as Wasmtime does); an unreadable, invalid or unlinkable
+// component exits 1.
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/subcommand.h"
+#include "component/binary/decoder.h"
+#include "engine/engine.h"
+#include "support/file.h"
+#include "wasi/p2/wasi.h"
+#include "wasi/preview1/preview1.h"
+
+extern char** environ;
+
+namespace stratus::cli {
+namespace {
+
+constexpr int kExitTrap = 134;
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+
+struct RunOptions {
+  std::string engine = "aot";
+  std::string cache_dir;
+  std::vector<std::string> dirs, read_only_dirs;
+  std::vector<std::string> env;
+  bool inherit_env = false;
+  std::string file;
+  std::vector<std::string> args;
+};
+
+int fail(const std::string& message, int code) {
+  std::fprintf(stderr, "stratus: %s\n", message.c_str());
+  return code;
+}
+
+// HOST[::GUEST]; the guest sees HOST's own name when GUEST is not given.
+wasi::p2::Preopen parse_dir(const std::string& spec, bool read_only) {
+  auto sep = spec.find("::");
+  if (sep == std::string::npos) return {spec, spec, read_only};
+  return {spec.substr(0, sep), spec.substr(sep + 2), read_only};
+}
+
+bool is_component(const std::vector<uint8_t>& bytes) {
+  // The preamble's version and layer: 0d 00 01 00 for a component, 01 00 00 00 for a module.
+  return bytes.size() >= 8 && bytes[4] == 0x0d && bytes[5] == 0x00 && bytes[6] == 0x01 && bytes[7] == 0x00;
+}
+
+int run_preview1(engine::Engine& engine, const RunOptions& opts, const std::vector<uint8_t>& bytes,
+                 const std::vector<std::pair<std::string, std::string>>& env) {
+  if (!opts.dirs.empty() || !opts.read_only_dirs.empty())
+    return fail(opts.file +
+                    ": --dir needs a component; preview 1 modules have no filesystem here (adapt the module "
+                    "with `jco new --wasi-command`)",
+                kExitUsage);
+  wasi::preview1::Preview1Config config;
+  config.args.push_back(opts.file);
+  config.args.insert(config.args.end(), opts.args.begin(), opts.args.end());
+  for (const auto& [k, v] : env) config.env.push_back(k + "=" + v);
+  wasi::preview1::CommandOptions command;
+  command.name = opts.file;
+  auto outcome = wasi::preview1::execute_command(engine, bytes, std::move(config), command);
+  if (auto* code = std::get_if<int>(&outcome)) return *code;
+  if (auto* trap = std::get_if<engine::Trap>(&outcome))
+    return fail(opts.file + ": " + wasi::preview1::describe(*trap), kExitTrap);
+  return fail(opts.file + ": " + std::get<Error>(outcome).message, kExitError);
+}
+
+int run(const RunOptions& opts) {
+  std::vector<std::pair<std::string, std::string>> env;
+  if (opts.inherit_env) {
+    for (char** e = environ; e && *e; ++e) {
+      std::string kv = *e;
+      auto eq = kv.find('=');
+      if (eq != std::string::npos) env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+  }
+  for (const auto& kv : opts.env) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) return fail("--env '" + kv + "': expected KEY=VALUE", kExitUsage);
+    env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+
+  auto bytes = read_file(opts.file);
+  if (!bytes) return fail(bytes.error().message, kExitError);
+  engine::EngineOptions engine_options;
+  engine_options.cache_dir = opts.cache_dir;
+  auto engine = engine::make_engine(opts.engine, engine_options);
+  if (!engine) return fail(engine.error().message, kExitError);
+  if (!is_component(*bytes)) return run_preview1(**engine, opts, *bytes, env);
+
+  auto component = component::decode_component(*bytes);
+  if (!component) return fail(opts.file + ": " + component.error().message, kExitError);
+  wasi::p2::WasiConfig config;
+  config.args.push_back(opts.file);
+  config.args.insert(config.args.end(), opts.args.begin(), opts.args.end());
+  config.env = std::move(env);
+  for (const auto& d : opts.dirs) config.dirs.push_back(parse_dir(d, false));
+  for (const auto& d : opts.read_only_dirs) config.dirs.push_back(parse_dir(d, true));
+  config.stdin_stream = wasi::p2::fd_input(0);
+  config.stdout_stream = wasi::p2::fd_output(1);
+  config.stderr_stream = wasi::p2::fd_output(2);
+  config.stdin_terminal = ::isatty(0) != 0;
+  config.stdout_terminal = ::isatty(1) != 0;
+  config.stderr_terminal = ::isatty(2) != 0;
+  auto outcome = wasi::p2::run_command(**engine, *component, std::move(config));
+  if (!outcome) return fail(opts.file + ": " + outcome.error().message, kExitError);
+  if (outcome->trap) return fail(opts.file + ": trap: " + outcome->trap->message, kExitTrap);
+  return outcome->exit_code;
+}
+
+}  // namespace
+
+Subcommand add_run(CLI::App& parent) {
+  auto opts = std::make_shared<RunOptions>();
+  CLI::App* app = parent.add_subcommand("run", "Run a wasi:cli/command component (or a WASI preview 1 module)");
+  app->add_option("--engine", opts->engine, "Backend: aot (wasm2c + C compiler, cached) or interp")
+      ->check(CLI::IsMember({"aot", "interp"}))
+      ->capture_default_str();
+  app->add_option("--cache-dir", opts->cache_dir, "Where aot keeps compiled modules (default ~/.cache/stratus)");
+  app->add_option("--dir", opts->dirs, "Grant a host directory, HOST[::GUEST] (repeatable)")->allow_extra_args(false);
+  app->add_option("--dir-ro", opts->read_only_dirs, "Grant a host directory read-only, HOST[::GUEST] (repeatable)")
+      ->allow_extra_args(false);
+  app->add_option("--env", opts->env, "Environment variable KEY=VALUE for the guest (repeatable)")
+      ->allow_extra_args(false);
+  app->add_flag("--inherit-env", opts->inherit_env, "Give the guest this process's whole environment");
+  app->add_option("file", opts->file, "The .wasm component (or preview 1 module)")->required();
+  app->add_option("args", opts->args, "Arguments for the guest (everything after FILE)");
+  app->positionals_at_end();
+  return Subcommand{app, [opts] { return run(*opts); }};
+}
+
+}  // namespace stratus::cli

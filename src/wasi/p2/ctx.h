@@ -1,0 +1,92 @@
+// What one guest instance may reach through WASI 0.2 (WasiConfig: deny by
+// default, everything granted explicitly) and the host objects behind its
+// handles (WasiCtx). Each component instance gets its own WasiCtx.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "wasi/p2/streams.h"
+#include "wasi/p2/table.h"
+
+namespace stratus::wasi::p2 {
+
+// A host directory the guest sees at `guest_path` (`--dir HOST[::GUEST]`).
+// Paths the guest opens never leave it: not by `..`, not by a symlink, not by
+// an absolute path.
+struct Preopen {
+  std::string host_path;
+  std::string guest_path;
+  bool read_only = false;
+};
+
+struct WasiConfig {
+  std::vector<std::string> args;  // args[0] is the program name
+  std::vector<std::pair<std::string, std::string>> env;
+  std::vector<Preopen> dirs;
+  // Hosts outbound HTTP may reach (`--allow-host`): exact names, or
+  // `*.example.com` for its subdomains. Empty: none.
+  std::vector<std::string> allowed_hosts;
+  // The guest's standard streams; by default it reads nothing and its output
+  // goes nowhere. `stratus run` passes the process's own.
+  std::shared_ptr<InputStream> stdin_stream = memory_input({});
+  std::shared_ptr<OutputStream> stdout_stream = null_output();
+  std::shared_ptr<OutputStream> stderr_stream = null_output();
+  // Whether each standard stream is a terminal (wasi:cli/terminal-*).
+  bool stdin_terminal = false, stdout_terminal = false, stderr_terminal = false;
+};
+
+// An error a stream operation returned (wasi:io/error), with the OS error
+// behind it for wasi:filesystem's filesystem-error-code.
+struct IoError {
+  std::string message;
+  int error_code = 0;
+};
+
+struct Descriptor;            // wasi/p2/filesystem.h
+struct DirectoryEntryStream;  // wasi/p2/filesystem.h
+struct Terminal {};
+// wasi/p2/http.h
+struct HttpFields;
+struct IncomingRequest;
+struct IncomingBody;
+struct FutureTrailers;
+struct OutgoingBody;
+struct OutgoingResponse;
+struct ResponseOutparam;
+struct RequestOptions;
+struct OutgoingRequest;
+struct IncomingResponse;
+struct FutureIncomingResponse;
+
+struct WasiCtx {
+  explicit WasiCtx(WasiConfig c) : config(std::move(c)) {}
+
+  WasiConfig config;
+  // What the last check-write allowed, per output stream (rep).
+  std::map<uint32_t, uint64_t> write_budget;
+  ResourceTable<Pollable> pollables;
+  ResourceTable<InputStream> input_streams;
+  ResourceTable<OutputStream> output_streams;
+  ResourceTable<IoError> errors;
+  ResourceTable<Descriptor> descriptors;
+  ResourceTable<DirectoryEntryStream> directory_streams;
+  ResourceTable<Terminal> terminal_inputs, terminal_outputs;
+  ResourceTable<HttpFields> fields;
+  ResourceTable<IncomingRequest> incoming_requests;
+  ResourceTable<IncomingBody> incoming_bodies;
+  ResourceTable<FutureTrailers> future_trailers;
+  ResourceTable<OutgoingBody> outgoing_bodies;
+  ResourceTable<OutgoingResponse> outgoing_responses;
+  ResourceTable<ResponseOutparam> response_outparams;
+  ResourceTable<RequestOptions> request_options;
+  ResourceTable<OutgoingRequest> outgoing_requests;
+  ResourceTable<IncomingResponse> incoming_responses;
+  ResourceTable<FutureIncomingResponse> future_incoming_responses;
+};
+
+}  // namespace stratus::wasi::p2

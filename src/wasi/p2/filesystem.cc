@@ -1,0 +1,691 @@
+// wasi:filesystem/types and wasi:filesystem/preopens over the host's
+// filesystem, confined to the preopened directories: every guest path goes
+// through filesystem_paths.h, never through the host's own lookup.
+#include "wasi/p2/filesystem.h"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <span>
+
+#include "support/hash.h"
+#include "support/utf8.h"
+#include "wasi/p2/filesystem_paths.h"
+#include "wasi/p2/hosts.h"
+
+namespace stratus::wasi::p2 {
+namespace {
+
+namespace types = ::wasi::filesystem::types;
+namespace preopens = ::wasi::filesystem::preopens;
+namespace streams = ::wasi::io::streams;
+using types::ErrorCode;
+using wit::HostResult;
+using wit::Unit;
+using wit::WitResult;
+
+template <class T>
+using FsResult = HostResult<WitResult<T, ErrorCode>>;
+
+// The most one `read` returns (the WIT allows short reads): the guest picks
+// the length, the host must not allocate whatever it asks for.
+constexpr uint64_t kMaxRead = 64 * 1024;
+
+ErrorCode error_code(int err) {
+  struct Mapping {
+    int err;
+    ErrorCode code;
+  };
+  static constexpr Mapping kMappings[] = {
+      {EACCES, ErrorCode::kAccess},
+      {EAGAIN, ErrorCode::kWouldBlock},
+      {EALREADY, ErrorCode::kAlready},
+      {EBADF, ErrorCode::kBadDescriptor},
+      {EBUSY, ErrorCode::kBusy},
+      {EDEADLK, ErrorCode::kDeadlock},
+      {EDQUOT, ErrorCode::kQuota},
+      {EEXIST, ErrorCode::kExist},
+      {EFBIG, ErrorCode::kFileTooLarge},
+      {EILSEQ, ErrorCode::kIllegalByteSequence},
+      {EINPROGRESS, ErrorCode::kInProgress},
+      {EINTR, ErrorCode::kInterrupted},
+      {EINVAL, ErrorCode::kInvalid},
+      {EIO, ErrorCode::kIo},
+      {EISDIR, ErrorCode::kIsDirectory},
+      {ELOOP, ErrorCode::kLoop},
+      {EMLINK, ErrorCode::kTooManyLinks},
+      {EMSGSIZE, ErrorCode::kMessageSize},
+      {ENAMETOOLONG, ErrorCode::kNameTooLong},
+      {ENODEV, ErrorCode::kNoDevice},
+      {ENOENT, ErrorCode::kNoEntry},
+      {ENOLCK, ErrorCode::kNoLock},
+      {ENOMEM, ErrorCode::kInsufficientMemory},
+      {ENOSPC, ErrorCode::kInsufficientSpace},
+      {ENOTDIR, ErrorCode::kNotDirectory},
+      {ENOTEMPTY, ErrorCode::kNotEmpty},
+      {ENOTRECOVERABLE, ErrorCode::kNotRecoverable},
+      {ENOTSUP, ErrorCode::kUnsupported},
+      {EOPNOTSUPP, ErrorCode::kUnsupported},
+      {ENOSYS, ErrorCode::kUnsupported},
+      {ENOTTY, ErrorCode::kNoTty},
+      {ENXIO, ErrorCode::kNoSuchDevice},
+      {EOVERFLOW, ErrorCode::kOverflow},
+      {EPERM, ErrorCode::kNotPermitted},
+      {EPIPE, ErrorCode::kPipe},
+      {EROFS, ErrorCode::kReadOnly},
+      {ESPIPE, ErrorCode::kInvalidSeek},
+      {ETXTBSY, ErrorCode::kTextFileBusy},
+      {EXDEV, ErrorCode::kCrossDevice},
+  };
+  for (const auto& m : kMappings) {
+    if (m.err == err) return m.code;
+  }
+  return ErrorCode::kIo;
+}
+
+// The error side of whichever result the method returns.
+struct Fail {
+  ErrorCode code;
+  template <class T>
+  operator FsResult<T>() const {  // NOLINT(google-explicit-constructor)
+    return WitResult<T, ErrorCode>::err(code);
+  }
+};
+Fail fail(int err) { return Fail{error_code(err)}; }
+
+template <class T>
+FsResult<T> ok(T value) {
+  return WitResult<T, ErrorCode>::ok(std::move(value));
+}
+FsResult<Unit> ok() { return WitResult<Unit, ErrorCode>::ok(Unit{}); }
+
+// The result of a syscall returning 0 or -1 with errno.
+FsResult<Unit> done(int rc) {
+  if (rc != 0) return fail(errno);
+  return ok();
+}
+
+engine::Trap unknown_descriptor() { return guest_error("unknown descriptor"); }
+
+// Whether `d` is a directory paths may be resolved under, and allows
+// mutating what is below when `mutates`: 0, or the errno saying why not.
+int check_directory(const Descriptor& d, bool mutates) {
+  if (!d.is_directory) return ENOTDIR;
+  if (mutates && !d.mutate_directory) return EROFS;
+  return 0;
+}
+
+types::DescriptorType type_of(mode_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFBLK: return types::DescriptorType::kBlockDevice;
+    case S_IFCHR: return types::DescriptorType::kCharacterDevice;
+    case S_IFDIR: return types::DescriptorType::kDirectory;
+    case S_IFIFO: return types::DescriptorType::kFifo;
+    case S_IFLNK: return types::DescriptorType::kSymbolicLink;
+    case S_IFREG: return types::DescriptorType::kRegularFile;
+    case S_IFSOCK: return types::DescriptorType::kSocket;
+    default: return types::DescriptorType::kUnknown;
+  }
+}
+
+// The type of entry `e` of the directory open as `dirfd`, asking the
+// filesystem when readdir does not say.
+types::DescriptorType entry_type(int dirfd, const dirent& e) {
+  switch (e.d_type) {
+    case DT_BLK: return types::DescriptorType::kBlockDevice;
+    case DT_CHR: return types::DescriptorType::kCharacterDevice;
+    case DT_DIR: return types::DescriptorType::kDirectory;
+    case DT_FIFO: return types::DescriptorType::kFifo;
+    case DT_LNK: return types::DescriptorType::kSymbolicLink;
+    case DT_REG: return types::DescriptorType::kRegularFile;
+    case DT_SOCK: return types::DescriptorType::kSocket;
+    default: break;
+  }
+  // A name read from this directory is one component: it cannot leave it.
+  struct stat st {};
+  if (::fstatat(dirfd, e.d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) return types::DescriptorType::kUnknown;
+  return type_of(st.st_mode);
+}
+
+// Before 1970 cannot be expressed (datetime seconds are unsigned).
+std::optional<types::Datetime> datetime(const timespec& ts) {
+  if (ts.tv_sec < 0) return std::nullopt;
+  return types::Datetime{static_cast<uint64_t>(ts.tv_sec), static_cast<uint32_t>(ts.tv_nsec)};
+}
+
+types::DescriptorStat to_stat(const struct stat& st) {
+  return types::DescriptorStat{type_of(st.st_mode),
+                               static_cast<uint64_t>(st.st_nlink),
+                               static_cast<uint64_t>(st.st_size),
+                               datetime(st.st_atim),
+                               datetime(st.st_mtim),
+                               datetime(st.st_ctim)};
+}
+
+// false for a time the host cannot represent.
+bool to_timespec(const types::NewTimestamp& t, timespec& out) {
+  if (std::holds_alternative<types::NewTimestampNoChange>(t)) {
+    out = {0, UTIME_OMIT};
+  } else if (std::holds_alternative<types::NewTimestampNow>(t)) {
+    out = {0, UTIME_NOW};
+  } else {
+    const auto& dt = std::get<types::NewTimestampTimestamp>(t).value;
+    if (dt.seconds > static_cast<uint64_t>(INT64_MAX) || dt.nanoseconds >= 1'000'000'000u) return false;
+    out = {static_cast<time_t>(dt.seconds), static_cast<long>(dt.nanoseconds)};
+  }
+  return true;
+}
+
+bool valid_utf8(const std::string& s) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(s.data());
+  for (size_t i = 0; i < s.size();) {
+    if (!next_utf8(bytes, s.size(), i)) return false;
+  }
+  return true;
+}
+
+template <class Call>
+ssize_t retry_eintr(Call call) {
+  ssize_t n = 0;
+  do {
+    n = call();
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
+std::string join(const std::string& dir, const std::string& path) {
+  if (dir.empty() || dir.back() == '/') return dir + path;
+  return dir + "/" + path;
+}
+
+class FilesystemHost final : public types::Host {
+ public:
+  explicit FilesystemHost(WasiCtx& ctx) : ctx_(ctx) {
+    // The hash key keeps device and inode numbers from being read back out
+    // of metadata hashes; losing it to a getrandom failure loses only that.
+    if (::getrandom(hash_key_.data(), hash_key_.size(), 0) != static_cast<ssize_t>(hash_key_.size())) hash_key_.fill(0);
+  }
+
+  void drop_descriptor(uint32_t rep) override { ctx_.descriptors.remove(rep); }
+  void drop_directory_entry_stream(uint32_t rep) override { ctx_.directory_streams.remove(rep); }
+
+  FsResult<streams::InputStream> descriptor_read_via_stream(const types::DescriptorBorrow& self,
+                                                            const types::Filesize& offset) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    if (int err = check_file(*d, d->read)) return fail(err);
+    return ok(streams::InputStream{ctx_.input_streams.add(file_input(d->fd, offset))});
+  }
+  FsResult<streams::OutputStream> descriptor_write_via_stream(const types::DescriptorBorrow& self,
+                                                              const types::Filesize& offset) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    if (int err = check_file(*d, d->write)) return fail(err);
+    return ok(streams::OutputStream{ctx_.output_streams.add(file_output(d->fd, offset, false))});
+  }
+  FsResult<streams::OutputStream> descriptor_append_via_stream(const types::DescriptorBorrow& self) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    if (int err = check_file(*d, d->write)) return fail(err);
+    return ok(streams::OutputStream{ctx_.output_streams.add(file_output(d->fd, 0, true))});
+  }
+
+  FsResult<Unit> descriptor_advise(const types::DescriptorBorrow& self, const types::Filesize& offset,
+                                   const types::Filesize& length, const types::Advice& advice) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    if (int err = check_file(*d, true)) return fail(err);
+    if (offset > INT64_MAX || length > INT64_MAX) return fail(EINVAL);
+    int how = POSIX_FADV_NORMAL;
+    switch (advice) {
+      case types::Advice::kNormal: how = POSIX_FADV_NORMAL; break;
+      case types::Advice::kSequential: how = POSIX_FADV_SEQUENTIAL; break;
+      case types::Advice::kRandom: how = POSIX_FADV_RANDOM; break;
+      case types::Advice::kWillNeed: how = POSIX_FADV_WILLNEED; break;
+      case types::Advice::kDontNeed: how = POSIX_FADV_DONTNEED; break;
+      case types::Advice::kNoReuse: how = POSIX_FADV_NOREUSE; break;
+    }
+    // posix_fadvise returns the error rather than setting errno.
+    int err = ::posix_fadvise(d->fd->get(), static_cast<off_t>(offset), static_cast<off_t>(length), how);
+    if (err != 0) return fail(err);
+    return ok();
+  }
+
+  // Both succeed with no effect on a file not open for writing (the WIT says
+  // so); a directory is synced so that entries made in it last.
+  FsResult<Unit> descriptor_sync_data(const types::DescriptorBorrow& self) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    if (!d->is_directory && !d->write) return ok();
+    return done(::fdatasync(d->fd->get()));
+  }
+  FsResult<Unit> descriptor_sync(const types::DescriptorBorrow& self) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    if (!d->is_directory && !d->write) return ok();
+    return done(::fsync(d->fd->get()));
+  }
+
+  FsResult<types::DescriptorFlags> descriptor_get_flags(const types::DescriptorBorrow& self) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    types::DescriptorFlags flags;
+    flags.read = d->read;
+    flags.write = d->write;
+    flags.file_integrity_sync = d->file_integrity_sync;
+    flags.data_integrity_sync = d->data_integrity_sync;
+    flags.requested_write_sync = d->requested_write_sync;
+    flags.mutate_directory = d->is_directory && d->mutate_directory;
+    return ok(flags);
+  }
+
+  FsResult<types::DescriptorType> descriptor_get_type(const types::DescriptorBorrow& self) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    struct stat st {};
+    if (::fstat(d->fd->get(), &st) != 0) return fail(errno);
+    return ok(type_of(st.st_mode));
+  }
+
+  FsResult<Unit> descriptor_set_size(const types::DescriptorBorrow& self, const types::Filesize& size) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    if (d->is_directory) return fail(EISDIR);
+    if (!d->write) return fail(EPERM);
+    if (size > INT64_MAX) return fail(EFBIG);
+    return done(::ftruncate(d->fd->get(), static_cast<off_t>(size)));
+  }
+
+  FsResult<Unit> descriptor_set_times(const types::DescriptorBorrow& self, const types::NewTimestamp& atime,
+                                      const types::NewTimestamp& mtime) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    if (d->is_directory && !d->mutate_directory) return fail(EROFS);
+    if (!d->is_directory && !d->write) return fail(EPERM);
+    std::array<timespec, 2> times{};
+    if (!to_timespec(atime, times[0]) || !to_timespec(mtime, times[1])) return fail(EINVAL);
+    return done(::utimensat(d->fd->get(), "", times.data(), AT_EMPTY_PATH));
+  }
+
+  FsResult<std::tuple<std::vector<uint8_t>, bool>> descriptor_read(const types::DescriptorBorrow& self,
+                                                                   const types::Filesize& length,
+                                                                   const types::Filesize& offset) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    if (int err = check_file(*d, d->read)) return fail(err);
+    if (offset > INT64_MAX) return fail(EINVAL);
+    std::vector<uint8_t> bytes(static_cast<size_t>(std::min(length, kMaxRead)));
+    if (bytes.empty()) return ok(std::make_tuple(std::move(bytes), false));
+    int fd = d->fd->get();
+    ssize_t n = retry_eintr([&] { return ::pread(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset)); });
+    if (n < 0) return fail(errno);
+    bytes.resize(static_cast<size_t>(n));
+    return ok(std::make_tuple(std::move(bytes), n == 0));
+  }
+
+  FsResult<types::Filesize> descriptor_write(const types::DescriptorBorrow& self, const std::vector<uint8_t>& buffer,
+                                             const types::Filesize& offset) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    if (int err = check_file(*d, d->write)) return fail(err);
+    if (offset > INT64_MAX) return fail(EFBIG);
+    int fd = d->fd->get();
+    ssize_t n = retry_eintr([&] { return ::pwrite(fd, buffer.data(), buffer.size(), static_cast<off_t>(offset)); });
+    if (n < 0) return fail(errno);
+    return ok(static_cast<types::Filesize>(n));
+  }
+
+  FsResult<types::DirectoryEntryStream> descriptor_read_directory(const types::DescriptorBorrow& self) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    if (int err = check_directory(*d, false)) return fail(err);
+    // A descriptor of its own, so each stream starts at the beginning and
+    // streams do not move each other's position.
+    int fd = ::openat(d->fd->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return fail(errno);
+    DIR* dir = ::fdopendir(fd);
+    if (dir == nullptr) {
+      int err = errno;
+      ::close(fd);
+      return fail(err);
+    }
+    auto stream = std::make_shared<DirectoryEntryStream>();
+    stream->dir.reset(dir);
+    return ok(types::DirectoryEntryStream{ctx_.directory_streams.add(std::move(stream))});
+  }
+
+  FsResult<Unit> descriptor_create_directory_at(const types::DescriptorBorrow& self, const std::string& path) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    if (int err = check_directory(*d, true)) return fail(err);
+    auto parent = open_parent(d->fd->get(), path, true);
+    if (!parent.ok()) return fail(parent.error);
+    return done(::mkdirat(parent.value.fd, parent.value.name.c_str(), 0777));
+  }
+
+  FsResult<types::DescriptorStat> descriptor_stat(const types::DescriptorBorrow& self) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    struct stat st {};
+    if (::fstat(d->fd->get(), &st) != 0) return fail(errno);
+    return ok(to_stat(st));
+  }
+
+  FsResult<types::DescriptorStat> descriptor_stat_at(const types::DescriptorBorrow& self,
+                                                     const types::PathFlags& path_flags,
+                                                     const std::string& path) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    auto st = stat_beneath(*d, path_flags, path);
+    if (!st.ok()) return fail(st.error);
+    return ok(to_stat(st.value));
+  }
+
+  FsResult<Unit> descriptor_set_times_at(const types::DescriptorBorrow& self, const types::PathFlags& path_flags,
+                                         const std::string& path, const types::NewTimestamp& atime,
+                                         const types::NewTimestamp& mtime) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    if (int err = check_directory(*d, true)) return fail(err);
+    std::array<timespec, 2> times{};
+    if (!to_timespec(atime, times[0]) || !to_timespec(mtime, times[1])) return fail(EINVAL);
+    // The target is resolved beneath the directory first, then changed
+    // through that descriptor: utimensat itself never walks the path.
+    auto target = open_beneath(d->fd->get(), path, O_PATH | (path_flags.symlink_follow ? 0 : O_NOFOLLOW));
+    if (!target.ok()) return fail(target.error);
+    return done(::utimensat(target.value->get(), "", times.data(), AT_EMPTY_PATH));
+  }
+
+  FsResult<Unit> descriptor_link_at(const types::DescriptorBorrow& self, const types::PathFlags& old_path_flags,
+                                    const std::string& old_path, const types::DescriptorBorrow& new_descriptor,
+                                    const std::string& new_path) override {
+    auto from = ctx_.descriptors.get(self.rep);
+    auto to = ctx_.descriptors.get(new_descriptor.rep);
+    if (!from || !to) return unknown_descriptor();
+    // Both sides must allow changes: a second name for a file under a
+    // read-only directory would let it be written through the new one.
+    if (int err = check_directory(*from, true)) return fail(err);
+    if (int err = check_directory(*to, true)) return fail(err);
+    // linkat would follow a symlink outside the sandbox by itself.
+    if (old_path_flags.symlink_follow) return fail(EINVAL);
+    auto old_parent = open_parent(from->fd->get(), old_path, false);
+    if (!old_parent.ok()) return fail(old_parent.error);
+    auto new_parent = open_parent(to->fd->get(), new_path, false);
+    if (!new_parent.ok()) return fail(new_parent.error);
+    return done(::linkat(old_parent.value.fd, old_parent.value.name.c_str(), new_parent.value.fd,
+                         new_parent.value.name.c_str(), 0));
+  }
+
+  FsResult<types::Descriptor> descriptor_open_at(const types::DescriptorBorrow& self,
+                                                 const types::PathFlags& path_flags, const std::string& path,
+                                                 const types::OpenFlags& open_flags,
+                                                 const types::DescriptorFlags& flags) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    if (int err = check_directory(*d, false)) return fail(err);
+    bool mutates = flags.write || flags.mutate_directory || open_flags.create || open_flags.truncate;
+    if (mutates && !d->mutate_directory) return fail(EROFS);
+    if (open_flags.create && open_flags.directory) return fail(EINVAL);
+
+    // O_NONBLOCK only for the open itself: a FIFO without a writer would
+    // otherwise hold the host here.
+    int how = O_NOCTTY | O_NONBLOCK;
+    if (flags.write) {
+      how |= flags.read ? O_RDWR : O_WRONLY;
+    } else {
+      how |= O_RDONLY;
+    }
+    if (!path_flags.symlink_follow) how |= O_NOFOLLOW;
+    if (open_flags.create) how |= O_CREAT | (open_flags.exclusive ? O_EXCL : 0);
+    if (open_flags.directory) how |= O_DIRECTORY;
+    if (open_flags.truncate) how |= O_TRUNC;
+    if (flags.file_integrity_sync) how |= O_SYNC;
+    if (flags.data_integrity_sync) how |= O_DSYNC;
+    if (flags.requested_write_sync) how |= O_RSYNC;
+    auto opened = open_beneath(d->fd->get(), path, how, 0666);
+    if (!opened.ok()) return fail(opened.error);
+    int fd = opened.value->get();
+    int status = ::fcntl(fd, F_GETFL);
+    if (status < 0 || ::fcntl(fd, F_SETFL, status & ~O_NONBLOCK) != 0) return fail(errno);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return fail(errno);
+
+    auto out = std::make_shared<Descriptor>();
+    out->fd = std::move(opened.value);
+    out->is_directory = S_ISDIR(st.st_mode);
+    if (out->is_directory) {
+      // The adapter from preview 1 never asks for mutate-directory: a
+      // directory may do below it what its parent may.
+      out->read = true;
+      out->mutate_directory = d->mutate_directory;
+    } else {
+      out->read = flags.read;
+      out->write = flags.write;
+      out->file_integrity_sync = flags.file_integrity_sync;
+      out->data_integrity_sync = flags.data_integrity_sync;
+      out->requested_write_sync = flags.requested_write_sync;
+    }
+    out->guest_path = join(d->guest_path, path);
+    return ok(types::Descriptor{ctx_.descriptors.add(std::move(out))});
+  }
+
+  FsResult<std::string> descriptor_readlink_at(const types::DescriptorBorrow& self, const std::string& path) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    if (int err = check_directory(*d, false)) return fail(err);
+    auto parent = open_parent(d->fd->get(), path, false);
+    if (!parent.ok()) return fail(parent.error);
+    std::string target(PATH_MAX, '\0');
+    ssize_t n = ::readlinkat(parent.value.fd, parent.value.name.c_str(), target.data(), target.size());
+    if (n < 0) return fail(errno);
+    if (static_cast<size_t>(n) == target.size()) return fail(ENAMETOOLONG);
+    target.resize(static_cast<size_t>(n));
+    // An absolute target names a place in the host's filesystem: the guest
+    // has no business knowing it (the WIT says not-permitted).
+    if (!target.empty() && target.front() == '/') return fail(EPERM);
+    if (!valid_utf8(target)) return fail(EILSEQ);
+    return ok(std::move(target));
+  }
+
+  FsResult<Unit> descriptor_remove_directory_at(const types::DescriptorBorrow& self, const std::string& path) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    if (int err = check_directory(*d, true)) return fail(err);
+    auto parent = open_parent(d->fd->get(), path, true);
+    if (!parent.ok()) return fail(parent.error);
+    return done(::unlinkat(parent.value.fd, parent.value.name.c_str(), AT_REMOVEDIR));
+  }
+
+  FsResult<Unit> descriptor_rename_at(const types::DescriptorBorrow& self, const std::string& old_path,
+                                      const types::DescriptorBorrow& new_descriptor,
+                                      const std::string& new_path) override {
+    auto from = ctx_.descriptors.get(self.rep);
+    auto to = ctx_.descriptors.get(new_descriptor.rep);
+    if (!from || !to) return unknown_descriptor();
+    if (int err = check_directory(*from, true)) return fail(err);
+    if (int err = check_directory(*to, true)) return fail(err);
+    auto old_parent = open_parent(from->fd->get(), old_path, true);
+    if (!old_parent.ok()) return fail(old_parent.error);
+    auto new_parent = open_parent(to->fd->get(), new_path, true);
+    if (!new_parent.ok()) return fail(new_parent.error);
+    const ParentDir& o = old_parent.value;
+    const ParentDir& n = new_parent.value;
+    if (o.trailing_slash || n.trailing_slash) {
+      // "a/" names a directory; renameat, given "a", would not check.
+      struct stat st {};
+      if (::fstatat(o.fd, o.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return fail(errno);
+      if (!S_ISDIR(st.st_mode)) return fail(ENOTDIR);
+    }
+    return done(::renameat(o.fd, o.name.c_str(), n.fd, n.name.c_str()));
+  }
+
+  FsResult<Unit> descriptor_symlink_at(const types::DescriptorBorrow& self, const std::string& old_path,
+                                       const std::string& new_path) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    if (int err = check_directory(*d, true)) return fail(err);
+    // Following a link is confined anyway; an absolute target is refused
+    // because the WIT says so, and because it could only ever point out.
+    if (!old_path.empty() && old_path.front() == '/') return fail(EPERM);
+    if (old_path.find('\0') != std::string::npos) return fail(EINVAL);
+    auto parent = open_parent(d->fd->get(), new_path, false);
+    if (!parent.ok()) return fail(parent.error);
+    return done(::symlinkat(old_path.c_str(), parent.value.fd, parent.value.name.c_str()));
+  }
+
+  FsResult<Unit> descriptor_unlink_file_at(const types::DescriptorBorrow& self, const std::string& path) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    if (int err = check_directory(*d, true)) return fail(err);
+    auto parent = open_parent(d->fd->get(), path, false);
+    if (!parent.ok()) return fail(parent.error);
+    return done(::unlinkat(parent.value.fd, parent.value.name.c_str(), 0));
+  }
+
+  HostResult<bool> descriptor_is_same_object(const types::DescriptorBorrow& self,
+                                             const types::DescriptorBorrow& other) override {
+    auto a = ctx_.descriptors.get(self.rep);
+    auto b = ctx_.descriptors.get(other.rep);
+    if (!a || !b) return unknown_descriptor();
+    struct stat sa {};
+    struct stat sb {};
+    if (::fstat(a->fd->get(), &sa) != 0 || ::fstat(b->fd->get(), &sb) != 0) return false;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+  }
+
+  FsResult<types::MetadataHashValue> descriptor_metadata_hash(const types::DescriptorBorrow& self) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    struct stat st {};
+    if (::fstat(d->fd->get(), &st) != 0) return fail(errno);
+    return ok(metadata_hash(st));
+  }
+
+  FsResult<types::MetadataHashValue> descriptor_metadata_hash_at(const types::DescriptorBorrow& self,
+                                                                 const types::PathFlags& path_flags,
+                                                                 const std::string& path) override {
+    auto d = ctx_.descriptors.get(self.rep);
+    if (!d) return unknown_descriptor();
+    auto st = stat_beneath(*d, path_flags, path);
+    if (!st.ok()) return fail(st.error);
+    return ok(metadata_hash(st.value));
+  }
+
+  FsResult<std::optional<types::DirectoryEntry>> directory_entry_stream_read_directory_entry(
+      const types::DirectoryEntryStreamBorrow& self) override {
+    auto s = ctx_.directory_streams.get(self.rep);
+    if (!s) return guest_error("unknown directory-entry-stream");
+    for (;;) {
+      errno = 0;
+      const dirent* e = ::readdir(s->dir.get());
+      if (e == nullptr) {
+        if (errno != 0) return fail(errno);
+        return ok(std::optional<types::DirectoryEntry>());
+      }
+      std::string name = e->d_name;
+      if (name == "." || name == "..") continue;
+      // A WIT string is UTF-8; a name that is not cannot be passed on.
+      if (!valid_utf8(name)) return fail(EILSEQ);
+      return ok(std::optional(types::DirectoryEntry{entry_type(::dirfd(s->dir.get()), *e), std::move(name)}));
+    }
+  }
+
+  HostResult<std::optional<ErrorCode>> filesystem_error_code(const ::wasi::io::error::ErrorBorrow& err) override {
+    auto e = ctx_.errors.get(err.rep);
+    if (!e) return guest_error("unknown error");
+    if (e->error_code == 0) return std::optional<ErrorCode>();
+    return std::optional(error_code(e->error_code));
+  }
+
+ private:
+  // Whether `d` is a file that allows the operation (`allowed`): 0, or the
+  // errno saying why not.
+  static int check_file(const Descriptor& d, bool allowed) {
+    if (d.is_directory) return EISDIR;
+    if (!allowed) return EBADF;
+    return 0;
+  }
+
+  static OrErrno<struct stat> stat_beneath(const Descriptor& d, const types::PathFlags& path_flags,
+                                           const std::string& path) {
+    if (int err = check_directory(d, false)) return {{}, err};
+    auto target = open_beneath(d.fd->get(), path, O_PATH | (path_flags.symlink_follow ? 0 : O_NOFOLLOW));
+    if (!target.ok()) return {{}, target.error};
+    struct stat st {};
+    if (::fstat(target.value->get(), &st) != 0) return {{}, errno};
+    return {st, 0};
+  }
+
+  // A keyed hash of what identifies the object (device and inode), so that
+  // it agrees with is-same-object and stays put while the file changes (the
+  // preview 1 adapter reports it as the inode number).
+  types::MetadataHashValue metadata_hash(const struct stat& st) const {
+    Sha256 h;
+    h.update(std::span<const uint8_t>(hash_key_));
+    h.update(std::span(reinterpret_cast<const uint8_t*>(&st.st_dev), sizeof st.st_dev));
+    h.update(std::span(reinterpret_cast<const uint8_t*>(&st.st_ino), sizeof st.st_ino));
+    std::string hex = h.hex();
+    return types::MetadataHashValue{std::strtoull(hex.substr(0, 16).c_str(), nullptr, 16),
+                                    std::strtoull(hex.substr(16, 16).c_str(), nullptr, 16)};
+  }
+
+  WasiCtx& ctx_;
+  std::array<uint8_t, 32> hash_key_{};
+};
+
+// A preopen's host directory, opened when the linker is set up.
+struct OpenPreopen {
+  std::shared_ptr<OwnedFd> fd;
+  Preopen preopen;
+};
+
+class PreopensHost final : public preopens::Host {
+ public:
+  PreopensHost(WasiCtx& ctx, std::vector<OpenPreopen> dirs) : ctx_(ctx), dirs_(std::move(dirs)) {}
+
+  // Each call hands out new handles to the same open directories.
+  HostResult<std::vector<std::tuple<types::Descriptor, std::string>>> get_directories() override {
+    std::vector<std::tuple<types::Descriptor, std::string>> out;
+    for (const auto& dir : dirs_) {
+      auto d = std::make_shared<Descriptor>();
+      d->fd = dir.fd;
+      d->is_directory = true;
+      d->read = true;
+      d->mutate_directory = !dir.preopen.read_only;
+      d->guest_path = dir.preopen.guest_path;
+      out.emplace_back(types::Descriptor{ctx_.descriptors.add(std::move(d))}, dir.preopen.guest_path);
+    }
+    return out;
+  }
+
+ private:
+  WasiCtx& ctx_;
+  std::vector<OpenPreopen> dirs_;
+};
+
+}  // namespace
+
+Result<void> define_filesystem(component::Linker& linker, WasiCtx& ctx, wit::HostResources& resources,
+                               HostObjects& keep) {
+  std::vector<OpenPreopen> dirs;
+  for (const auto& p : ctx.config.dirs) {
+    int fd = ::open(p.host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+      return make_error("preopened directory '" + p.host_path + "' (guest path '" + p.guest_path +
+                        "'): " + std::strerror(errno));
+    dirs.push_back({std::make_shared<OwnedFd>(fd), p});
+  }
+  STRATUS_TRY(types::define(linker, keep.keep(std::make_shared<FilesystemHost>(ctx)), resources));
+  STRATUS_TRY(preopens::define(linker, keep.keep(std::make_shared<PreopensHost>(ctx, std::move(dirs))), resources));
+  return {};
+}
+
+}  // namespace stratus::wasi::p2

@@ -1,0 +1,93 @@
+// wasi:http's host objects: header fields, the request a server received,
+// the response a guest builds, and their bodies. The server (serve/) gives
+// each request a ResponseSink; the guest's response head and body go to it
+// once the guest passes the response to response-outparam.set.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "wasi/p2/streams.h"
+
+namespace stratus::wasi::p2 {
+
+struct HttpFields {
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> entries;
+  bool immutable = false;
+};
+
+// Where a response goes: the connection of the request being handled.
+class ResponseSink {
+ public:
+  virtual ~ResponseSink() = default;
+  // The response head; called once, before any write.
+  virtual std::optional<StreamFailure> start(uint16_t status, const HttpFields& headers) = 0;
+  virtual std::optional<StreamFailure> write(std::span<const uint8_t> bytes) = 0;
+  // The body is complete (outgoing-body.finish).
+  virtual void finish() = 0;
+  // The guest answered with an error-code instead of a response.
+  virtual void fail(const std::string& why) = 0;
+};
+
+struct IncomingRequest {
+  std::string method;  // as received: GET, POST, ...
+  std::string path_with_query;
+  std::string authority;
+  std::string scheme = "http";
+  std::shared_ptr<HttpFields> headers;
+  std::shared_ptr<InputStream> body;  // the request body, read as the guest reads it
+  bool body_taken = false;
+};
+
+struct IncomingBody {
+  std::shared_ptr<InputStream> stream;
+  bool stream_taken = false;
+};
+
+struct FutureTrailers {
+  bool taken = false;  // future-trailers.get answers once
+};
+
+// The body of an outgoing response. Writes before the response is sent
+// (response-outparam.set) are kept and go out when it is.
+struct OutgoingBody {
+  std::string pending;
+  ResponseSink* sink = nullptr;  // set when the response is sent
+  bool stream_taken = false;
+  bool finished = false;
+  bool failed = false;
+};
+
+struct OutgoingResponse {
+  uint16_t status = 200;
+  std::shared_ptr<HttpFields> headers;
+  std::shared_ptr<OutgoingBody> body;  // made by outgoing-response.body
+  bool body_taken = false;
+};
+
+struct ResponseOutparam {
+  ResponseSink* sink = nullptr;
+  bool set = false;
+};
+
+struct RequestOptions {
+  std::optional<uint64_t> connect_timeout, first_byte_timeout, between_bytes_timeout;
+};
+
+struct OutgoingRequest {
+  std::string method = "GET";
+  std::optional<std::string> path_with_query, authority, scheme;
+  std::shared_ptr<HttpFields> headers;
+  std::shared_ptr<OutgoingBody> body;
+  bool body_taken = false;
+};
+
+struct IncomingResponse {};
+struct FutureIncomingResponse {};
+
+}  // namespace stratus::wasi::p2

@@ -1,0 +1,235 @@
+// Runs wasi-testsuite's preview 1 programs (adapted into components by the
+// build) on the WASI 0.2 host, as the suite's specification.md says: per
+// test, its JSON spec (legacy or operation-based; defaults when absent)
+// gives the arguments, the environment (exactly that), the preopened
+// directories and the expected exit code and output. Preopened directories
+// are fresh copies, so a test's writes never touch the fixtures. Prints the
+// pass/fail/skip counts per language and checks the failures against a
+// known-failures list.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "component/binary/decoder.h"
+#include "engine/engine.h"
+#include "support/file.h"
+#include "tests/support/known_failures.h"
+#include "wasi/p2/wasi.h"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using namespace stratus;
+
+namespace {
+
+struct Spec {
+  std::vector<std::string> args;
+  std::vector<std::pair<std::string, std::string>> env;
+  std::vector<std::string> dirs;
+  int exit_code = 0;
+  std::map<std::string, std::string> output;  // "stdout"/"stderr" -> expected, when given
+  std::string skip;                           // why the test cannot run here
+};
+
+std::vector<std::string> strings(const json& j) {
+  std::vector<std::string> out;
+  if (j.is_array())
+    for (const auto& e : j) out.push_back(e.get<std::string>());
+  return out;
+}
+
+void read_run(const json& j, Spec& s) {
+  if (j.contains("args")) s.args = strings(j["args"]);
+  if (j.contains("dirs")) s.dirs = strings(j["dirs"]);
+  if (j.contains("env") && j["env"].is_object())
+    for (auto it = j["env"].begin(); it != j["env"].end(); ++it)
+      s.env.emplace_back(it.key(), it.value().get<std::string>());
+}
+
+// The spec of `wasm` (foo.json beside foo.wasm), in either form.
+Spec read_spec(const fs::path& wasm) {
+  Spec s;
+  fs::path path = wasm;
+  path.replace_extension(".json");
+  if (!fs::exists(path)) return s;
+  std::ifstream in(path);
+  json j = json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    s.skip = "unreadable spec " + path.filename().string();
+    return s;
+  }
+  if (j.contains("proposals") && !j["proposals"].empty())
+    s.skip = "needs proposals " + j["proposals"].dump() + " (wasi:sockets and wasi:http are not in this host yet)";
+  if (!j.contains("operations")) {
+    read_run(j, s);
+    if (j.contains("exit_code")) s.exit_code = j["exit_code"].get<int>();
+    if (j.contains("stdout")) s.output["stdout"] = j["stdout"].get<std::string>();
+    if (j.contains("stderr")) s.output["stderr"] = j["stderr"].get<std::string>();
+    return s;
+  }
+  for (const auto& op : j["operations"]) {
+    std::string type = op.value("type", "");
+    if (type == "run") {
+      read_run(op, s);
+    } else if (type == "wait") {
+      s.exit_code = op.value("exit_code", 0);
+    } else if (type == "read") {
+      s.output[op.value("id", "stdout")] += op.value("payload", "");
+    } else {
+      s.skip = "operation `" + type + "` needs sockets (not in this host yet)";
+    }
+  }
+  return s;
+}
+
+struct Outcome {
+  bool passed = false;
+  std::string why;
+};
+
+Outcome run_test(engine::Engine& engine, const fs::path& wasm, const fs::path& adapted, const Spec& spec,
+                 const fs::path& scratch) {
+  if (fs::exists(adapted.string() + ".error")) {
+    auto err = read_file(adapted.string() + ".error");
+    return {false, "jco could not adapt it: " + (err ? std::string(err->begin(), err->end()) : std::string())};
+  }
+  auto bytes = read_file(adapted);
+  if (!bytes) return {false, bytes.error().message};
+  auto component = component::decode_component(*bytes);
+  if (!component) return {false, "decode: " + component.error().message};
+
+  wasi::p2::WasiConfig config;
+  config.args.push_back(wasm.filename().string());
+  config.args.insert(config.args.end(), spec.args.begin(), spec.args.end());
+  config.env = spec.env;
+  // Each preopen is a fresh copy of the fixture directory, under the name
+  // the spec gives it.
+  std::error_code ec;
+  fs::remove_all(scratch, ec);
+  fs::create_directories(scratch, ec);
+  for (const auto& d : spec.dirs) {
+    fs::path from = wasm.parent_path() / d;
+    fs::path to = scratch / d;
+    fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+    if (ec) return {false, "copying " + from.string() + ": " + ec.message()};
+    config.dirs.push_back({to.string(), d, false});
+  }
+  auto out = std::make_shared<wasi::p2::CapturedOutput>();
+  auto err = std::make_shared<wasi::p2::CapturedOutput>();
+  config.stdout_stream = out;
+  config.stderr_stream = err;
+  component::InstantiateOptions options;
+  options.limits.call_timeout = std::chrono::seconds(60);
+  auto outcome = wasi::p2::run_command(engine, *component, std::move(config), options);
+  fs::remove_all(scratch, ec);
+  if (!outcome) return {false, outcome.error().message};
+  std::string why;
+  if (outcome->trap) why += "trap: " + outcome->trap->message + "; ";
+  if (outcome->exit_code != spec.exit_code)
+    why += "exit code " + std::to_string(outcome->exit_code) + ", expected " + std::to_string(spec.exit_code) + "; ";
+  for (const auto& [stream, expected] : spec.output) {
+    const std::string& got = stream == "stderr" ? err->contents() : out->contents();
+    if (got != expected) why += stream + " differs: got [" + got + "], expected [" + expected + "]; ";
+  }
+  if (why.empty()) return {true, ""};
+  if (!err->contents().empty() && spec.output.count("stderr") == 0) why += "stderr: " + err->contents().substr(0, 400);
+  return {false, why};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string engine_name = "interp", suite, adapted_dir, cache_dir, known_file;
+  bool write_known = false, verbose = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--engine")
+      engine_name = next();
+    else if (a == "--suite")
+      suite = next();
+    else if (a == "--adapted")
+      adapted_dir = next();
+    else if (a == "--cache-dir")
+      cache_dir = next();
+    else if (a == "--known-failures")
+      known_file = next();
+    else if (a == "--write-known-failures")
+      write_known = true;
+    else if (a == "--verbose")
+      verbose = true;
+    else {
+      std::fprintf(stderr,
+                   "usage: wasi_testsuite_runner --suite DIR --adapted DIR [--engine aot|interp] "
+                   "[--cache-dir DIR] [--known-failures FILE [--write-known-failures]] [--verbose]\n");
+      return 2;
+    }
+  }
+  engine::EngineOptions options;
+  options.cache_dir = cache_dir;
+  auto engine = engine::make_engine(engine_name, options);
+  if (!engine) {
+    std::fprintf(stderr, "%s\n", engine.error().message.c_str());
+    return 2;
+  }
+  fs::path scratch = fs::temp_directory_path() / ("stratus-wasi-testsuite-" + std::to_string(::getpid()));
+  std::set<std::string> failed;
+  size_t all_passed = 0, all_failed = 0, all_skipped = 0;
+  for (const char* lang : {"assemblyscript", "c", "rust"}) {
+    fs::path dir = fs::path(suite) / lang / "testsuite" / "wasm32-wasip1";
+    std::vector<fs::path> programs;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+      if (e.path().extension() == ".wasm") programs.push_back(e.path());
+    std::sort(programs.begin(), programs.end());
+    size_t passed = 0, failures = 0, skipped = 0;
+    for (const auto& wasm : programs) {
+      std::string id = std::string(lang) + "/" + wasm.stem().string();
+      Spec spec = read_spec(wasm);
+      if (!spec.skip.empty()) {
+        std::printf("%s: skipped (%s)\n", id.c_str(), spec.skip.c_str());
+        ++skipped;
+        continue;
+      }
+      fs::path adapted = fs::path(adapted_dir) / lang / (wasm.stem().string() + ".component.wasm");
+      Outcome r = run_test(**engine, wasm, adapted, spec, scratch);
+      if (r.passed) {
+        ++passed;
+        if (verbose) std::printf("%s: passed\n", id.c_str());
+      } else {
+        ++failures;
+        failed.insert(id);
+        std::printf("%s: FAILED: %s\n", id.c_str(), r.why.c_str());
+      }
+    }
+    std::printf("wasi-testsuite %s [%s]: %zu passed, %zu failed, %zu skipped\n", lang, engine_name.c_str(), passed,
+                failures, skipped);
+    all_passed += passed;
+    all_failed += failures;
+    all_skipped += skipped;
+  }
+  std::printf("wasi-testsuite [%s]: %zu passed, %zu failed, %zu skipped\n", engine_name.c_str(), all_passed, all_failed,
+              all_skipped);
+  if (write_known) {
+    testing::write_known_failures(known_file,
+                                  "# wasi-testsuite programs (language/name) the WASI 0.2 host does not pass yet.\n"
+                                  "# Written by wasi_testsuite_runner --write-known-failures; CI fails on any failure\n"
+                                  "# not listed here and on any listed one that passes, so this list only shrinks.\n",
+                                  failed);
+    return 0;
+  }
+  if (known_file.empty()) return all_failed == 0 ? 0 : 1;
+  return testing::check_known_failures("wasi-testsuite [" + engine_name + "]", known_file,
+                                       testing::read_known_failures(known_file), failed)
+             ? 0
+             : 1;
+}

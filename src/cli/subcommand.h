@@ -15,6 +15,7 @@ struct Subcommand {
 
 // One function per subcommand, defined in <name>.cc.
 Subcommand add_run(CLI::App& parent);
+Subcommand add_serve(CLI::App& parent);
 Subcommand add_run_core(CLI::App& parent);
 Subcommand add_inspect(CLI::App& parent);
 Subcommand add_bindgen(CLI::App& parent);

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# bench/http: hello-world requests/s and p99 latency with wrk on loopback,
+# in one run, for `stratus serve` (aot), a native Beast server (the ceiling)
+# and `jco serve` of the same component (the peer); prints the figures and
+# both ratios. Usage: run.sh STRATUS NATIVE_HELLO JCO COMPONENT CACHE_DIR
+set -euo pipefail
+stratus=$1 native=$2 jco=$3 component=$4 cache=$5
+duration=${BENCH_HTTP_SECONDS:-10}
+connections=${BENCH_HTTP_CONNECTIONS:-32}
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+# Three ports from a range picked by PID (no two runs at once on one machine).
+base_port=$((20000 + ($$ % 10000) * 3))
+wait_up() {  # PORT
+  for _ in $(seq 1 600); do
+    if curl -fsS "http://127.0.0.1:$1/hello?name=stratus" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  echo "bench/http: server on port $1 did not come up" >&2
+  return 1
+}
+# wrk's requests/s and p99 latency (ms) as "RPS P99".
+measure() {  # PORT
+  local out
+  out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency "http://127.0.0.1:$1/hello?name=stratus")
+  local rps p99
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
+  if grep -q "Non-2xx" <<<"$out"; then echo "bench/http: non-2xx answers on port $1:" >&2; echo "$out" >&2; fi
+  echo "$rps $p99"
+}
+
+port=$base_port
+"$native" "$port" >/dev/null & pids+=($!)
+wait_up "$port"
+read -r native_rps native_p99 < <(measure "$port")
+
+port=$((base_port + 1))
+"$stratus" serve --engine aot --cache-dir "$cache" --addr "127.0.0.1:$port" "$component" >/dev/null 2>&1 & pids+=($!)
+wait_up "$port"
+read -r stratus_rps stratus_p99 < <(measure "$port")
+
+port=$((base_port + 2))
+"$jco" serve --port "$port" --host 127.0.0.1 "$component" >/dev/null 2>&1 & pids+=($!)
+if wait_up "$port"; then
+  read -r jco_rps jco_p99 < <(measure "$port")
+else
+  jco_rps=0 jco_p99=0
+fi
+
+printf 'bench/http (wrk -t2 -c%s -d%ss, GET /hello on loopback)\n' "$connections" "$duration"
+printf '  native Beast      %10.0f req/s   p99 %8.2f ms\n' "$native_rps" "$native_p99"
+printf '  stratus serve aot %10.0f req/s   p99 %8.2f ms\n' "$stratus_rps" "$stratus_p99"
+printf '  jco serve         %10.0f req/s   p99 %8.2f ms\n' "$jco_rps" "$jco_p99"
+awk -v s="$stratus_rps" -v n="$native_rps" -v j="$jco_rps" 'BEGIN {
+  printf "  stratus / native  %.2f (goal >= 0.50)\n", (n > 0 ? s / n : 0);
+  printf "  stratus / jco     %.2f (goal >= 5)\n", (j > 0 ? s / j : 0) }'

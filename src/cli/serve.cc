@@ -1,0 +1,113 @@
+// `stratus serve FILE.wasm [--addr 127.0.0.1:8080]`: serves a wasi:http
+// proxy component over HTTP/1.1 (serve/http_server.h) until SIGINT or
+// SIGTERM, then stops gracefully: in-flight requests finish. Nothing is
+// granted unless asked for (--env, --dir, --allow-host).
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/subcommand.h"
+#include "component/binary/decoder.h"
+#include "engine/engine.h"
+#include "serve/http_server.h"
+#include "support/file.h"
+
+namespace stratus::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+
+struct ServeCliOptions {
+  std::string engine = "aot";
+  std::string cache_dir;
+  std::string addr = "127.0.0.1:8080";
+  std::vector<std::string> env, dirs, read_only_dirs, allow_hosts;
+  int timeout_ms = 30'000;
+  std::string file;
+};
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "stratus: %s\n", message.c_str());
+  return 1;
+}
+
+int serve(const ServeCliOptions& o) {
+  serve::ServeOptions options;
+  auto colon = o.addr.rfind(':');
+  if (colon == std::string::npos) return fail("--addr '" + o.addr + "': expected HOST:PORT");
+  options.host = o.addr.substr(0, colon);
+  try {
+    int port = std::stoi(o.addr.substr(colon + 1));
+    if (port < 0 || port > 65535) throw std::out_of_range("port");
+    options.port = static_cast<uint16_t>(port);
+  } catch (const std::exception&) {
+    return fail("--addr '" + o.addr + "': the port must be a number from 0 to 65535");
+  }
+  options.timeout = std::chrono::milliseconds(o.timeout_ms);
+  for (const auto& kv : o.env) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) return fail("--env '" + kv + "': expected KEY=VALUE");
+    options.wasi.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  auto dir = [](const std::string& spec, bool ro) {
+    auto sep = spec.find("::");
+    if (sep == std::string::npos) return wasi::p2::Preopen{spec, spec, ro};
+    return wasi::p2::Preopen{spec.substr(0, sep), spec.substr(sep + 2), ro};
+  };
+  for (const auto& d : o.dirs) options.wasi.dirs.push_back(dir(d, false));
+  for (const auto& d : o.read_only_dirs) options.wasi.dirs.push_back(dir(d, true));
+  options.wasi.allowed_hosts = o.allow_hosts;
+  options.wasi.stdout_stream = wasi::p2::fd_output(1);
+  options.wasi.stderr_stream = wasi::p2::fd_output(2);
+  options.stop_flag = &g_stop;
+
+  auto bytes = read_file(o.file);
+  if (!bytes) return fail(bytes.error().message);
+  auto component = component::decode_component(*bytes);
+  if (!component) return fail(o.file + ": " + component.error().message);
+  engine::EngineOptions engine_options;
+  engine_options.cache_dir = o.cache_dir;
+  auto engine = engine::make_engine(o.engine, engine_options);
+  if (!engine) return fail(engine.error().message);
+  auto server = serve::HttpServer::create(**engine, *component, std::move(options));
+  if (!server) return fail(o.file + ": " + server.error().message);
+  auto port = (*server)->listen();
+  if (!port) return fail(port.error().message);
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  std::printf("stratus serve: listening on http://%s:%u/\n", o.addr.substr(0, colon).c_str(), *port);
+  std::fflush(stdout);
+  (*server)->run();
+  std::printf("stratus serve: stopped after %llu requests\n",
+              static_cast<unsigned long long>((*server)->counters().requests.load()));
+  return 0;
+}
+
+}  // namespace
+
+Subcommand add_serve(CLI::App& parent) {
+  auto opts = std::make_shared<ServeCliOptions>();
+  CLI::App* app = parent.add_subcommand("serve", "Serve a wasi:http proxy component over HTTP");
+  app->add_option("--engine", opts->engine, "Backend: aot (wasm2c + C compiler, cached) or interp")
+      ->check(CLI::IsMember({"aot", "interp"}))
+      ->capture_default_str();
+  app->add_option("--cache-dir", opts->cache_dir, "Where aot keeps compiled modules (default ~/.cache/stratus)");
+  app->add_option("--addr", opts->addr, "Address to listen on, HOST:PORT (port 0: any free port)")
+      ->capture_default_str();
+  app->add_option("--timeout-ms", opts->timeout_ms, "Per socket read/write and per guest call")->capture_default_str();
+  app->add_option("--env", opts->env, "Environment variable KEY=VALUE for the guest (repeatable)")
+      ->allow_extra_args(false);
+  app->add_option("--dir", opts->dirs, "Grant a host directory, HOST[::GUEST] (repeatable)")->allow_extra_args(false);
+  app->add_option("--dir-ro", opts->read_only_dirs, "Grant a host directory read-only (repeatable)")
+      ->allow_extra_args(false);
+  app->add_option("--allow-host", opts->allow_hosts, "Host outbound HTTP may reach (repeatable)")
+      ->allow_extra_args(false);
+  app->add_option("file", opts->file, "The wasi:http proxy component")->required();
+  return Subcommand{app, [opts] { return serve(*opts); }};
+}
+
+}  // namespace stratus::cli

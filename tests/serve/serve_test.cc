@@ -1,0 +1,175 @@
+// `stratus serve`'s server with a real wasi:http component (guests/proxy.cc,
+// C++ on the generated guest bindings) and a real HTTP client (Beast), on
+// loopback, on both backends.
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <string>
+#include <thread>
+
+#include "component/binary/decoder.h"
+#include "engine/engine.h"
+#include "serve/http_server.h"
+#include "support/file.h"
+
+namespace stratus::serve {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// One client connection; requests on it reuse it (keep-alive).
+class Client {
+ public:
+  explicit Client(uint16_t port) : socket_(io_) {
+    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  }
+  http::response<http::string_body> send(http::verb method, const std::string& target, const std::string& body = {},
+                                         bool keep_alive = true) {
+    http::request<http::string_body> req{method, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.keep_alive(keep_alive);
+    req.body() = body;
+    req.prepare_payload();
+    http::write(socket_, req);
+    http::response<http::string_body> res;
+    beast::flat_buffer buffer;
+    http::read(socket_, buffer_, res);
+    return res;
+  }
+  tcp::socket& socket() { return socket_; }
+
+ private:
+  asio::io_context io_;
+  tcp::socket socket_;
+  beast::flat_buffer buffer_;
+};
+
+class ServeTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    engine::EngineOptions options;
+    options.cache_dir = STRATUS_TEST_CACHE_DIR;
+    auto made = engine::make_engine(GetParam(), options);
+    ASSERT_TRUE(made.ok()) << made.error().message;
+    engine_ = std::move(made).value();
+    auto bytes = read_file(STRATUS_PROXY_COMPONENT);
+    ASSERT_TRUE(bytes.ok()) << bytes.error().message;
+    auto component = component::decode_component(*bytes);
+    ASSERT_TRUE(component.ok()) << component.error().message;
+    ServeOptions serve;
+    serve.port = 0;
+    serve.timeout = std::chrono::milliseconds(5000);
+    auto server = HttpServer::create(*engine_, *component, std::move(serve));
+    ASSERT_TRUE(server.ok()) << server.error().message;
+    server_ = std::move(*server);
+    auto port = server_->listen();
+    ASSERT_TRUE(port.ok()) << port.error().message;
+    port_ = *port;
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  void TearDown() override {
+    if (server_) server_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<HttpServer> server_;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+TEST_P(ServeTest, AnswersAGetWithTheGuestsResponse) {
+  Client client(port_);
+  auto res = client.send(http::verb::get, "/hello?name=stratus");
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), "Hello, stratus!\n");
+  EXPECT_EQ(res[http::field::content_type], "text/plain");
+}
+
+TEST_P(ServeTest, StreamsARequestBodyThroughTheGuestAndBack) {
+  Client client(port_);
+  std::string body(3 * 1024 * 1024 + 17, 'x');
+  for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
+  auto res = client.send(http::verb::post, "/echo", body);
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body().size(), body.size());
+  EXPECT_TRUE(res.body() == body);
+}
+
+TEST_P(ServeTest, KeepsAConnectionAliveAcrossRequestsWithAFreshInstanceEach) {
+  Client client(port_);
+  // The guest counts calls in a global: a fresh instance per request always says 1.
+  for (int i = 0; i < 5; ++i) {
+    auto res = client.send(http::verb::get, "/count");
+    EXPECT_EQ(res.result_int(), 200);
+    EXPECT_EQ(res.body(), "1\n");
+    EXPECT_TRUE(res.keep_alive());
+  }
+  EXPECT_GE(server_->counters().requests.load(), 5u);
+}
+
+TEST_P(ServeTest, AGuestTrapIsA500AndTheServerGoesOn) {
+  Client client(port_);
+  auto trapped = client.send(http::verb::get, "/trap", {}, false);
+  EXPECT_EQ(trapped.result_int(), 500);
+  EXPECT_NE(trapped.body().find("trap"), std::string::npos) << trapped.body();
+  Client again(port_);
+  auto res = again.send(http::verb::get, "/hello?name=again");
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), "Hello, again!\n");
+  EXPECT_EQ(server_->counters().guest_traps.load(), 1u);
+}
+
+TEST_P(ServeTest, AMalformedRequestIsA400AndTheServerGoesOn) {
+  {
+    Client client(port_);
+    std::string junk = "NOT HTTP AT ALL\r\n\r\n";
+    asio::write(client.socket(), asio::buffer(junk));
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    beast::error_code ec;
+    http::read(client.socket(), buffer, res, ec);
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(res.result_int(), 400);
+  }
+  Client client(port_);
+  EXPECT_EQ(client.send(http::verb::get, "/hello?name=x").result_int(), 200);
+}
+
+TEST_P(ServeTest, StopLetsTheRequestInFlightFinish) {
+  Client client(port_);
+  std::thread slow([&] {
+    auto res = client.send(http::verb::get, "/sleep");
+    EXPECT_EQ(res.result_int(), 200);
+    EXPECT_EQ(res.body(), "slept\n");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  server_->stop();
+  slow.join();
+  thread_.join();
+  // Stopped: nothing listens any more.
+  asio::io_context io;
+  tcp::socket socket(io);
+  beast::error_code ec;
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);
+  if (!ec) {
+    http::request<http::string_body> req{http::verb::get, "/hello", 11};
+    http::write(socket, req, ec);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(socket, buffer, res, ec);
+  }
+  EXPECT_TRUE(ec);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ServeTest, ::testing::Values("aot", "interp"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace stratus::serve

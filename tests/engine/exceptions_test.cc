@@ -12,7 +12,7 @@
 namespace stratus::engine {
 namespace {
 
-constexpr CompileOptions kExceptions{.name = "test", .exceptions = true};
+const CompileOptions kExceptions{.name = "test", .exceptions = true};
 
 class ExceptionsTest : public EngineTest {
  protected:

@@ -64,7 +64,8 @@ class ServeTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(component.ok()) << component.error().message;
     ServeOptions serve;
     serve.port = 0;
-    serve.timeout = std::chrono::milliseconds(5000);
+    // Generous: under ASan every byte of a body crosses as a Val.
+    serve.timeout = std::chrono::milliseconds(30'000);
     auto server = HttpServer::create(*engine_, *component, std::move(serve));
     ASSERT_TRUE(server.ok()) << server.error().message;
     server_ = std::move(*server);
@@ -92,9 +93,9 @@ TEST_P(ServeTest, AnswersAGetWithTheGuestsResponse) {
   EXPECT_EQ(res[http::field::content_type], "text/plain");
 }
 
-TEST_P(ServeTest, StreamsARequestBodyThroughTheGuestAndBack) {
+TEST_P(ServeTest, StreamsAMegabyteRequestBodyThroughTheGuestAndBack) {
   Client client(port_);
-  std::string body(3 * 1024 * 1024 + 17, 'x');
+  std::string body(1024 * 1024 + 17, 'x');
   for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
   auto res = client.send(http::verb::post, "/echo", body);
   EXPECT_EQ(res.result_int(), 200);

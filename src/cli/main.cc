@@ -14,11 +14,8 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version", "stratus " STRATUS_VERSION_STRING);
 
   std::vector<stratus::cli::Subcommand> subcommands = {
-      stratus::cli::add_run(app),
-      stratus::cli::add_serve(app),
-      stratus::cli::add_run_core(app),
-      stratus::cli::add_inspect(app),
-      stratus::cli::add_bindgen(app),
+      stratus::cli::add_run(app),     stratus::cli::add_serve(app),   stratus::cli::add_run_core(app),
+      stratus::cli::add_inspect(app), stratus::cli::add_bindgen(app),
   };
 
   try {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/grants.h"
 #include "cli/subcommand.h"
 #include "component/binary/decoder.h"
 #include "engine/engine.h"
@@ -43,20 +44,13 @@ int fail(const std::string& message, int code) {
   return code;
 }
 
-// HOST[::GUEST]; the guest sees HOST's own name when GUEST is not given.
-wasi::p2::Preopen parse_dir(const std::string& spec, bool read_only) {
-  auto sep = spec.find("::");
-  if (sep == std::string::npos) return {spec, spec, read_only};
-  return {spec.substr(0, sep), spec.substr(sep + 2), read_only};
-}
-
 bool is_component(const std::vector<uint8_t>& bytes) {
   // The preamble's version and layer: 0d 00 01 00 for a component, 01 00 00 00 for a module.
   return bytes.size() >= 8 && bytes[4] == 0x0d && bytes[5] == 0x00 && bytes[6] == 0x01 && bytes[7] == 0x00;
 }
 
 int run_preview1(engine::Engine& engine, const RunOptions& opts, const std::vector<uint8_t>& bytes,
-                 const std::vector<std::pair<std::string, std::string>>& env) {
+                 const wasi::p2::WasiConfig& grants) {
   if (!opts.dirs.empty() || !opts.read_only_dirs.empty())
     return fail(opts.file +
                     ": --dir needs a component; preview 1 modules have no filesystem here (adapt the module "
@@ -65,7 +59,7 @@ int run_preview1(engine::Engine& engine, const RunOptions& opts, const std::vect
   wasi::preview1::Preview1Config config;
   config.args.push_back(opts.file);
   config.args.insert(config.args.end(), opts.args.begin(), opts.args.end());
-  for (const auto& [k, v] : env) config.env.push_back(k + "=" + v);
+  for (const auto& [k, v] : grants.env) config.env.push_back(k + "=" + v);
   wasi::preview1::CommandOptions command;
   command.name = opts.file;
   auto outcome = wasi::preview1::execute_command(engine, bytes, std::move(config), command);
@@ -76,19 +70,16 @@ int run_preview1(engine::Engine& engine, const RunOptions& opts, const std::vect
 }
 
 int run(const RunOptions& opts) {
-  std::vector<std::pair<std::string, std::string>> env;
+  wasi::p2::WasiConfig config;
   if (opts.inherit_env) {
     for (char** e = environ; e && *e; ++e) {
       std::string kv = *e;
       auto eq = kv.find('=');
-      if (eq != std::string::npos) env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+      if (eq != std::string::npos) config.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
     }
   }
-  for (const auto& kv : opts.env) {
-    auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) return fail("--env '" + kv + "': expected KEY=VALUE", kExitUsage);
-    env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-  }
+  if (auto granted = add_grants(config, opts.env, opts.dirs, opts.read_only_dirs); !granted)
+    return fail(granted.error().message, kExitUsage);
 
   auto bytes = read_file(opts.file);
   if (!bytes) return fail(bytes.error().message, kExitError);
@@ -96,16 +87,12 @@ int run(const RunOptions& opts) {
   engine_options.cache_dir = opts.cache_dir;
   auto engine = engine::make_engine(opts.engine, engine_options);
   if (!engine) return fail(engine.error().message, kExitError);
-  if (!is_component(*bytes)) return run_preview1(**engine, opts, *bytes, env);
+  if (!is_component(*bytes)) return run_preview1(**engine, opts, *bytes, config);
 
   auto component = component::decode_component(*bytes);
   if (!component) return fail(opts.file + ": " + component.error().message, kExitError);
-  wasi::p2::WasiConfig config;
   config.args.push_back(opts.file);
   config.args.insert(config.args.end(), opts.args.begin(), opts.args.end());
-  config.env = std::move(env);
-  for (const auto& d : opts.dirs) config.dirs.push_back(parse_dir(d, false));
-  for (const auto& d : opts.read_only_dirs) config.dirs.push_back(parse_dir(d, true));
   config.stdin_stream = wasi::p2::fd_input(0);
   config.stdout_stream = wasi::p2::fd_output(1);
   config.stderr_stream = wasi::p2::fd_output(2);

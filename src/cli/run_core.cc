@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/grants.h"
 #include "cli/subcommand.h"
 #include "engine/engine.h"
 #include "support/file.h"
@@ -32,10 +33,7 @@ int fail(const std::string& message, int code) {
 }
 
 int run_core(const RunCoreOptions& opts) {
-  for (const auto& kv : opts.env) {
-    auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) return fail("--env '" + kv + "': expected KEY=VALUE", kExitUsage);
-  }
+  if (auto env = check_env(opts.env); !env) return fail(env.error().message, kExitUsage);
 
   auto bytes = read_file(opts.file);
   if (!bytes) return fail(bytes.error().message, kExitError);

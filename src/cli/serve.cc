@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/grants.h"
 #include "cli/subcommand.h"
 #include "component/binary/decoder.h"
 #include "engine/engine.h"
@@ -48,18 +49,8 @@ int serve(const ServeCliOptions& o) {
     return fail("--addr '" + o.addr + "': the port must be a number from 0 to 65535");
   }
   options.timeout = std::chrono::milliseconds(o.timeout_ms);
-  for (const auto& kv : o.env) {
-    auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) return fail("--env '" + kv + "': expected KEY=VALUE");
-    options.wasi.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-  }
-  auto dir = [](const std::string& spec, bool ro) {
-    auto sep = spec.find("::");
-    if (sep == std::string::npos) return wasi::p2::Preopen{spec, spec, ro};
-    return wasi::p2::Preopen{spec.substr(0, sep), spec.substr(sep + 2), ro};
-  };
-  for (const auto& d : o.dirs) options.wasi.dirs.push_back(dir(d, false));
-  for (const auto& d : o.read_only_dirs) options.wasi.dirs.push_back(dir(d, true));
+  if (auto granted = add_grants(options.wasi, o.env, o.dirs, o.read_only_dirs); !granted)
+    return fail(granted.error().message);
   options.wasi.allowed_hosts = o.allow_hosts;
   options.wasi.stdout_stream = wasi::p2::fd_output(1);
   options.wasi.stderr_stream = wasi::p2::fd_output(2);

@@ -388,7 +388,15 @@ void HttpServer::serve_connection(int fd) {
       break;
     }
     auto problem = worker->handle(handler_, std::move(request), sink);
-    // The next instance is made now, off the next request's path.
+    if (problem) {
+      counters_.guest_traps++;
+      log(std::string(req.method_string()) + " " + std::string(req.target()) + ": " + *problem);
+      if (!sink.started()) sink.error_response(500, "the component failed: " + *problem);
+    } else if (!sink.started()) {
+      sink.error_response(500, sink.failure().empty() ? "the component sent no response" : sink.failure());
+    }
+    // The next instance is made now that the client has its answer, off
+    // the next request's path.
     auto ready = worker->prepare(component_, options_.wasi);
     if (ready) {
       give_back(std::move(worker));
@@ -397,13 +405,6 @@ void HttpServer::serve_connection(int fd) {
       std::lock_guard lock(mu_);
       --workers_;
       worker_freed_.notify_one();
-    }
-    if (problem) {
-      counters_.guest_traps++;
-      log(std::string(req.method_string()) + " " + std::string(req.target()) + ": " + *problem);
-      if (!sink.started()) sink.error_response(500, "the component failed: " + *problem);
-    } else if (!sink.started()) {
-      sink.error_response(500, sink.failure().empty() ? "the component sent no response" : sink.failure());
     }
     if (sink.started() && !sink.finished()) {
       log(std::string(req.method_string()) + " " + std::string(req.target()) +

@@ -10,10 +10,9 @@
 #include <string>
 #include <thread>
 
-#include "component/binary/decoder.h"
 #include "engine/engine.h"
 #include "serve/http_server.h"
-#include "support/file.h"
+#include "tests/support/component_file.h"
 
 namespace stratus::serve {
 namespace {
@@ -58,9 +57,7 @@ class ServeTest : public ::testing::TestWithParam<std::string> {
     auto made = engine::make_engine(GetParam(), options);
     ASSERT_TRUE(made.ok()) << made.error().message;
     engine_ = std::move(made).value();
-    auto bytes = read_file(STRATUS_PROXY_COMPONENT);
-    ASSERT_TRUE(bytes.ok()) << bytes.error().message;
-    auto component = component::decode_component(*bytes);
+    auto component = testing::read_component(STRATUS_PROXY_COMPONENT);
     ASSERT_TRUE(component.ok()) << component.error().message;
     ServeOptions serve;
     serve.port = 0;

@@ -6,9 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "component/binary/decoder.h"
 #include "engine/engine.h"
-#include "support/file.h"
+#include "tests/support/component_file.h"
 #include "wasi/p2/wasi.h"
 
 namespace stratus::wasi::p2 {
@@ -22,9 +21,7 @@ class CommandTest : public ::testing::TestWithParam<std::string> {
     auto made = engine::make_engine(GetParam(), options);
     ASSERT_TRUE(made.ok()) << made.error().message;
     engine_ = std::move(made).value();
-    auto bytes = read_file(STRATUS_PROBE_COMPONENT);
-    ASSERT_TRUE(bytes.ok()) << bytes.error().message;
-    auto component = component::decode_component(*bytes);
+    auto component = testing::read_component(STRATUS_PROBE_COMPONENT);
     ASSERT_TRUE(component.ok()) << component.error().message;
     probe_ = *component;
   }

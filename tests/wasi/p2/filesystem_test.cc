@@ -18,9 +18,8 @@
 #include <sstream>
 #include <string>
 
-#include "component/binary/decoder.h"
 #include "engine/engine.h"
-#include "support/file.h"
+#include "tests/support/component_file.h"
 #include "wasi/p2/filesystem_paths.h"
 #include "wasi/p2/wasi.h"
 
@@ -180,9 +179,7 @@ class FilesystemTest : public ::testing::TestWithParam<std::string> {
     auto made = engine::make_engine(GetParam(), options);
     ASSERT_TRUE(made.ok()) << made.error().message;
     engine_ = std::move(made).value();
-    auto bytes = read_file(STRATUS_FS_COMPONENT);
-    ASSERT_TRUE(bytes.ok()) << bytes.error().message;
-    auto component = component::decode_component(*bytes);
+    auto component = testing::read_component(STRATUS_FS_COMPONENT);
     ASSERT_TRUE(component.ok()) << component.error().message;
     guest_ = *component;
   }

@@ -19,5 +19,7 @@ Subcommand add_serve(CLI::App& parent);
 Subcommand add_run_core(CLI::App& parent);
 Subcommand add_inspect(CLI::App& parent);
 Subcommand add_bindgen(CLI::App& parent);
+Subcommand add_build(CLI::App& parent);
+Subcommand add_new(CLI::App& parent);
 
 }  // namespace stratus::cli

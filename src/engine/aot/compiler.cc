@@ -1,9 +1,6 @@
 #include "engine/aot/compiler.h"
 
 #include <dlfcn.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,85 +15,12 @@
 
 #include "support/file.h"
 #include "support/hash.h"
-
-extern char** environ;
+#include "support/process.h"
 
 namespace stratus::engine::aot {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct ProcessResult {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
-
-// A file descriptor owned by this scope.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
-
-// Runs argv[0] (PATH lookup), collecting its output. `on_slow` runs once if
-// the process is still running `slow_after` after `started`.
-Result<ProcessResult> run(const std::vector<std::string>& args, std::chrono::steady_clock::time_point started,
-                          std::chrono::milliseconds slow_after, const std::function<void()>& on_slow) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return make_error("pipe failed");
-  Fd read_end(fds[0]), write_end(fds[1]);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), 2);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid;
-  int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return make_error("cannot run '" + args[0] + "': " + std::strerror(rc));
-  write_end.reset();
-
-  ProcessResult out;
-  bool reported = !on_slow;
-  char buf[4096];
-  for (;;) {
-    int timeout = -1;
-    if (!reported) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(started + slow_after -
-                                                                        std::chrono::steady_clock::now());
-      timeout = left.count() > 0 ? static_cast<int>(left.count()) : 0;
-    }
-    pollfd p{read_end.get(), POLLIN, 0};
-    int n = poll(&p, 1, timeout);
-    if (n == 0) {
-      if (!reported) on_slow();
-      reported = true;
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    ssize_t got = read(read_end.get(), buf, sizeof buf);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    out.output.append(buf, static_cast<size_t>(got));
-  }
-  while (waitpid(pid, &out.status, 0) < 0 && errno == EINTR) {
-  }
-  return out;
-}
 
 std::string compiler_identity(const std::string& cc) {
   static std::mutex mu;
@@ -105,7 +29,7 @@ std::string compiler_identity(const std::string& cc) {
   auto it = known.find(cc);
   if (it != known.end()) return it->second;
   std::string id = cc + " (unknown version)";
-  auto r = run({cc, "--version"}, std::chrono::steady_clock::now(), std::chrono::milliseconds(0), nullptr);
+  auto r = run_process({cc, "--version"});
   if (r && WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0) id = r->output.substr(0, r->output.find('\n'));
   known[cc] = id;
   return id;
@@ -222,7 +146,7 @@ Result<fs::path> Compiler::build(const std::string& key, std::span<const Generat
   modules_ += units.size();
   std::string line = "stratus: compiling " + what + " (" + std::to_string(num_functions) + " functions) with " + cc_ +
                      " -O" + std::to_string(opt_level_) + "...\n";
-  auto result = run(args, started, progress_after_, [&] { std::fputs(line.c_str(), stderr); });
+  auto result = run_process(args, started, progress_after_, [&] { std::fputs(line.c_str(), stderr); });
   if (!result) return std::move(result).error();
   if (!WIFEXITED(result->status) || WEXITSTATUS(result->status) != 0) {
     std::string out = result->output.substr(0, 4000);

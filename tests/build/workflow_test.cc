@@ -1,0 +1,212 @@
+// The guest workflow through the `stratus` binary, as a user runs it:
+// `stratus new` -> `stratus build` -> `stratus serve` answering real HTTP
+// requests, or `stratus run`; build errors that say where; and the examples
+// the project's build made with `stratus build`.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "support/process.h"
+#include "tests/support/http_get.h"
+
+extern char** environ;
+
+namespace stratus {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kStratus = STRATUS_BINARY;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "stratus-workflow-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// A shell command line; what it printed on stdout and stderr, together.
+ProcessResult sh(const std::string& command) {
+  auto r = run_process({"/bin/sh", "-c", command});
+  EXPECT_TRUE(r.ok()) << r.error().message;
+  return r.ok() ? *r : ProcessResult{};
+}
+
+int exit_code(const ProcessResult& r) { return WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1; }
+
+// `stratus serve ARGS --addr 127.0.0.1:0` in the background, from `dir`;
+// stopped with SIGTERM when the test ends.
+class Server {
+ public:
+  Server(const fs::path& dir, const std::string& args) {
+    int fds[2];
+    if (pipe(fds) != 0) return;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    std::string command = "cd '" + dir.string() + "' && exec " + kStratus + " serve " + args + " --addr 127.0.0.1:0";
+    const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
+    if (posix_spawn(&pid_, "/bin/sh", &actions, nullptr, const_cast<char**>(argv), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    out_ = fdopen(fds[0], "r");
+    // "stratus serve: listening on http://127.0.0.1:PORT/"
+    char line[256];
+    while (pid_ > 0 && std::fgets(line, sizeof line, out_) != nullptr) {
+      std::string s(line);
+      auto at = s.find("http://127.0.0.1:");
+      if (at == std::string::npos) continue;
+      port_ = static_cast<uint16_t>(std::stoi(s.substr(at + 17)));
+      break;
+    }
+  }
+  ~Server() { (void)stop(); }
+  uint16_t port() const { return port_; }
+  // Stops the server; its exit code.
+  int stop() {
+    if (pid_ <= 0) return -1;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    if (out_ != nullptr) std::fclose(out_);
+    out_ = nullptr;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* out_ = nullptr;
+  uint16_t port_ = 0;
+};
+
+TEST(WorkflowTest, NewBuildServeAnswersHttpAndRebuildsOnlyWhatChanged) {
+  TempDir tmp;
+  auto made = sh("cd " + tmp.path().string() + " && " + kStratus + " new demo --template http-hello");
+  ASSERT_EQ(exit_code(made), 0) << made.output;
+  fs::path demo = tmp.path() / "demo";
+  auto built = sh("cd " + demo.string() + " && " + kStratus + " build");
+  ASSERT_EQ(exit_code(built), 0) << built.output;
+  EXPECT_NE(built.output.find("built build/demo.wasm in"), std::string::npos) << built.output;
+  ASSERT_TRUE(fs::exists(demo / "build/demo.wasm"));
+
+  {
+    Server server(demo, "--engine interp build/demo.wasm");
+    ASSERT_NE(server.port(), 0) << "stratus serve did not start";
+    auto named = testing::http_get(server.port(), "/?name=Ada");
+    EXPECT_EQ(named.result_int(), 200);
+    EXPECT_EQ(named.body(), "Hello, Ada!\n");
+    auto plain = testing::http_get(server.port(), "/");
+    EXPECT_EQ(plain.body(), "Hello from stratus!\n");
+    EXPECT_EQ(plain[boost::beast::http::field::content_type], "text/plain; charset=utf-8");
+    auto missing = testing::http_get(server.port(), "/nowhere");
+    EXPECT_EQ(missing.result_int(), 404);
+    EXPECT_EQ(server.stop(), 0);
+  }
+
+  auto again = sh("cd " + demo.string() + " && " + kStratus + " build");
+  ASSERT_EQ(exit_code(again), 0) << again.output;
+  EXPECT_NE(again.output.find("build/demo.wasm is up to date"), std::string::npos) << again.output;
+  std::ofstream(demo / "src/main.cc", std::ios::app) << "// edited\n";
+  auto edited = sh("cd " + demo.string() + " && " + kStratus + " build");
+  ASSERT_EQ(exit_code(edited), 0) << edited.output;
+  EXPECT_NE(edited.output.find("compile src/main.cc"), std::string::npos) << edited.output;
+  EXPECT_EQ(edited.output.find("compile build/bindings/bindings.cc"), std::string::npos) << edited.output;
+  EXPECT_NE(edited.output.find("built build/demo.wasm"), std::string::npos) << edited.output;
+}
+
+TEST(WorkflowTest, CliTemplateReadsStdinArgumentsAndOnlyGrantedFiles) {
+  TempDir tmp;
+  fs::path tool = tmp.path() / "tool";
+  auto made = sh(kStratus + " new tool --template cli --dir " + tool.string());
+  ASSERT_EQ(exit_code(made), 0) << made.output;
+  auto built = sh("cd " + tool.string() + " && " + kStratus + " build --quiet");
+  ASSERT_EQ(exit_code(built), 0) << built.output;
+  std::string run = kStratus + " run --engine interp ";
+  auto piped = sh("echo 'one two three' | " + run + (tool / "build/tool.wasm").string());
+  EXPECT_EQ(exit_code(piped), 0) << piped.output;
+  EXPECT_EQ(piped.output, "      1       3      14\n");
+
+  fs::create_directories(tmp.path() / "data");
+  std::ofstream(tmp.path() / "data/notes.txt") << "a b\nc\n";
+  auto file = sh(run + "--dir " + (tmp.path() / "data").string() + "::/data " + (tool / "build/tool.wasm").string() +
+                 " /data/notes.txt");
+  EXPECT_EQ(exit_code(file), 0) << file.output;
+  EXPECT_EQ(file.output, "      2       3       6 /data/notes.txt\n");
+  auto outside = sh(run + (tool / "build/tool.wasm").string() + " /etc/hostname");
+  EXPECT_EQ(exit_code(outside), 1) << outside.output;
+  EXPECT_NE(outside.output.find("cli: /etc/hostname: "), std::string::npos) << outside.output;
+}
+
+TEST(WorkflowTest, BuildErrorsSayWhere) {
+  TempDir tmp;
+  fs::path p = tmp.path() / "broken";
+  ASSERT_EQ(exit_code(sh(kStratus + " new broken --dir " + p.string())), 0);
+
+  // A WIT mistake: file, line and column of the project's own file.
+  std::ofstream(p / "wit/app.wit") << "package component:broken;\n\nworld app {\n  include ;\n}\n";
+  auto wit = sh("cd " + p.string() + " && " + kStratus + " build");
+  EXPECT_EQ(exit_code(wit), 1) << wit.output;
+  EXPECT_NE(wit.output.find("stratus: build: wit/app.wit:4:11: "), std::string::npos) << wit.output;
+
+  // A world that is not there.
+  std::ofstream(p / "wit/app.wit")
+      << "package component:broken;\n\nworld app {\n  include wasi:http/proxy@0.2.12;\n}\n";
+  std::ofstream(p / "stratus.json") << R"({"name": "broken", "world": "nope"})";
+  auto world = sh("cd " + p.string() + " && " + kStratus + " build");
+  EXPECT_EQ(exit_code(world), 1) << world.output;
+  EXPECT_NE(world.output.find("nope"), std::string::npos) << world.output;
+
+  // A C++ mistake: the compiler's message, with the file and line.
+  std::ofstream(p / "stratus.json") << R"({"name": "broken", "world": "app"})";
+  std::ofstream(p / "src/main.cc", std::ios::app) << "int broken = ;\n";
+  auto cxx = sh("cd " + p.string() + " && " + kStratus + " build");
+  EXPECT_EQ(exit_code(cxx), 1) << cxx.output;
+  EXPECT_NE(cxx.output.find("src/main.cc:"), std::string::npos) << cxx.output;
+  EXPECT_NE(cxx.output.find("error: expected expression"), std::string::npos) << cxx.output;
+  EXPECT_FALSE(fs::exists(p / "build/broken.wasm"));
+
+  // Not a project at all.
+  auto none = sh("cd " + tmp.path().string() + " && " + kStratus + " build");
+  EXPECT_EQ(exit_code(none), 1) << none.output;
+  EXPECT_NE(none.output.find("stratus.json"), std::string::npos) << none.output;
+}
+
+// The examples, built by the project's build with `stratus build`, on the
+// aot backend (the interp one ran above).
+TEST(ExamplesTest, HttpHelloServes) {
+  Server server(fs::current_path(),
+                std::string("--engine aot --cache-dir ") + STRATUS_TEST_CACHE_DIR + " " + STRATUS_EXAMPLE_HTTP_HELLO);
+  ASSERT_NE(server.port(), 0) << "stratus serve did not start";
+  auto res = testing::http_get(server.port(), "/?name=stratus");
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), "Hello, stratus!\n");
+  EXPECT_EQ(server.stop(), 0);
+}
+
+TEST(ExamplesTest, CliCounts) {
+  auto r = sh("printf 'a\\nb c\\n' | " + kStratus + " run --engine aot --cache-dir " + STRATUS_TEST_CACHE_DIR + " " +
+              STRATUS_EXAMPLE_CLI + " 2>/dev/null");
+  EXPECT_EQ(exit_code(r), 0) << r.output;
+  EXPECT_EQ(r.output, "      2       3       6\n");
+}
+
+}  // namespace
+}  // namespace stratus

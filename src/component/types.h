@@ -8,6 +8,7 @@
 // type, compared by address.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -159,10 +160,23 @@ struct MapType {
   ValType entries;
 };
 
+// The Canonical ABI alignment and size of a defined type, worked out on its
+// first use (canon/layout.cc) instead of on every value lifted or lowered.
+// Copies start empty.
+struct LayoutCache {
+  static constexpr uint32_t kUnknown = UINT32_MAX;
+  mutable std::atomic<uint32_t> alignment{kUnknown};
+  mutable std::atomic<uint32_t> size{kUnknown};
+  LayoutCache() = default;
+  LayoutCache(const LayoutCache&) {}
+  LayoutCache& operator=(const LayoutCache&) { return *this; }
+};
+
 struct DefinedType {
   std::variant<RecordType, VariantType, ListType, TupleType, FlagsType, EnumType, OptionType, ResultType, OwnType,
                BorrowType, StreamType, FutureType, MapType>
       kind;
+  LayoutCache layout = {};
 };
 
 template <class T>

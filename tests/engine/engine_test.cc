@@ -405,6 +405,34 @@ TEST_P(EngineTest, MemoryLimitCapsGrowthAndInstantiation) {
   EXPECT_NE(std::get<Error>(result).message.find("memory"), std::string::npos);
 }
 
+// A server makes an instance per request; the aot backend hands a freed
+// instance's memory to the next one. Each must start zeroed, with exactly
+// its own pages accessible, whatever the one before wrote or grew.
+TEST_P(EngineTest, EachInstanceGetsZeroedMemoryOfItsOwnSize) {
+  auto module = compile(R"((module
+    (memory 1)
+    (func (export "store") (param i32 i32) local.get 0 local.get 1 i32.store)
+    (func (export "load") (param i32) (result i32) local.get 0 i32.load)
+    (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)))");
+  ASSERT_TRUE(module);
+  for (int round = 0; round < 4; ++round) {
+    auto instance = instantiate(module);
+    ASSERT_TRUE(instance);
+    for (uint32_t addr : {0u, 4096u, 65532u}) {
+      auto v = instance->call("load", std::vector{Value::i32(addr)});
+      ASSERT_TRUE(v.ok()) << v.describe();
+      EXPECT_EQ(v.values()[0].i32(), 0u) << "round " << round << ", address " << addr;
+    }
+    auto beyond = instance->call("load", std::vector{Value::i32(65536 + 8)});
+    ASSERT_TRUE(beyond.trapped()) << "round " << round << ": " << beyond.describe();
+    EXPECT_EQ(beyond.trap().kind, TrapKind::MemoryOutOfBounds);
+    ASSERT_TRUE(instance->call("store", std::vector{Value::i32(0), Value::i32(0xdead)}).ok());
+    ASSERT_TRUE(instance->call("store", std::vector{Value::i32(65532), Value::i32(7)}).ok());
+    EXPECT_EQ(instance->call("grow", std::vector{Value::i32(1)}).values()[0].i32(), 1u);
+    ASSERT_TRUE(instance->call("store", std::vector{Value::i32(65536 + 8), Value::i32(5)}).ok());
+  }
+}
+
 TEST_P(EngineTest, CallDepthLimitTrapsAsStackExhausted) {
   InstanceLimits limits;
   limits.max_call_depth = 200;

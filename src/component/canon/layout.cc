@@ -101,9 +101,36 @@ uint32_t max_case_alignment(const std::vector<CaseView>& cases) {
   return a;
 }
 
+namespace {
+uint32_t compute_alignment(const DefinedType& d);
+uint32_t compute_elem_size(const DefinedType& d);
+}  // namespace
+
 uint32_t alignment(const ValType& t) {
   if (t.is_primitive()) return prim_alignment(t.primitive());
-  const auto& d = t.defined();
+  auto& cache = t.defined().layout.alignment;
+  uint32_t a = cache.load(std::memory_order_relaxed);
+  if (a == LayoutCache::kUnknown) {
+    a = compute_alignment(t.defined());
+    cache.store(a, std::memory_order_relaxed);
+  }
+  return a;
+}
+
+uint32_t elem_size(const ValType& t) {
+  if (t.is_primitive()) return prim_size(t.primitive());
+  auto& cache = t.defined().layout.size;
+  uint32_t s = cache.load(std::memory_order_relaxed);
+  if (s == LayoutCache::kUnknown) {
+    s = compute_elem_size(t.defined());
+    cache.store(s, std::memory_order_relaxed);
+  }
+  return s;
+}
+
+namespace {
+
+uint32_t compute_alignment(const DefinedType& d) {
   return std::visit(
       [&](const auto& k) -> uint32_t {
         using K = std::decay_t<decltype(k)>;
@@ -131,9 +158,7 @@ uint32_t alignment(const ValType& t) {
       d.kind);
 }
 
-uint32_t elem_size(const ValType& t) {
-  if (t.is_primitive()) return prim_size(t.primitive());
-  const auto& d = t.defined();
+uint32_t compute_elem_size(const DefinedType& d) {
   return std::visit(
       [&](const auto& k) -> uint32_t {
         using K = std::decay_t<decltype(k)>;
@@ -148,7 +173,7 @@ uint32_t elem_size(const ValType& t) {
           } else {
             for (const auto& e : k.elements) add(e);
           }
-          return static_cast<uint32_t>(align_to64(s, alignment(t)));
+          return static_cast<uint32_t>(align_to64(s, compute_alignment(d)));
         } else if constexpr (std::is_same_v<K, ListType>) {
           if (!k.length) return 8;
           return static_cast<uint32_t>(std::min<uint64_t>(uint64_t{*k.length} * elem_size(k.element), UINT32_MAX));
@@ -161,7 +186,7 @@ uint32_t elem_size(const ValType& t) {
           for (const auto& c : cases)
             if (c.type != nullptr) cs = std::max<uint64_t>(cs, elem_size(*c.type));
           s += cs;
-          return static_cast<uint32_t>(align_to64(s, alignment(t)));
+          return static_cast<uint32_t>(align_to64(s, compute_alignment(d)));
         } else if constexpr (std::is_same_v<K, FlagsType>) {
           return flags_size(k.names.size());
         } else if constexpr (std::is_same_v<K, MapType>) {
@@ -172,6 +197,8 @@ uint32_t elem_size(const ValType& t) {
       },
       d.kind);
 }
+
+}  // namespace
 
 void flatten_into(const ValType& t, std::vector<engine::ValType>& out) {
   if (t.is_primitive()) {

@@ -1,6 +1,7 @@
 #include "component/runtime/funcs.h"
 
 #include <chrono>
+#include <map>
 #include <utility>
 
 namespace stratus::component {
@@ -413,11 +414,31 @@ RtFuncPtr make_lifted_func(InstanceState& instance, FuncTypePtr type, std::share
 
 RtFuncPtr make_host_func(HostFunc func) { return std::make_shared<HostFuncAdapter>(std::move(func)); }
 
+// A lowered function type's flat signature and its parameter and result
+// types, worked out once per type (each instantiation lowers the same
+// imports again). Per thread, so no lock; the entry keeps its type alive, so
+// an address is never reused for another type while it is cached.
+struct LoweredShape {
+  FuncTypePtr type;
+  canon::FlatSignature sig;
+  std::vector<ValType> params, results;
+};
+
+std::shared_ptr<const LoweredShape> lowered_shape(const FuncTypePtr& type) {
+  thread_local std::map<const FuncType*, std::shared_ptr<const LoweredShape>> cache;
+  auto it = cache.find(type.get());
+  if (it != cache.end()) return it->second;
+  if (cache.size() >= 4096) cache.clear();  // a bound, for hosts that load many components
+  auto shape = std::make_shared<const LoweredShape>(
+      LoweredShape{type, canon::flatten_func(*type, canon::Direction::Lower), param_types(*type), result_types(*type)});
+  cache.emplace(type.get(), shape);
+  return shape;
+}
+
 std::shared_ptr<engine::Func> make_lowered_func(InstanceState& instance, RtFunc* callee, FuncTypePtr type,
                                                 const RtCanonOptions* options) {
-  auto sig = canon::flatten_func(*type, canon::Direction::Lower);
-  auto params = param_types(*type);
-  auto results = result_types(*type);
+  auto shape = lowered_shape(type);
+  const auto& sig = shape->sig;
   InstanceState* inst = &instance;
   // Component-to-component calls without handles copy each value once; with
   // handles, the two sides' static resource types differ, so values go
@@ -443,11 +464,11 @@ std::shared_ptr<engine::Func> make_lowered_func(InstanceState& instance, RtFunc*
   }
   return instance.engine().host_func(
       core_type(sig),
-      [inst, callee, sig, params, results, options](engine::Caller&, std::span<const engine::Value> args,
-                                                    std::span<engine::Value> out) -> std::optional<engine::Trap> {
+      [inst, callee, shape, options](engine::Caller&, std::span<const engine::Value> args,
+                                     std::span<engine::Value> out) -> std::optional<engine::Trap> {
         if (!inst->may_leave) return trap("cannot leave component instance");
-        auto flat = call_through_vals(*inst, callee, *options, args, sig.results_indirect, canon::kMaxFlatParams,
-                                      canon::kMaxFlatResults, params, results);
+        auto flat = call_through_vals(*inst, callee, *options, args, shape->sig.results_indirect, canon::kMaxFlatParams,
+                                      canon::kMaxFlatResults, shape->params, shape->results);
         if (auto* t = std::get_if<engine::Trap>(&flat)) return std::move(*t);
         auto& values = std::get<std::vector<engine::Value>>(flat);
         if (values.size() != out.size()) return trap("lowered results do not match the core signature");

@@ -170,15 +170,23 @@ bool same_type(const InstanceState* ao, const ValType& a, const InstanceState* b
 
 namespace {
 
+// An import's path for messages: "iface", or "iface#member" for a member
+// of an imported instance. Made only when there is an error to report.
+struct ImportPath {
+  const std::string& import;
+  std::string_view member;
+  std::string str() const { return member.empty() ? import : import + "#" + std::string(member); }
+};
+
 Result<void> check_func(const InstanceState& importer, const FuncType& expected, const RtFunc& actual,
-                        const std::string& path) {
+                        const ImportPath& path) {
   const FuncType& got = *actual.type();
   // Host functions have no owner: their types name runtime resource types,
   // or the importer's own static ones (taken from its decoded imports);
   // resolving through the importer handles both.
   const InstanceState* owner = actual.owner() != nullptr ? actual.owner() : &importer;
   auto mismatch = [&](const std::string& what) {
-    return make_error("import `" + path + "`: function type mismatch: " + what);
+    return make_error("import `" + path.str() + "`: function type mismatch: " + what);
   };
   if (expected.async != got.async) return mismatch("async differs");
   if (expected.params.size() != got.params.size())
@@ -208,10 +216,12 @@ const char* item_kind(const RtItem& item) {
 
 }  // namespace
 
-Result<void> bind_import(InstanceState& importer, const ExternType& expected, const RtItem& actual,
-                         const std::string& path) {
+namespace {
+
+Result<void> bind_item(InstanceState& importer, const ExternType& expected, const RtItem& actual,
+                       const ImportPath& path) {
   auto wrong = [&](const char* want) {
-    return make_error("import `" + path + "`: expected " + std::string(want) + ", found " + item_kind(actual));
+    return make_error("import `" + path.str() + "`: expected " + std::string(want) + ", found " + item_kind(actual));
   };
   if (const auto* ft = std::get_if<FuncTypePtr>(&expected)) {
     const auto* f = std::get_if<RtFuncPtr>(&actual);
@@ -224,8 +234,13 @@ Result<void> bind_import(InstanceState& importer, const ExternType& expected, co
     for (const auto& exp : (*it)->exports) {
       auto found = (*inst)->exports.find(exp.name);
       if (found == (*inst)->exports.end())
-        return make_error("import `" + path + "`: instance has no export named `" + exp.name + "`");
-      STRATUS_TRY(bind_import(importer, exp.type, found->second, path + "#" + exp.name));
+        return make_error("import `" + path.str() + "`: instance has no export named `" + exp.name + "`");
+      if (path.member.empty()) {
+        STRATUS_TRY(bind_item(importer, exp.type, found->second, ImportPath{path.import, exp.name}));
+      } else {  // an instance inside an imported instance
+        std::string outer = path.str();
+        STRATUS_TRY(bind_item(importer, exp.type, found->second, ImportPath{outer, exp.name}));
+      }
     }
     return {};
   }
@@ -234,14 +249,14 @@ Result<void> bind_import(InstanceState& importer, const ExternType& expected, co
     if (t == nullptr) return wrong("a type");
     if (const auto* r = std::get_if<ResourceTypePtr>(&tb->type)) {
       if (!t->runtime_resource)
-        return make_error("import `" + path + "`: expected a resource type, found a value type");
+        return make_error("import `" + path.str() + "`: expected a resource type, found a value type");
       if (tb->sub_resource) {
         importer.bind_resource(*r, t->runtime_resource);
       } else if (importer.resolve(*r) != t->runtime_resource) {
-        return make_error("import `" + path + "`: resource type mismatch");
+        return make_error("import `" + path.str() + "`: resource type mismatch");
       }
     } else if (t->runtime_resource) {
-      return make_error("import `" + path + "`: expected a value type, found a resource type");
+      return make_error("import `" + path.str() + "`: expected a value type, found a resource type");
     }
     return {};
   }
@@ -253,7 +268,14 @@ Result<void> bind_import(InstanceState& importer, const ExternType& expected, co
     if (!std::holds_alternative<CoreModulePtr>(actual)) return wrong("a core module");
     return {};
   }
-  return make_error("import `" + path + "`: value imports are not supported");
+  return make_error("import `" + path.str() + "`: value imports are not supported");
+}
+
+}  // namespace
+
+Result<void> bind_import(InstanceState& importer, const ExternType& expected, const RtItem& actual,
+                         const std::string& path) {
+  return bind_item(importer, expected, actual, ImportPath{path, {}});
 }
 
 }  // namespace stratus::component

@@ -69,28 +69,45 @@ void collect_modules(const Component& c, std::vector<CoreModulePtr>& out) {
   }
 }
 
+// Host items (functions, instances, resource types) do not depend on the
+// instance that imports them: each import name is resolved and made into a
+// runtime item once (semver lookup, a HostFuncAdapter per function), not per
+// instantiation.
+bool is_host_item(const LinkItem& item) {
+  return std::holds_alternative<HostFunc>(item) || std::holds_alternative<HostInstance>(item) ||
+         std::holds_alternative<ResourceTypePtr>(item);
+}
+
 }  // namespace
 
-Linker::Linker(engine::Engine& engine) : engine_(engine) {}
+struct Linker::HostItems {
+  std::map<std::string, RtItem, std::less<>> by_import;
+};
+
+Linker::Linker(engine::Engine& engine) : engine_(engine), host_items_(std::make_unique<HostItems>()) {}
 Linker::~Linker() = default;
 
 Result<void> Linker::define_func(const std::string& name, HostFunc func) {
+  host_items_->by_import.clear();
   if (!func.type) return make_error("define `" + name + "`: function has no type");
   if (!items_.emplace(name, std::move(func)).second) return make_error("`" + name + "` is already defined");
   return {};
 }
 
 Result<void> Linker::define_instance(const std::string& name, HostInstance instance) {
+  host_items_->by_import.clear();
   if (!items_.emplace(name, std::move(instance)).second) return make_error("`" + name + "` is already defined");
   return {};
 }
 
 Result<void> Linker::define_resource(const std::string& name, ResourceTypePtr resource) {
+  host_items_->by_import.clear();
   if (!items_.emplace(name, std::move(resource)).second) return make_error("`" + name + "` is already defined");
   return {};
 }
 
 Result<void> Linker::define_component_instance(const std::string& name, std::shared_ptr<ComponentInstance> instance) {
+  host_items_->by_import.clear();
   if (!std::dynamic_pointer_cast<InstanceState>(instance))
     return make_error("define `" + name + "`: not an instance made by a Linker");
   if (!items_.emplace(name, std::move(instance)).second) return make_error("`" + name + "` is already defined");
@@ -98,6 +115,7 @@ Result<void> Linker::define_component_instance(const std::string& name, std::sha
 }
 
 Result<void> Linker::define_exports(const std::shared_ptr<ComponentInstance>& instance) {
+  host_items_->by_import.clear();
   auto state = std::dynamic_pointer_cast<InstanceState>(instance);
   if (!state) return make_error("define_exports: not an instance made by a Linker");
   for (const auto& [name, item] : state->exports()->exports) {
@@ -167,9 +185,16 @@ Result<std::shared_ptr<ComponentInstance>> Linker::instantiate(const ComponentPt
   for (const auto& def : component->definitions) {
     const auto* import = std::get_if<ImportDef>(&def);
     if (import == nullptr) continue;
+    auto cached = host_items_->by_import.find(import->name);
+    if (cached != host_items_->by_import.end()) {
+      args.emplace(import->name, cached->second);
+      continue;
+    }
     const LinkItem* item = find(import->name);
     if (item == nullptr) return make_error("import `" + import->name + "` is not defined by the host");
-    args.emplace(import->name, to_item(*item, keep_alive));
+    auto made = to_item(*item, keep_alive);
+    if (is_host_item(*item)) host_items_->by_import.emplace(import->name, made);
+    args.emplace(import->name, std::move(made));
   }
   state->keep(std::move(keep_alive));
   auto done = state->instantiate(component, args);

@@ -130,6 +130,10 @@ class Linker {
 
   engine::Engine& engine_;
   std::map<std::string, LinkItem> items_;
+  // What each import name resolved to among host-defined items, made once
+  // and shared by every instance (linker.cc); cleared when a definition is added.
+  struct HostItems;
+  std::unique_ptr<HostItems> host_items_;
   std::map<const CoreModule*, std::pair<CoreModulePtr, std::shared_ptr<engine::Module>>> compiled_;
 };
 

@@ -5,10 +5,17 @@
 // always below 8 GiB + 8, so every out-of-bounds access lands on a PROT_NONE
 // page and the fault handler (trap.c) turns it into a trap: no bounds checks
 // in generated code, and `data` never moves, so host views stay valid.
+//
+// Freed reservations of small memories are kept for the next instance (a
+// server makes one per request): zeroing what was accessible costs less than
+// unmapping 8 GiB and mapping it again, which also makes every other CPU
+// flush its TLB.
 #include <sys/mman.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <vector>
 
 #include "engine/aot/runtime/rt_internal.h"
 
@@ -17,6 +24,64 @@ namespace {
 constexpr uint64_t kPageSize = 65536;
 constexpr uint64_t kReservation = (8ull << 30) + kPageSize;
 constexpr uint64_t kMaxPages = 65536;
+// A memory is pooled when at most this much of it was accessible, and the
+// pool holds at most this many reservations.
+constexpr uint64_t kPooledBytes = 1ull << 20;
+constexpr size_t kPoolSlots = 64;
+
+struct Reservation {
+  uint8_t* data;
+  uint64_t accessible;  // bytes from data that are PROT_READ|PROT_WRITE, all zero
+};
+
+std::mutex g_pool_mu;
+std::vector<Reservation>& pool() {
+  static auto* slots = new std::vector<Reservation>();  // never destroyed: frees may come at exit
+  return *slots;
+}
+
+// A zeroed reservation with exactly `bytes` accessible, or null.
+uint8_t* take_pooled(uint64_t bytes) {
+  Reservation r{};
+  {
+    std::lock_guard lock(g_pool_mu);
+    auto& slots = pool();
+    if (slots.empty()) return nullptr;
+    size_t pick = slots.size() - 1;
+    for (size_t i = 0; i < slots.size(); ++i) {
+      if (slots[i].accessible == bytes) pick = i;
+    }
+    r = slots[pick];
+    slots[pick] = slots.back();
+    slots.pop_back();
+  }
+  bool ok = true;
+  if (r.accessible > bytes) {
+    ok = mprotect(r.data + bytes, r.accessible - bytes, PROT_NONE) == 0 &&
+         madvise(r.data + bytes, r.accessible - bytes, MADV_DONTNEED) == 0;
+  } else if (r.accessible < bytes) {
+    ok = mprotect(r.data + r.accessible, bytes - r.accessible, PROT_READ | PROT_WRITE) == 0;
+  }
+  if (!ok) {
+    munmap(r.data, kReservation);
+    return nullptr;
+  }
+  return r.data;
+}
+
+// Keeps the reservation for reuse when it is small and the pool has room.
+bool give_back(uint8_t* data, uint64_t accessible) {
+  if (accessible > kPooledBytes) return false;
+  {
+    std::lock_guard lock(g_pool_mu);
+    if (pool().size() >= kPoolSlots) return false;
+  }
+  std::memset(data, 0, accessible);
+  std::lock_guard lock(g_pool_mu);
+  if (pool().size() >= kPoolSlots) return false;
+  pool().push_back({data, accessible});
+  return true;
+}
 
 }  // namespace
 
@@ -24,12 +89,15 @@ extern "C" {
 
 bool stratus_rt_memory_init(wasm_rt_memory_t* mem, uint32_t initial_pages, uint32_t max_pages, uint64_t limit_bytes) {
   std::memset(mem, 0, sizeof *mem);
-  void* addr = mmap(nullptr, kReservation, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (addr == MAP_FAILED) return false;
   uint64_t bytes = uint64_t{initial_pages} * kPageSize;
-  if (bytes && mprotect(addr, bytes, PROT_READ | PROT_WRITE) != 0) {
-    munmap(addr, kReservation);
-    return false;
+  void* addr = bytes <= kPooledBytes ? take_pooled(bytes) : nullptr;
+  if (addr == nullptr) {
+    addr = mmap(nullptr, kReservation, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (addr == MAP_FAILED) return false;
+    if (bytes && mprotect(addr, bytes, PROT_READ | PROT_WRITE) != 0) {
+      munmap(addr, kReservation);
+      return false;
+    }
   }
   uint64_t limit = max_pages < kMaxPages ? max_pages : kMaxPages;
   if (limit_bytes / kPageSize < limit) limit = limit_bytes / kPageSize;
@@ -62,7 +130,7 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* mem, uint32_t delta) {
 }
 
 void wasm_rt_free_memory(wasm_rt_memory_t* mem) {
-  if (mem->data) munmap(mem->data, kReservation);
+  if (mem->data && !give_back(mem->data, mem->size)) munmap(mem->data, kReservation);
   mem->data = nullptr;
   mem->size = 0;
   mem->pages = 0;

@@ -101,8 +101,10 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
   // Records that the static resource type `static_type` stands for `runtime`
   // in this instance (imports, definitions, exports with a resource bound).
   void bind_resource(const ResourceTypePtr& static_type, ResourceTypePtr runtime) {
+    if (recording_ != nullptr) recording_->emplace_back(static_type, runtime);
     resource_map_[static_type.get()] = std::move(runtime);
   }
+  using Bindings = std::vector<std::pair<ResourceTypePtr, ResourceTypePtr>>;
 
   HandleTable& handles() { return handles_; }
   void keep(std::vector<std::shared_ptr<void>> objects) {
@@ -137,6 +139,7 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
   bool may_enter_ = true;
   HandleTable handles_;
   std::map<const ResourceType*, ResourceTypePtr> resource_map_;
+  Bindings* recording_ = nullptr;  // bind_resource also appends here while set
 
   // Index spaces.
   std::vector<CoreModulePtr> core_modules_;
@@ -157,6 +160,19 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
   RtInstancePtr exports_ = std::make_shared<RtInstance>();
   std::vector<std::shared_ptr<InstanceState>> children_;
   std::vector<std::shared_ptr<void>> keep_alive_;  // imported instances, host callbacks
+};
+
+// A top-level import's check against a host item depends only on the
+// import, the item and the bindings made before it, which are the same on
+// every instantiation of a component by one linker: so the check runs once
+// and later instantiations replay the resource bindings it made. Each entry
+// keeps its component, so the import it points into stays alive.
+struct Linker::BindCache {
+  struct Entry {
+    ComponentPtr component;
+    InstanceState::Bindings bindings;
+  };
+  std::map<std::pair<const void*, const void*>, Entry> entries;  // (import definition, host item)
 };
 
 // Whether two value types are the same, each with the instance its static

@@ -217,7 +217,28 @@ class Instantiator {
   Result<void> operator()(const ImportDef& d) {
     auto it = args_.find(d.name);
     if (it == args_.end()) return make_error("missing import `" + d.name + "`");
-    STRATUS_TRY(bind_import(s_, d.type, it->second, d.name));
+    const void* host_item = nullptr;
+    if (const auto* f = std::get_if<RtFuncPtr>(&it->second); f != nullptr && (*f)->owner() == nullptr) {
+      host_item = f->get();
+    } else if (const auto* i = std::get_if<RtInstancePtr>(&it->second); i != nullptr && (*i)->owner == nullptr) {
+      host_item = i->get();
+    }
+    if (s_.parent_ != nullptr || host_item == nullptr) {
+      STRATUS_TRY(bind_import(s_, d.type, it->second, d.name));
+      return push_extern(d.type, it->second);
+    }
+    auto& cache = s_.linker_.bind_cache_->entries;
+    auto key = std::make_pair(static_cast<const void*>(&d), host_item);
+    if (auto hit = cache.find(key); hit != cache.end()) {
+      for (const auto& [static_type, runtime] : hit->second.bindings) s_.bind_resource(static_type, runtime);
+    } else {
+      InstanceState::Bindings made;
+      s_.recording_ = &made;
+      auto bound = bind_import(s_, d.type, it->second, d.name);
+      s_.recording_ = nullptr;
+      if (!bound.ok()) return bound;
+      cache.emplace(key, Linker::BindCache::Entry{s_.component_, std::move(made)});
+    }
     return push_extern(d.type, it->second);
   }
 

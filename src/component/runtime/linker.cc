@@ -84,11 +84,13 @@ struct Linker::HostItems {
   std::map<std::string, RtItem, std::less<>> by_import;
 };
 
-Linker::Linker(engine::Engine& engine) : engine_(engine), host_items_(std::make_unique<HostItems>()) {}
+Linker::Linker(engine::Engine& engine)
+    : engine_(engine), host_items_(std::make_unique<HostItems>()), bind_cache_(std::make_unique<BindCache>()) {}
 Linker::~Linker() = default;
 
 Result<void> Linker::define_func(const std::string& name, HostFunc func) {
   host_items_->by_import.clear();
+  bind_cache_->entries.clear();
   if (!func.type) return make_error("define `" + name + "`: function has no type");
   if (!items_.emplace(name, std::move(func)).second) return make_error("`" + name + "` is already defined");
   return {};
@@ -96,18 +98,21 @@ Result<void> Linker::define_func(const std::string& name, HostFunc func) {
 
 Result<void> Linker::define_instance(const std::string& name, HostInstance instance) {
   host_items_->by_import.clear();
+  bind_cache_->entries.clear();
   if (!items_.emplace(name, std::move(instance)).second) return make_error("`" + name + "` is already defined");
   return {};
 }
 
 Result<void> Linker::define_resource(const std::string& name, ResourceTypePtr resource) {
   host_items_->by_import.clear();
+  bind_cache_->entries.clear();
   if (!items_.emplace(name, std::move(resource)).second) return make_error("`" + name + "` is already defined");
   return {};
 }
 
 Result<void> Linker::define_component_instance(const std::string& name, std::shared_ptr<ComponentInstance> instance) {
   host_items_->by_import.clear();
+  bind_cache_->entries.clear();
   if (!std::dynamic_pointer_cast<InstanceState>(instance))
     return make_error("define `" + name + "`: not an instance made by a Linker");
   if (!items_.emplace(name, std::move(instance)).second) return make_error("`" + name + "` is already defined");
@@ -116,6 +121,7 @@ Result<void> Linker::define_component_instance(const std::string& name, std::sha
 
 Result<void> Linker::define_exports(const std::shared_ptr<ComponentInstance>& instance) {
   host_items_->by_import.clear();
+  bind_cache_->entries.clear();
   auto state = std::dynamic_pointer_cast<InstanceState>(instance);
   if (!state) return make_error("define_exports: not an instance made by a Linker");
   for (const auto& [name, item] : state->exports()->exports) {

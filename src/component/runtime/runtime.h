@@ -134,6 +134,11 @@ class Linker {
   // and shared by every instance (linker.cc); cleared when a definition is added.
   struct HostItems;
   std::unique_ptr<HostItems> host_items_;
+  // How each top-level import of a component bound to a host item, replayed
+  // by later instantiations (instance_state.h); cleared with host_items_.
+  friend class Instantiator;
+  struct BindCache;
+  std::unique_ptr<BindCache> bind_cache_;
   std::map<const CoreModule*, std::pair<CoreModulePtr, std::shared_ptr<engine::Module>>> compiled_;
 };
 

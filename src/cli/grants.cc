@@ -29,4 +29,25 @@ Result<void> add_grants(wasi::p2::WasiConfig& config, const std::vector<std::str
   return {};
 }
 
+Result<void> add_socket_grants(wasi::p2::WasiConfig& config, const std::vector<std::string>& connect,
+                               const std::vector<std::string>& bind, const std::vector<std::string>& lookups) {
+  auto rules = [](const char* flag, const std::vector<std::string>& specs,
+                  std::vector<wasi::p2::AddressRule>& into) -> Result<void> {
+    for (const auto& spec : specs) {
+      auto rule = wasi::p2::parse_address_rule(spec);
+      if (!rule) return std::move(rule).error().context(flag);
+      into.push_back(*rule);
+    }
+    return {};
+  };
+  STRATUS_TRY(rules("--allow-connect", connect, config.sockets.connect));
+  STRATUS_TRY(rules("--allow-bind", bind, config.sockets.bind));
+  for (const auto& spec : lookups) {
+    auto name = wasi::p2::parse_lookup_name(spec);
+    if (!name) return std::move(name).error().context("--allow-lookup");
+    config.sockets.name_lookups.push_back(*name);
+  }
+  return {};
+}
+
 }  // namespace stratus::cli

@@ -2,7 +2,7 @@
 // WASI 0.2 host, or a WASI preview 1 command module on the preview 1 layer
 // (wasi/preview1: args, environment, clocks, random and stdio; no files),
 // and exits with the guest's exit code. Nothing is granted unless asked
-// for: no directory, no environment variable. A trap exits 134 (SIGABRT's
+// for: no directory, no environment variable, no socket. A trap exits 134 (SIGABRT's
 // shell status, as Wasmtime does); an unreadable, invalid or unlinkable
 // component exits 1.
 #include <unistd.h>
@@ -34,6 +34,7 @@ struct RunOptions {
   std::string cache_dir;
   std::vector<std::string> dirs, read_only_dirs;
   std::vector<std::string> env;
+  std::vector<std::string> allow_connect, allow_bind, allow_lookup;
   bool inherit_env = false;
   std::string file;
   std::vector<std::string> args;
@@ -80,6 +81,8 @@ int run(const RunOptions& opts) {
   }
   if (auto granted = add_grants(config, opts.env, opts.dirs, opts.read_only_dirs); !granted)
     return fail(granted.error().message, kExitUsage);
+  if (auto granted = add_socket_grants(config, opts.allow_connect, opts.allow_bind, opts.allow_lookup); !granted)
+    return fail(granted.error().message, kExitUsage);
 
   auto bytes = read_file(opts.file);
   if (!bytes) return fail(bytes.error().message, kExitError);
@@ -118,6 +121,15 @@ Subcommand add_run(CLI::App& parent) {
   app->add_option("--dir-ro", opts->read_only_dirs, "Grant a host directory read-only, HOST[::GUEST] (repeatable)")
       ->allow_extra_args(false);
   app->add_option("--env", opts->env, "Environment variable KEY=VALUE for the guest (repeatable)")
+      ->allow_extra_args(false);
+  app->add_option("--allow-connect", opts->allow_connect,
+                  "Let wasi:sockets connect or send to ADDR:PORT (ADDR: IPv4, [IPv6] or *; PORT: number or *; "
+                  "repeatable)")
+      ->allow_extra_args(false);
+  app->add_option("--allow-bind", opts->allow_bind,
+                  "Let wasi:sockets bind to ADDR:PORT (port 0: any free port; repeatable)")
+      ->allow_extra_args(false);
+  app->add_option("--allow-lookup", opts->allow_lookup, "Let wasi:sockets resolve NAME, or *.DOMAIN (repeatable)")
       ->allow_extra_args(false);
   app->add_flag("--inherit-env", opts->inherit_env, "Give the guest this process's whole environment");
   app->add_option("file", opts->file, "The .wasm component (or preview 1 module)")->required();

@@ -1,7 +1,8 @@
 // `stratus serve FILE.wasm [--addr 127.0.0.1:8080]`: serves a wasi:http
 // proxy component over HTTP/1.1 (serve/http_server.h) until SIGINT or
 // SIGTERM, then stops gracefully: in-flight requests finish. Nothing is
-// granted unless asked for (--env, --dir, --allow-host).
+// granted unless asked for (--env, --dir, --allow-host, --allow-connect,
+// --allow-bind, --allow-lookup).
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -27,6 +28,7 @@ struct ServeCliOptions {
   std::string cache_dir;
   std::string addr = "127.0.0.1:8080";
   std::vector<std::string> env, dirs, read_only_dirs, allow_hosts;
+  std::vector<std::string> allow_connect, allow_bind, allow_lookup;
   int timeout_ms = 30'000;
   std::string file;
 };
@@ -50,6 +52,8 @@ int serve(const ServeCliOptions& o) {
   }
   options.timeout = std::chrono::milliseconds(o.timeout_ms);
   if (auto granted = add_grants(options.wasi, o.env, o.dirs, o.read_only_dirs); !granted)
+    return fail(granted.error().message);
+  if (auto granted = add_socket_grants(options.wasi, o.allow_connect, o.allow_bind, o.allow_lookup); !granted)
     return fail(granted.error().message);
   options.wasi.allowed_hosts = o.allow_hosts;
   options.wasi.stdout_stream = wasi::p2::fd_output(1);
@@ -96,6 +100,15 @@ Subcommand add_serve(CLI::App& parent) {
   app->add_option("--dir-ro", opts->read_only_dirs, "Grant a host directory read-only (repeatable)")
       ->allow_extra_args(false);
   app->add_option("--allow-host", opts->allow_hosts, "Host outbound HTTP may reach (repeatable)")
+      ->allow_extra_args(false);
+  app->add_option("--allow-connect", opts->allow_connect,
+                  "Let wasi:sockets connect or send to ADDR:PORT (ADDR: IPv4, [IPv6] or *; PORT: number or *; "
+                  "repeatable)")
+      ->allow_extra_args(false);
+  app->add_option("--allow-bind", opts->allow_bind,
+                  "Let wasi:sockets bind to ADDR:PORT (port 0: any free port; repeatable)")
+      ->allow_extra_args(false);
+  app->add_option("--allow-lookup", opts->allow_lookup, "Let wasi:sockets resolve NAME, or *.DOMAIN (repeatable)")
       ->allow_extra_args(false);
   app->add_option("file", opts->file, "The wasi:http proxy component")->required();
   return Subcommand{app, [opts] { return serve(*opts); }};

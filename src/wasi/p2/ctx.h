@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "wasi/p2/socket_policy.h"
 #include "wasi/p2/streams.h"
 #include "wasi/p2/table.h"
 
@@ -31,6 +32,9 @@ struct WasiConfig {
   // Hosts outbound HTTP may reach (`--allow-host`): exact names, or
   // `*.example.com` for its subdomains. Empty: none.
   std::vector<std::string> allowed_hosts;
+  // What wasi:sockets may connect to, bind and look up (`--allow-connect`,
+  // `--allow-bind`, `--allow-lookup`). Empty: nothing.
+  SocketPolicy sockets;
   // The guest's standard streams; by default it reads nothing and its output
   // goes nowhere. `stratus run` passes the process's own.
   std::shared_ptr<InputStream> stdin_stream = memory_input({});
@@ -62,6 +66,13 @@ struct RequestOptions;
 struct OutgoingRequest;
 struct IncomingResponse;
 struct FutureIncomingResponse;
+// wasi/p2/sockets.h
+struct Network;
+struct TcpSocket;
+struct UdpSocket;
+struct IncomingDatagramStream;
+struct OutgoingDatagramStream;
+struct ResolveAddressStream;
 
 struct WasiCtx {
   explicit WasiCtx(WasiConfig c) : config(std::move(c)) {}
@@ -87,6 +98,12 @@ struct WasiCtx {
   ResourceTable<OutgoingRequest> outgoing_requests;
   ResourceTable<IncomingResponse> incoming_responses;
   ResourceTable<FutureIncomingResponse> future_incoming_responses;
+  ResourceTable<Network> networks;
+  ResourceTable<TcpSocket> tcp_sockets;
+  ResourceTable<UdpSocket> udp_sockets;
+  ResourceTable<IncomingDatagramStream> incoming_datagram_streams;
+  ResourceTable<OutgoingDatagramStream> outgoing_datagram_streams;
+  ResourceTable<ResolveAddressStream> resolve_address_streams;
 };
 
 }  // namespace stratus::wasi::p2

@@ -25,6 +25,7 @@ Result<void> WasiHost::add_to_linker(component::Linker& linker) {
   STRATUS_TRY(define_random(linker, ctx_, b.resources, b.objects));
   STRATUS_TRY(define_cli(linker, ctx_, b.resources, b.objects));
   STRATUS_TRY(define_filesystem(linker, ctx_, b.resources, b.objects));
+  STRATUS_TRY(define_sockets(linker, ctx_, b.resources, b.objects));
   STRATUS_TRY(define_http(linker, ctx_, b.resources, b.objects));
   return {};
 }

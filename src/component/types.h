@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <variant>
@@ -160,13 +161,16 @@ struct MapType {
   ValType entries;
 };
 
-// The Canonical ABI alignment and size of a defined type, worked out on its
+// The Canonical ABI alignment, size and flattening of a defined type, worked out on its
 // first use (canon/layout.cc) instead of on every value lifted or lowered.
 // Copies start empty.
 struct LayoutCache {
   static constexpr uint32_t kUnknown = UINT32_MAX;
   mutable std::atomic<uint32_t> alignment{kUnknown};
   mutable std::atomic<uint32_t> size{kUnknown};
+  // The core types it flattens to (engine::ValType values), once worked out.
+  mutable std::once_flag flat_once;
+  mutable std::vector<uint8_t> flat;
   LayoutCache() = default;
   LayoutCache(const LayoutCache&) {}
   LayoutCache& operator=(const LayoutCache&) { return *this; }

@@ -200,12 +200,28 @@ uint32_t compute_elem_size(const DefinedType& d) {
 
 }  // namespace
 
+namespace {
+void compute_flatten(const DefinedType& d, std::vector<engine::ValType>& out);
+}  // namespace
+
 void flatten_into(const ValType& t, std::vector<engine::ValType>& out) {
   if (t.is_primitive()) {
     flatten_prim(t.primitive(), out);
     return;
   }
-  const auto& d = t.defined();
+  const auto& cache = t.defined().layout;
+  std::call_once(cache.flat_once, [&] {
+    std::vector<engine::ValType> flat;
+    compute_flatten(t.defined(), flat);
+    cache.flat.reserve(flat.size());
+    for (auto v : flat) cache.flat.push_back(static_cast<uint8_t>(v));
+  });
+  for (uint8_t v : cache.flat) out.push_back(static_cast<engine::ValType>(v));
+}
+
+namespace {
+
+void compute_flatten(const DefinedType& d, std::vector<engine::ValType>& out) {
   std::visit(
       [&](const auto& k) {
         using K = std::decay_t<decltype(k)>;
@@ -251,6 +267,8 @@ void flatten_into(const ValType& t, std::vector<engine::ValType>& out) {
       },
       d.kind);
 }
+
+}  // namespace
 
 std::vector<engine::ValType> flatten(const ValType& t) {
   std::vector<engine::ValType> out;

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "wasi/p2/hosts.h"
+#include "wasi/p2/http_client.h"
 
 namespace stratus::wasi::p2 {
 namespace {
@@ -74,12 +75,6 @@ std::string method_name(const types::Method& m) {
   return kNames[m.index()];
 }
 
-std::string describe(const types::ErrorCode& e) {
-  if (const auto* internal = std::get_if<types::ErrorCodeInternalError>(&e))
-    return "internal error" + (internal->value ? ": " + *internal->value : std::string());
-  return "error-code case " + std::to_string(e.index());
-}
-
 // Writes of an outgoing body: kept until the response is sent, then passed
 // straight to the connection.
 class BodyOutput final : public OutputStream {
@@ -121,7 +116,9 @@ class TypesHost final : public types::Host {
   void drop_outgoing_body(uint32_t rep) override {
     // Dropped without finish: the body is incomplete; the server ends the
     // response as failed.
-    if (auto body = ctx_.outgoing_bodies.get(rep); body && !body->finished) {
+    if (auto body = ctx_.outgoing_bodies.get(rep); body && body->channel) {
+      http_client::abandon_request_body(*body);
+    } else if (body && !body->finished) {
       body->failed = true;
       if (body->sink) body->sink->fail("the guest dropped the response body without finishing it");
     }
@@ -266,8 +263,9 @@ class TypesHost final : public types::Host {
     auto r = ctx_.outgoing_requests.get(self.rep);
     if (!r) return guest_error("unknown outgoing-request");
     if (r->body_taken) return R::err(Unit{});
+    r->body = http_client::new_request_body(*r);
+    if (!r->body) return R::err(Unit{});
     r->body_taken = true;
-    r->body = std::make_shared<OutgoingBody>();
     return R::ok(types::OutgoingBody{ctx_.outgoing_bodies.add(r->body)});
   }
   HostResult<types::Method> outgoing_request_method(const types::OutgoingRequestBorrow& self) override {
@@ -383,7 +381,7 @@ class TypesHost final : public types::Host {
     if (out->set) return guest_error("response-outparam.set called twice");
     out->set = true;
     if (!response.is_ok()) {
-      if (out->sink) out->sink->fail(describe(response.error()));
+      if (out->sink) out->sink->fail(describe_http_error(response.error()));
       return Unit{};
     }
     auto r = ctx_.outgoing_responses.get(response.value().rep);
@@ -408,16 +406,16 @@ class TypesHost final : public types::Host {
     return Unit{};
   }
 
-  // ---- incoming-response (answers to outgoing requests; none are made)
-  HostResult<types::StatusCode> incoming_response_status(const types::IncomingResponseBorrow&) override {
-    return guest_error("unknown incoming-response");
+  // ---- incoming-response (the answer to an outgoing request: http_client.cc)
+  HostResult<types::StatusCode> incoming_response_status(const types::IncomingResponseBorrow& self) override {
+    return http_client::response_status(ctx_, self.rep);
   }
-  HostResult<types::Fields> incoming_response_headers(const types::IncomingResponseBorrow&) override {
-    return guest_error("unknown incoming-response");
+  HostResult<types::Fields> incoming_response_headers(const types::IncomingResponseBorrow& self) override {
+    return http_client::response_headers(ctx_, self.rep);
   }
   HostResult<WitResult<types::IncomingBody, Unit>> incoming_response_consume(
-      const types::IncomingResponseBorrow&) override {
-    return guest_error("unknown incoming-response");
+      const types::IncomingResponseBorrow& self) override {
+    return http_client::response_consume(ctx_, self.rep);
   }
 
   // ---- incoming-body
@@ -431,19 +429,28 @@ class TypesHost final : public types::Host {
     return R::ok(::wasi::io::streams::InputStream{ctx_.input_streams.add(b->stream)});
   }
   HostResult<types::FutureTrailers> incoming_body_finish(const types::IncomingBody& body) override {
+    auto b = ctx_.incoming_bodies.get(body.rep);
     ctx_.incoming_bodies.remove(body.rep);
-    return types::FutureTrailers{ctx_.future_trailers.add(std::make_shared<FutureTrailers>())};
+    if (!b) return guest_error("unknown incoming-body");
+    auto trailers = std::make_shared<FutureTrailers>();
+    trailers->exchange = b->exchange;
+    return types::FutureTrailers{ctx_.future_trailers.add(std::move(trailers))};
   }
-  HostResult<::wasi::io::poll::Pollable> future_trailers_subscribe(const types::FutureTrailersBorrow&) override {
-    return ::wasi::io::poll::Pollable{ctx_.pollables.add(std::make_shared<Pollable>())};
+  HostResult<::wasi::io::poll::Pollable> future_trailers_subscribe(const types::FutureTrailersBorrow& self) override {
+    auto t = ctx_.future_trailers.get(self.rep);
+    if (!t) return guest_error("unknown future-trailers");
+    Pollable p = t->exchange ? http_client::trailers_pollable(*t) : Pollable{};
+    return ::wasi::io::poll::Pollable{ctx_.pollables.add(std::make_shared<Pollable>(std::move(p)))};
   }
-  // Requests carry no trailers here: the answer is ready at once, and is none.
+  // A served request carries no trailers here: the answer is ready at once,
+  // and is none. A response's come when its body has ended.
   HostResult<std::optional<WitResult<WitResult<std::optional<types::Fields>, types::ErrorCode>, Unit>>>
   future_trailers_get(const types::FutureTrailersBorrow& self) override {
     using Inner = WitResult<std::optional<types::Fields>, types::ErrorCode>;
     using Outer = WitResult<Inner, Unit>;
     auto t = ctx_.future_trailers.get(self.rep);
     if (!t) return guest_error("unknown future-trailers");
+    if (t->exchange) return http_client::trailers_get(ctx_, *t);
     if (t->taken) return std::optional<Outer>(Outer::err(Unit{}));
     t->taken = true;
     return std::optional<Outer>(Outer::ok(Inner::ok(std::optional<types::Fields>())));
@@ -494,7 +501,9 @@ class TypesHost final : public types::Host {
     if (!b) return guest_error("unknown outgoing-body");
     if (b->stream_taken) return R::err(Unit{});
     b->stream_taken = true;
-    return R::ok(::wasi::io::streams::OutputStream{ctx_.output_streams.add(std::make_shared<BodyOutput>(b))});
+    std::shared_ptr<OutputStream> out =
+        b->channel ? http_client::request_body_output(b) : std::make_shared<BodyOutput>(b);
+    return R::ok(::wasi::io::streams::OutputStream{ctx_.output_streams.add(std::move(out))});
   }
   HostResult<WitResult<Unit, types::ErrorCode>> outgoing_body_finish(
       const types::OutgoingBody& body, const std::optional<types::Fields>& trailers) override {
@@ -502,18 +511,24 @@ class TypesHost final : public types::Host {
     ctx_.outgoing_bodies.remove(body.rep);
     if (!b) return guest_error("unknown outgoing-body");
     if (trailers) take_fields(trailers->rep);
+    if (b->channel) {
+      // A request body: trailers are not sent (HTTP/1.1 chunked trailers
+      // are rarely honoured; the request goes without them).
+      if (auto error = http_client::finish_request_body(*b)) return WitResult<Unit, types::ErrorCode>::err(*error);
+      return WitResult<Unit, types::ErrorCode>::ok(Unit{});
+    }
     b->finished = true;
     if (b->sink && !b->failed) b->sink->finish();
     return WitResult<Unit, types::ErrorCode>::ok(Unit{});
   }
 
   HostResult<::wasi::io::poll::Pollable> future_incoming_response_subscribe(
-      const types::FutureIncomingResponseBorrow&) override {
-    return guest_error("unknown future-incoming-response");
+      const types::FutureIncomingResponseBorrow& self) override {
+    return http_client::future_subscribe(ctx_, self.rep);
   }
   HostResult<std::optional<WitResult<WitResult<types::IncomingResponse, types::ErrorCode>, Unit>>>
-  future_incoming_response_get(const types::FutureIncomingResponseBorrow&) override {
-    return guest_error("unknown future-incoming-response");
+  future_incoming_response_get(const types::FutureIncomingResponseBorrow& self) override {
+    return http_client::future_get(ctx_, self.rep);
   }
 
  private:
@@ -559,8 +574,8 @@ class TypesHost final : public types::Host {
   WasiCtx& ctx_;
 };
 
-// Outbound HTTP is denied unless the host is granted (`--allow-host`); no
-// granted host is reachable yet either: the client is not built.
+// Outbound HTTP (http_client.h), denied unless the host is granted
+// (`--allow-host`).
 class OutgoingHandlerHost final : public ::wasi::http::outgoing_handler::Host {
  public:
   explicit OutgoingHandlerHost(WasiCtx& ctx) : ctx_(ctx) {}
@@ -568,10 +583,9 @@ class OutgoingHandlerHost final : public ::wasi::http::outgoing_handler::Host {
       WitResult<::wasi::http::outgoing_handler::FutureIncomingResponse, ::wasi::http::outgoing_handler::ErrorCode>>
   handle(const ::wasi::http::outgoing_handler::OutgoingRequest& request,
          const std::optional<::wasi::http::outgoing_handler::RequestOptions>& options) override {
-    ctx_.outgoing_requests.remove(request.rep);
-    if (options) ctx_.request_options.remove(options->rep);
-    return WitResult<::wasi::http::outgoing_handler::FutureIncomingResponse,
-                     ::wasi::http::outgoing_handler::ErrorCode>::err(types::ErrorCodeHttpRequestDenied{});
+    std::optional<uint32_t> o;
+    if (options) o = options->rep;
+    return http_client::handle(ctx_, request.rep, o);
   }
 
  private:

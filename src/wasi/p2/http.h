@@ -1,7 +1,8 @@
 // wasi:http's host objects: header fields, the request a server received,
 // the response a guest builds, and their bodies. The server (serve/) gives
 // each request a ResponseSink; the guest's response head and body go to it
-// once the guest passes the response to response-outparam.set.
+// once the guest passes the response to response-outparam.set. Outbound
+// requests (outgoing-handler) are http_client.h's.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,9 @@
 #include "wasi/p2/streams.h"
 
 namespace stratus::wasi::p2 {
+
+class ByteChannel;    // wasi/p2/byte_channel.h
+struct ExchangeHold;  // wasi/p2/http_client.h
 
 struct HttpFields {
   std::vector<std::pair<std::string, std::vector<uint8_t>>> entries;
@@ -47,20 +51,25 @@ struct IncomingRequest {
 struct IncomingBody {
   std::shared_ptr<InputStream> stream;
   bool stream_taken = false;
+  std::shared_ptr<ExchangeHold> exchange;  // the body of an outbound request's response
 };
 
 struct FutureTrailers {
-  bool taken = false;  // future-trailers.get answers once
+  bool taken = false;                      // future-trailers.get answers once
+  std::shared_ptr<ExchangeHold> exchange;  // a response's trailers; none: a served request's (none)
 };
 
-// The body of an outgoing response. Writes before the response is sent
-// (response-outparam.set) are kept and go out when it is.
+// The body of an outgoing response or request. A response's writes before
+// it is sent (response-outparam.set) are kept and go out when it is; a
+// request's go to `channel`, which the request's thread reads.
 struct OutgoingBody {
   std::string pending;
   ResponseSink* sink = nullptr;  // set when the response is sent
   bool stream_taken = false;
   bool finished = false;
   bool failed = false;
+  std::shared_ptr<ByteChannel> channel;    // a request body
+  std::optional<uint64_t> content_length;  // a request body's, when its headers give one
 };
 
 struct OutgoingResponse {
@@ -87,7 +96,24 @@ struct OutgoingRequest {
   bool body_taken = false;
 };
 
-struct IncomingResponse {};
-struct FutureIncomingResponse {};
+// The answer to an outbound request, once its head arrived. Dropped with
+// its body not consumed, nobody reads that body: the request ends.
+struct IncomingResponse {
+  ~IncomingResponse();
+  uint16_t status = 0;
+  std::shared_ptr<HttpFields> headers;  // immutable
+  std::shared_ptr<ByteChannel> body;
+  std::shared_ptr<ExchangeHold> exchange;
+  bool body_taken = false;
+};
+
+struct FutureIncomingResponse {
+  std::shared_ptr<ExchangeHold> exchange;
+  bool taken = false;  // get answers with the response once
+};
+
+// Outbound requests whose threads are still running (all instances of the
+// process): a request the guest dropped ends soon after.
+size_t outbound_http_requests_running();
 
 }  // namespace stratus::wasi::p2

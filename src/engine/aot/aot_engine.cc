@@ -73,14 +73,22 @@ void AotInstance::leave(volatile uint32_t* thread_flag) {
   if (it != active_.end()) active_.erase(it);
 }
 
+std::optional<size_t> AotModule::export_index(std::string_view name) const {
+  std::call_once(export_names_once_, [this] {
+    for (size_t i = 0; i < info.exports.size(); ++i) export_names_.emplace(info.exports[i].name, i);
+  });
+  auto it = export_names_.find(name);
+  if (it == export_names_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::optional<Extern> AotInstance::get_export(std::string_view name) {
   const auto& exports = module_->info.exports;
-  for (size_t i = 0; i < exports.size(); ++i) {
-    if (exports[i].name != name) continue;
+  if (auto i = module_->export_index(name)) {
     auto self = shared_from_this();
-    wasm_rt_function_ptr_t fn = module_->desc->exports[i];
+    wasm_rt_function_ptr_t fn = module_->desc->exports[*i];
     auto storage = [&] { return reinterpret_cast<void* (*)(void*)>(fn)(instance_.ctx()); };
-    const ExternType& type = exports[i].type;
+    const ExternType& type = exports[*i].type;
     switch (kind_of(type)) {
       case ExternKind::Func: {
         const auto& ft = std::get<FuncType>(type);
@@ -95,7 +103,7 @@ std::optional<Extern> AotInstance::get_export(std::string_view name) {
         return Extern(std::make_shared<AotTable>(std::get<TableType>(type).element, storage(), self));
       case ExternKind::Global: return Extern(std::make_shared<AotGlobal>(std::get<GlobalType>(type), storage(), self));
       case ExternKind::Tag: {
-        uint32_t index = module_->info.export_index[i];
+        uint32_t index = module_->info.export_index[*i];
         if (index >= tags_.size()) return std::nullopt;
         return Extern(tags_[index]);
       }
@@ -347,26 +355,34 @@ std::variant<std::shared_ptr<Instance>, Trap, Error> AotEngine::instantiate(cons
   bool imports_table = false;
   for (size_t k = 0; k < info.imports.size(); ++k) {
     const ImportDesc& want = info.imports[k];
+    // Callers give imports in the module's order, so the k-th is looked at
+    // first; otherwise the last one of that name is taken.
     const ImportValue* found = nullptr;
-    for (const auto& iv : imports)
-      if (iv.module == want.module && iv.name == want.name) found = &iv;
-    const std::string where = "import '" + want.module + "." + want.name + "'";
-    if (!found) return make_error("unknown import: " + where + " (" + describe(want.type) + ") was not supplied");
+    if (k < imports.size() && imports[k].module == want.module && imports[k].name == want.name &&
+        imports.size() == info.imports.size()) {
+      found = &imports[k];
+    } else {
+      for (const auto& iv : imports)
+        if (iv.module == want.module && iv.name == want.name) found = &iv;
+    }
+    auto where_text = [&] { return "import '" + want.module + "." + want.name + "'"; };
+    if (!found)
+      return make_error("unknown import: " + where_text() + " (" + describe(want.type) + ") was not supplied");
     if (kind_of(found->value) != kind_of(want.type))
-      return make_error("incompatible import type: " + where + " expects a " + describe(want.type));
+      return make_error("incompatible import type: " + where_text() + " expects a " + describe(want.type));
     stratus_rt_import_slot_t& slot = table->slot[k];
     switch (kind_of(want.type)) {
       case ExternKind::Func: {
         const auto& f = std::get<std::shared_ptr<Func>>(found->value);
         if (!f || f->type() != std::get<FuncType>(want.type))
-          return make_error("incompatible import type: " + where + " expects " + describe(want.type) + ", got " +
+          return make_error("incompatible import type: " + where_text() + " expects " + describe(want.type) + ", got " +
                             (f ? to_string(f->type()) : "null"));
         if (auto* wf = dynamic_cast<AotFunc*>(f.get())) {
           slot.ptr = reinterpret_cast<void*>(wf->raw().func);
           slot.ctx = wf->raw().module_instance;
         } else if (auto* hf = dynamic_cast<AotHostFunc*>(f.get())) {
           auto code = sig_code(hf->type_id());
-          if (!code) return make_error("aot: no code for signature of " + where);
+          if (!code) return make_error("aot: no code for signature of " + where_text());
           auto site = std::make_unique<HostSite>();
           site->block = CtxBlock(CtxHeader::HostSite, site.get(), 0);
           site->func = hf;
@@ -375,42 +391,42 @@ std::variant<std::shared_ptr<Instance>, Trap, Error> AotEngine::instantiate(cons
           slot.ctx = site->block.ctx();
           inst->host_sites_.push_back(std::move(site));
         } else {
-          return make_error(where + ": function from another engine");
+          return make_error(where_text() + ": function from another engine");
         }
         break;
       }
       case ExternKind::Memory: {
         auto* mem = dynamic_cast<AotMemory*>(std::get<std::shared_ptr<Memory>>(found->value).get());
-        if (!mem) return make_error(where + ": memory from another engine");
+        if (!mem) return make_error(where_text() + ": memory from another engine");
         if (!limits_match(mem->type().limits, std::get<MemoryType>(want.type).limits))
-          return make_error("incompatible import type: " + where + ": memory limits do not match");
+          return make_error("incompatible import type: " + where_text() + ": memory limits do not match");
         slot.ptr = mem->raw();
         break;
       }
       case ExternKind::Table: {
         auto* t = dynamic_cast<AotTable*>(std::get<std::shared_ptr<Table>>(found->value).get());
-        if (!t) return make_error(where + ": table from another engine");
+        if (!t) return make_error(where_text() + ": table from another engine");
         const auto& tt = std::get<TableType>(want.type);
         if (t->element() != tt.element || !limits_match(t->type().limits, tt.limits))
-          return make_error("incompatible import type: " + where + ": table type does not match");
+          return make_error("incompatible import type: " + where_text() + ": table type does not match");
         slot.ptr = t->raw();
         imports_table = true;
         break;
       }
       case ExternKind::Global: {
         auto* g = dynamic_cast<AotGlobal*>(std::get<std::shared_ptr<Global>>(found->value).get());
-        if (!g) return make_error(where + ": global from another engine");
+        if (!g) return make_error(where_text() + ": global from another engine");
         if (g->type() != std::get<GlobalType>(want.type))
-          return make_error("incompatible import type: " + where + ": global type does not match");
+          return make_error("incompatible import type: " + where_text() + ": global type does not match");
         slot.ptr = g->raw();
         break;
       }
       case ExternKind::Tag: {
         const auto& tag = std::get<std::shared_ptr<Tag>>(found->value);
         auto* t = dynamic_cast<AotTag*>(tag.get());
-        if (!t) return make_error(where + ": tag from another engine");
+        if (!t) return make_error(where_text() + ": tag from another engine");
         if (t->type() != std::get<TagType>(want.type))
-          return make_error("incompatible import type: " + where + ": tag type does not match");
+          return make_error("incompatible import type: " + where_text() + ": tag type does not match");
         slot.ptr = t->raw();
         inst->tags_.push_back(tag);
         break;

@@ -7,7 +7,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/aot/compiler.h"
@@ -57,6 +60,14 @@ class AotModule : public Module {
   ModuleInfo info;
   std::shared_ptr<Library> library;
   const stratus_rt_module_desc_t* desc = nullptr;
+
+  // The index in info.exports of the export named `name`, if any (an index
+  // made on first use: a component looks exports up on every instantiation).
+  std::optional<size_t> export_index(std::string_view name) const;
+
+ private:
+  mutable std::once_flag export_names_once_;
+  mutable std::unordered_map<std::string_view, size_t> export_names_;
 };
 
 struct HostSite {

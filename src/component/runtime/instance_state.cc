@@ -57,7 +57,7 @@ const RtItem* find_export(const RtInstance& instance, std::string_view name) {
     if (nested == nullptr || *nested == nullptr) return nullptr;
     return find_export(**nested, name.substr(hash + 1));
   }
-  auto it = instance.exports.find(std::string(name));
+  auto it = instance.exports.find(name);
   return it == instance.exports.end() ? nullptr : &it->second;
 }
 

@@ -51,11 +51,13 @@ struct RtType {
 };
 
 using RtItem = std::variant<RtFuncPtr, RtInstancePtr, RtType, ComponentPtr, CoreModulePtr>;
+// Items by name; looked up with string_views (no key string made per lookup).
+using RtItemMap = std::map<std::string, RtItem, std::less<>>;
 
 // A component instance as its exports: what `alias export` reads and what
 // an instance import receives.
 struct RtInstance {
-  std::map<std::string, RtItem> exports;
+  RtItemMap exports;
   InstanceState* owner = nullptr;    // for resolving static types in export types; may be null
   std::shared_ptr<void> keep_alive;  // whatever must outlive these exports
 };
@@ -63,7 +65,7 @@ struct RtInstance {
 // A core instance: instantiated from a module, or a bag of inline exports.
 struct RtCoreInstance {
   std::shared_ptr<engine::Instance> instance;
-  std::map<std::string, engine::Extern> exports;
+  std::map<std::string, engine::Extern, std::less<>> exports;
   std::optional<engine::Extern> get(const std::string& name) const;
 };
 
@@ -93,7 +95,7 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
   // Walks the definitions of `component`, with `args` satisfying its
   // imports by name. A trap in a core start function comes back as an Error
   // that says so.
-  Result<void> instantiate(const ComponentPtr& component, const std::map<std::string, RtItem>& args);
+  Result<void> instantiate(const ComponentPtr& component, const RtItemMap& args);
 
   // The runtime resource type a static one (from this instance's
   // definitions) stands for; itself when unmapped (host types).

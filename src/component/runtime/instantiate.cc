@@ -9,7 +9,7 @@ namespace stratus::component {
 
 class Instantiator {
  public:
-  Instantiator(InstanceState& s, const std::map<std::string, RtItem>& args) : s_(s), args_(args) {}
+  Instantiator(InstanceState& s, const RtItemMap& args) : s_(s), args_(args) {}
 
   Result<void> operator()(const CoreModuleDef& d) {
     s_.core_modules_.push_back(d.module);
@@ -79,7 +79,7 @@ class Instantiator {
   Result<void> operator()(const InstanceDef& d) {
     if (const auto* inst = std::get_if<Instantiate>(&d.expr)) {
       if (inst->component >= s_.components_.size()) return bad_index("component", inst->component);
-      std::map<std::string, RtItem> args;
+      RtItemMap args;
       for (const auto& a : inst->args) {
         auto item = item_at(a.value);
         if (!item.ok()) return std::move(item).error();
@@ -439,10 +439,10 @@ class Instantiator {
   }
 
   InstanceState& s_;
-  const std::map<std::string, RtItem>& args_;
+  const RtItemMap& args_;
 };
 
-Result<void> InstanceState::instantiate(const ComponentPtr& component, const std::map<std::string, RtItem>& args) {
+Result<void> InstanceState::instantiate(const ComponentPtr& component, const RtItemMap& args) {
   component_ = component;
   exports_->owner = this;
   Instantiator walk(*this, args);

@@ -186,7 +186,7 @@ Result<std::shared_ptr<ComponentInstance>> Linker::instantiate(const ComponentPt
                                                                const InstantiateOptions& options) {
   STRATUS_TRY(compile_all(*component));
   auto state = std::make_shared<InstanceState>(*this, nullptr, options);
-  std::map<std::string, RtItem> args;
+  RtItemMap args;
   std::vector<std::shared_ptr<void>> keep_alive;
   for (const auto& def : component->definitions) {
     const auto* import = std::get_if<ImportDef>(&def);

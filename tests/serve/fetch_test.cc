@@ -399,9 +399,26 @@ TEST_P(FetchTest, AGetThroughTheGuestReachesTheUpstreamAndItsBodyComesBack) {
   EXPECT_EQ(seen.host, upstream_.authority());
 }
 
-TEST_P(FetchTest, AMegabytePostIsForwardedBothWaysIntact) {
+// The large bodies below: 1 MiB, or 256 KiB in sanitizer builds, where each
+// body byte crosses the canonical ABI as a Val (no byte-list fast path yet)
+// and a megabyte forwarded both ways exceeds the guest's 30 s budget.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define STRATUS_FETCH_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define STRATUS_FETCH_SANITIZED 1
+#endif
+#ifdef STRATUS_FETCH_SANITIZED
+constexpr size_t kLargeBody = 256 * 1024;
+#else
+constexpr size_t kLargeBody = 1024 * 1024;
+#endif
+
+TEST_P(FetchTest, ALargePostIsForwardedBothWaysIntact) {
   start({"127.0.0.1"});
-  std::string body(1024 * 1024 + 17, 'x');
+  std::string body(kLargeBody + 17, 'x');
   for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + (i * 7) % 26);
   auto res = ask(port_, http::verb::post, "/echo", {{"X-Upstream", upstream_.authority()}}, body);
   EXPECT_EQ(res.result_int(), 200) << res.body().substr(0, 200);
@@ -413,7 +430,7 @@ TEST_P(FetchTest, AMegabytePostIsForwardedBothWaysIntact) {
 
 TEST_P(FetchTest, ARequestBodyWrittenBeforeTheRequestIsSentGoesOutWhole) {
   start({"127.0.0.1"});
-  std::string body(1024 * 1024 + 5, 'y');
+  std::string body(kLargeBody + 5, 'y');
   for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('A' + (i * 3) % 26);
   auto res = ask(port_, http::verb::put, "/echo",
                  {{"X-Upstream", upstream_.authority()}, {"X-Fetch-Mode", "body-first"}}, body);

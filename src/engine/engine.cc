@@ -147,6 +147,10 @@ std::shared_ptr<Memory> Instance::memory(std::string_view name) {
   return std::get<std::shared_ptr<Memory>>(*e);
 }
 
+std::variant<std::monostate, Trap, Error> Instance::reinitialize() {
+  return make_error("this engine cannot reinitialize an instance in place");
+}
+
 CallResult Instance::call(std::string_view name, std::span<const Value> args) {
   auto f = func(name);
   if (!f) return make_error("no exported function named '" + std::string(name) + "'");

@@ -327,6 +327,16 @@ class Instance {
   // Stops the instance's current and future calls: they trap with Deadline
   // at the next check (loop header or function entry). Thread-safe.
   virtual void interrupt() = 0;
+
+  // Puts the instance back as instantiation left it, in place: what it
+  // defines (memories, tables, globals) made again from the module, its
+  // data and element segments applied again, its start function run again,
+  // with the same imports; its exports stay the same objects. Only for an
+  // instance that is not running and was not interrupted. A backend that
+  // cannot do it says so with an Error (the caller instantiates anew); a
+  // trap in the segments or the start function comes back as the Trap, and
+  // the instance is then of no further use.
+  virtual std::variant<std::monostate, Trap, Error> reinitialize();
 };
 
 struct CompileOptions {

@@ -153,7 +153,7 @@ class ConnectionSink final : public wasi::p2::ResponseSink {
 
 }  // namespace
 
-// One instance at a time, made ahead of the request it will serve.
+// One instance at a time, made (or reset) ahead of the request it will serve.
 class HttpServer::Worker {
  public:
   Worker(engine::Engine& engine, const ServeOptions& options) : wasi_(options.wasi), linker_(engine) {
@@ -162,11 +162,22 @@ class HttpServer::Worker {
 
   Result<void> init() { return wasi_.add_to_linker(linker_); }
 
+  // The instance that served the last request is reset in place when its
+  // call returned and the engine can (the aot backend): as fresh as a new
+  // one, at a fraction of the cost. Otherwise it is instantiated anew.
   Result<void> prepare(const component::ComponentPtr& component, const wasi::p2::WasiConfig& config) {
     wasi_.reset(config);
+    if (instance_ && !fresh_) {
+      if (instance_->reset().ok()) {
+        fresh_ = true;
+        return {};
+      }
+      instance_.reset();
+    }
     auto instance = linker_.instantiate(component, instantiate_options_);
     if (!instance) return std::move(instance).error();
-    ready_ = std::move(*instance);
+    instance_ = std::move(*instance);
+    fresh_ = true;
     return {};
   }
 
@@ -174,8 +185,9 @@ class HttpServer::Worker {
   // A trap or an error comes back as its message.
   std::optional<std::string> handle(const std::string& handler, wasi::p2::IncomingRequest request,
                                     ConnectionSink& sink) {
-    if (!ready_) return std::string("no instance was ready");
-    auto instance = std::move(ready_);
+    if (!instance_ || !fresh_) return std::string("no instance was ready");
+    fresh_ = false;
+    auto& instance = instance_;
     auto& ctx = wasi_.ctx();
     uint32_t req = ctx.incoming_requests.add(std::make_shared<wasi::p2::IncomingRequest>(std::move(request)));
     uint32_t out = ctx.response_outparams.add(
@@ -195,7 +207,8 @@ class HttpServer::Worker {
   wasi::p2::WasiHost wasi_;
   component::Linker linker_;
   component::InstantiateOptions instantiate_options_;
-  std::shared_ptr<component::ComponentInstance> ready_;
+  std::shared_ptr<component::ComponentInstance> instance_;
+  bool fresh_ = false;  // instance_ has not served a request since it was made or reset
 };
 
 HttpServer::HttpServer(engine::Engine& engine, component::ComponentPtr component, ServeOptions options,

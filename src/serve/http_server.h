@@ -1,7 +1,9 @@
 // `stratus serve`: an HTTP/1.1 server (Boost.Beast over blocking sockets, a
 // thread per connection) that answers each request with a fresh instance of
 // a wasi:http/proxy component. Instances are made ahead of need: each worker
-// keeps one instantiated, so a request only pays for its own call.
+// keeps one ready, so a request only pays for its own call; after a call
+// that returned, the worker resets its instance in place (fresh again, see
+// ComponentInstance::reset) rather than instantiating anew.
 //
 // Request bodies stream into the guest as it reads them and response bodies
 // stream out as it writes them (chunked unless the guest set

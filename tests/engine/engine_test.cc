@@ -312,6 +312,97 @@ TEST_P(EngineTest, LinksOneInstanceToAnothersExports) {
   EXPECT_EQ(counter->get().i32(), 6u);
 }
 
+// Reinitializing in place (what `stratus serve` does between requests on
+// the aot backend) must leave the instances as instantiation made them:
+// memory back to its initial size with only the data segments in it,
+// globals and tables as initialized, start functions run again, in the
+// order the instances were made; the export objects stay valid. The
+// interpreter cannot, and says so.
+TEST_P(EngineTest, ReinitializeMakesInstancesFreshInPlace) {
+  int starts = 0;
+  auto started = engine_->host_func(FuncType{{}, {}}, [&](Caller&, std::span<const Value>, std::span<Value>) {
+    ++starts;
+    return std::optional<Trap>();
+  });
+  std::vector<ImportValue> host = {{"host", "started", started}};
+  auto provider = instance_of(R"((module
+    (import "host" "started" (func $started))
+    (memory (export "mem") 1 4)
+    (global (export "counter") (mut i32) (i32.const 5))
+    (table (export "tab") 2 funcref)
+    (elem (i32.const 0) $double)
+    (data (i32.const 16) "\2a")
+    (func $double (export "double") (param i32) (result i32) local.get 0 i32.const 2 i32.mul)
+    (func (export "peek") (param i32) (result i32) local.get 0 i32.load)
+    (func (export "pages") (result i32) memory.size)
+    (start $started)))",
+                              host);
+  ASSERT_TRUE(provider);
+  std::vector<ImportValue> imports = host;
+  for (const char* name : {"mem", "counter", "tab"}) imports.push_back({"provider", name, *provider->get_export(name)});
+  auto user = instance_of(R"((module
+    (type $i2i (func (param i32) (result i32)))
+    (import "host" "started" (func $started))
+    (import "provider" "mem" (memory 1 4))
+    (import "provider" "counter" (global $c (mut i32)))
+    (import "provider" "tab" (table 2 funcref))
+    (global $own (mut i32) (i32.const 100))
+    (data (i32.const 32) "\07")
+    (elem declare func $triple)
+    (func $triple (param i32) (result i32) local.get 0 i32.const 3 i32.mul)
+    (func (export "dirty")
+      i32.const 8 i32.const 1234 i32.store
+      i32.const 16 i32.const 0 i32.store
+      global.get $c i32.const 1 i32.add global.set $c
+      global.get $own i32.const 1 i32.add global.set $own
+      i32.const 1 ref.func $triple table.set 0
+      i32.const 2 memory.grow drop)
+    (func (export "own") (result i32) global.get $own)
+    (func (export "second") (param i32) (result i32) local.get 0 i32.const 1 call_indirect (type $i2i))
+    (start $started)))",
+                          imports);
+  ASSERT_TRUE(user);
+  ASSERT_EQ(starts, 2);
+  auto counter = std::get<std::shared_ptr<Global>>(*provider->get_export("counter"));
+  auto peek = provider->func("peek");
+  auto second = user->func("second");
+  ASSERT_TRUE(user->call("dirty", {}).ok());
+  ASSERT_EQ(counter->get().i32(), 6u);
+  ASSERT_EQ(second->call(std::vector{Value::i32(5)}).values()[0].i32(), 15u);
+
+  auto again = provider->reinitialize();
+  if (GetParam() == "interp") {
+    ASSERT_TRUE(std::holds_alternative<Error>(again));
+    return;
+  }
+  ASSERT_TRUE(std::holds_alternative<std::monostate>(again));
+  ASSERT_TRUE(std::holds_alternative<std::monostate>(user->reinitialize()));
+  EXPECT_EQ(starts, 4);
+  EXPECT_EQ(provider->call("pages", {}).values()[0].i32(), 1u);
+  auto at = [&](uint32_t addr) { return peek->call(std::vector{Value::i32(addr)}).values()[0].i32(); };
+  EXPECT_EQ(at(8), 0u);
+  EXPECT_EQ(at(16), 0x2au);
+  EXPECT_EQ(at(32), 7u);
+  EXPECT_EQ(counter->get().i32(), 5u);
+  EXPECT_EQ(user->call("own", {}).values()[0].i32(), 100u);
+  auto cleared = second->call(std::vector{Value::i32(5)});
+  EXPECT_TRUE(cleared.trapped()) << cleared.describe();
+
+  // An interrupted instance is not reinitialized; a start function that
+  // traps leaves the instance of no further use.
+  user->interrupt();
+  EXPECT_TRUE(std::holds_alternative<Error>(user->reinitialize()));
+  int calls = 0;
+  auto trap_second_time = engine_->host_func(FuncType{{}, {}}, [&](Caller&, std::span<const Value>, std::span<Value>) {
+    return ++calls == 2 ? std::optional<Trap>(Trap{TrapKind::Unreachable, "second start"}) : std::optional<Trap>();
+  });
+  std::vector<ImportValue> trapping = {{"host", "started", trap_second_time}};
+  auto flaky = instance_of(R"((module (import "host" "started" (func $s)) (memory 1) (start $s)))", trapping);
+  ASSERT_TRUE(flaky);
+  EXPECT_TRUE(std::holds_alternative<Trap>(flaky->reinitialize()));
+  EXPECT_TRUE(std::holds_alternative<Error>(flaky->reinitialize()));
+}
+
 TEST_P(EngineTest, ImportTypeMismatchIsAnError) {
   auto provider = instance_of(R"((module (func (export "f") (param i64))))");
   ASSERT_TRUE(provider);

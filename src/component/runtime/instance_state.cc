@@ -91,13 +91,48 @@ CallOutcome InstanceState::call(std::string_view name, std::span<const Val> args
   if (item == nullptr) return make_error("no export named `" + std::string(name) + "`");
   const auto* f = std::get_if<RtFuncPtr>(item);
   if (f == nullptr) return make_error("export `" + std::string(name) + "` is not a function");
-  return (*f)->call(nullptr, args);
+  auto outcome = (*f)->call(nullptr, args);
+  // A call that did not return may have left the instance half way through
+  // something: only a new instantiation makes it fresh again.
+  if (!outcome.returned()) root().unusable_ = true;
+  return outcome;
 }
 
 Result<void> InstanceState::drop_resource(const ResourceRef& resource) {
   if (!resource.resource) return make_error("drop of a null resource");
   auto t = destroy_resource(resource.resource, resource.rep, nullptr);
-  if (t) return make_error("destructor trapped: " + t->message);
+  if (t) {
+    root().unusable_ = true;
+    return make_error("destructor trapped: " + t->message);
+  }
+  return {};
+}
+
+void InstanceState::clear_call_state() {
+  handles_ = HandleTable();
+  may_enter_ = true;
+  may_leave = true;
+  context = {};
+  backpressure = 0;
+  for (auto& child : children_) child->clear_call_state();
+}
+
+Result<void> InstanceState::reset() {
+  if (parent_ != nullptr) return make_error("reset: only a top-level instance can be reset");
+  if (unusable_) return make_error("reset: a call into the instance did not return, or an earlier reset failed");
+  if (task != nullptr || !may_enter_) return make_error("reset: the instance is running");
+  clear_call_state();
+  for (size_t i = 0; i < core_order_.size(); ++i) {
+    auto done = core_order_[i]->reinitialize();
+    if (auto* e = std::get_if<Error>(&done)) {
+      unusable_ = true;  // part old, part new
+      return std::move(*e).context("reset: core instance " + std::to_string(i));
+    }
+    if (auto* t = std::get_if<engine::Trap>(&done)) {
+      unusable_ = true;
+      return make_error("reset: core instance " + std::to_string(i) + " start trapped: " + t->message);
+    }
+  }
   return {};
 }
 

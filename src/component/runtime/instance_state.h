@@ -91,6 +91,7 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
   std::optional<ExternType> export_type(std::string_view name) const override;
   CallOutcome call(std::string_view name, std::span<const Val> args) override;
   Result<void> drop_resource(const ResourceRef& resource) override;
+  Result<void> reset() override;
 
   // Walks the definitions of `component`, with `args` satisfying its
   // imports by name. A trap in a core start function comes back as an Error
@@ -133,6 +134,12 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
  private:
   friend class Instantiator;
   std::vector<InstanceState*> entering_set(const InstanceState* caller) const;
+  InstanceState& root() {
+    InstanceState* s = this;
+    while (s->parent_ != nullptr) s = s->parent_;
+    return *s;
+  }
+  void clear_call_state();
 
   Linker& linker_;
   InstanceState* parent_;
@@ -161,6 +168,10 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
 
   RtInstancePtr exports_ = std::make_shared<RtInstance>();
   std::vector<std::shared_ptr<InstanceState>> children_;
+  // In the root only: every core instance of the tree, in the order
+  // instantiation made them (reset() reinitializes them in that order).
+  std::vector<std::shared_ptr<engine::Instance>> core_order_;
+  bool unusable_ = false;                          // a call did not return, or a reset failed part way
   std::vector<std::shared_ptr<void>> keep_alive_;  // imported instances, host callbacks
 };
 

@@ -40,6 +40,7 @@ class Instantiator {
       if (auto* t = std::get_if<engine::Trap>(&made)) return make_error("core instance start trapped: " + t->message);
       if (auto* e = std::get_if<Error>(&made)) return std::move(*e).context("core instantiation");
       rt->instance = std::get<std::shared_ptr<engine::Instance>>(made);
+      s_.root().core_order_.push_back(rt->instance);
     } else {
       for (const auto& e : std::get<std::vector<CoreInlineExport>>(d.expr)) {
         auto ext = core_item(e.target);

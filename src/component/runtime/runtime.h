@@ -155,6 +155,18 @@ class ComponentInstance {
   virtual CallOutcome call(std::string_view name, std::span<const Val> args) = 0;
   // Drops a resource the host received as `own` (runs its destructor).
   virtual Result<void> drop_resource(const ResourceRef& resource) = 0;
+
+  // Makes this instance as fresh as a new instantiation of its component
+  // with the same imports would be, in place: every core instance is
+  // reinitialized (memories, tables, globals, segments, start functions) in
+  // the order instantiation made them, and the handle tables and call
+  // flags start empty. Much cheaper than instantiating anew: the runtime
+  // objects (functions, aliases, canonical options) are kept. For a
+  // top-level instance that is not running, whose last call did not trap,
+  // and of which the host keeps no handle. An Error when the engine cannot
+  // reinitialize in place (instantiate anew then) or a start function
+  // trapped (the instance is then of no further use).
+  virtual Result<void> reset() = 0;
 };
 
 }  // namespace stratus::component

@@ -3,6 +3,7 @@
 #include "engine/aot/aot_engine.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 
 #include "engine/aot/aot_stats.h"
@@ -442,17 +443,46 @@ std::variant<std::shared_ptr<Instance>, Trap, Error> AotEngine::instantiate(cons
   }
 
   inst->instance_ = CtxBlock(CtxHeader::Instance, inst.get(), m->desc->instance_size);
-  stratus_rt_instantiation_t call{m->desc->instantiate, inst->instance_.ctx(), table};
-  stratus_rt_thread_t& t = stratus_rt_thread;
-  const uint64_t saved_limit = t.pending_memory_limit;
-  t.pending_memory_limit = limits.max_memory_bytes.value_or(UINT64_MAX);
-  auto trap = run_guarded(inst.get(), [&] { return stratus_rt_instantiate(&call); });
-  t.pending_memory_limit = saved_limit;
-  if (trap) {
+  inst->imports_table_ = imports_table;
+  if (auto trap = inst->run_instantiate()) {
     if (imports_table) keep_forever(inst);
     return *trap;
   }
   return std::shared_ptr<Instance>(inst);
+}
+
+std::optional<Trap> AotInstance::run_instantiate() {
+  auto* table = static_cast<stratus_rt_imports_t*>(imports_.ctx());
+  stratus_rt_instantiation_t call{module_->desc->instantiate, instance_.ctx(), table};
+  stratus_rt_thread_t& t = stratus_rt_thread;
+  const uint64_t saved_limit = t.pending_memory_limit;
+  t.pending_memory_limit = limits_.max_memory_bytes.value_or(UINT64_MAX);
+  auto trap = run_guarded(this, [&] { return stratus_rt_instantiate(&call); });
+  t.pending_memory_limit = saved_limit;
+  return trap;
+}
+
+// The generated instance struct holds what the module defines (memories and
+// tables by value, globals, pointers to imports); freeing it and running the
+// instantiate function again on the zeroed struct remakes exactly what
+// instantiation made, at the same addresses, so exports, funcrefs in tables
+// and other instances' import slots stay valid. Freed memories go back to
+// the runtime's pool, so this costs a few page clears, not mappings.
+std::variant<std::monostate, Trap, Error> AotInstance::reinitialize() {
+  if (unusable_) return make_error("aot: the instance's last reinitialization trapped");
+  if (interrupted_.load()) return make_error("aot: an interrupted instance cannot be reinitialized");
+  {
+    std::lock_guard lock(active_mu_);
+    if (!active_.empty()) return make_error("aot: the instance is running");
+  }
+  module_->desc->free_instance(instance_.ctx());
+  std::memset(instance_.ctx(), 0, module_->desc->instance_size);
+  if (auto trap = run_instantiate()) {
+    unusable_ = true;
+    if (imports_table_) keep_forever(shared_from_this());
+    return *trap;
+  }
+  return std::monostate{};
 }
 
 }  // namespace aot

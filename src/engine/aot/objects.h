@@ -183,6 +183,9 @@ class AotInstance : public Instance, public std::enable_shared_from_this<AotInst
   std::optional<Extern> get_export(std::string_view name) override;
   const Module& module() const override { return *module_; }
   void interrupt() override;
+  std::variant<std::monostate, Trap, Error> reinitialize() override;
+  // Runs the module's instantiate function (segments, start) into instance_.
+  std::optional<Trap> run_instantiate();
 
   bool interrupted() const { return interrupted_.load(); }
   const InstanceLimits& limits() const { return limits_; }
@@ -198,6 +201,8 @@ class AotInstance : public Instance, public std::enable_shared_from_this<AotInst
   std::vector<Extern> import_values_;       // keeps what we import alive
   std::vector<std::shared_ptr<Tag>> tags_;  // the tag index space: imported, then defined
   std::vector<std::unique_ptr<HostSite>> host_sites_;
+  bool imports_table_ = false;  // segments may write into another instance's table
+  bool unusable_ = false;       // a reinitialization trapped
   std::atomic<bool> interrupted_{false};
   std::mutex active_mu_;
   std::vector<volatile uint32_t*> active_;

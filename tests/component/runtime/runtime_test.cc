@@ -209,6 +209,47 @@ TEST_P(RuntimeTest, GuestResourceLifecycleAndDestructor) {
   EXPECT_EQ(returned(instance->call("dropped-count", {})), Val::u32(2));
 }
 
+// reset() makes an instance as fresh as a new instantiation, in place, on
+// the aot backend: the guest's globals and memory as instantiated, the
+// handle table empty (the next handle is 1 again), nested components'
+// core instances too. A call that trapped makes it refuse; the interpreter
+// cannot reset, and says so.
+TEST_P(RuntimeTest, ResetMakesAnInstanceFreshInPlace) {
+  auto instance = instantiate("counter");
+  ASSERT_NE(instance, nullptr);
+  std::vector<Val> ctor_args = {Val::u32(5)};
+  Val first = returned(instance->call("[constructor]counter", ctor_args));
+  returned(instance->call("[constructor]counter", ctor_args));
+  ASSERT_TRUE(instance->drop_resource(first.as_handle()).ok());
+  ASSERT_EQ(returned(instance->call("dropped-count", {})), Val::u32(1));
+
+  auto reset = instance->reset();
+  if (GetParam() == "interp") {
+    ASSERT_FALSE(reset.ok());
+    EXPECT_NE(reset.error().message.find("cannot reinitialize"), std::string::npos) << reset.error().message;
+    return;
+  }
+  ASSERT_TRUE(reset.ok()) << reset.error().message;
+  EXPECT_EQ(returned(instance->call("dropped-count", {})), Val::u32(0));
+  Val again = returned(instance->call("[constructor]counter", ctor_args));
+  EXPECT_EQ(again.as_handle().rep, first.as_handle().rep) << "the guest's allocator starts over";
+  std::vector<Val> borrow = {Val::borrow(again.as_handle())};
+  EXPECT_EQ(returned(instance->call("[method]counter.get", borrow)), Val::u32(5));
+  ASSERT_TRUE(instance->drop_resource(again.as_handle()).ok());
+  EXPECT_EQ(returned(instance->call("dropped-count", {})), Val::u32(1));
+
+  auto nested = instantiate("closures");
+  ASSERT_NE(nested, nullptr);
+  ASSERT_TRUE(nested->reset().ok());
+  EXPECT_EQ(returned(nested->call("c1-a-m", {})), Val::u32(410));
+  EXPECT_EQ(returned(nested->call("c2-b-k", {})), Val::u32(8));
+
+  ASSERT_TRUE(instance->call("double-drop", {}).trapped());
+  auto refused = instance->reset();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("did not return"), std::string::npos) << refused.error().message;
+}
+
 TEST_P(RuntimeTest, HandleMisuseTraps) {
   auto instance = instantiate("counter");
   ASSERT_NE(instance, nullptr);

@@ -69,8 +69,7 @@ void handle(::wasi::http::types::IncomingRequest request, ::wasi::http::types::R
     return;
   }
   std::string name = query_value(path, "name");
-  respond(std::move(response_out), 200,
-          name.empty() ? std::string("Hello from stratus!\n") : "Hello, " + name + "!\n");
+  respond(std::move(response_out), 200, name.empty() ? std::string("Hello from stratus!\n") : "Hello, " + name + "!\n");
 }
 
 }  // namespace exports::wasi::http::incoming_handler

@@ -20,6 +20,11 @@ struct Watchdog::State {
   std::condition_variable cv;
   std::map<uint64_t, Entry> armed;
   uint64_t next_id = 1;
+  // When the thread will next look at the deadlines (max: only when told).
+  // A call's deadline is seconds away and the call usually returns long
+  // before it, so arming wakes the thread only for a deadline earlier than
+  // that: not twice per call, which cost two context switches per request.
+  Clock::time_point wakes_at = Clock::time_point::max();
   bool stop = false;
   std::thread thread;
 
@@ -37,10 +42,12 @@ struct Watchdog::State {
           next = e.deadline;
         }
       }
+      wakes_at = next;
       if (next == Clock::time_point::max())
         cv.wait(lock);
       else
         cv.wait_until(lock, next);
+      wakes_at = Clock::time_point::min();  // awake: arm() need not notify
     }
   }
 };
@@ -68,7 +75,7 @@ uint64_t Watchdog::arm(Clock::time_point deadline, volatile uint32_t* thread_fla
   if (!s.thread.joinable()) s.thread = std::thread([&s] { s.loop(); });
   uint64_t id = s.next_id++;
   s.armed[id] = State::Entry{deadline, thread_flag};
-  s.cv.notify_all();
+  if (deadline < s.wakes_at) s.cv.notify_all();
   return id;
 }
 

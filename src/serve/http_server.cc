@@ -67,50 +67,63 @@ class RequestBody final : public wasi::p2::InputStream {
   Parser& parser_;
 };
 
-// Where the guest's response goes: written to the socket as it comes.
+// Where the guest's response goes. What the guest writes is gathered and
+// sent when it flushes, finishes the body, or has written 64 KiB: a small
+// response (head, body, end of the chunked body) leaves in one or two sends
+// instead of one per piece. Unflushed writes may wait, as wasi:io allows.
 class ConnectionSink final : public wasi::p2::ResponseSink {
  public:
   ConnectionSink(tcp::socket& socket, bool keep_alive, bool head_request)
       : socket_(socket), keep_alive_(keep_alive), head_request_(head_request) {}
 
   std::optional<StreamFailure> start(uint16_t status, const wasi::p2::HttpFields& headers) override {
-    std::string head = "HTTP/1.1 " + std::to_string(status) + " " +
-                       std::string(http::obsolete_reason(static_cast<http::status>(status))) + "\r\n";
+    std::string& head = out_;
+    head += "HTTP/1.1 " + std::to_string(status) + " " +
+            std::string(http::obsolete_reason(static_cast<http::status>(status))) + "\r\n";
     bool has_length = false;
     for (const auto& [name, value] : headers.entries) {
-      std::string lower = name;
-      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (lower == "content-length") has_length = true;
-      head += name + ": " + std::string(value.begin(), value.end()) + "\r\n";
+      if (boost::beast::iequals(name, "content-length")) has_length = true;
+      head.append(name).append(": ").append(value.begin(), value.end()).append("\r\n");
     }
     chunked_ = !has_length && !head_request_ && status != 204 && status != 304;
     if (chunked_) head += "transfer-encoding: chunked\r\n";
     head += keep_alive_ ? "connection: keep-alive\r\n\r\n" : "connection: close\r\n\r\n";
     started_ = true;
-    return send(head);
+    return std::nullopt;
   }
 
   std::optional<StreamFailure> write(std::span<const uint8_t> bytes) override {
-    if (broken_) return StreamFailure::end();
+    if (broken_ || finished_) return StreamFailure::end();
     if (bytes.empty() || head_request_) return std::nullopt;
-    if (!chunked_) return send(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-    char size[24];
-    std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
-    std::string chunk = size;
-    chunk.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    chunk += "\r\n";
-    return send(chunk);
+    if (chunked_) {
+      char size[24];
+      std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
+      out_ += size;
+    }
+    out_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    if (chunked_) out_ += "\r\n";
+    if (out_.size() >= kGather) return flush();
+    return std::nullopt;
+  }
+
+  std::optional<StreamFailure> flush() override {
+    if (broken_) return StreamFailure::end();
+    if (out_.empty()) return std::nullopt;
+    auto failure = send(out_);
+    out_.clear();
+    return failure;
   }
 
   void finish() override {
     if (finished_) return;
     finished_ = true;
-    if (chunked_) send("0\r\n\r\n");
+    if (chunked_) out_ += "0\r\n\r\n";
+    flush();
   }
 
   void fail(const std::string& why) override {
     failure_ = why;
-    if (!started_) {
+    if (!sent_) {
       error_response(500, "the component answered with an error: " + why);
     } else {
       broken_ = true;  // a response already under way cannot turn into an error: cut the connection
@@ -124,17 +137,22 @@ class ConnectionSink final : public wasi::p2::ResponseSink {
                        "\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: " + std::to_string(body.size()) +
                        (keep_alive_ ? "\r\nconnection: keep-alive\r\n\r\n" : "\r\nconnection: close\r\n\r\n");
     started_ = finished_ = true;
+    out_.clear();
     send(head + (head_request_ ? "" : body));
   }
 
   bool started() const { return started_; }
   bool finished() const { return finished_; }
+  // Whether any of the response went out: until then a failure can still be
+  // answered with an error response instead.
+  bool sent() const { return sent_; }
   bool broken() const { return broken_; }
   const std::string& failure() const { return failure_; }
 
  private:
   std::optional<StreamFailure> send(std::string_view bytes) {
     if (broken_) return StreamFailure::end();
+    sent_ = true;
     boost::system::error_code ec;
     asio::write(socket_, asio::buffer(bytes.data(), bytes.size()), ec);
     if (ec) {
@@ -144,10 +162,12 @@ class ConnectionSink final : public wasi::p2::ResponseSink {
     return std::nullopt;
   }
 
+  static constexpr size_t kGather = 64 * 1024;
   tcp::socket& socket_;
   bool keep_alive_;
   bool head_request_;
-  bool started_ = false, finished_ = false, chunked_ = false, broken_ = false;
+  std::string out_;  // gathered, not yet sent: the head, then body bytes as framed
+  bool started_ = false, finished_ = false, chunked_ = false, broken_ = false, sent_ = false;
   std::string failure_;
 };
 
@@ -192,8 +212,10 @@ class HttpServer::Worker {
     uint32_t req = ctx.incoming_requests.add(std::make_shared<wasi::p2::IncomingRequest>(std::move(request)));
     uint32_t out = ctx.response_outparams.add(
         std::make_shared<wasi::p2::ResponseOutparam>(wasi::p2::ResponseOutparam{&sink, false}));
-    auto req_type = wasi_.resource_type(std::string(kTypes) + "#incoming-request");
-    auto out_type = wasi_.resource_type(std::string(kTypes) + "#response-outparam");
+    static const std::string kRequest = std::string(kTypes) + "#incoming-request";
+    static const std::string kOutparam = std::string(kTypes) + "#response-outparam";
+    auto req_type = wasi_.resource_type(kRequest);
+    auto out_type = wasi_.resource_type(kOutparam);
     std::vector<component::Val> args = {component::Val::own(component::ResourceRef{req_type, req}),
                                         component::Val::own(component::ResourceRef{out_type, out})};
     auto outcome = instance->call(handler, args);
@@ -404,9 +426,11 @@ void HttpServer::serve_connection(int fd) {
     if (problem) {
       counters_.guest_traps++;
       log(std::string(req.method_string()) + " " + std::string(req.target()) + ": " + *problem);
-      if (!sink.started()) sink.error_response(500, "the component failed: " + *problem);
+      if (!sink.sent()) sink.error_response(500, "the component failed: " + *problem);
     } else if (!sink.started()) {
       sink.error_response(500, sink.failure().empty() ? "the component sent no response" : sink.failure());
+    } else if (!sink.finished() && !sink.sent()) {
+      sink.error_response(500, "the component did not finish the response body");
     }
     // The next instance is made now that the client has its answer, off
     // the next request's path.

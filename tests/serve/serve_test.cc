@@ -124,6 +124,40 @@ TEST_P(ServeTest, AGuestTrapIsA500AndTheServerGoesOn) {
   EXPECT_EQ(server_->counters().guest_traps.load(), 1u);
 }
 
+// The server gathers a response until the guest flushes or finishes it, so
+// a guest that traps before anything went out still gets a clean 500, and
+// the connection stays usable.
+TEST_P(ServeTest, ATrapBeforeTheResponseWentOutIsA500) {
+  Client client(port_);
+  auto trapped = client.send(http::verb::get, "/trap-late");
+  EXPECT_EQ(trapped.result_int(), 500);
+  EXPECT_NE(trapped.body().find("trap"), std::string::npos) << trapped.body();
+  EXPECT_EQ(trapped.body().find("half an ans"), std::string::npos) << trapped.body();
+  auto res = client.send(http::verb::get, "/hello?name=after");
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), "Hello, after!\n");
+}
+
+// What the guest flushed goes out at once, not with the end of the body:
+// "first" arrives well before the guest's 600 ms wait is over.
+TEST_P(ServeTest, AFlushedPieceGoesOutBeforeTheRestOfTheBody) {
+  Client client(port_);
+  std::string req = "GET /drip HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  asio::write(client.socket(), asio::buffer(req));
+  std::string got;
+  char buf[4096];
+  beast::error_code ec;
+  while (got.find("first\n") == std::string::npos && !ec)
+    got.append(buf, client.socket().read_some(asio::buffer(buf), ec));
+  ASSERT_NE(got.find("first\n"), std::string::npos) << got;
+  EXPECT_EQ(got.find("second"), std::string::npos) << got;
+  auto first_at = std::chrono::steady_clock::now();
+  while (!ec) got.append(buf, client.socket().read_some(asio::buffer(buf), ec));
+  auto waited = std::chrono::steady_clock::now() - first_at;
+  EXPECT_NE(got.find("second\n"), std::string::npos) << got;
+  EXPECT_GE(waited, std::chrono::milliseconds(400)) << "the first piece came with the rest";
+}
+
 TEST_P(ServeTest, AMalformedRequestIsA400AndTheServerGoesOn) {
   {
     Client client(port_);

@@ -94,6 +94,13 @@ class BodyOutput final : public OutputStream {
     if (failure) body_->failed = true;
     return failure;
   }
+  std::optional<StreamFailure> flush() override {
+    if (body_->failed) return StreamFailure::end();
+    if (body_->sink == nullptr) return std::nullopt;  // sent with the response
+    auto failure = body_->sink->flush();
+    if (failure) body_->failed = true;
+    return failure;
+  }
   Pollable subscribe() override { return Pollable{}; }
 
  private:

@@ -32,6 +32,8 @@ class ResponseSink {
   // The response head; called once, before any write.
   virtual std::optional<StreamFailure> start(uint16_t status, const HttpFields& headers) = 0;
   virtual std::optional<StreamFailure> write(std::span<const uint8_t> bytes) = 0;
+  // The guest flushed the body stream: what it wrote must go out now.
+  virtual std::optional<StreamFailure> flush() { return std::nullopt; }
   // The body is complete (outgoing-body.finish).
   virtual void finish() = 0;
   // The guest answered with an error-code instead of a response.

@@ -5,6 +5,10 @@
 //   GET  /count         how many requests this instance has seen ("1\n")
 //   GET  /sleep         waits 300 ms on a monotonic-clock pollable, "slept\n"
 //   GET  /trap          traps (__builtin_trap)
+//   GET  /trap-late     sets a 200 response and writes to its body without
+//                       flushing, then traps
+//   GET  /drip          "first\n" written and flushed, a 600 ms wait, then
+//                       "second\n"
 //   anything else       404
 #include <cstdint>
 #include <string>
@@ -69,6 +73,39 @@ void echo(http::IncomingRequest& request, http::ResponseOutparam out) {
   (void)http::OutgoingBody::finish(std::move(*outgoing), std::nullopt);
 }
 
+// Sets a 200 response, writes to its body without flushing, then traps.
+[[noreturn]] void trap_late(http::ResponseOutparam out) {
+  http::OutgoingResponse response(text_headers());
+  auto outgoing = response.body();
+  http::ResponseOutparam::set(std::move(out), std::move(response));
+  if (outgoing) {
+    if (auto stream = outgoing->write()) {
+      std::string_view half = "half an ans";
+      (void)stream->write(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(half.data()), half.size()));
+    }
+  }
+  __builtin_trap();
+}
+
+// "first\n" written and flushed, a 600 ms wait, then "second\n".
+void drip(http::ResponseOutparam out) {
+  http::OutgoingResponse response(text_headers());
+  auto outgoing = response.body();
+  http::ResponseOutparam::set(std::move(out), std::move(response));
+  if (!outgoing) return;
+  {
+    auto stream = outgoing->write();
+    if (!stream) return;
+    for (std::string_view piece : {std::string_view("first\n"), std::string_view("second\n")}) {
+      if (piece == "second\n") ::wasi::clocks::monotonic_clock::subscribe_duration(600'000'000).block();
+      if (!stream->blocking_write_and_flush(
+              std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(piece.data()), piece.size())))
+        return;
+    }
+  }
+  (void)http::OutgoingBody::finish(std::move(*outgoing), std::nullopt);
+}
+
 std::string query_value(std::string_view path, std::string_view key) {
   auto q = path.find('?');
   if (q == std::string_view::npos) return {};
@@ -104,6 +141,10 @@ void handle(::wasi::http::types::IncomingRequest request, ::wasi::http::types::R
     respond(std::move(response_out), 200, "slept\n");
   } else if (route == "/trap") {
     __builtin_trap();
+  } else if (route == "/trap-late") {
+    trap_late(std::move(response_out));
+  } else if (route == "/drip") {
+    drip(std::move(response_out));
   } else {
     respond(std::move(response_out), 404, "not found: " + path + "\n");
   }

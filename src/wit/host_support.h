@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <variant>
@@ -75,7 +76,9 @@ class HostResources {
     by_static_[static_type] = runtime;
     by_key_[key] = std::move(runtime);
   }
-  component::ResourceTypePtr by_key(const std::string& key) const {
+  // By string_view: generated code asks with a literal on every handle it
+  // converts, and should not make a std::string each time.
+  component::ResourceTypePtr by_key(std::string_view key) const {
     auto it = by_key_.find(key);
     return it == by_key_.end() ? nullptr : it->second;
   }
@@ -83,7 +86,7 @@ class HostResources {
 
  private:
   std::map<const component::ResourceType*, component::ResourceTypePtr> by_static_;
-  std::map<std::string, component::ResourceTypePtr> by_key_;
+  std::map<std::string, component::ResourceTypePtr, std::less<>> by_key_;
 };
 
 // The registry handle values are converted with, set by the generated

@@ -41,6 +41,9 @@ std::vector<CaseView> variant_cases(const DefinedType& d);
 std::vector<engine::ValType> flatten(const ValType& t);
 // Appends flatten(t) to `out`.
 void flatten_into(const ValType& t, std::vector<engine::ValType>& out);
+// How many core values `t` flattens to (what flatten_into would append),
+// from the cached flattening: nothing is allocated.
+size_t flat_size(const ValType& t);
 
 // The core signature of a lifted or lowered function (flatten_functype for
 // sync functions). When `params_indirect`, the parameters travel as one i32

@@ -344,9 +344,9 @@ ValType tuple_of(std::span<const ValType> types) {
 }
 
 size_t flat_count(std::span<const ValType> types) {
-  std::vector<CoreType> flat;
-  for (const auto& t : types) flatten_into(t, flat);
-  return flat.size();
+  size_t n = 0;
+  for (const auto& t : types) n += flat_size(t);
+  return n;
 }
 
 }  // namespace

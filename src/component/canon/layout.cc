@@ -201,7 +201,21 @@ uint32_t compute_elem_size(const DefinedType& d) {
 }  // namespace
 
 namespace {
+
 void compute_flatten(const DefinedType& d, std::vector<engine::ValType>& out);
+
+// A defined type's flattening, worked out on first use.
+const std::vector<uint8_t>& cached_flat(const DefinedType& d) {
+  const auto& cache = d.layout;
+  std::call_once(cache.flat_once, [&] {
+    std::vector<engine::ValType> flat;
+    compute_flatten(d, flat);
+    cache.flat.reserve(flat.size());
+    for (auto v : flat) cache.flat.push_back(static_cast<uint8_t>(v));
+  });
+  return cache.flat;
+}
+
 }  // namespace
 
 void flatten_into(const ValType& t, std::vector<engine::ValType>& out) {
@@ -209,14 +223,12 @@ void flatten_into(const ValType& t, std::vector<engine::ValType>& out) {
     flatten_prim(t.primitive(), out);
     return;
   }
-  const auto& cache = t.defined().layout;
-  std::call_once(cache.flat_once, [&] {
-    std::vector<engine::ValType> flat;
-    compute_flatten(t.defined(), flat);
-    cache.flat.reserve(flat.size());
-    for (auto v : flat) cache.flat.push_back(static_cast<uint8_t>(v));
-  });
-  for (uint8_t v : cache.flat) out.push_back(static_cast<engine::ValType>(v));
+  for (uint8_t v : cached_flat(t.defined())) out.push_back(static_cast<engine::ValType>(v));
+}
+
+size_t flat_size(const ValType& t) {
+  if (t.is_primitive()) return t.primitive() == PrimType::String ? 2 : 1;
+  return cached_flat(t.defined()).size();
 }
 
 namespace {

@@ -97,12 +97,6 @@ Result<std::pair<uint32_t, uint32_t>> copy_range(Context& src, Context& dst, con
   return std::make_pair(*to, length);
 }
 
-size_t flat_count(const ValType& t) {
-  std::vector<engine::ValType> flat;
-  flatten_into(t, flat);
-  return flat.size();
-}
-
 }  // namespace
 
 Result<std::vector<engine::Value>> transfer_flat_values(Context& src, Context& dst, size_t max_flat,
@@ -110,12 +104,12 @@ Result<std::vector<engine::Value>> transfer_flat_values(Context& src, Context& d
                                                         std::span<const ValType> types,
                                                         std::optional<uint32_t> out_param) {
   size_t total = 0;
-  for (const auto& t : types) total += flat_count(t);
+  for (const auto& t : types) total += flat_size(t);
   std::vector<Value> out;
   if (total <= max_flat) {
     size_t pos = 0;
     for (const auto& t : types) {
-      size_t n = flat_count(t);
+      size_t n = flat_size(t);
       if (pos + n > flat.size()) return make_error("too few core values");
       auto slice = flat.subspan(pos, n);
       pos += n;

@@ -8,7 +8,15 @@ stratus=$1 native=$2 jco=$3 component=$4 cache=$5
 duration=${BENCH_HTTP_SECONDS:-10}
 connections=${BENCH_HTTP_CONNECTIONS:-32}
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; }
+# Each server runs in a process group of its own (setsid), and the whole group
+# is stopped: `jco serve` leaves a node child that outlives its parent, and
+# a leftover one spinning would skew every later run.
+cleanup() {
+  for p in "${pids[@]}"; do
+    kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+}
 trap cleanup EXIT
 
 # Three ports from a range picked by PID (no two runs at once on one machine).
@@ -21,39 +29,47 @@ wait_up() {  # PORT
   echo "bench/http: server on port $1 did not come up" >&2
   return 1
 }
-# wrk's requests/s and p99 latency (ms) as "RPS P99".
-measure() {  # PORT
-  local out
-  out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency "http://127.0.0.1:$1/hello?name=stratus")
-  local rps p99
+# wrk's requests/s and p99 latency (ms) of a warm-up run, then of the
+# measured run, as "COLD_RPS COLD_P99 RPS P99". The warm-up starts on a
+# fresh server: stratus makes its instance pool's workers as connections
+# first need them, node's JIT warms up; both runs are printed.
+warmup=${BENCH_HTTP_WARMUP_SECONDS:-2}
+wrk_figures() {  # PORT SECONDS
+  local out rps p99
+  out=$(wrk -t2 -c"$connections" -d"$2s" --latency "http://127.0.0.1:$1/hello?name=stratus")
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
   if grep -q "Non-2xx" <<<"$out"; then echo "bench/http: non-2xx answers on port $1:" >&2; echo "$out" >&2; fi
   echo "$rps $p99"
 }
+measure() {  # PORT
+  echo "$(wrk_figures "$1" "$warmup") $(wrk_figures "$1" "$duration")"
+}
 
 port=$base_port
-"$native" "$port" >/dev/null & pids+=($!)
+setsid "$native" "$port" >/dev/null & pids+=($!)
 wait_up "$port"
-read -r native_rps native_p99 < <(measure "$port")
+read -r native_cold_rps native_cold_p99 native_rps native_p99 < <(measure "$port")
 
 port=$((base_port + 1))
-"$stratus" serve --engine aot --cache-dir "$cache" --addr "127.0.0.1:$port" "$component" >/dev/null 2>&1 & pids+=($!)
+setsid "$stratus" serve --engine aot --cache-dir "$cache" --addr "127.0.0.1:$port" "$component" >/dev/null 2>&1 & pids+=($!)
 wait_up "$port"
-read -r stratus_rps stratus_p99 < <(measure "$port")
+read -r stratus_cold_rps stratus_cold_p99 stratus_rps stratus_p99 < <(measure "$port")
 
 port=$((base_port + 2))
-"$jco" serve --port "$port" --host 127.0.0.1 "$component" >/dev/null 2>&1 & pids+=($!)
+setsid "$jco" serve --port "$port" --host 127.0.0.1 "$component" >/dev/null 2>&1 & pids+=($!)
 if wait_up "$port"; then
-  read -r jco_rps jco_p99 < <(measure "$port")
+  read -r jco_cold_rps jco_cold_p99 jco_rps jco_p99 < <(measure "$port")
 else
-  jco_rps=0 jco_p99=0
+  jco_cold_rps=0 jco_cold_p99=0 jco_rps=0 jco_p99=0
 fi
 
-printf 'bench/http (wrk -t2 -c%s -d%ss, GET /hello on loopback)\n' "$connections" "$duration"
-printf '  native Beast      %10.0f req/s   p99 %8.2f ms\n' "$native_rps" "$native_p99"
-printf '  stratus serve aot %10.0f req/s   p99 %8.2f ms\n' "$stratus_rps" "$stratus_p99"
-printf '  jco serve         %10.0f req/s   p99 %8.2f ms\n' "$jco_rps" "$jco_p99"
+printf 'bench/http (wrk -t2 -c%s, GET /hello on loopback): a %ss warm-up on a fresh server, then %ss measured\n' \
+  "$connections" "$warmup" "$duration"
+row() { printf '  %-17s %10.0f req/s   p99 %8.2f ms   (warm-up %8.0f req/s, p99 %8.2f ms)\n' "$@"; }
+row "native Beast" "$native_rps" "$native_p99" "$native_cold_rps" "$native_cold_p99"
+row "stratus serve aot" "$stratus_rps" "$stratus_p99" "$stratus_cold_rps" "$stratus_cold_p99"
+row "jco serve" "$jco_rps" "$jco_p99" "$jco_cold_rps" "$jco_cold_p99"
 awk -v s="$stratus_rps" -v n="$native_rps" -v j="$jco_rps" 'BEGIN {
   printf "  stratus / native  %.2f (goal >= 0.50)\n", (n > 0 ? s / n : 0);
   printf "  stratus / jco     %.2f (goal >= 5)\n", (j > 0 ? s / j : 0) }'

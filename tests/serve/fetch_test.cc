@@ -32,6 +32,7 @@
 #include "engine/engine.h"
 #include "serve/http_server.h"
 #include "tests/support/component_file.h"
+#include "tests/support/sanitized.h"
 #include "wasi/p2/http.h"
 #include "wasi/p2/http_client.h"
 
@@ -402,19 +403,7 @@ TEST_P(FetchTest, AGetThroughTheGuestReachesTheUpstreamAndItsBodyComesBack) {
 // The large bodies below: 1 MiB, or 256 KiB in sanitizer builds, where each
 // body byte crosses the canonical ABI as a Val (no byte-list fast path yet)
 // and a megabyte forwarded both ways exceeds the guest's 30 s budget.
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define STRATUS_FETCH_SANITIZED 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define STRATUS_FETCH_SANITIZED 1
-#endif
-#ifdef STRATUS_FETCH_SANITIZED
-constexpr size_t kLargeBody = 256 * 1024;
-#else
-constexpr size_t kLargeBody = 1024 * 1024;
-#endif
+constexpr size_t kLargeBody = stratus::testing::kSanitized ? 256 * 1024 : 1024 * 1024;
 
 TEST_P(FetchTest, ALargePostIsForwardedBothWaysIntact) {
   start({"127.0.0.1"});

@@ -17,6 +17,10 @@ namespace stratus::engine {
 namespace aot {
 namespace {
 
+std::string option_marks(const CompileOptions& options) {
+  return std::string(options.exceptions ? "+exceptions" : "") + (options.multi_memory ? "+multi-memory" : "");
+}
+
 constexpr uint64_t kPageSize = 65536;
 
 // Failed instantiations whose start function or segments trapped may already
@@ -264,7 +268,10 @@ std::vector<Result<std::shared_ptr<Module>>> AotEngine::compile_many(std::span<c
       order.push_back(nullptr);
       continue;
     }
+    // The options that change what is generated are part of the identity
+    // (and so of the cache key): hashed in, so the name stays 64 hex digits.
     std::string hash = sha256_hex(bytes);
+    if (options.exceptions || options.multi_memory) hash = Sha256().update(hash).update(option_marks(options)).hex();
     auto& m = by_hash[hash];
     if (!m) {
       m = std::make_shared<AotModule>();

@@ -403,7 +403,7 @@ TEST_P(FetchTest, AGetThroughTheGuestReachesTheUpstreamAndItsBodyComesBack) {
 // The large bodies below: 1 MiB, or 256 KiB in sanitizer builds, where each
 // body byte crosses the canonical ABI as a Val (no byte-list fast path yet)
 // and a megabyte forwarded both ways exceeds the guest's 30 s budget.
-constexpr size_t kLargeBody = stratus::testing::kSanitized ? 256 * 1024 : 1024 * 1024;
+constexpr size_t kLargeBody = stratus::test_support::kSanitized ? 256 * 1024 : 1024 * 1024;
 
 TEST_P(FetchTest, ALargePostIsForwardedBothWaysIntact) {
   start({"127.0.0.1"});

@@ -3,7 +3,7 @@
 // of it there, where each element costs many times more.
 #pragma once
 
-namespace stratus::testing {
+namespace stratus::test_support {
 
 #if defined(__SANITIZE_ADDRESS__)
 inline constexpr bool kSanitized = true;
@@ -17,4 +17,4 @@ inline constexpr bool kSanitized = false;
 inline constexpr bool kSanitized = false;
 #endif
 
-}  // namespace stratus::testing
+}  // namespace stratus::test_support

@@ -410,7 +410,7 @@ TEST_P(GuestRoundtripTest, WhatTheBindingsAllocateIsFreed) {
   Val pages = call("memory-pages", {});
   // Fewer rounds under ASan, where these 23 took nearly two minutes on the
   // interpreter; a leak of any of the large values still shows in 8.
-  const int rounds = stratus::testing::kSanitized ? 8 : 20;
+  const int rounds = stratus::test_support::kSanitized ? 8 : 20;
   for (int i = 0; i < rounds; ++i) round();
   EXPECT_EQ(call("memory-pages", {}), pages);
 }

@@ -111,8 +111,9 @@ Result<std::vector<fs::path>> wit_files(const fs::path& dir, const std::string& 
   return files;
 }
 
-// BUILD/wit: the project's root package, its deps, and the WASI packages the
-// project does not bring itself (a deps file of the same name wins).
+// BUILD/wit: the project's root package, its deps, and the WASI and host
+// interface packages the project does not bring itself (a deps file of the
+// same name wins).
 // Returns the files written there.
 Result<std::vector<fs::path>> assemble_wit(const Project& project, const Toolchain& tools, const fs::path& root) {
   std::map<fs::path, std::string> want;  // path under root -> text
@@ -142,6 +143,17 @@ Result<std::vector<fs::path>> assemble_wit(const Project& project, const Toolcha
       return make_error("the WASI " + std::string(kWasiVersion) + " WIT is missing (" + source.string() +
                         "): run ./x deps in the stratus checkout, or set STRATUS_JCO");
     }
+    want[name] = text_of(*text);
+  }
+  // The host interfaces beyond WASI (wasi:keyvalue, wasi:config, ...), so a
+  // world may import them as it imports WASI.
+  auto host_files = wit_files(tools.host_wit, "");
+  if (!host_files) return std::move(host_files).error().context("the host interfaces' WIT");
+  for (const auto& f : *host_files) {
+    fs::path name = fs::path("deps") / f.filename();
+    if (want.count(name) != 0) continue;
+    auto text = read_file(f);
+    if (!text) return std::move(text).error();
     want[name] = text_of(*text);
   }
   // Drop what an earlier build put there and the project no longer has.
@@ -219,6 +231,7 @@ Toolchain default_toolchain() {
   if (!ec && real.parent_path().filename() == "dist") package = real.parent_path().parent_path();
   t.wasi_wit = package / "lib" / "wit" / "builtin" / kWasiVersion;
   t.embed_script = checkout / "cmake" / "jco_embed_root.mjs";
+  t.host_wit = checkout / "src" / "plugins" / "wit";
   return t;
 }
 

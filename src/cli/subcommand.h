@@ -21,5 +21,6 @@ Subcommand add_inspect(CLI::App& parent);
 Subcommand add_bindgen(CLI::App& parent);
 Subcommand add_build(CLI::App& parent);
 Subcommand add_new(CLI::App& parent);
+Subcommand add_up(CLI::App& parent);
 
 }  // namespace stratus::cli

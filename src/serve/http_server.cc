@@ -11,6 +11,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -176,17 +178,28 @@ class ConnectionSink final : public wasi::p2::ResponseSink {
 // One instance at a time, made (or reset) ahead of the request it will serve.
 class HttpServer::Worker {
  public:
-  Worker(engine::Engine& engine, const ServeOptions& options) : wasi_(options.wasi), linker_(engine) {
+  Worker(engine::Engine& engine, const ServeOptions& options, const Route& route)
+      : wasi_(route.wasi), linker_(engine) {
     instantiate_options_.limits.call_timeout = options.timeout;
+    instantiate_options_.limits.max_memory_bytes = route.max_memory_bytes;
   }
 
-  Result<void> init() { return wasi_.add_to_linker(linker_); }
+  Result<void> init(const Route& route) {
+    STRATUS_TRY(wasi_.add_to_linker(linker_));
+    if (route.extend) {
+      auto extension = route.extend(linker_);
+      if (!extension) return std::move(extension).error();
+      extension_ = std::move(*extension);
+    }
+    return {};
+  }
 
   // The instance that served the last request is reset in place when its
   // call returned and the engine can (the aot backend): as fresh as a new
   // one, at a fraction of the cost. Otherwise it is instantiated anew.
-  Result<void> prepare(const component::ComponentPtr& component, const wasi::p2::WasiConfig& config) {
-    wasi_.reset(config);
+  Result<void> prepare(const Route& route) {
+    wasi_.reset(route.wasi);
+    if (extension_) STRATUS_TRY(extension_->prepare());
     if (instance_ && !fresh_) {
       if (instance_->reset().ok()) {
         fresh_ = true;
@@ -194,7 +207,7 @@ class HttpServer::Worker {
       }
       instance_.reset();
     }
-    auto instance = linker_.instantiate(component, instantiate_options_);
+    auto instance = linker_.instantiate(route.component, instantiate_options_);
     if (!instance) return std::move(instance).error();
     instance_ = std::move(*instance);
     fresh_ = true;
@@ -207,6 +220,7 @@ class HttpServer::Worker {
                                     ConnectionSink& sink) {
     if (!instance_ || !fresh_) return std::string("no instance was ready");
     fresh_ = false;
+    ++invocations_;
     auto& instance = instance_;
     auto& ctx = wasi_.ctx();
     uint32_t req = ctx.incoming_requests.add(std::make_shared<wasi::p2::IncomingRequest>(std::move(request)));
@@ -224,18 +238,76 @@ class HttpServer::Worker {
     return std::nullopt;
   }
 
+  uint64_t invocations() const { return invocations_; }
+
  private:
   static constexpr const char* kTypes = "wasi:http/types@0.2.12";
+  // Declared first, destroyed last: the linker's functions and the
+  // instance call into what the extension holds.
+  std::unique_ptr<InstanceExtension> extension_;
   wasi::p2::WasiHost wasi_;
   component::Linker linker_;
   component::InstantiateOptions instantiate_options_;
   std::shared_ptr<component::ComponentInstance> instance_;
   bool fresh_ = false;  // instance_ has not served a request since it was made or reset
+  uint64_t invocations_ = 0;
 };
 
-HttpServer::HttpServer(engine::Engine& engine, component::ComponentPtr component, ServeOptions options,
-                       std::string handler)
-    : engine_(engine), component_(std::move(component)), options_(std::move(options)), handler_(std::move(handler)) {}
+// A route and its pool of workers.
+struct HttpServer::Target {
+  explicit Target(Route r) : route(std::move(r)) {}
+  Route route;
+  std::string handler;  // "wasi:http/incoming-handler@0.2.x#handle"
+  std::mutex mu;
+  std::condition_variable freed;
+  std::vector<std::unique_ptr<Worker>> idle;
+  size_t workers = 0;
+};
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The Host header without its port ("Example.com:8080" -> "example.com").
+std::string host_name(std::string_view host) {
+  if (!host.empty() && host.front() == '[') return lower(host.substr(0, host.find(']') + 1));
+  return lower(host.substr(0, host.find(':')));
+}
+
+std::string normal_prefix(std::string prefix) {
+  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  return prefix == "/" ? std::string() : prefix;
+}
+
+// Whether `path` (query and all) is at or under `prefix` ("/api" takes
+// "/api", "/api/x" and "/api?q", not "/apix").
+bool under(std::string_view path, const std::string& prefix) {
+  if (prefix.empty()) return true;
+  if (path.substr(0, prefix.size()) != prefix) return false;
+  return path.size() == prefix.size() || path[prefix.size()] == '/' || path[prefix.size()] == '?';
+}
+
+// Whatever of the body the guest did not read is skipped, so the next
+// request on this connection starts where it should.
+void skip_body(tcp::socket& socket, boost::beast::flat_buffer& buffer, Parser& parser, boost::beast::error_code& ec) {
+  while (!parser.is_done()) {
+    char sink_buf[16 * 1024];
+    parser.get().body().data = sink_buf;
+    parser.get().body().size = sizeof sink_buf;
+    http::read_some(socket, buffer, parser, ec);
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) break;
+  }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(engine::Engine& engine, ServeOptions options)
+    : engine_(engine), options_(std::move(options)) {}
 
 HttpServer::~HttpServer() {
   stop();
@@ -244,52 +316,130 @@ HttpServer::~HttpServer() {
   if (listen_fd_ >= 0) ::close(listen_fd_);
 }
 
+std::unique_ptr<HttpServer> HttpServer::create_router(engine::Engine& engine, ServeOptions options) {
+  return std::unique_ptr<HttpServer>(new HttpServer(engine, std::move(options)));
+}
+
 Result<std::unique_ptr<HttpServer>> HttpServer::create(engine::Engine& engine, component::ComponentPtr component,
                                                        ServeOptions options) {
-  std::string handler;
-  for (const auto& e : component->type->exports)
-    if (e.name.rfind("wasi:http/incoming-handler@0.2.", 0) == 0) handler = e.name + "#handle";
-  if (handler.empty())
-    return make_error("the component does not export wasi:http/incoming-handler@0.2.x (it is not a wasi:http proxy)");
-  auto server = std::unique_ptr<HttpServer>(new HttpServer(engine, std::move(component), std::move(options), handler));
-  // One worker up front: a component the host cannot instantiate fails here,
-  // not on the first request.
-  auto worker = server->checkout();
-  if (!worker) return make_error("cannot instantiate the component");
-  server->give_back(std::move(worker));
-  if (server->idle_.empty()) return make_error("cannot instantiate the component");
+  Route route;
+  route.name = "the component";
+  route.component = std::move(component);
+  route.wasi = options.wasi;
+  route.max_workers = options.max_workers;
+  auto server = create_router(engine, std::move(options));
+  STRATUS_TRY(server->add_route(std::move(route)));
   return server;
 }
 
-std::unique_ptr<HttpServer::Worker> HttpServer::checkout() {
-  std::unique_lock lock(mu_);
+Result<void> HttpServer::add_route(Route route) {
+  route.host = host_name(route.host);
+  route.path_prefix = normal_prefix(route.path_prefix);
+  if (!route.path_prefix.empty() && route.path_prefix.front() != '/')
+    return make_error("the path prefix `" + route.path_prefix + "` does not start with /");
+  std::string handler;
+  for (const auto& e : route.component->type->exports)
+    if (e.name.rfind("wasi:http/incoming-handler@0.2.", 0) == 0) handler = e.name + "#handle";
+  if (handler.empty())
+    return make_error("the component does not export wasi:http/incoming-handler@0.2.x (it is not a wasi:http proxy)");
+  {
+    std::shared_lock lock(routes_mu_);
+    for (const auto& t : targets_) {
+      if (t->route.host == route.host && t->route.path_prefix == route.path_prefix) {
+        return make_error("the route " + (route.host.empty() ? std::string("*") : route.host) +
+                          (route.path_prefix.empty() ? "/" : route.path_prefix) + " is " + t->route.name + "'s");
+      }
+    }
+  }
+  auto target = std::make_shared<Target>(std::move(route));
+  target->handler = std::move(handler);
+  if (target->route.max_workers == 0) target->route.max_workers = 1;
+  // The warm workers are made now: a component the host cannot instantiate
+  // fails here, not on the first request.
+  size_t warm = std::clamp<size_t>(target->route.warm_workers, 1, target->route.max_workers);
+  std::vector<std::unique_ptr<Worker>> made;
+  for (size_t i = 0; i < warm; ++i) {
+    ++target->workers;
+    auto w = std::make_unique<Worker>(engine_, options_, target->route);
+    auto ok = w->init(target->route);
+    if (ok) ok = w->prepare(target->route);
+    if (!ok) return make_error("cannot instantiate the component: " + ok.error().message);
+    made.push_back(std::move(w));
+  }
+  target->idle = std::move(made);
+  std::unique_lock lock(routes_mu_);
+  // Most specific first: a named host before any host, then the longest prefix.
+  auto at = std::find_if(targets_.begin(), targets_.end(), [&](const std::shared_ptr<Target>& t) {
+    if (t->route.host.empty() != target->route.host.empty()) return t->route.host.empty();
+    return t->route.path_prefix.size() < target->route.path_prefix.size();
+  });
+  targets_.insert(at, std::move(target));
+  return {};
+}
+
+void HttpServer::remove_route(const std::string& name) {
+  std::unique_lock lock(routes_mu_);
+  std::erase_if(targets_, [&](const std::shared_ptr<Target>& t) { return t->route.name == name; });
+}
+
+std::shared_ptr<HttpServer::Target> HttpServer::match(std::string_view host, std::string_view path) const {
+  std::string name = host_name(host);
+  std::shared_lock lock(routes_mu_);
+  for (const auto& t : targets_) {
+    if (!t->route.host.empty() && t->route.host != name) continue;
+    if (under(path, t->route.path_prefix)) return t;
+  }
+  return nullptr;
+}
+
+std::string HttpServer::not_found(std::string_view host, std::string_view path) const {
+  std::string body = "stratus: nothing here serves " + std::string(host.empty() ? "(no host)" : host) +
+                     std::string(path.substr(0, 256)) + "\n";
+  std::shared_lock lock(routes_mu_);
+  if (targets_.empty()) return body + "No workload serves HTTP yet.";
+  body += "The routes are (host, path prefix -> workload):";
+  for (const auto& t : targets_) {
+    body += "\n  " + (t->route.host.empty() ? std::string("*") : t->route.host) + " " +
+            (t->route.path_prefix.empty() ? std::string("/") : t->route.path_prefix) + " -> " + t->route.name;
+  }
+  return body;
+}
+
+std::unique_ptr<HttpServer::Worker> HttpServer::checkout(Target& target) {
+  std::unique_lock lock(target.mu);
   for (;;) {
-    if (!idle_.empty()) {
-      auto w = std::move(idle_.back());
-      idle_.pop_back();
+    if (!target.idle.empty()) {
+      auto w = std::move(target.idle.back());
+      target.idle.pop_back();
       return w;
     }
-    if (workers_ < options_.max_workers) break;
-    worker_freed_.wait(lock);
+    if (target.workers < target.route.max_workers) break;
+    target.freed.wait(lock);
   }
-  ++workers_;
+  ++target.workers;
   lock.unlock();
-  auto w = std::make_unique<Worker>(engine_, options_);
-  auto ok = w->init();
-  if (ok) ok = w->prepare(component_, options_.wasi);
+  auto w = std::make_unique<Worker>(engine_, options_, target.route);
+  auto ok = w->init(target.route);
+  if (ok) ok = w->prepare(target.route);
   if (!ok) {
-    log("cannot make an instance: " + ok.error().message);
-    std::lock_guard relock(mu_);
-    --workers_;
+    log(target.route.name + ": cannot make an instance: " + ok.error().message);
+    retire(target);
     return nullptr;
   }
   return w;
 }
 
-void HttpServer::give_back(std::unique_ptr<Worker> worker) {
-  std::lock_guard lock(mu_);
-  idle_.push_back(std::move(worker));
-  worker_freed_.notify_one();
+void HttpServer::give_back(Target& target, std::unique_ptr<Worker> worker) {
+  std::lock_guard lock(target.mu);
+  target.idle.push_back(std::move(worker));
+  target.freed.notify_one();
+}
+
+// A worker that will not come back: room for a new one.
+void HttpServer::retire(Target& target) {
+  std::lock_guard lock(target.mu);
+  --target.workers;
+  target.freed.notify_one();
 }
 
 Result<uint16_t> HttpServer::listen() {
@@ -417,15 +567,23 @@ void HttpServer::serve_connection(int fd) {
     request.body = std::make_shared<RequestBody>(socket, buffer, parser);
 
     counters_.requests++;
-    auto worker = checkout();
+    auto target = match(request.authority, request.path_with_query);
+    if (!target) {
+      sink.error_response(404, not_found(request.authority, request.path_with_query));
+      if (!keep_alive) break;
+      skip_body(socket, buffer, parser, ec);
+      continue;
+    }
+    auto worker = checkout(*target);
     if (!worker) {
       sink.error_response(503, "no instance of the component is available");
       break;
     }
-    auto problem = worker->handle(handler_, std::move(request), sink);
+    auto problem = worker->handle(target->handler, std::move(request), sink);
     if (problem) {
       counters_.guest_traps++;
-      log(std::string(req.method_string()) + " " + std::string(req.target()) + ": " + *problem);
+      log(target->route.name + ": " + std::string(req.method_string()) + " " + std::string(req.target()) + ": " +
+          *problem);
       if (!sink.sent()) sink.error_response(500, "the component failed: " + *problem);
     } else if (!sink.started()) {
       sink.error_response(500, sink.failure().empty() ? "the component sent no response" : sink.failure());
@@ -433,15 +591,18 @@ void HttpServer::serve_connection(int fd) {
       sink.error_response(500, "the component did not finish the response body");
     }
     // The next instance is made now that the client has its answer, off
-    // the next request's path.
-    auto ready = worker->prepare(component_, options_.wasi);
-    if (ready) {
-      give_back(std::move(worker));
+    // the next request's path; a worker that served its max_invocations
+    // goes, and a new one is made when needed.
+    uint64_t limit = target->route.max_invocations;
+    if (limit != 0 && worker->invocations() >= limit) {
+      worker.reset();
+      retire(*target);
+    } else if (auto ready = worker->prepare(target->route); ready) {
+      give_back(*target, std::move(worker));
     } else {
-      log("cannot make an instance: " + ready.error().message);
-      std::lock_guard lock(mu_);
-      --workers_;
-      worker_freed_.notify_one();
+      log(target->route.name + ": cannot make an instance: " + ready.error().message);
+      worker.reset();
+      retire(*target);
     }
     if (sink.started() && !sink.finished()) {
       log(std::string(req.method_string()) + " " + std::string(req.target()) +
@@ -449,16 +610,7 @@ void HttpServer::serve_connection(int fd) {
       break;
     }
     if (sink.broken() || !keep_alive) break;
-    // Whatever of the body the guest did not read is skipped, so the next
-    // request on this connection starts where it should.
-    while (!parser.is_done()) {
-      char sink_buf[16 * 1024];
-      parser.get().body().data = sink_buf;
-      parser.get().body().size = sizeof sink_buf;
-      http::read_some(socket, buffer, parser, ec);
-      if (ec == http::error::need_buffer) ec = {};
-      if (ec) break;
-    }
+    skip_body(socket, buffer, parser, ec);
   }
   {
     // Forget the fd before closing it: a new connection may get its number.

@@ -426,7 +426,7 @@ std::vector<std::string> validate_workload(const Workload& w, const std::string&
       std::error_code ec;
       if (v.local_path.empty()) {
         problems.push_back(p + ".host_path.local_path: missing");
-      } else if (!fs::is_directory(v.local_path, ec)) {
+      } else if (!fs::is_directory(fs::path(base_dir) / v.local_path, ec)) {
         problems.push_back(p + ".host_path.local_path: '" + v.local_path + "' is not a directory");
       }
     }

@@ -96,7 +96,8 @@ struct Workload {
 Result<Workload> parse_workload(std::string_view text, const std::string& source);
 
 // What is wrong with a parsed workload, one "field.path: what" per problem;
-// empty when it can start. Relative image paths resolve against `base_dir`.
+// empty when it can start. Relative image and host_path paths resolve
+// against `base_dir`.
 std::vector<std::string> validate_workload(const Workload& workload, const std::string& base_dir);
 
 // The layers' resources merged (see the top of this file).

@@ -120,6 +120,7 @@ void InstanceState::clear_call_state() {
 Result<void> InstanceState::reset() {
   if (parent_ != nullptr) return make_error("reset: only a top-level instance can be reset");
   if (unusable_) return make_error("reset: a call into the instance did not return, or an earlier reset failed");
+  if (interrupted_) return make_error("reset: the instance was interrupted");
   if (task != nullptr || !may_enter_) return make_error("reset: the instance is running");
   clear_call_state();
   for (size_t i = 0; i < core_order_.size(); ++i) {
@@ -134,6 +135,13 @@ Result<void> InstanceState::reset() {
     }
   }
   return {};
+}
+
+void InstanceState::interrupt() {
+  // core_order_ is written by instantiation only, read-only afterwards:
+  // safe from another thread.
+  interrupted_ = true;
+  for (const auto& core : core_order_) core->interrupt();
 }
 
 // ------------------------------------------------------------ import matching

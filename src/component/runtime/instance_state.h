@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -92,6 +93,7 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
   CallOutcome call(std::string_view name, std::span<const Val> args) override;
   Result<void> drop_resource(const ResourceRef& resource) override;
   Result<void> reset() override;
+  void interrupt() override;
 
   // Walks the definitions of `component`, with `args` satisfying its
   // imports by name. A trap in a core start function comes back as an Error
@@ -171,6 +173,7 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
   // In the root only: every core instance of the tree, in the order
   // instantiation made them (reset() reinitializes them in that order).
   std::vector<std::shared_ptr<engine::Instance>> core_order_;
+  std::atomic<bool> interrupted_{false};            // interrupt() was called: never reset
   bool unusable_ = false;                          // a call did not return, or a reset failed part way
   std::vector<std::shared_ptr<void>> keep_alive_;  // imported instances, host callbacks
 };

@@ -132,6 +132,19 @@ Result<void> Linker::define_exports(const std::shared_ptr<ComponentInstance>& in
   return {};
 }
 
+Result<void> Linker::define_export(const std::string& name, const std::shared_ptr<ComponentInstance>& instance,
+                                   const std::string& export_name) {
+  host_items_->by_import.clear();
+  bind_cache_->entries.clear();
+  auto state = std::dynamic_pointer_cast<InstanceState>(instance);
+  if (!state) return make_error("define `" + name + "`: not an instance made by a Linker");
+  if (state->exports()->exports.count(export_name) == 0)
+    return make_error("define `" + name + "`: the instance has no export `" + export_name + "`");
+  if (!items_.emplace(name, ComponentExport{instance, export_name}).second)
+    return make_error("`" + name + "` is already defined");
+  return {};
+}
+
 const LinkItem* Linker::find(const std::string& name) const {
   auto exact = items_.find(name);
   if (exact != items_.end()) return &exact->second;

@@ -112,6 +112,10 @@ class Linker {
   // component importing an interface another one exports is linked to it
   // (wasmCloud's linking by interface name).
   Result<void> define_exports(const std::shared_ptr<ComponentInstance>& instance);
+  // Satisfies the import `name` with one export, `export_name`, of another
+  // component's instance.
+  Result<void> define_export(const std::string& name, const std::shared_ptr<ComponentInstance>& instance,
+                             const std::string& export_name);
 
   // Instantiates `component`; every import must be defined with a matching
   // type, else the error names the import and what did not match.
@@ -167,6 +171,11 @@ class ComponentInstance {
   // reinitialize in place (instantiate anew then) or a start function
   // trapped (the instance is then of no further use).
   virtual Result<void> reset() = 0;
+  // Stops the call running in the instance, and any later one: each traps
+  // with Deadline at its next check (a loop header or function entry; a
+  // host call under way finishes first). Thread-safe. The instance cannot be
+  // reset afterwards.
+  virtual void interrupt() = 0;
 };
 
 }  // namespace stratus::component

@@ -1,0 +1,33 @@
+// Internal to plugins/: each file defines its package's interfaces in a
+// linker for one instance, keeping its host objects in `state`.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "plugins/keyvalue_store.h"
+#include "plugins/plugins.h"
+#include "plugins_bindings.h"
+
+namespace stratus::plugins {
+
+// One instance's host objects; reset() calls every hook.
+class PluginState final : public InstanceState {
+ public:
+  void reset() override {
+    for (auto& r : resets) r();
+  }
+  wit::HostResources resources;
+  std::vector<std::shared_ptr<void>> objects;
+  std::vector<std::function<void()>> resets;
+};
+
+Result<void> define_keyvalue(component::Linker& linker, const std::shared_ptr<KeyValueStore>& store,
+                             const std::vector<std::string>& interfaces, const ComponentScope& scope,
+                             PluginState& state);
+Result<void> define_config(component::Linker& linker, const ComponentScope& scope, PluginState& state);
+Result<void> define_logging(component::Linker& linker, LogLevel min_level,
+                            const std::function<void(const LogRecord&)>& sink, const ComponentScope& scope,
+                            PluginState& state);
+
+}  // namespace stratus::plugins

@@ -1,0 +1,107 @@
+// Host interfaces beyond WASI, chosen per workload by its host_interfaces:
+//
+//   wasi:keyvalue@0.2.0-draft  store, atomics, batch    config: backend = sqlite (default; path =
+//                                                        FILE, else DATA_DIR/keyvalue.sqlite) | redis (url =
+//                                                        redis://HOST:PORT[/DB])
+//   wasi:config@0.2.0-rc.1     store                     the component's local_resources.config
+//   wasi:logging@0.1.0-draft   logging                   config: level = trace|debug|info (default)|warn|error|critical
+//
+// A bucket a component opens is its workload's namespace's ("NS/identifier"
+// in the backend), so workloads in different namespaces never see each
+// other's data. The WIT is in wit/, one file per package, as wasmCloud v2 has it.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "component/runtime/runtime.h"
+#include "support/result.h"
+
+namespace stratus::plugins {
+
+class KeyValueStore;
+
+// One entry of a workload's host_interfaces.
+struct InterfaceRequest {
+  std::string ns;       // "wasi"
+  std::string package;  // "keyvalue"
+  std::string version;  // "0.2.0-draft"; empty: the host's
+  std::vector<std::string> interfaces;  // empty: every interface of the package
+  std::map<std::string, std::string> config;
+  std::string where;  // the field path, for messages ("host_interfaces[0]")
+};
+
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kCritical };
+const char* level_name(LogLevel level);
+
+struct LogRecord {
+  LogLevel level;
+  std::string_view workload, component, context, message;
+};
+
+struct HostOptions {
+  // Where embedded backends keep their files.
+  std::filesystem::path data_dir = ".stratus/data";
+  // Where wasi:logging's records go; by default stderr, one line each.
+  std::function<void(const LogRecord&)> log;
+};
+
+// Who an instance is: what its records and buckets are tagged with, and
+// what wasi:config/store answers it.
+struct ComponentScope {
+  std::string workload_namespace;
+  std::string workload;  // "NS/NAME"
+  std::string component;
+  std::map<std::string, std::string> config;
+};
+
+// The host objects behind one instance's handles (open buckets).
+class InstanceState {
+ public:
+  virtual ~InstanceState() = default;
+  // Drops every handle: the instance starts over for its next invocation.
+  virtual void reset() = 0;
+};
+
+class HostPlugins {
+ public:
+  // Checks every request (a package, interface or version the host lacks is
+  // an error naming it and its field) and opens the backends they name.
+  static Result<std::unique_ptr<HostPlugins>> create(const std::vector<InterfaceRequest>& requests,
+                                                     HostOptions options);
+  ~HostPlugins();
+  HostPlugins(const HostPlugins&) = delete;
+  HostPlugins& operator=(const HostPlugins&) = delete;
+
+  // Defines the requested interfaces in `linker` for one instance of the
+  // component `scope` names. The linker must not outlive the state returned.
+  Result<std::unique_ptr<InstanceState>> define(component::Linker& linker, const ComponentScope& scope) const;
+
+  // Whether an import named `name` ("wasi:keyvalue/store@0.2.0-draft") is
+  // one the workload asked for and define() defines.
+  bool provides(const std::string& name) const;
+
+  // What the host offers, as "wasi:keyvalue@0.2.0-draft" and so on.
+  static std::vector<std::string> offered();
+
+ private:
+  HostPlugins() = default;
+  HostOptions options_;
+  std::shared_ptr<KeyValueStore> keyvalue_;  // null unless requested
+  std::vector<std::string> keyvalue_interfaces_;
+  bool config_ = false;
+  bool logging_ = false;
+  LogLevel log_level_ = LogLevel::kInfo;
+};
+
+// The default log sink: "TIME LEVEL WORKLOAD/COMPONENT CONTEXT: MESSAGE" on
+// stderr, control characters of the guest's text escaped so that a guest
+// cannot forge a line.
+void log_to_stderr(const LogRecord& record);
+
+}  // namespace stratus::plugins

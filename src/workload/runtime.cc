@@ -1,0 +1,562 @@
+#include "workload/runtime.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdio>
+#include <thread>
+
+#include "component/binary/decoder.h"
+#include "component/runtime/runtime.h"
+#include "support/file.h"
+#include "wasi/p2/wasi.h"
+#include "workload/links.h"
+
+namespace stratus::workload {
+
+namespace fs = std::filesystem;
+
+const char* state_name(WorkloadState state) {
+  switch (state) {
+    case WorkloadState::kStarting: return "STARTING";
+    case WorkloadState::kRunning: return "RUNNING";
+    case WorkloadState::kCompleted: return "COMPLETED";
+    case WorkloadState::kStopping: return "STOPPING";
+    case WorkloadState::kError: return "ERROR";
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr const char* kIncomingHandler = "wasi:http/incoming-handler@0.2.";
+constexpr const char* kRun = "wasi:cli/run@0.2.";
+// The WASI 0.2 packages the host always provides (wasi/p2).
+constexpr const char* kWasiPackages[] = {"io", "clocks", "random", "cli", "filesystem", "sockets", "http"};
+
+bool is_wasi_package(const std::string& ns, const std::string& package) {
+  if (ns != "wasi") return false;
+  return std::any_of(std::begin(kWasiPackages), std::end(kWasiPackages),
+                     [&](const char* p) { return package == p; });
+}
+
+bool is_wasi_import(const std::string& name) {
+  for (const char* p : kWasiPackages) {
+    std::string prefix = std::string("wasi:") + p + "/";
+    if (name.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += (out.empty() ? "" : "\n") + l;
+  return out;
+}
+
+void host_log(const std::string& message) {
+  std::fprintf(stderr, "stratus up: %s\n", message.c_str());
+}
+
+// One component of the workload as it runs.
+struct Member {
+  std::string name;
+  std::string where;  // its field path
+  component::ComponentPtr component;
+  LocalResources resources;
+  wasi::p2::WasiConfig wasi;
+  plugins::ComponentScope scope;
+  std::optional<uint64_t> max_memory_bytes;
+  const Component* spec = nullptr;  // null for the service
+  uint64_t max_restarts = 0;
+};
+
+// An instance of a component another links to, made beside the instance
+// that uses it and started over with it.
+struct LinkedInstance {
+  LinkedInstance(engine::Engine& engine, const wasi::p2::WasiConfig& c) : config(c), wasi(c), linker(engine) {}
+  wasi::p2::WasiConfig config;
+  std::unique_ptr<plugins::InstanceState> plugin_state;  // before the linker: its functions use it
+  wasi::p2::WasiHost wasi;
+  component::Linker linker;
+  std::shared_ptr<component::ComponentInstance> instance;
+  bool used = false;
+
+  Result<void> prepare() {
+    if (!used) {
+      used = true;  // made fresh for this first use
+      return {};
+    }
+    if (plugin_state) plugin_state->reset();
+    wasi.reset(config);
+    return instance->reset();
+  }
+};
+
+// The providers of one instance, in the order they were made: each may use
+// those before it, so they go in reverse.
+struct ProviderChain {
+  ProviderChain() = default;
+  ProviderChain(ProviderChain&&) = default;
+  ProviderChain& operator=(ProviderChain&& other) noexcept {
+    clear();
+    list = std::move(other.list);
+    return *this;
+  }
+  ~ProviderChain() { clear(); }
+  void clear() {
+    while (!list.empty()) list.pop_back();
+  }
+  std::vector<std::unique_ptr<LinkedInstance>> list;
+};
+
+}  // namespace
+
+class WorkloadHost::Running {
+ public:
+  std::string id;
+  Workload spec;
+  std::unique_ptr<plugins::HostPlugins> plugins;
+  std::vector<Member> members;  // the components, then the service
+  std::vector<std::vector<Link>> links;
+  std::vector<std::string> routes;       // names given to the router
+  std::vector<std::string> route_texts;  // what each serves, for status
+  std::vector<fs::path> empty_dirs;
+
+  mutable std::mutex mu;
+  std::condition_variable wake;
+  WorkloadState state = WorkloadState::kStarting;
+  std::string message;
+  uint64_t restarts = 0;
+  bool stopping = false;
+  std::shared_ptr<component::ComponentInstance> service_instance;
+  std::thread service_thread;
+
+  void set_state(WorkloadState s, std::string why) {
+    std::lock_guard lock(mu);
+    state = s;
+    message = std::move(why);
+  }
+
+  // The instances of component `i`'s providers, each once, wired to each
+  // other, and `linker` (component i's) given what i imports from them.
+  Result<ProviderChain> make_providers(engine::Engine& engine, size_t i, component::Linker& linker,
+                                       std::chrono::milliseconds timeout) const {
+    ProviderChain made;
+    std::map<size_t, LinkedInstance*> by_index;
+    for (size_t p : provider_order(links, i)) {
+      const Member& m = members[p];
+      auto li = std::make_unique<LinkedInstance>(engine, m.wasi);
+      STRATUS_TRY(li->wasi.add_to_linker(li->linker));
+      auto state = plugins->define(li->linker, m.scope);
+      if (!state) return std::move(state).error().context(m.name);
+      li->plugin_state = std::move(*state);
+      for (const auto& l : links[p])
+        STRATUS_TRY(li->linker.define_export(l.import_name, by_index.at(l.provider)->instance, l.export_name));
+      component::InstantiateOptions options;
+      options.limits.call_timeout = timeout;
+      options.limits.max_memory_bytes = m.max_memory_bytes;
+      auto instance = li->linker.instantiate(m.component, options);
+      if (!instance) return std::move(instance).error().context("instantiating " + m.name);
+      li->instance = std::move(*instance);
+      by_index[p] = li.get();
+      made.list.push_back(std::move(li));
+    }
+    for (const auto& l : links[i]) STRATUS_TRY(linker.define_export(l.import_name, by_index.at(l.provider)->instance,
+                                                                    l.export_name));
+    return made;
+  }
+};
+
+namespace {
+
+// What a routed component's worker holds beside its instance: its host
+// plugins' state and the instances of the components it links to.
+class LinkedExtension final : public serve::InstanceExtension {
+ public:
+  Result<void> prepare() override {
+    if (plugin_state) plugin_state->reset();
+    for (auto& p : providers.list) STRATUS_TRY(p->prepare());
+    return {};
+  }
+  ProviderChain providers;
+  std::unique_ptr<plugins::InstanceState> plugin_state;
+};
+
+Result<wasi::p2::WasiConfig> wasi_config(const Member& m, const std::map<std::string, fs::path>& volumes,
+                                         const HostSettings& settings) {
+  wasi::p2::WasiConfig c;
+  c.args = {m.name};
+  for (const auto& [k, v] : m.resources.environment) c.env.emplace_back(k, v);
+  for (const auto& mount : m.resources.volume_mounts) {
+    auto v = volumes.find(mount.name);
+    if (v == volumes.end()) return make_error(m.where + ": volume `" + mount.name + "` is not in volumes");
+    c.dirs.push_back(wasi::p2::Preopen{v->second.string(), mount.mount_path, mount.read_only});
+  }
+  c.allowed_hosts = m.resources.allowed_hosts;
+  c.sockets.name_lookups = m.resources.allowed_ip_name_lookups;
+  for (uint16_t port : m.resources.allowed_host_loopback_ports) {
+    wasi::p2::AddressRule rule;
+    rule.host = wasi::p2::AddressRule::Host::Loopback;
+    rule.port = port;
+    c.sockets.connect.push_back(rule);
+  }
+  if (settings.guest_stdout) c.stdout_stream = settings.guest_stdout;
+  if (settings.guest_stderr) c.stderr_stream = settings.guest_stderr;
+  return c;
+}
+
+// The exit code a run of wasi:cli/run ended with; a trap is its message.
+std::variant<int, std::string> run_outcome(const component::CallOutcome& outcome) {
+  if (outcome.failed()) return outcome.error().message;
+  if (outcome.trapped()) {
+    if (outcome.trap().kind == engine::TrapKind::Exit) return outcome.trap().exit_code;
+    return "trap: " + outcome.trap().message;
+  }
+  const auto& r = outcome.result();
+  return r && r->kind() == component::ValKind::Result && r->discriminant() == 1 ? 1 : 0;
+}
+
+}  // namespace
+
+WorkloadHost::WorkloadHost(engine::Engine& engine, serve::HttpServer& router, HostSettings settings)
+    : engine_(engine), router_(router), settings_(std::move(settings)) {
+  if (!settings_.guest_stdout) settings_.guest_stdout = wasi::p2::fd_output(1);
+  if (!settings_.guest_stderr) settings_.guest_stderr = wasi::p2::fd_output(2);
+}
+
+WorkloadHost::~WorkloadHost() {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, w] : workloads_) ids.push_back(id);
+  }
+  for (const auto& id : ids) (void)stop(id);
+}
+
+Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path& base_dir) {
+  auto problems = validate_workload(workload, base_dir.string());
+  if (!problems.empty()) return make_error(joined(problems));
+  auto run = std::make_shared<Running>();
+  run->spec = workload;
+  run->id = (workload.ns.empty() ? std::string("default") : workload.ns) + "/" + workload.name;
+  {
+    std::lock_guard lock(mu_);
+    if (workloads_.count(run->id) != 0) return make_error("workload " + run->id + " is already running");
+  }
+
+  // Host interfaces: WASI is always there (wasi:http's config routes);
+  // the rest are plugins.
+  std::vector<plugins::InterfaceRequest> requests;
+  std::string route_host, route_prefix;
+  for (size_t i = 0; i < workload.host_interfaces.size(); ++i) {
+    const auto& h = workload.host_interfaces[i];
+    std::string where = "wit_world.host_interfaces[" + std::to_string(i) + "]";
+    if (is_wasi_package(h.ns, h.package)) {
+      if (h.package == "http") {
+        for (const auto& [k, v] : h.config) {
+          if (k == "host") {
+            route_host = v;
+          } else if (k == "path_prefix") {
+            route_prefix = v;
+          } else {
+            problems.push_back(where + ".config." + k + ": wasi:http takes `host` and `path_prefix`");
+          }
+        }
+      }
+      continue;
+    }
+    requests.push_back(plugins::InterfaceRequest{h.ns, h.package, h.version, h.interfaces, h.config, where});
+  }
+  auto plugins = plugins::HostPlugins::create(requests, settings_.plugins);
+  if (!plugins) problems.push_back(plugins.error().message);
+  if (!problems.empty()) return make_error(joined(problems));
+  run->plugins = std::move(*plugins);
+
+  // Volumes: a host folder, or an empty one made for this workload.
+  std::map<std::string, fs::path> volumes;
+  for (const auto& v : workload.volumes) {
+    if (v.kind == Volume::Kind::HostPath) {
+      volumes[v.name] = fs::absolute(base_dir / v.local_path);
+    } else {
+      fs::path dir = fs::absolute(settings_.plugins.data_dir) / "empty_dir" / run->id / v.name;
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+      fs::create_directories(dir, ec);
+      if (ec) return make_error("volumes: cannot make the empty_dir " + dir.string() + ": " + ec.message());
+      volumes[v.name] = dir;
+      run->empty_dirs.push_back(dir);
+    }
+  }
+
+  // The components, then the service.
+  LocalResources none;
+  auto load = [&](const std::string& name, const std::string& where, const std::string& image,
+                  const LocalResources& own) -> Result<Member> {
+    Member m;
+    m.name = name;
+    m.where = where;
+    fs::path file = fs::path(image).is_absolute() ? fs::path(image) : base_dir / image;
+    auto bytes = read_file(file);
+    if (!bytes) return make_error(where + ".image: " + bytes.error().message);
+    auto component = component::decode_component(*bytes);
+    if (!component) return make_error(where + ".image: " + file.string() + ": " + component.error().message);
+    m.component = std::move(*component);
+    m.resources = effective_resources(settings_.defaults, workload, own);
+    if (m.resources.memory_limit_mb && *m.resources.memory_limit_mb > 0)
+      m.max_memory_bytes = static_cast<uint64_t>(*m.resources.memory_limit_mb) << 20;
+    m.scope = plugins::ComponentScope{workload.ns.empty() ? "default" : workload.ns, run->id, name,
+                                      m.resources.config};
+    auto wasi = wasi_config(m, volumes, settings_);
+    if (!wasi) return std::move(wasi).error();
+    m.wasi = std::move(*wasi);
+    return m;
+  };
+  for (size_t i = 0; i < workload.components.size(); ++i) {
+    const auto& c = workload.components[i];
+    auto m = load(c.name, "wit_world.components[" + std::to_string(i) + "]", c.image, c.local_resources);
+    if (!m) {
+      problems.push_back(m.error().message);
+      continue;
+    }
+    m->spec = &run->spec.components[i];
+    run->members.push_back(std::move(*m));
+  }
+  if (workload.service) {
+    auto m = load("service", "service", workload.service->image, workload.service->local_resources);
+    if (m) {
+      m->max_restarts = workload.service->max_restarts;
+      run->members.push_back(std::move(*m));
+    } else {
+      problems.push_back(m.error().message);
+    }
+  }
+  if (!problems.empty()) return make_error(joined(problems));
+
+  // Links: what the host does not provide comes from another component.
+  std::vector<LinkableComponent> linkable;
+  for (const auto& m : run->members) {
+    LinkableComponent l{m.name, m.where, {}, {}};
+    for (const auto& i : m.component->type->imports) l.imports.push_back(i.name);
+    if (m.spec != nullptr)  // the service is no provider
+      for (const auto& e : m.component->type->exports) l.exports.push_back(e.name);
+    linkable.push_back(std::move(l));
+  }
+  const plugins::HostPlugins& host_plugins = *run->plugins;
+  auto links = plan_links(linkable, [&](const std::string& name) {
+    return is_wasi_import(name) || host_plugins.provides(name);
+  });
+  if (!links) return std::move(links).error();
+  run->links = std::move(*links);
+
+  // Routes: each component exporting wasi:http/incoming-handler.
+  std::vector<size_t> routed;
+  for (size_t i = 0; i < run->members.size(); ++i) {
+    const auto& m = run->members[i];
+    if (m.spec == nullptr) continue;
+    for (const auto& e : m.component->type->exports)
+      if (e.name.rfind(kIncomingHandler, 0) == 0) routed.push_back(i);
+  }
+  if (routed.size() > 1 && route_prefix.empty() && route_host.empty()) {
+    // Several HTTP components in one workload: each under its name.
+  }
+  run->set_state(WorkloadState::kStarting, "");
+  for (size_t i : routed) {
+    const Member& m = run->members[i];
+    serve::Route route;
+    route.name = routed.size() == 1 ? run->id : run->id + "/" + m.name;
+    route.host = route_host;
+    route.path_prefix = routed.size() == 1 ? route_prefix : route_prefix + "/" + m.name;
+    route.component = m.component;
+    route.wasi = m.wasi;
+    route.max_memory_bytes = m.max_memory_bytes;
+    if (m.spec->pool_size && *m.spec->pool_size > 0) route.warm_workers = static_cast<size_t>(*m.spec->pool_size);
+    if (m.spec->max_concurrency && *m.spec->max_concurrency > 0)
+      route.max_workers = static_cast<size_t>(*m.spec->max_concurrency);
+    if (m.spec->max_invocations && *m.spec->max_invocations > 0)
+      route.max_invocations = static_cast<uint64_t>(*m.spec->max_invocations);
+    std::weak_ptr<Running> weak = run;
+    engine::Engine& engine = engine_;
+    auto timeout = settings_.call_timeout;
+    route.extend = [weak, i, &engine, timeout](component::Linker& linker)
+        -> Result<std::unique_ptr<serve::InstanceExtension>> {
+      auto r = weak.lock();
+      if (!r) return make_error("the workload was stopped");
+      auto ext = std::make_unique<LinkedExtension>();
+      auto providers = r->make_providers(engine, i, linker, timeout);
+      if (!providers) return std::move(providers).error();
+      ext->providers = std::move(*providers);
+      auto state = r->plugins->define(linker, r->members[i].scope);
+      if (!state) return std::move(state).error();
+      ext->plugin_state = std::move(*state);
+      return std::unique_ptr<serve::InstanceExtension>(std::move(ext));
+    };
+    std::string text = (route.host.empty() ? std::string("*") : route.host) +
+                       (route.path_prefix.empty() ? std::string("/") : route.path_prefix);
+    std::string name = route.name;
+    auto added = router_.add_route(std::move(route));
+    if (!added) {
+      for (const auto& n : run->routes) router_.remove_route(n);
+      return std::move(added).error().context(m.where + " (" + m.name + ")");
+    }
+    run->routes.push_back(name);
+    run->route_texts.push_back(text);
+  }
+
+  // The service: run, and run again when it fails, up to max_restarts.
+  if (workload.service) {
+    size_t index = run->members.size() - 1;
+    engine::Engine& engine = engine_;
+    auto timeout = settings_.call_timeout;
+    Running* r = run.get();
+    run->service_thread = std::thread([r, index, &engine, timeout] {
+      const Member& m = r->members[index];
+      std::string run_export;
+      for (const auto& e : m.component->type->exports)
+        if (e.name.rfind(kRun, 0) == 0) run_export = e.name + "#run";
+      uint64_t failures = 0;
+      for (;;) {
+        std::string failure;
+        if (run_export.empty()) {
+          failure = "the service does not export wasi:cli/run@0.2.x";
+        } else {
+          // Destroyed in reverse: the service's instance, then the
+          // service, then what it links to.
+          ProviderChain providers;
+          auto self_holder = std::make_unique<LinkedInstance>(engine, m.wasi);
+          LinkedInstance& self = *self_holder;
+          auto ok = self.wasi.add_to_linker(self.linker);
+          if (ok) {
+            auto state = r->plugins->define(self.linker, m.scope);
+            if (state) {
+              self.plugin_state = std::move(*state);
+            } else {
+              ok = std::move(state).error();
+            }
+          }
+          if (ok) {
+            auto made = r->make_providers(engine, index, self.linker, timeout);
+            if (made) {
+              providers = std::move(*made);
+            } else {
+              ok = std::move(made).error();
+            }
+          }
+          std::shared_ptr<component::ComponentInstance> instance;
+          if (ok) {
+            component::InstantiateOptions options;  // long-lived: no call timeout
+            options.limits.max_memory_bytes = m.max_memory_bytes;
+            auto made = self.linker.instantiate(m.component, options);
+            if (made) {
+              instance = std::move(*made);
+            } else {
+              ok = std::move(made).error();
+            }
+          }
+          if (!ok) {
+            failure = ok.error().message;
+          } else {
+            {
+              std::lock_guard lock(r->mu);
+              if (r->stopping) return;
+              r->service_instance = instance;
+              r->state = WorkloadState::kRunning;
+            }
+            auto outcome = run_outcome(instance->call(run_export, {}));
+            {
+              std::lock_guard lock(r->mu);
+              r->service_instance.reset();
+              if (r->stopping) return;
+            }
+            if (auto* code = std::get_if<int>(&outcome); code != nullptr && *code == 0) {
+              std::lock_guard lock(r->mu);
+              if (r->routes.empty()) r->state = WorkloadState::kCompleted;
+              r->message = "the service finished";
+              return;
+            }
+            failure = std::holds_alternative<int>(outcome)
+                          ? "the service exited with code " + std::to_string(std::get<int>(outcome))
+                          : std::get<std::string>(outcome);
+          }
+        }
+        host_log(r->id + ": " + failure);
+        std::unique_lock lock(r->mu);
+        if (failures >= m.max_restarts) {
+          r->state = WorkloadState::kError;
+          r->message = failure + " (restarted " + std::to_string(failures) + " times, max_restarts " +
+                       std::to_string(m.max_restarts) + ")";
+          return;
+        }
+        auto backoff = std::chrono::milliseconds(std::min<uint64_t>(5000, 100ull << std::min<uint64_t>(failures, 6)));
+        ++failures;
+        r->restarts = failures;
+        if (r->wake.wait_for(lock, backoff, [r] { return r->stopping; })) return;
+      }
+    });
+  }
+
+  {
+    std::lock_guard lock(run->mu);
+    if (run->state == WorkloadState::kStarting) run->state = WorkloadState::kRunning;
+  }
+  std::lock_guard lock(mu_);
+  workloads_[run->id] = run;
+  return run->id;
+}
+
+std::optional<WorkloadStatus> WorkloadHost::status(const std::string& id) const {
+  std::shared_ptr<Running> run;
+  {
+    std::lock_guard lock(mu_);
+    auto it = workloads_.find(id);
+    if (it == workloads_.end()) return std::nullopt;
+    run = it->second;
+  }
+  std::lock_guard lock(run->mu);
+  WorkloadStatus s;
+  s.id = run->id;
+  s.state = run->state;
+  s.message = run->message;
+  s.service_restarts = run->restarts;
+  s.routes = run->route_texts;
+  return s;
+}
+
+std::vector<WorkloadStatus> WorkloadHost::list() const {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, w] : workloads_) ids.push_back(id);
+  }
+  std::vector<WorkloadStatus> out;
+  for (const auto& id : ids)
+    if (auto s = status(id)) out.push_back(std::move(*s));
+  return out;
+}
+
+Result<void> WorkloadHost::stop(const std::string& id) {
+  std::shared_ptr<Running> run;
+  {
+    std::lock_guard lock(mu_);
+    auto it = workloads_.find(id);
+    if (it == workloads_.end()) return make_error("no workload " + id);
+    run = it->second;
+  }
+  {
+    std::lock_guard lock(run->mu);
+    run->stopping = true;
+    run->state = WorkloadState::kStopping;
+    if (run->service_instance) run->service_instance->interrupt();
+    run->wake.notify_all();
+  }
+  for (const auto& name : run->routes) router_.remove_route(name);
+  if (run->service_thread.joinable()) run->service_thread.join();
+  for (const auto& dir : run->empty_dirs) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::lock_guard lock(mu_);
+  workloads_.erase(id);
+  return {};
+}
+
+}  // namespace stratus::workload

@@ -1,0 +1,91 @@
+// Workloads running on one host (`stratus up`): the wasmCloud v2 model.
+//
+// start() checks the spec (every problem at once), opens the host
+// interfaces it asks for (plugins/), loads its components, and plans their
+// links (links.h). Each component exporting wasi:http/incoming-handler gets
+// a route on the host's router (serve/http_server.h): by the `host` and
+// `path_prefix` of the workload's wasi:http host interface config, else
+// every host and path. Such a component is instantiated per request from
+// its pool (pool_size instances made at start, max_concurrency at once,
+// max_invocations per instance); the components it links to are
+// instantiated beside it, one of each per instance, and start over with it.
+// The service, when there is one, is a wasi:cli command run once and
+// restarted up to max_restarts times with back-off (100 ms doubling, 5 s at
+// most) when it fails.
+//
+// Each component's resources are the host's defaults, the workload's and its
+// own, merged (spec.h): environment, config (wasi:config), volume_mounts
+// (preopens; host_path, or an empty_dir made for the workload and removed
+// at stop), memory_limit_mb, allowed_hosts (outbound HTTP),
+// allowed_ip_name_lookups, and allowed_host_loopback_ports (wasi:sockets may
+// connect to those ports of 127.0.0.1 and ::1, nothing else).
+//
+// States: STARTING, RUNNING, COMPLETED (the service finished and nothing is
+// routed to the workload), STOPPING, ERROR (the message says why).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "plugins/plugins.h"
+#include "serve/http_server.h"
+#include "support/result.h"
+#include "workload/spec.h"
+
+namespace stratus::workload {
+
+enum class WorkloadState { kStarting, kRunning, kCompleted, kStopping, kError };
+const char* state_name(WorkloadState state);
+
+struct WorkloadStatus {
+  std::string id;  // "namespace/name"
+  WorkloadState state = WorkloadState::kStarting;
+  std::string message;  // why, for ERROR; what it serves, for RUNNING
+  uint64_t service_restarts = 0;
+  std::vector<std::string> routes;  // "host/prefix" each HTTP component takes
+};
+
+struct HostSettings {
+  LocalResources defaults;    // under every workload's resources
+  plugins::HostOptions plugins;  // data_dir (keyvalue's SQLite file, empty_dir volumes), log sink
+  std::chrono::milliseconds call_timeout{30'000};
+  // Where guests' stdout and stderr go (by default the host's own).
+  std::shared_ptr<wasi::p2::OutputStream> guest_stdout, guest_stderr;
+};
+
+class WorkloadHost {
+ public:
+  // `router` serves the HTTP components; both must outlive this host.
+  WorkloadHost(engine::Engine& engine, serve::HttpServer& router, HostSettings settings);
+  ~WorkloadHost();  // stops every workload
+  WorkloadHost(const WorkloadHost&) = delete;
+  WorkloadHost& operator=(const WorkloadHost&) = delete;
+
+  // Starts `workload`, read from a file in `base_dir` (relative image paths
+  // resolve there). Returns its id once it is RUNNING; errors name every
+  // problem (a field path each). A workload with the same id is an error.
+  Result<std::string> start(const Workload& workload, const std::filesystem::path& base_dir);
+  std::optional<WorkloadStatus> status(const std::string& id) const;
+  std::vector<WorkloadStatus> list() const;
+  // Removes its routes (requests under way finish), stops its service and
+  // forgets it. Errors: no such workload.
+  Result<void> stop(const std::string& id);
+
+  class Running;
+
+ private:
+  engine::Engine& engine_;
+  serve::HttpServer& router_;
+  HostSettings settings_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Running>> workloads_;
+};
+
+}  // namespace stratus::workload

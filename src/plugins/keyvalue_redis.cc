@@ -135,7 +135,7 @@ class RedisStore final : public KeyValueStore {
   }
 
   Result<std::vector<std::optional<Bytes>>> get_many(std::string_view bucket,
-                                                      const std::vector<std::string>& keys) override {
+                                                     const std::vector<std::string>& keys) override {
     std::vector<std::optional<Bytes>> out;
     if (keys.empty()) return out;
     std::vector<std::string_view> args = {"HMGET", bucket};
@@ -194,8 +194,8 @@ class RedisStore final : public KeyValueStore {
       argv.push_back(a.data());
       lens.push_back(a.size());
     }
-    Reply reply(static_cast<redisReply*>(
-        redisCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data())));
+    Reply reply(
+        static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data())));
     if (!reply) return make_error(where() + ": " + std::string(args[0]) + ": " + ctx_->errstr);
     if (reply->type == REDIS_REPLY_ERROR)
       return make_error(where() + ": " + std::string(args[0]) + ": " + std::string(reply->str, reply->len));

@@ -115,7 +115,7 @@ class SqliteStore final : public KeyValueStore {
   }
 
   Result<std::vector<std::optional<Bytes>>> get_many(std::string_view bucket,
-                                                      const std::vector<std::string>& keys) override {
+                                                     const std::vector<std::string>& keys) override {
     std::lock_guard lock(mu_);
     std::vector<std::optional<Bytes>> out;
     out.reserve(keys.size());
@@ -175,8 +175,9 @@ class SqliteStore final : public KeyValueStore {
   }
 
   Result<void> set_locked(std::string_view bucket, std::string_view key, std::span<const uint8_t> value) {
-    Statement s(db_, "INSERT INTO kv (bucket, key, value) VALUES (?1, ?2, ?3) "
-                     "ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value");
+    Statement s(db_,
+                "INSERT INTO kv (bucket, key, value) VALUES (?1, ?2, ?3) "
+                "ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value");
     if (!s.ok()) return failure("set");
     if (s.text(1, bucket).text(2, key).blob(3, value).step() != SQLITE_DONE) return failure("set");
     return {};
@@ -229,8 +230,8 @@ Result<std::unique_ptr<KeyValueStore>> open_sqlite_store(const std::filesystem::
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
   if (ec) return make_error("cannot make " + path.parent_path().string() + ": " + ec.message());
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string why = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close_v2(db);

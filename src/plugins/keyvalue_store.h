@@ -45,7 +45,7 @@ class KeyValueStore {
   // Batches: all or nothing where the backend can (SQLite: one transaction;
   // Redis: one command).
   virtual Result<std::vector<std::optional<Bytes>>> get_many(std::string_view bucket,
-                                                              const std::vector<std::string>& keys) = 0;
+                                                             const std::vector<std::string>& keys) = 0;
   virtual Result<void> set_many(std::string_view bucket, const std::vector<std::pair<std::string, Bytes>>& pairs) = 0;
   virtual Result<void> delete_many(std::string_view bucket, const std::vector<std::string>& keys) = 0;
 };

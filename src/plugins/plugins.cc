@@ -49,8 +49,8 @@ bool compatible(std::string_view want, std::string_view have) {
 }
 
 std::optional<LogLevel> parse_level(std::string_view name) {
-  for (auto l : {LogLevel::kTrace, LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError,
-                 LogLevel::kCritical})
+  for (auto l :
+       {LogLevel::kTrace, LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError, LogLevel::kCritical})
     if (name == level_name(l)) return l;
   return std::nullopt;
 }

@@ -28,9 +28,9 @@ class KeyValueStore;
 
 // One entry of a workload's host_interfaces.
 struct InterfaceRequest {
-  std::string ns;       // "wasi"
-  std::string package;  // "keyvalue"
-  std::string version;  // "0.2.0-draft"; empty: the host's
+  std::string ns;                       // "wasi"
+  std::string package;                  // "keyvalue"
+  std::string version;                  // "0.2.0-draft"; empty: the host's
   std::vector<std::string> interfaces;  // empty: every interface of the package
   std::map<std::string, std::string> config;
   std::string where;  // the field path, for messages ("host_interfaces[0]")

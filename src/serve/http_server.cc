@@ -7,11 +7,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -178,8 +178,7 @@ class ConnectionSink final : public wasi::p2::ResponseSink {
 // One instance at a time, made (or reset) ahead of the request it will serve.
 class HttpServer::Worker {
  public:
-  Worker(engine::Engine& engine, const ServeOptions& options, const Route& route)
-      : wasi_(route.wasi), linker_(engine) {
+  Worker(engine::Engine& engine, const ServeOptions& options, const Route& route) : wasi_(route.wasi), linker_(engine) {
     instantiate_options_.limits.call_timeout = options.timeout;
     instantiate_options_.limits.max_memory_bytes = route.max_memory_bytes;
   }
@@ -306,8 +305,7 @@ void skip_body(tcp::socket& socket, boost::beast::flat_buffer& buffer, Parser& p
 
 }  // namespace
 
-HttpServer::HttpServer(engine::Engine& engine, ServeOptions options)
-    : engine_(engine), options_(std::move(options)) {}
+HttpServer::HttpServer(engine::Engine& engine, ServeOptions options) : engine_(engine), options_(std::move(options)) {}
 
 HttpServer::~HttpServer() {
   stop();

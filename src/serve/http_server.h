@@ -59,11 +59,11 @@ struct Route {
   std::string host;         // the Host header it takes (any case, port ignored); empty: any
   std::string path_prefix;  // "/api" takes /api and /api/...; empty or "/": any path
   component::ComponentPtr component;
-  wasi::p2::WasiConfig wasi;  // what each instance is granted
-  ExtendLinker extend;        // optional
-  size_t max_workers = 64;    // instances running at once; more requests wait
-  size_t warm_workers = 1;    // instances made when the route is added
-  uint64_t max_invocations = 0;  // a worker serves at most this many requests (0: no limit)
+  wasi::p2::WasiConfig wasi;                 // what each instance is granted
+  ExtendLinker extend;                       // optional
+  size_t max_workers = 64;                   // instances running at once; more requests wait
+  size_t warm_workers = 1;                   // instances made when the route is added
+  uint64_t max_invocations = 0;              // a worker serves at most this many requests (0: no limit)
   std::optional<uint64_t> max_memory_bytes;  // per core instance (memory_limit_mb)
 };
 

@@ -14,8 +14,8 @@
 namespace stratus::workload {
 
 struct LinkableComponent {
-  std::string name;   // for messages
-  std::string where;  // its field path ("wit_world.components[1]")
+  std::string name;                           // for messages
+  std::string where;                          // its field path ("wit_world.components[1]")
   std::vector<std::string> imports, exports;  // top-level names ("ns:pkg/iface@1.2.3")
 };
 

@@ -9,6 +9,7 @@
 #include "component/runtime/runtime.h"
 #include "support/file.h"
 #include "wasi/p2/wasi.h"
+#include "workload/grants.h"
 #include "workload/links.h"
 
 namespace stratus::workload {
@@ -35,8 +36,7 @@ constexpr const char* kWasiPackages[] = {"io", "clocks", "random", "cli", "files
 
 bool is_wasi_package(const std::string& ns, const std::string& package) {
   if (ns != "wasi") return false;
-  return std::any_of(std::begin(kWasiPackages), std::end(kWasiPackages),
-                     [&](const char* p) { return package == p; });
+  return std::any_of(std::begin(kWasiPackages), std::end(kWasiPackages), [&](const char* p) { return package == p; });
 }
 
 bool is_wasi_import(const std::string& name) {
@@ -53,9 +53,7 @@ std::string joined(const std::vector<std::string>& lines) {
   return out;
 }
 
-void host_log(const std::string& message) {
-  std::fprintf(stderr, "stratus up: %s\n", message.c_str());
-}
+void host_log(const std::string& message) { std::fprintf(stderr, "stratus up: %s\n", message.c_str()); }
 
 // One component of the workload as it runs.
 struct Member {
@@ -161,8 +159,8 @@ class WorkloadHost::Running {
       by_index[p] = li.get();
       made.list.push_back(std::move(li));
     }
-    for (const auto& l : links[i]) STRATUS_TRY(linker.define_export(l.import_name, by_index.at(l.provider)->instance,
-                                                                    l.export_name));
+    for (const auto& l : links[i])
+      STRATUS_TRY(linker.define_export(l.import_name, by_index.at(l.provider)->instance, l.export_name));
     return made;
   }
 };
@@ -181,29 +179,6 @@ class LinkedExtension final : public serve::InstanceExtension {
   ProviderChain providers;
   std::unique_ptr<plugins::InstanceState> plugin_state;
 };
-
-Result<wasi::p2::WasiConfig> wasi_config(const Member& m, const std::map<std::string, fs::path>& volumes,
-                                         const HostSettings& settings) {
-  wasi::p2::WasiConfig c;
-  c.args = {m.name};
-  for (const auto& [k, v] : m.resources.environment) c.env.emplace_back(k, v);
-  for (const auto& mount : m.resources.volume_mounts) {
-    auto v = volumes.find(mount.name);
-    if (v == volumes.end()) return make_error(m.where + ": volume `" + mount.name + "` is not in volumes");
-    c.dirs.push_back(wasi::p2::Preopen{v->second.string(), mount.mount_path, mount.read_only});
-  }
-  c.allowed_hosts = m.resources.allowed_hosts;
-  c.sockets.name_lookups = m.resources.allowed_ip_name_lookups;
-  for (uint16_t port : m.resources.allowed_host_loopback_ports) {
-    wasi::p2::AddressRule rule;
-    rule.host = wasi::p2::AddressRule::Host::Loopback;
-    rule.port = port;
-    c.sockets.connect.push_back(rule);
-  }
-  if (settings.guest_stdout) c.stdout_stream = settings.guest_stdout;
-  if (settings.guest_stderr) c.stderr_stream = settings.guest_stderr;
-  return c;
-}
 
 // The exit code a run of wasi:cli/run ended with; a trap is its message.
 std::variant<int, std::string> run_outcome(const component::CallOutcome& outcome) {
@@ -304,11 +279,12 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
     m.resources = effective_resources(settings_.defaults, workload, own);
     if (m.resources.memory_limit_mb && *m.resources.memory_limit_mb > 0)
       m.max_memory_bytes = static_cast<uint64_t>(*m.resources.memory_limit_mb) << 20;
-    m.scope = plugins::ComponentScope{workload.ns.empty() ? "default" : workload.ns, run->id, name,
-                                      m.resources.config};
-    auto wasi = wasi_config(m, volumes, settings_);
-    if (!wasi) return std::move(wasi).error();
+    m.scope = plugins::ComponentScope{workload.ns.empty() ? "default" : workload.ns, run->id, name, m.resources.config};
+    auto wasi = guest_grants(name, m.resources, volumes);
+    if (!wasi) return std::move(wasi).error().context(where);
     m.wasi = std::move(*wasi);
+    m.wasi.stdout_stream = settings_.guest_stdout;
+    m.wasi.stderr_stream = settings_.guest_stderr;
     return m;
   };
   for (size_t i = 0; i < workload.components.size(); ++i) {
@@ -342,9 +318,8 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
     linkable.push_back(std::move(l));
   }
   const plugins::HostPlugins& host_plugins = *run->plugins;
-  auto links = plan_links(linkable, [&](const std::string& name) {
-    return is_wasi_import(name) || host_plugins.provides(name);
-  });
+  auto links = plan_links(linkable,
+                          [&](const std::string& name) { return is_wasi_import(name) || host_plugins.provides(name); });
   if (!links) return std::move(links).error();
   run->links = std::move(*links);
 
@@ -377,8 +352,8 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
     std::weak_ptr<Running> weak = run;
     engine::Engine& engine = engine_;
     auto timeout = settings_.call_timeout;
-    route.extend = [weak, i, &engine, timeout](component::Linker& linker)
-        -> Result<std::unique_ptr<serve::InstanceExtension>> {
+    route.extend = [weak, i, &engine,
+                    timeout](component::Linker& linker) -> Result<std::unique_ptr<serve::InstanceExtension>> {
       auto r = weak.lock();
       if (!r) return make_error("the workload was stopped");
       auto ext = std::make_unique<LinkedExtension>();

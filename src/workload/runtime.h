@@ -53,7 +53,7 @@ struct WorkloadStatus {
 };
 
 struct HostSettings {
-  LocalResources defaults;    // under every workload's resources
+  LocalResources defaults;       // under every workload's resources
   plugins::HostOptions plugins;  // data_dir (keyvalue's SQLite file, empty_dir volumes), log sink
   std::chrono::milliseconds call_timeout{30'000};
   // Where guests' stdout and stderr go (by default the host's own).

@@ -173,7 +173,7 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
   // In the root only: every core instance of the tree, in the order
   // instantiation made them (reset() reinitializes them in that order).
   std::vector<std::shared_ptr<engine::Instance>> core_order_;
-  std::atomic<bool> interrupted_{false};            // interrupt() was called: never reset
+  std::atomic<bool> interrupted_{false};           // interrupt() was called: never reset
   bool unusable_ = false;                          // a call did not return, or a reset failed part way
   std::vector<std::shared_ptr<void>> keep_alive_;  // imported instances, host callbacks
 };

@@ -1,0 +1,108 @@
+// Links between a workload's components by interface, and the grants a
+// component's resources turn into.
+#include <gtest/gtest.h>
+
+#include "workload/grants.h"
+#include "workload/links.h"
+
+namespace stratus::workload {
+namespace {
+
+bool host_has_wasi(const std::string& name) { return name.rfind("wasi:", 0) == 0; }
+
+TEST(LinksTest, AnImportGoesToTheOneComponentExportingIt) {
+  std::vector<LinkableComponent> c = {
+      {"api", "components[0]", {"wasi:io/streams@0.2.3", "acme:db/query@1.2.0"}, {"wasi:http/incoming-handler@0.2.3"}},
+      {"db", "components[1]", {"acme:log/sink@0.1.0"}, {"acme:db/query@1.4.1"}},
+      {"log", "components[2]", {}, {"acme:log/sink@0.1.2"}},
+  };
+  auto links = plan_links(c, host_has_wasi);
+  ASSERT_TRUE(links) << links.error().message;
+  ASSERT_EQ((*links)[0].size(), 1u);
+  EXPECT_EQ((*links)[0][0].import_name, "acme:db/query@1.2.0");
+  EXPECT_EQ((*links)[0][0].provider, 1u);
+  EXPECT_EQ((*links)[0][0].export_name, "acme:db/query@1.4.1");
+  EXPECT_EQ((*links)[1][0].provider, 2u);
+  EXPECT_EQ(provider_order(*links, 0), (std::vector<size_t>{2, 1})) << "what db uses, before db";
+  EXPECT_TRUE(provider_order(*links, 2).empty());
+}
+
+TEST(LinksTest, VersionsLinkAsWasmtimeJudgesThem) {
+  EXPECT_TRUE(satisfies("a:b/c@1.4.0", "a:b/c@1.2.0"));
+  EXPECT_FALSE(satisfies("a:b/c@1.1.0", "a:b/c@1.2.0")) << "older than built against";
+  EXPECT_FALSE(satisfies("a:b/c@2.0.0", "a:b/c@1.2.0"));
+  EXPECT_TRUE(satisfies("a:b/c@0.2.9", "a:b/c@0.2.1"));
+  EXPECT_FALSE(satisfies("a:b/c@0.3.0", "a:b/c@0.2.1"));
+  EXPECT_TRUE(satisfies("a:b/c@0.1.0-draft", "a:b/c@0.1.0-draft"));
+  EXPECT_FALSE(satisfies("a:b/c@0.1.1-draft", "a:b/c@0.1.0-draft")) << "pre-releases match exactly";
+  EXPECT_TRUE(satisfies("a:b/c", "a:b/c"));
+  EXPECT_FALSE(satisfies("a:b/c", "a:b/c@1.0.0"));
+  EXPECT_FALSE(satisfies("a:b/d@1.0.0", "a:b/c@1.0.0"));
+}
+
+TEST(LinksTest, MissingAmbiguousAndCyclicLinksAreStartErrors) {
+  std::vector<LinkableComponent> missing = {{"api", "wit_world.components[0]", {"acme:db/query@1.0.0"}, {}}};
+  auto m = plan_links(missing, host_has_wasi);
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().message.find("wit_world.components[0] (api): imports acme:db/query@1.0.0, which neither the "
+                                   "host nor another component of the workload provides"),
+            std::string::npos)
+      << m.error().message;
+
+  std::vector<LinkableComponent> two = {{"api", "c[0]", {"acme:db/query@1.0.0"}, {}},
+                                        {"db1", "c[1]", {}, {"acme:db/query@1.0.0"}},
+                                        {"db2", "c[2]", {}, {"acme:db/query@1.1.0"}}};
+  auto a = plan_links(two, host_has_wasi);
+  ASSERT_FALSE(a);
+  EXPECT_NE(a.error().message.find("several components export (db1, db2): ambiguous"), std::string::npos)
+      << a.error().message;
+
+  std::vector<LinkableComponent> cycle = {{"a", "c[0]", {"x:y/b@1.0.0"}, {"x:y/a@1.0.0"}},
+                                          {"b", "c[1]", {"x:y/a@1.0.0"}, {"x:y/b@1.0.0"}}};
+  auto c = plan_links(cycle, host_has_wasi);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("the components link in a cycle: a -> b -> a"), std::string::npos)
+      << c.error().message;
+}
+
+TEST(GrantsTest, ResourcesBecomeDenyByDefaultGrants) {
+  LocalResources r;
+  r.environment = {{"A", "1"}};
+  r.volume_mounts = {{"data", "/data", false}, {"conf", "/etc/app", true}};
+  r.allowed_hosts = {"api.example.com"};
+  r.allowed_ip_name_lookups = {"db.internal"};
+  r.allowed_host_loopback_ports = {5432};
+  auto g = guest_grants("api", r, {{"data", "/srv/data"}, {"conf", "/srv/conf"}});
+  ASSERT_TRUE(g) << g.error().message;
+  EXPECT_EQ(g->args, (std::vector<std::string>{"api"}));
+  ASSERT_EQ(g->env.size(), 1u);
+  ASSERT_EQ(g->dirs.size(), 2u);
+  EXPECT_EQ(g->dirs[1].host_path, "/srv/conf");
+  EXPECT_EQ(g->dirs[1].guest_path, "/etc/app");
+  EXPECT_TRUE(g->dirs[1].read_only);
+  EXPECT_EQ(g->allowed_hosts, r.allowed_hosts);
+  EXPECT_TRUE(g->sockets.allows_lookup("db.internal"));
+  EXPECT_FALSE(g->sockets.allows_lookup("example.com"));
+  auto at = [](const char* ip, uint16_t port) {
+    return wasi::p2::SocketAddress{*wasi::p2::IpAddress::parse(ip), port, 0};
+  };
+  EXPECT_TRUE(g->sockets.allows_connect(at("127.0.0.1", 5432)));
+  EXPECT_TRUE(g->sockets.allows_connect(at("::1", 5432)));
+  EXPECT_FALSE(g->sockets.allows_connect(at("127.0.0.1", 5433))) << "only the named port";
+  EXPECT_FALSE(g->sockets.allows_connect(at("10.0.0.1", 5432))) << "only the host's loopback";
+  EXPECT_FALSE(g->sockets.allows_bind(at("127.0.0.1", 5432)));
+
+  auto none = guest_grants("api", LocalResources{}, {});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->env.empty());
+  EXPECT_TRUE(none->dirs.empty());
+  EXPECT_TRUE(none->allowed_hosts.empty());
+  EXPECT_FALSE(none->sockets.allows_connect(at("127.0.0.1", 5432)));
+
+  auto bad = guest_grants("api", r, {{"data", "/srv/data"}});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("the volume `conf` is not in volumes"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace stratus::workload

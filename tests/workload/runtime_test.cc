@@ -1,0 +1,316 @@
+// The workload runtime end to end: the example workload (examples/counter
+// linked to examples/greeter, keyvalue on SQLite) behind the router, routing
+// by host and path, start errors, stop, and a service with volumes that is
+// restarted until it succeeds.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "engine/engine.h"
+#include "serve/http_server.h"
+#include "workload/runtime.h"
+#include "workload/spec.h"
+
+namespace stratus::workload {
+namespace {
+
+namespace fs = std::filesystem;
+namespace http = boost::beast::http;
+
+struct Reply {
+  int status = 0;
+  std::string body;
+};
+
+Reply get(uint16_t port, const std::string& target, const std::string& host = "localhost") {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, host);
+  req.keep_alive(false);
+  http::write(socket, req);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(socket, buffer, res);
+  return {static_cast<int>(res.result_int()), res.body()};
+}
+
+std::string example(const char* name) { return std::string(STRATUS_EXAMPLES_DIR) + "/" + name + ".wasm"; }
+
+// The example workload, with `extra` YAML appended to its components list
+// and `interfaces` as its host_interfaces.
+std::string counter_yaml(const std::string& name, const std::string& http_config = "",
+                         const std::string& interfaces = "[store, atomics]", bool with_greeter = true,
+                         bool with_keyvalue = true) {
+  std::string y = "namespace: test\nname: " + name + "\nwit_world:\n  components:\n";
+  y += "    - name: counter\n      image: " + example("counter") +
+       "\n      local_resources:\n        config: {name: tester}\n";
+  if (with_greeter) y += "    - name: greeter\n      image: " + example("greeter") + "\n";
+  y += "  host_interfaces:\n";
+  y += "    - {namespace: wasi, package: http, interfaces: [incoming-handler]" +
+       (http_config.empty() ? std::string() : ", config: {" + http_config + "}") + "}\n";
+  if (with_keyvalue)
+    y += "    - {namespace: wasi, package: keyvalue, version: 0.2.0-draft, interfaces: " + interfaces + "}\n";
+  y += "    - {namespace: wasi, package: config, interfaces: [store]}\n";
+  y += "    - {namespace: wasi, package: logging, interfaces: [logging]}\n";
+  return y;
+}
+
+class WorkloadRuntimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("stratus-workload-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    engine::EngineOptions options;
+    options.cache_dir = STRATUS_TEST_CACHE_DIR;
+    auto made = engine::make_engine("aot", options);
+    ASSERT_TRUE(made) << made.error().message;
+    engine_ = std::move(*made);
+    start_host();
+  }
+
+  void TearDown() override {
+    stop_host();
+    fs::remove_all(dir_);
+  }
+
+  void start_host() {
+    serve::ServeOptions options;
+    options.port = 0;
+    router_ = serve::HttpServer::create_router(*engine_, options);
+    auto port = router_->listen();
+    ASSERT_TRUE(port) << port.error().message;
+    port_ = *port;
+    HostSettings settings;
+    settings.plugins.data_dir = dir_ / "data";
+    settings.plugins.log = [this](const plugins::LogRecord& r) {
+      std::lock_guard lock(log_mu_);
+      logs_.push_back(std::string(r.workload) + " " + std::string(r.component) + " " + std::string(r.message));
+    };
+    settings.guest_stdout = wasi::p2::null_output();
+    settings.guest_stderr = wasi::p2::null_output();
+    host_ = std::make_unique<WorkloadHost>(*engine_, *router_, settings);
+    thread_ = std::thread([this] { router_->run(); });
+  }
+
+  void stop_host() {
+    host_.reset();
+    if (router_) router_->stop();
+    if (thread_.joinable()) thread_.join();
+    router_.reset();
+  }
+
+  Result<std::string> start(const std::string& yaml) {
+    auto w = parse_workload(yaml, "test.yaml");
+    if (!w) return std::move(w).error();
+    return host_->start(*w, dir_);
+  }
+
+  bool logged(const std::string& line) {
+    std::lock_guard lock(log_mu_);
+    return std::find(logs_.begin(), logs_.end(), line) != logs_.end();
+  }
+
+  // Waits up to 20 s for the workload to reach `state`.
+  std::optional<WorkloadStatus> wait_for(const std::string& id, WorkloadState state) {
+    for (int i = 0; i < 2000; ++i) {
+      auto s = host_->status(id);
+      if (s && s->state == state) return s;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return host_->status(id);
+  }
+
+  fs::path dir_;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<serve::HttpServer> router_;
+  std::unique_ptr<WorkloadHost> host_;
+  std::thread thread_;
+  uint16_t port_ = 0;
+  std::mutex log_mu_;
+  std::vector<std::string> logs_;
+};
+
+TEST_F(WorkloadRuntimeTest, TheExampleWorkloadCountsThroughItsLinkAndLogs) {
+  auto began = std::chrono::steady_clock::now();
+  auto id = start(counter_yaml("counter"));
+  ASSERT_TRUE(id) << id.error().message;
+  auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
+  std::printf("workload start: %.0f ms (aot)\n", ms);
+  EXPECT_EQ(*id, "test/counter");
+  auto status = host_->status(*id);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->state, WorkloadState::kRunning);
+  EXPECT_EQ(status->routes, (std::vector<std::string>{"*/"}));
+
+  auto one = get(port_, "/");
+  EXPECT_EQ(one.status, 200);
+  EXPECT_EQ(one.body, "Hello, tester! This page has had 1 visit.\n") << "greeting from the linked greeter";
+  EXPECT_EQ(get(port_, "/").body, "Hello, tester! This page has had 2 visits.\n");
+  EXPECT_EQ(get(port_, "/count").body, "2\n");
+  EXPECT_EQ(get(port_, "/other").status, 404);
+  EXPECT_TRUE(logged("test/counter counter visit 2"));
+}
+
+TEST_F(WorkloadRuntimeTest, TheCountSurvivesARestartOfTheHost) {
+  ASSERT_TRUE(start(counter_yaml("counter")));
+  EXPECT_EQ(get(port_, "/").status, 200);
+  EXPECT_EQ(get(port_, "/").status, 200);
+  stop_host();
+  start_host();
+  auto id = start(counter_yaml("counter"));
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(get(port_, "/").body, "Hello, tester! This page has had 3 visits.\n");
+}
+
+TEST_F(WorkloadRuntimeTest, EachInstanceStartsOverButTheStoreDoesNot) {
+  // max_invocations 1: every request gets a new worker; pool and
+  // concurrency bounds hold under parallel clients.
+  std::string y = counter_yaml("counter");
+  y.replace(y.find("      local_resources:"), 0,
+            "      pool_size: 2\n      max_invocations: 1\n      max_concurrency: 2\n");
+  auto id = start(y);
+  ASSERT_TRUE(id) << id.error().message;
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < 5; ++i) ok += get(port_, "/").status == 200 ? 1 : 0;
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 20);
+  EXPECT_EQ(get(port_, "/count").body, "20\n");
+}
+
+TEST_F(WorkloadRuntimeTest, RequestsGoByHostAndPathPrefixAndTheRestGetAHelpful404) {
+  ASSERT_TRUE(start(counter_yaml("by-host", "host: counter.test")));
+  std::string hello = "namespace: test\nname: hello\nwit_world:\n  components:\n    - name: hello\n      image: " +
+                      example("http-hello") +
+                      "\n  host_interfaces:\n    - {namespace: wasi, package: http, interfaces: [incoming-handler], "
+                      "config: {path_prefix: /greet}}\n";
+  auto id = start(hello);
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(get(port_, "/count", "Counter.Test:8080").body, "0\n") << "host without case and port";
+  EXPECT_EQ(get(port_, "/greet", "elsewhere").status, 404) << "http-hello answers only / (its own 404)";
+  auto miss = get(port_, "/nothing", "elsewhere");
+  EXPECT_EQ(miss.status, 404);
+  EXPECT_NE(miss.body.find("nothing here serves elsewhere/nothing"), std::string::npos) << miss.body;
+  EXPECT_NE(miss.body.find("counter.test / -> test/by-host"), std::string::npos) << miss.body;
+  EXPECT_NE(miss.body.find("* /greet -> test/hello"), std::string::npos) << miss.body;
+  EXPECT_NE(get(port_, "/greetings", "elsewhere").body.find("nothing here serves"), std::string::npos)
+      << "a prefix takes whole path segments";
+
+  auto taken = start(counter_yaml("again", "host: counter.test"));
+  ASSERT_FALSE(taken);
+  EXPECT_NE(taken.error().message.find("is test/by-host's"), std::string::npos) << taken.error().message;
+}
+
+TEST_F(WorkloadRuntimeTest, StartErrorsNameWhatIsMissing) {
+  auto no_kv = start(counter_yaml("a", "", "", true, false));
+  ASSERT_FALSE(no_kv);
+  EXPECT_NE(no_kv.error().message.find("wit_world.components[0] (counter): imports wasi:keyvalue/store@0.2.0-draft, "
+                                       "which neither the host nor another component of the workload provides"),
+            std::string::npos)
+      << no_kv.error().message;
+  auto no_atomics = start(counter_yaml("b", "", "[store]"));
+  ASSERT_FALSE(no_atomics);
+  EXPECT_NE(no_atomics.error().message.find("imports wasi:keyvalue/atomics@0.2.0-draft"), std::string::npos);
+  auto no_greeter = start(counter_yaml("c", "", "[store, atomics]", false));
+  ASSERT_FALSE(no_greeter);
+  EXPECT_NE(no_greeter.error().message.find("imports example:greeter/greet@0.1.0"), std::string::npos);
+  std::string lacking = counter_yaml("d");
+  lacking += "    - {namespace: wasi, package: blobstore-y, interfaces: [container]}\n";
+  auto unknown = start(lacking);
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("wit_world.host_interfaces[4]: the host has no wasi:blobstore-y"),
+            std::string::npos)
+      << unknown.error().message;
+  std::string bad_route = counter_yaml("e", "hots: x");
+  auto typo = start(bad_route);
+  ASSERT_FALSE(typo);
+  EXPECT_NE(typo.error().message.find("wit_world.host_interfaces[0].config.hots"), std::string::npos);
+  EXPECT_TRUE(host_->list().empty()) << "nothing half-started stays";
+  EXPECT_EQ(get(port_, "/").status, 404);
+
+  ASSERT_TRUE(start(counter_yaml("f")));
+  auto twice = start(counter_yaml("f"));
+  ASSERT_FALSE(twice);
+  EXPECT_NE(twice.error().message.find("workload test/f is already running"), std::string::npos);
+}
+
+TEST_F(WorkloadRuntimeTest, StopRemovesTheRoutesAndForgetsTheWorkload) {
+  auto id = start(counter_yaml("counter"));
+  ASSERT_TRUE(id);
+  EXPECT_EQ(get(port_, "/").status, 200);
+  ASSERT_TRUE(host_->stop(*id));
+  EXPECT_FALSE(host_->status(*id));
+  EXPECT_EQ(get(port_, "/").status, 404);
+  EXPECT_FALSE(host_->stop(*id)) << "no such workload";
+  EXPECT_TRUE(start(counter_yaml("counter"))) << "the same id may start again";
+}
+
+class ServiceTest : public WorkloadRuntimeTest {
+ protected:
+  std::string service_yaml(int runs_before_success, int max_restarts) {
+    fs::create_directories(dir_ / "data");
+    fs::create_directories(dir_ / "ro");
+    std::ofstream(dir_ / "ro" / "hello.txt") << "hi\n";
+    std::ostringstream y;
+    y << "name: svc\nservice:\n  image: " << STRATUS_SERVICE_COMPONENT << "\n  max_restarts: " << max_restarts
+      << "\n  local_resources:\n    environment: {RUNS_BEFORE_SUCCESS: \"" << runs_before_success << "\"}\n"
+      << "    volume_mounts:\n      - {name: data, mount_path: /data}\n      - {name: scratch, mount_path: /scratch}\n"
+      << "      - {name: ro, mount_path: /ro, read_only: true}\n"
+      << "volumes:\n  - {name: data, host_path: {local_path: data}}\n  - {name: scratch, empty_dir: {}}\n"
+      << "  - {name: ro, host_path: {local_path: ro}}\n";
+    return y.str();
+  }
+  std::string report() {
+    std::ifstream in(dir_ / "data" / "report.txt");
+    std::string line;
+    std::getline(in, line);
+    return line;
+  }
+};
+
+TEST_F(ServiceTest, AFailingServiceIsRestartedWithBackOffUntilItSucceeds) {
+  auto began = std::chrono::steady_clock::now();
+  auto id = start(service_yaml(3, 5));
+  ASSERT_TRUE(id) << id.error().message;
+  auto s = wait_for(*id, WorkloadState::kCompleted);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->state, WorkloadState::kCompleted) << state_name(s->state) << ": " << s->message;
+  EXPECT_EQ(s->service_restarts, 2u);
+  EXPECT_GE(std::chrono::steady_clock::now() - began, std::chrono::milliseconds(300)) << "100 ms, then 200 ms";
+  EXPECT_EQ(report(), "runs=3 scratch=ok ro-write=denied ro-read=ok");
+  fs::path scratch = dir_ / "data" / "empty_dir" / "default" / "svc" / "scratch";
+  EXPECT_TRUE(fs::exists(scratch / "x")) << "the empty_dir is the workload's own folder";
+  ASSERT_TRUE(host_->stop(*id));
+  EXPECT_FALSE(fs::exists(scratch)) << "removed at stop";
+}
+
+TEST_F(ServiceTest, AServiceThatKeepsFailingEndsInError) {
+  auto id = start(service_yaml(100, 1));
+  ASSERT_TRUE(id) << id.error().message;
+  auto s = wait_for(*id, WorkloadState::kError);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->state, WorkloadState::kError);
+  EXPECT_NE(s->message.find("the service exited with code 1 (restarted 1 times, max_restarts 1)"), std::string::npos)
+      << s->message;
+  EXPECT_EQ(report().substr(0, 6), "runs=2");
+}
+
+}  // namespace
+}  // namespace stratus::workload

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "plugins/keyvalue_store.h"
+#include "plugins/message_broker.h"
 #include "plugins/plugins.h"
 #include "plugins_bindings.h"
 
@@ -29,5 +30,8 @@ Result<void> define_config(component::Linker& linker, const ComponentScope& scop
 Result<void> define_logging(component::Linker& linker, LogLevel min_level,
                             const std::function<void(const LogRecord&)>& sink, const ComponentScope& scope,
                             PluginState& state);
+
+Result<void> define_messaging(component::Linker& linker, const std::shared_ptr<MessageBroker>& broker,
+                              PluginState& state);
 
 }  // namespace stratus::plugins

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "plugins/hosts.h"
+#include "plugins/message_broker.h"
 
 namespace stratus::plugins {
 namespace {
@@ -20,6 +21,7 @@ const std::vector<Offer>& offers() {
       {"wasi", "keyvalue", "0.2.0-draft", {"store", "atomics", "batch"}},
       {"wasi", "config", "0.2.0-rc.1", {"store"}},
       {"wasi", "logging", "0.1.0-draft", {"logging"}},
+      {"wasmcloud", "messaging", "0.2.0", {"consumer", "handler"}},
   };
   return all;
 }
@@ -130,6 +132,43 @@ Result<std::unique_ptr<HostPlugins>> HostPlugins::create(const std::vector<Inter
       }
       plugins->keyvalue_ = std::shared_ptr<KeyValueStore>(std::move(*store));
       plugins->keyvalue_interfaces_ = r.interfaces;
+    } else if (r.package == "messaging") {
+      std::string backend = config_or(r, "backend", "in-process");
+      if (backend == "in-process") {
+        if (!plugins->options_.broker) plugins->options_.broker = make_in_process_broker();
+        plugins->broker_ = plugins->options_.broker;
+      } else if (backend == "nats") {
+        auto url = r.config.find("url");
+        if (url == r.config.end()) {
+          problems.push_back(where + ".config.url: the nats backend needs a url (nats://HOST:PORT)");
+          continue;
+        }
+        auto broker = open_nats_broker(url->second);
+        if (!broker) {
+          problems.push_back(where + ": " + broker.error().message);
+          continue;
+        }
+        plugins->broker_ = std::move(*broker);
+      } else {
+        problems.push_back(where + ".config.backend: `" + backend + "` is not a messaging backend (in-process, nats)");
+        continue;
+      }
+      std::string list = config_or(r, "subscriptions", "");
+      for (size_t at = 0; at <= list.size();) {
+        size_t comma = list.find(',', at);
+        std::string subject = list.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+        subject.erase(0, subject.find_first_not_of(" \t"));
+        subject.erase(subject.find_last_not_of(" \t") + 1);
+        if (!subject.empty()) {
+          if (valid_subject(subject, true)) {
+            plugins->subscriptions_.push_back(subject);
+          } else {
+            problems.push_back(where + ".config.subscriptions: `" + subject + "` is not a subject");
+          }
+        }
+        if (comma == std::string::npos) break;
+        at = comma + 1;
+      }
     } else if (r.package == "config") {
       plugins->config_ = true;
     } else if (r.package == "logging") {
@@ -157,8 +196,8 @@ bool HostPlugins::provides(const std::string& name) const {
   std::string ns = name.substr(0, colon), package = name.substr(colon + 1, slash - colon - 1);
   std::string iface = name.substr(slash + 1, at == std::string::npos ? std::string::npos : at - slash - 1);
   std::string version = at == std::string::npos ? std::string() : name.substr(at + 1);
-  if (ns != "wasi") return false;
-  auto offer = std::find_if(offers().begin(), offers().end(), [&](const Offer& o) { return package == o.package; });
+  auto offer = std::find_if(offers().begin(), offers().end(),
+                            [&](const Offer& o) { return ns == o.ns && package == o.package; });
   if (offer == offers().end() || version.empty() || !compatible(version, offer->version)) return false;
   auto listed = [](const std::vector<std::string>& list, const std::string& i) {
     return list.empty() || std::find(list.begin(), list.end(), i) != list.end();
@@ -169,6 +208,8 @@ bool HostPlugins::provides(const std::string& name) const {
   }
   if (package == "config") return config_ && iface == "store";
   if (package == "logging") return logging_ && iface == "logging";
+  // handler is an export: only types and consumer are imports.
+  if (package == "messaging") return broker_ != nullptr && (iface == "consumer" || iface == "types");
   return false;
 }
 
@@ -178,6 +219,7 @@ Result<std::unique_ptr<InstanceState>> HostPlugins::define(component::Linker& li
   if (keyvalue_) STRATUS_TRY(define_keyvalue(linker, keyvalue_, keyvalue_interfaces_, scope, *state));
   if (config_) STRATUS_TRY(define_config(linker, scope, *state));
   if (logging_) STRATUS_TRY(define_logging(linker, log_level_, options_.log, scope, *state));
+  if (broker_) STRATUS_TRY(define_messaging(linker, broker_, *state));
   return std::unique_ptr<InstanceState>(std::move(state));
 }
 

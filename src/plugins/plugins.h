@@ -5,6 +5,10 @@
 //                                                        redis://HOST:PORT[/DB])
 //   wasi:config@0.2.0-rc.1     store                     the component's local_resources.config
 //   wasi:logging@0.1.0-draft   logging                   config: level = trace|debug|info (default)|warn|error|critical
+//   wasmcloud:messaging@0.2.0  consumer, handler         config: backend = in-process (default: the host's
+//                                                        broker) | nats (url = nats://HOST:PORT); subscriptions =
+//                                                        "a.b, c.>": the subjects whose messages go to the
+//                                                        workload's components exporting handler
 //
 // A bucket a component opens is its workload's namespace's ("NS/identifier"
 // in the backend), so workloads in different namespaces never see each
@@ -25,6 +29,7 @@
 namespace stratus::plugins {
 
 class KeyValueStore;
+class MessageBroker;
 
 // One entry of a workload's host_interfaces.
 struct InterfaceRequest {
@@ -49,6 +54,9 @@ struct HostOptions {
   std::filesystem::path data_dir = ".stratus/data";
   // Where wasi:logging's records go; by default stderr, one line each.
   std::function<void(const LogRecord&)> log;
+  // The host's in-process broker, which workloads asking for messaging
+  // without a backend share; made on first need when null.
+  std::shared_ptr<MessageBroker> broker;
 };
 
 // Who an instance is: what its records and buckets are tagged with, and
@@ -86,6 +94,11 @@ class HostPlugins {
   // one the workload asked for and define() defines.
   bool provides(const std::string& name) const;
 
+  // The broker and the subjects of wasmcloud:messaging, when it was asked
+  // for: the runtime delivers their messages to the handler components.
+  const std::shared_ptr<MessageBroker>& broker() const { return broker_; }
+  const std::vector<std::string>& subscriptions() const { return subscriptions_; }
+
   // What the host offers, as "wasi:keyvalue@0.2.0-draft" and so on.
   static std::vector<std::string> offered();
 
@@ -94,6 +107,8 @@ class HostPlugins {
   HostOptions options_;
   std::shared_ptr<KeyValueStore> keyvalue_;  // null unless requested
   std::vector<std::string> keyvalue_interfaces_;
+  std::shared_ptr<MessageBroker> broker_;  // null unless requested
+  std::vector<std::string> subscriptions_;
   bool config_ = false;
   bool logging_ = false;
   LogLevel log_level_ = LogLevel::kInfo;

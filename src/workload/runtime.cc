@@ -7,9 +7,12 @@
 
 #include "component/binary/decoder.h"
 #include "component/runtime/runtime.h"
+#include "plugins/message_broker.h"
+#include "plugins_bindings.h"
 #include "support/file.h"
 #include "wasi/p2/wasi.h"
 #include "workload/grants.h"
+#include "workload/linked_instance.h"
 #include "workload/links.h"
 
 namespace stratus::workload {
@@ -31,6 +34,7 @@ namespace {
 
 constexpr const char* kIncomingHandler = "wasi:http/incoming-handler@0.2.";
 constexpr const char* kRun = "wasi:cli/run@0.2.";
+constexpr const char* kMessageHandler = "wasmcloud:messaging/handler@0.2.";
 // The WASI 0.2 packages the host always provides (wasi/p2).
 constexpr const char* kWasiPackages[] = {"io", "clocks", "random", "cli", "filesystem", "sockets", "http"};
 
@@ -53,8 +57,6 @@ std::string joined(const std::vector<std::string>& lines) {
   return out;
 }
 
-void host_log(const std::string& message) { std::fprintf(stderr, "stratus up: %s\n", message.c_str()); }
-
 // One component of the workload as it runs.
 struct Member {
   std::string name;
@@ -66,45 +68,6 @@ struct Member {
   std::optional<uint64_t> max_memory_bytes;
   const Component* spec = nullptr;  // null for the service
   uint64_t max_restarts = 0;
-};
-
-// An instance of a component another links to, made beside the instance
-// that uses it and started over with it.
-struct LinkedInstance {
-  LinkedInstance(engine::Engine& engine, const wasi::p2::WasiConfig& c) : config(c), wasi(c), linker(engine) {}
-  wasi::p2::WasiConfig config;
-  std::unique_ptr<plugins::InstanceState> plugin_state;  // before the linker: its functions use it
-  wasi::p2::WasiHost wasi;
-  component::Linker linker;
-  std::shared_ptr<component::ComponentInstance> instance;
-  bool used = false;
-
-  Result<void> prepare() {
-    if (!used) {
-      used = true;  // made fresh for this first use
-      return {};
-    }
-    if (plugin_state) plugin_state->reset();
-    wasi.reset(config);
-    return instance->reset();
-  }
-};
-
-// The providers of one instance, in the order they were made: each may use
-// those before it, so they go in reverse.
-struct ProviderChain {
-  ProviderChain() = default;
-  ProviderChain(ProviderChain&&) = default;
-  ProviderChain& operator=(ProviderChain&& other) noexcept {
-    clear();
-    list = std::move(other.list);
-    return *this;
-  }
-  ~ProviderChain() { clear(); }
-  void clear() {
-    while (!list.empty()) list.pop_back();
-  }
-  std::vector<std::unique_ptr<LinkedInstance>> list;
 };
 
 }  // namespace
@@ -128,6 +91,10 @@ class WorkloadHost::Running {
   bool stopping = false;
   std::shared_ptr<component::ComponentInstance> service_instance;
   std::thread service_thread;
+  // Message handlers: pools first, so that the subscriptions (which
+  // deliver into them) go before them.
+  std::vector<std::unique_ptr<class InvocationPool>> pools;
+  std::vector<std::unique_ptr<plugins::Subscription>> subscriptions;
 
   void set_state(WorkloadState s, std::string why) {
     std::lock_guard lock(mu);
@@ -165,6 +132,131 @@ class WorkloadHost::Running {
   }
 };
 
+// Instances of one component invoked per event (a message), made on need
+// up to max_concurrency, each started over before its next use and made
+// anew after max_invocations or a trap.
+class InvocationPool {
+ public:
+  InvocationPool(const WorkloadHost::Running& run, size_t index, engine::Engine& engine,
+                 std::chrono::milliseconds timeout)
+      : run_(run), index_(index), engine_(engine), timeout_(timeout) {
+    const Component* spec = run.members[index].spec;
+    if (spec != nullptr && spec->max_concurrency && *spec->max_concurrency > 0)
+      max_ = static_cast<size_t>(*spec->max_concurrency);
+    if (spec != nullptr && spec->max_invocations && *spec->max_invocations > 0)
+      max_invocations_ = static_cast<uint64_t>(*spec->max_invocations);
+  }
+
+  // Calls `function` with `args`; what went wrong, if anything (a trap, an
+  // instance that could not be made, or the err of a result<_, string>).
+  std::optional<std::string> invoke(const std::string& function, const std::vector<component::Val>& args) {
+    auto slot = checkout();
+    if (!slot) return std::move(slot).error().message;
+    auto outcome = (*slot)->self->instance->call(function, args);
+    std::optional<std::string> problem;
+    bool keep = true;
+    if (outcome.trapped()) {
+      problem = "trap: " + outcome.trap().message;
+      keep = false;
+    } else if (outcome.failed()) {
+      problem = outcome.error().message;
+      keep = false;
+    } else if (const auto& r = outcome.result();
+               r && r->kind() == component::ValKind::Result && r->discriminant() == 1) {
+      problem = r->payload() != nullptr && r->payload()->kind() == component::ValKind::String
+                    ? r->payload()->as_string()
+                    : std::string("the handler returned an error");
+    }
+    give_back(std::move(*slot), keep);
+    return problem;
+  }
+
+ private:
+  struct Slot {
+    // Destroyed in reverse: the instance, then what it links to.
+    ProviderChain providers;
+    std::unique_ptr<LinkedInstance> self;
+    uint64_t invocations = 0;
+  };
+
+  Result<std::unique_ptr<Slot>> make() {
+    const Member& m = run_.members[index_];
+    auto slot = std::make_unique<Slot>();
+    slot->self = std::make_unique<LinkedInstance>(engine_, m.wasi);
+    LinkedInstance& self = *slot->self;
+    STRATUS_TRY(self.wasi.add_to_linker(self.linker));
+    auto state = run_.plugins->define(self.linker, m.scope);
+    if (!state) return std::move(state).error();
+    self.plugin_state = std::move(*state);
+    auto providers = run_.make_providers(engine_, index_, self.linker, timeout_);
+    if (!providers) return std::move(providers).error();
+    slot->providers = std::move(*providers);
+    component::InstantiateOptions options;
+    options.limits.call_timeout = timeout_;
+    options.limits.max_memory_bytes = m.max_memory_bytes;
+    auto instance = self.linker.instantiate(m.component, options);
+    if (!instance) return std::move(instance).error().context("instantiating " + m.name);
+    self.instance = std::move(*instance);
+    return slot;
+  }
+
+  // An instance ready for a call: an idle one started over, or a new one.
+  Result<std::unique_ptr<Slot>> checkout() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      while (!idle_.empty()) {
+        auto slot = std::move(idle_.back());
+        idle_.pop_back();
+        lock.unlock();
+        bool fresh = slot->self->prepare().ok();
+        for (auto& p : slot->providers.list) fresh = fresh && p->prepare().ok();
+        if (fresh) return slot;
+        slot.reset();
+        lock.lock();
+        --count_;
+      }
+      if (count_ < max_) break;
+      freed_.wait(lock);
+    }
+    ++count_;
+    lock.unlock();
+    auto made = make();
+    if (!made) {
+      std::lock_guard relock(mu_);
+      --count_;
+      freed_.notify_one();
+      return std::move(made).error();
+    }
+    (*made)->self->used = true;  // made for this call: fresh already
+    for (auto& p : (*made)->providers.list) p->used = true;
+    return made;
+  }
+
+  void give_back(std::unique_ptr<Slot> slot, bool keep) {
+    ++slot->invocations;
+    if (max_invocations_ != 0 && slot->invocations >= max_invocations_) keep = false;
+    if (!keep) slot.reset();
+    std::lock_guard lock(mu_);
+    if (keep) {
+      idle_.push_back(std::move(slot));
+    } else {
+      --count_;
+    }
+    freed_.notify_one();
+  }
+
+  const WorkloadHost::Running& run_;
+  size_t index_;
+  engine::Engine& engine_;
+  std::chrono::milliseconds timeout_;
+  size_t max_ = 64;
+  uint64_t max_invocations_ = 0;
+  std::mutex mu_;
+  std::condition_variable freed_;
+  std::vector<std::unique_ptr<Slot>> idle_;
+  size_t count_ = 0;
+};
+
 namespace {
 
 // What a routed component's worker holds beside its instance: its host
@@ -197,6 +289,10 @@ WorkloadHost::WorkloadHost(engine::Engine& engine, serve::HttpServer& router, Ho
     : engine_(engine), router_(router), settings_(std::move(settings)) {
   if (!settings_.guest_stdout) settings_.guest_stdout = wasi::p2::fd_output(1);
   if (!settings_.guest_stderr) settings_.guest_stderr = wasi::p2::fd_output(2);
+  if (!settings_.log)
+    settings_.log = [](const std::string& line) { std::fprintf(stderr, "stratus up: %s\n", line.c_str()); };
+  // One in-process broker per host: workloads on it reach each other.
+  if (!settings_.plugins.broker) settings_.plugins.broker = plugins::make_in_process_broker();
 }
 
 WorkloadHost::~WorkloadHost() {
@@ -377,13 +473,44 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
     run->route_texts.push_back(text);
   }
 
+  // Message handlers: the components exporting wasmcloud:messaging/handler
+  // get the messages of the workload's subscriptions.
+  if (const auto& broker = run->plugins->broker()) {
+    for (size_t i = 0; i < run->members.size(); ++i) {
+      const Member& m = run->members[i];
+      if (m.spec == nullptr) continue;
+      std::string handler;
+      for (const auto& e : m.component->type->exports)
+        if (e.name.rfind(kMessageHandler, 0) == 0) handler = e.name + "#handle-message";
+      if (handler.empty()) continue;
+      run->pools.push_back(std::make_unique<InvocationPool>(*run, i, engine_, settings_.call_timeout));
+      InvocationPool* pool = run->pools.back().get();
+      std::string who = run->id + "/" + m.name;
+      for (const auto& subject : run->plugins->subscriptions()) {
+        auto sub = broker->subscribe(subject, [pool, handler, who, log = settings_.log](plugins::Message message) {
+          ::wasmcloud::messaging::types::BrokerMessage msg{std::move(message.subject), std::move(message.body),
+                                                           std::move(message.reply_to)};
+          std::string subject = msg.subject;
+          auto problem = pool->invoke(handler, {to_val(msg)});
+          if (problem) log(who + ": handle-message on " + subject + ": " + *problem);
+        });
+        if (!sub) {
+          run->subscriptions.clear();
+          for (const auto& n : run->routes) router_.remove_route(n);
+          return std::move(sub).error().context(m.where + " (" + m.name + ")");
+        }
+        run->subscriptions.push_back(std::move(*sub));
+      }
+    }
+  }
+
   // The service: run, and run again when it fails, up to max_restarts.
   if (workload.service) {
     size_t index = run->members.size() - 1;
     engine::Engine& engine = engine_;
     auto timeout = settings_.call_timeout;
     Running* r = run.get();
-    run->service_thread = std::thread([r, index, &engine, timeout] {
+    run->service_thread = std::thread([r, index, &engine, timeout, log = settings_.log] {
       const Member& m = r->members[index];
       std::string run_export;
       for (const auto& e : m.component->type->exports)
@@ -453,7 +580,7 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
                           : std::get<std::string>(outcome);
           }
         }
-        host_log(r->id + ": " + failure);
+        log(r->id + ": " + failure);
         std::unique_lock lock(r->mu);
         if (failures >= m.max_restarts) {
           r->state = WorkloadState::kError;
@@ -524,6 +651,8 @@ Result<void> WorkloadHost::stop(const std::string& id) {
     run->wake.notify_all();
   }
   for (const auto& name : run->routes) router_.remove_route(name);
+  run->subscriptions.clear();  // waits for deliveries under way
+  run->pools.clear();
   if (run->service_thread.joinable()) run->service_thread.join();
   for (const auto& dir : run->empty_dirs) {
     std::error_code ec;

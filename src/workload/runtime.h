@@ -26,6 +26,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -58,6 +59,9 @@ struct HostSettings {
   std::chrono::milliseconds call_timeout{30'000};
   // Where guests' stdout and stderr go (by default the host's own).
   std::shared_ptr<wasi::p2::OutputStream> guest_stdout, guest_stderr;
+  // Where the host's own lines go (a service that failed, a message handler
+  // that trapped); by default stderr, prefixed "stratus up: ".
+  std::function<void(const std::string&)> log;
 };
 
 class WorkloadHost {
@@ -77,6 +81,10 @@ class WorkloadHost {
   // Removes its routes (requests under way finish), stops its service and
   // forgets it. Errors: no such workload.
   Result<void> stop(const std::string& id);
+
+  // The host's in-process message broker, which workloads asking for
+  // wasmcloud:messaging without a backend share.
+  std::shared_ptr<plugins::MessageBroker> broker() const { return settings_.plugins.broker; }
 
   class Running;
 

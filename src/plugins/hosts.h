@@ -9,6 +9,7 @@
 #include "plugins/message_broker.h"
 #include "plugins/plugins.h"
 #include "plugins_bindings.h"
+#include "wasi/p2/wasi.h"
 
 namespace stratus::plugins {
 
@@ -30,6 +31,10 @@ Result<void> define_config(component::Linker& linker, const ComponentScope& scop
 Result<void> define_logging(component::Linker& linker, LogLevel min_level,
                             const std::function<void(const LogRecord&)>& sink, const ComponentScope& scope,
                             PluginState& state);
+
+class FsBlobStore;
+Result<void> define_blobstore(component::Linker& linker, wasi::p2::WasiHost& wasi,
+                              const std::shared_ptr<FsBlobStore>& store, PluginState& state);
 
 Result<void> define_messaging(component::Linker& linker, const std::shared_ptr<MessageBroker>& broker,
                               PluginState& state);

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <charconv>
 
+#include "plugins/blobstore_fs.h"
 #include "plugins/hosts.h"
 #include "plugins/message_broker.h"
 
 namespace stratus::plugins {
 namespace {
+
+namespace fs = std::filesystem;
 
 struct Offer {
   const char* ns;
@@ -22,6 +25,7 @@ const std::vector<Offer>& offers() {
       {"wasi", "config", "0.2.0-rc.1", {"store"}},
       {"wasi", "logging", "0.1.0-draft", {"logging"}},
       {"wasmcloud", "messaging", "0.2.0", {"consumer", "handler"}},
+      {"wasi", "blobstore", "0.2.0-draft", {"types", "container", "blobstore"}},
   };
   return all;
 }
@@ -169,6 +173,16 @@ Result<std::unique_ptr<HostPlugins>> HostPlugins::create(const std::vector<Inter
         if (comma == std::string::npos) break;
         at = comma + 1;
       }
+    } else if (r.package == "blobstore") {
+      auto root = r.config.find("root");
+      fs::path dir = root != r.config.end() ? fs::path(root->second) : plugins->options_.data_dir / "blobstore";
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      if (ec) {
+        problems.push_back(where + ": cannot make the blobstore folder " + dir.string() + ": " + ec.message());
+        continue;
+      }
+      plugins->blobstore_ = std::make_shared<FsBlobStore>(dir);
     } else if (r.package == "config") {
       plugins->config_ = true;
     } else if (r.package == "logging") {
@@ -208,18 +222,21 @@ bool HostPlugins::provides(const std::string& name) const {
   }
   if (package == "config") return config_ && iface == "store";
   if (package == "logging") return logging_ && iface == "logging";
+  if (package == "blobstore")
+    return blobstore_ != nullptr && (iface == "types" || iface == "container" || iface == "blobstore");
   // handler is an export: only types and consumer are imports.
   if (package == "messaging") return broker_ != nullptr && (iface == "consumer" || iface == "types");
   return false;
 }
 
-Result<std::unique_ptr<InstanceState>> HostPlugins::define(component::Linker& linker,
+Result<std::unique_ptr<InstanceState>> HostPlugins::define(component::Linker& linker, wasi::p2::WasiHost& wasi,
                                                            const ComponentScope& scope) const {
   auto state = std::make_unique<PluginState>();
   if (keyvalue_) STRATUS_TRY(define_keyvalue(linker, keyvalue_, keyvalue_interfaces_, scope, *state));
   if (config_) STRATUS_TRY(define_config(linker, scope, *state));
   if (logging_) STRATUS_TRY(define_logging(linker, log_level_, options_.log, scope, *state));
   if (broker_) STRATUS_TRY(define_messaging(linker, broker_, *state));
+  if (blobstore_) STRATUS_TRY(define_blobstore(linker, wasi, blobstore_, *state));
   return std::unique_ptr<InstanceState>(std::move(state));
 }
 

@@ -5,6 +5,10 @@
 //                                                        redis://HOST:PORT[/DB])
 //   wasi:config@0.2.0-rc.1     store                     the component's local_resources.config
 //   wasi:logging@0.1.0-draft   logging                   config: level = trace|debug|info (default)|warn|error|critical
+//   wasi:blobstore@0.2.0-draft types, container,       a folder per container, a file per object
+//                              blobstore                 (blobstore_fs.h) under config root = FOLDER (the
+//                                                        runtime sets it from config volume = a workload
+//                                                        volume), else DATA_DIR/blobstore/NS
 //   wasmcloud:messaging@0.2.0  consumer, handler         config: backend = in-process (default: the host's
 //                                                        broker) | nats (url = nats://HOST:PORT); subscriptions =
 //                                                        "a.b, c.>": the subjects whose messages go to the
@@ -25,9 +29,11 @@
 
 #include "component/runtime/runtime.h"
 #include "support/result.h"
+#include "wasi/p2/wasi.h"
 
 namespace stratus::plugins {
 
+class FsBlobStore;
 class KeyValueStore;
 class MessageBroker;
 
@@ -88,7 +94,9 @@ class HostPlugins {
 
   // Defines the requested interfaces in `linker` for one instance of the
   // component `scope` names. The linker must not outlive the state returned.
-  Result<std::unique_ptr<InstanceState>> define(component::Linker& linker, const ComponentScope& scope) const;
+  // `wasi` is the instance's WASI host, defined in `linker` already.
+  Result<std::unique_ptr<InstanceState>> define(component::Linker& linker, wasi::p2::WasiHost& wasi,
+                                                const ComponentScope& scope) const;
 
   // Whether an import named `name` ("wasi:keyvalue/store@0.2.0-draft") is
   // one the workload asked for and define() defines.
@@ -107,7 +115,8 @@ class HostPlugins {
   HostOptions options_;
   std::shared_ptr<KeyValueStore> keyvalue_;  // null unless requested
   std::vector<std::string> keyvalue_interfaces_;
-  std::shared_ptr<MessageBroker> broker_;  // null unless requested
+  std::shared_ptr<MessageBroker> broker_;   // null unless requested
+  std::shared_ptr<FsBlobStore> blobstore_;  // null unless requested
   std::vector<std::string> subscriptions_;
   bool config_ = false;
   bool logging_ = false;

@@ -186,7 +186,7 @@ class HttpServer::Worker {
   Result<void> init(const Route& route) {
     STRATUS_TRY(wasi_.add_to_linker(linker_));
     if (route.extend) {
-      auto extension = route.extend(linker_);
+      auto extension = route.extend(linker_, wasi_);
       if (!extension) return std::move(extension).error();
       extension_ = std::move(*extension);
     }

@@ -37,6 +37,7 @@
 #include "engine/engine.h"
 #include "support/result.h"
 #include "wasi/p2/ctx.h"
+#include "wasi/p2/wasi.h"
 
 namespace stratus::serve {
 
@@ -50,8 +51,9 @@ class InstanceExtension {
   // An error drops the worker; the next request gets a new one.
   virtual Result<void> prepare() = 0;
 };
-// Defines more imports in a new worker's linker, after WASI.
-using ExtendLinker = std::function<Result<std::unique_ptr<InstanceExtension>>(component::Linker&)>;
+// Defines more imports in a new worker's linker, after WASI (the worker's
+// WASI host is given for interfaces that use its streams).
+using ExtendLinker = std::function<Result<std::unique_ptr<InstanceExtension>>(component::Linker&, wasi::p2::WasiHost&)>;
 
 // A component and the requests it takes.
 struct Route {

@@ -112,7 +112,7 @@ class WorkloadHost::Running {
       const Member& m = members[p];
       auto li = std::make_unique<LinkedInstance>(engine, m.wasi);
       STRATUS_TRY(li->wasi.add_to_linker(li->linker));
-      auto state = plugins->define(li->linker, m.scope);
+      auto state = plugins->define(li->linker, li->wasi, m.scope);
       if (!state) return std::move(state).error().context(m.name);
       li->plugin_state = std::move(*state);
       for (const auto& l : links[p])
@@ -185,7 +185,7 @@ class InvocationPool {
     slot->self = std::make_unique<LinkedInstance>(engine_, m.wasi);
     LinkedInstance& self = *slot->self;
     STRATUS_TRY(self.wasi.add_to_linker(self.linker));
-    auto state = run_.plugins->define(self.linker, m.scope);
+    auto state = run_.plugins->define(self.linker, self.wasi, m.scope);
     if (!state) return std::move(state).error();
     self.plugin_state = std::move(*state);
     auto providers = run_.make_providers(engine_, index_, self.linker, timeout_);
@@ -315,6 +315,32 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
     if (workloads_.count(run->id) != 0) return make_error("workload " + run->id + " is already running");
   }
 
+  // Volumes: a host folder, or an empty one made for this workload (gone
+  // again if the start fails).
+  struct EmptyDirs {
+    std::vector<fs::path>& dirs;
+    bool keep = false;
+    ~EmptyDirs() {
+      std::error_code ec;
+      if (!keep)
+        for (const auto& d : dirs) fs::remove_all(d, ec);
+    }
+  } empty_dirs{run->empty_dirs};
+  std::map<std::string, fs::path> volumes;
+  for (const auto& v : workload.volumes) {
+    if (v.kind == Volume::Kind::HostPath) {
+      volumes[v.name] = fs::absolute(base_dir / v.local_path);
+    } else {
+      fs::path dir = fs::absolute(settings_.plugins.data_dir) / "empty_dir" / run->id / v.name;
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+      fs::create_directories(dir, ec);
+      if (ec) return make_error("volumes: cannot make the empty_dir " + dir.string() + ": " + ec.message());
+      volumes[v.name] = dir;
+      run->empty_dirs.push_back(dir);
+    }
+  }
+
   // Host interfaces: WASI is always there (wasi:http's config routes);
   // the rest are plugins.
   std::vector<plugins::InterfaceRequest> requests;
@@ -336,28 +362,30 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
       }
       continue;
     }
-    requests.push_back(plugins::InterfaceRequest{h.ns, h.package, h.version, h.interfaces, h.config, where});
+    plugins::InterfaceRequest request{h.ns, h.package, h.version, h.interfaces, h.config, where};
+    if (h.ns == "wasi" && h.package == "blobstore") {
+      // Its folder: a volume of the workload, else one of its namespace's.
+      auto volume = request.config.find("volume");
+      if (volume != request.config.end()) {
+        auto dir = volumes.find(volume->second);
+        if (dir == volumes.end()) {
+          problems.push_back(where + ".config.volume: `" + volume->second + "` is not in volumes");
+          continue;
+        }
+        request.config["root"] = dir->second.string();
+        request.config.erase("volume");
+      } else {
+        request.config["root"] =
+            (fs::absolute(settings_.plugins.data_dir) / "blobstore" / (workload.ns.empty() ? "default" : workload.ns))
+                .string();
+      }
+    }
+    requests.push_back(std::move(request));
   }
   auto plugins = plugins::HostPlugins::create(requests, settings_.plugins);
   if (!plugins) problems.push_back(plugins.error().message);
   if (!problems.empty()) return make_error(joined(problems));
   run->plugins = std::move(*plugins);
-
-  // Volumes: a host folder, or an empty one made for this workload.
-  std::map<std::string, fs::path> volumes;
-  for (const auto& v : workload.volumes) {
-    if (v.kind == Volume::Kind::HostPath) {
-      volumes[v.name] = fs::absolute(base_dir / v.local_path);
-    } else {
-      fs::path dir = fs::absolute(settings_.plugins.data_dir) / "empty_dir" / run->id / v.name;
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-      fs::create_directories(dir, ec);
-      if (ec) return make_error("volumes: cannot make the empty_dir " + dir.string() + ": " + ec.message());
-      volumes[v.name] = dir;
-      run->empty_dirs.push_back(dir);
-    }
-  }
 
   // The components, then the service.
   LocalResources none;
@@ -427,10 +455,8 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
     for (const auto& e : m.component->type->exports)
       if (e.name.rfind(kIncomingHandler, 0) == 0) routed.push_back(i);
   }
-  if (routed.size() > 1 && route_prefix.empty() && route_host.empty()) {
-    // Several HTTP components in one workload: each under its name.
-  }
-  run->set_state(WorkloadState::kStarting, "");
+  // Several HTTP components in one workload: each under the prefix of its
+  // own name ("/PREFIX/NAME").
   for (size_t i : routed) {
     const Member& m = run->members[i];
     serve::Route route;
@@ -448,15 +474,16 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
     std::weak_ptr<Running> weak = run;
     engine::Engine& engine = engine_;
     auto timeout = settings_.call_timeout;
-    route.extend = [weak, i, &engine,
-                    timeout](component::Linker& linker) -> Result<std::unique_ptr<serve::InstanceExtension>> {
+    route.extend = [weak, i, &engine, timeout](
+                       component::Linker& linker,
+                       wasi::p2::WasiHost& wasi) -> Result<std::unique_ptr<serve::InstanceExtension>> {
       auto r = weak.lock();
       if (!r) return make_error("the workload was stopped");
       auto ext = std::make_unique<LinkedExtension>();
       auto providers = r->make_providers(engine, i, linker, timeout);
       if (!providers) return std::move(providers).error();
       ext->providers = std::move(*providers);
-      auto state = r->plugins->define(linker, r->members[i].scope);
+      auto state = r->plugins->define(linker, wasi, r->members[i].scope);
       if (!state) return std::move(state).error();
       ext->plugin_state = std::move(*state);
       return std::unique_ptr<serve::InstanceExtension>(std::move(ext));
@@ -528,7 +555,7 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
           LinkedInstance& self = *self_holder;
           auto ok = self.wasi.add_to_linker(self.linker);
           if (ok) {
-            auto state = r->plugins->define(self.linker, m.scope);
+            auto state = r->plugins->define(self.linker, self.wasi, m.scope);
             if (state) {
               self.plugin_state = std::move(*state);
             } else {
@@ -600,6 +627,7 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
     std::lock_guard lock(run->mu);
     if (run->state == WorkloadState::kStarting) run->state = WorkloadState::kRunning;
   }
+  empty_dirs.keep = true;
   std::lock_guard lock(mu_);
   workloads_[run->id] = run;
   return run->id;

@@ -30,6 +30,10 @@ Result<void> WasiHost::add_to_linker(component::Linker& linker) {
   return {};
 }
 
+Result<void> WasiHost::define_extra(component::Linker& linker, const Extra& define) {
+  return define(linker, ctx_, bindings_->resources);
+}
+
 Result<CommandOutcome> run_command(engine::Engine& engine, const component::ComponentPtr& component, WasiConfig config,
                                    const component::InstantiateOptions& options) {
   // The run export, whatever 0.2.x version the component was built against.

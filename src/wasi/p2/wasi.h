@@ -11,11 +11,13 @@
 //   auto instance = linker.instantiate(component);
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "component/runtime/runtime.h"
 #include "support/result.h"
 #include "wasi/p2/ctx.h"
+#include "wit/host_support.h"
 
 namespace stratus::wasi::p2 {
 
@@ -37,6 +39,12 @@ class WasiHost {
   // Defines every interface above in `linker`. The linker and what it
   // instantiates must not outlive this host.
   Result<void> add_to_linker(component::Linker& linker);
+
+  // Lets `define` add interfaces of its own that use this host's resources
+  // (wasi:io streams) and handles, as wasi:blobstore does; after
+  // add_to_linker.
+  using Extra = std::function<Result<void>(component::Linker&, WasiCtx&, wit::HostResources&)>;
+  Result<void> define_extra(component::Linker& linker, const Extra& define);
 
  private:
   struct Bindings;

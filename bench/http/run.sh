@@ -7,41 +7,17 @@ set -euo pipefail
 stratus=$1 native=$2 jco=$3 component=$4 cache=$5
 duration=${BENCH_HTTP_SECONDS:-10}
 connections=${BENCH_HTTP_CONNECTIONS:-32}
-pids=()
-# Each server runs in a process group of its own (setsid), and the whole group
-# is stopped: `jco serve` leaves a node child that outlives its parent, and
-# a leftover one spinning would skew every later run.
-cleanup() {
-  for p in "${pids[@]}"; do
-    kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT
+url_path="/hello?name=stratus"
+# shellcheck source=../wrk.sh
+source "$(dirname "$0")/../wrk.sh"
 
 # Three ports from a range picked by PID (no two runs at once on one machine).
 base_port=$((20000 + ($$ % 10000) * 3))
-wait_up() {  # PORT
-  for _ in $(seq 1 600); do
-    if curl -fsS "http://127.0.0.1:$1/hello?name=stratus" >/dev/null 2>&1; then return 0; fi
-    sleep 0.1
-  done
-  echo "bench/http: server on port $1 did not come up" >&2
-  return 1
-}
 # wrk's requests/s and p99 latency (ms) of a warm-up run, then of the
 # measured run, as "COLD_RPS COLD_P99 RPS P99". The warm-up starts on a
 # fresh server: stratus makes its instance pool's workers as connections
 # first need them, node's JIT warms up; both runs are printed.
 warmup=${BENCH_HTTP_WARMUP_SECONDS:-2}
-wrk_figures() {  # PORT SECONDS
-  local out rps p99
-  out=$(wrk -t2 -c"$connections" -d"$2s" --latency "http://127.0.0.1:$1/hello?name=stratus")
-  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
-  if grep -q "Non-2xx" <<<"$out"; then echo "bench/http: non-2xx answers on port $1:" >&2; echo "$out" >&2; fi
-  echo "$rps $p99"
-}
 measure() {  # PORT
   echo "$(wrk_figures "$1" "$warmup") $(wrk_figures "$1" "$duration")"
 }

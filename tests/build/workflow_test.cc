@@ -50,24 +50,27 @@ ProcessResult sh(const std::string& command) {
 
 int exit_code(const ProcessResult& r) { return WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1; }
 
-// `stratus serve ARGS --addr 127.0.0.1:0` in the background, from `dir`;
-// stopped with SIGTERM when the test ends.
+// `stratus serve ARGS --addr 127.0.0.1:0` (or another subcommand that
+// prints where it listens) in the background, from `dir`; stopped with
+// SIGTERM when the test ends.
 class Server {
  public:
-  Server(const fs::path& dir, const std::string& args) {
+  Server(const fs::path& dir, const std::string& args, const std::string& subcommand = "serve") {
     int fds[2];
     if (pipe(fds) != 0) return;
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
     posix_spawn_file_actions_addclose(&actions, fds[0]);
-    std::string command = "cd '" + dir.string() + "' && exec " + kStratus + " serve " + args + " --addr 127.0.0.1:0";
+    std::string command =
+        "cd '" + dir.string() + "' && exec " + kStratus + " " + subcommand + " " + args + " --addr 127.0.0.1:0";
     const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
     if (posix_spawn(&pid_, "/bin/sh", &actions, nullptr, const_cast<char**>(argv), environ) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&actions);
     close(fds[1]);
     out_ = fdopen(fds[0], "r");
-    // "stratus serve: listening on http://127.0.0.1:PORT/"
+    // "stratus serve: listening on http://127.0.0.1:PORT/"; `stratus up`
+    // names it first in the line of its first workload.
     char line[256];
     while (pid_ > 0 && std::fgets(line, sizeof line, out_) != nullptr) {
       std::string s(line);
@@ -96,6 +99,27 @@ class Server {
   FILE* out_ = nullptr;
   uint16_t port_ = 0;
 };
+
+// The README's first command: `stratus up` serving the example workload,
+// whose count lives on in the embedded store across a restart.
+TEST(WorkflowTest, UpServesTheExampleWorkloadAndARestartKeepsItsCount) {
+  TempDir tmp;
+  std::string args = "--cache-dir " + std::string(STRATUS_TEST_CACHE_DIR) + " --data-dir " +
+                     (tmp.path() / "data").string() + " " + STRATUS_EXAMPLE_WORKLOAD;
+  {
+    Server up(tmp.path(), args, "up");
+    ASSERT_NE(up.port(), 0) << "stratus up did not start";
+    EXPECT_EQ(testing::http_get(up.port(), "/").body(), "Hello, stratus user! This page has had 1 visit.\n");
+    EXPECT_EQ(testing::http_get(up.port(), "/").body(), "Hello, stratus user! This page has had 2 visits.\n");
+    EXPECT_EQ(up.stop(), 0);
+  }
+  Server again(tmp.path(), args, "up");
+  ASSERT_NE(again.port(), 0);
+  EXPECT_EQ(testing::http_get(again.port(), "/").body(), "Hello, stratus user! This page has had 3 visits.\n");
+  EXPECT_EQ(testing::http_get(again.port(), "/count").body(), "3\n");
+  EXPECT_EQ(again.stop(), 0);
+  EXPECT_TRUE(fs::exists(tmp.path() / "data" / "keyvalue.sqlite"));
+}
 
 TEST(WorkflowTest, NewBuildServeAnswersHttpAndRebuildsOnlyWhatChanged) {
   TempDir tmp;

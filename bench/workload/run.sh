@@ -62,6 +62,9 @@ pids=()
 port=$((base_port + 2))
 url_path="/"
 up "$port" "$work/up2.log" --data-dir "$work/data" "$examples/workload.yaml"
+cleanup
+pids=()
+up "$port" "$work/up3.log" --data-dir "$work/data" "$examples/workload.yaml"
 counter_start_ms=$started_ms
 read -r counter_rps counter_p99 < <(measure "$port")
 

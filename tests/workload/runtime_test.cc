@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "plugins/message_broker.h"
 #include "tests/workload/runtime_fixture.h"
 
 namespace stratus::workload {
@@ -134,6 +135,25 @@ TEST_F(WorkloadRuntimeTest, StopRemovesTheRoutesAndForgetsTheWorkload) {
   EXPECT_EQ(get(port_, "/").status, 404);
   EXPECT_FALSE(host_->stop(*id)) << "no such workload";
   EXPECT_TRUE(start(counter_yaml("counter"))) << "the same id may start again";
+}
+
+TEST_F(WorkloadRuntimeTest, MemoryLimitMbCapsWhatAnInstanceMayTake) {
+  std::string y = "namespace: test\nname: mem\nwit_world:\n  components:\n    - name: echo\n      image: " +
+                  std::string(STRATUS_ECHO_COMPONENT) +
+                  "\n      local_resources: {memory_limit_mb: 8}\n  host_interfaces:\n"
+                  "    - {namespace: wasmcloud, package: messaging, interfaces: [consumer, handler], "
+                  "config: {subscriptions: \"mem.>\"}}\n";
+  auto id = start(y);
+  ASSERT_TRUE(id) << id.error().message;
+  auto small = host_->broker()->request("mem.a", {'g', 'r', 'o', 'w', ':', '2'}, std::chrono::seconds(20));
+  ASSERT_TRUE(small) << small.error().message;
+  EXPECT_EQ(std::string(small->body.begin(), small->body.end()), "grew 2 MiB");
+  auto big = host_->broker()->request("mem.b", {'g', 'r', 'o', 'w', ':', '3', '2'}, std::chrono::seconds(3));
+  EXPECT_FALSE(big) << "32 MiB is past the 8 MiB limit";
+  EXPECT_TRUE(host_logged("test/mem/echo: handle-message on mem.b: ")) << "the failed instance is logged";
+  auto again = host_->broker()->request("mem.c", {'g', 'r', 'o', 'w', ':', '1'}, std::chrono::seconds(20));
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(std::string(again->body.begin(), again->body.end()), "grew 1 MiB") << "a new instance serves on";
 }
 
 class ServiceTest : public WorkloadRuntimeTest {

@@ -1,8 +1,9 @@
 // `stratus run FILE.wasm [ARGS]`: runs a wasi:cli/command component on the
 // WASI 0.2 host, or a WASI preview 1 command module on the preview 1 layer
-// (wasi/preview1: args, environment, clocks, random and stdio; no files),
-// and exits with the guest's exit code. Nothing is granted unless asked
-// for: no directory, no environment variable, no socket. A trap exits 134 (SIGABRT's
+// (wasi/preview1: args, environment, clocks, random, stdio and the granted
+// directories; no sockets), and exits with the guest's exit code (any
+// proc_exit code, which the preview 1 adapter would turn into 1). Nothing
+// is granted unless asked for: no directory, no environment variable, no socket. A trap exits 134 (SIGABRT's
 // shell status, as Wasmtime does); an unreadable, invalid or unlinkable
 // component exits 1.
 #include <unistd.h>
@@ -52,15 +53,17 @@ bool is_component(const std::vector<uint8_t>& bytes) {
 
 int run_preview1(engine::Engine& engine, const RunOptions& opts, const std::vector<uint8_t>& bytes,
                  const wasi::p2::WasiConfig& grants) {
-  if (!opts.dirs.empty() || !opts.read_only_dirs.empty())
+  // Preview 1 can only use sockets the host preopened, and none are.
+  if (!opts.allow_connect.empty() || !opts.allow_bind.empty() || !opts.allow_lookup.empty())
     return fail(opts.file +
-                    ": --dir needs a component; preview 1 modules have no filesystem here (adapt the module "
-                    "with `jco new --wasi-command`)",
+                    ": --allow-connect, --allow-bind and --allow-lookup need a component (wasi:sockets); a "
+                    "preview 1 module cannot open sockets",
                 kExitUsage);
   wasi::preview1::Preview1Config config;
   config.args.push_back(opts.file);
   config.args.insert(config.args.end(), opts.args.begin(), opts.args.end());
   for (const auto& [k, v] : grants.env) config.env.push_back(k + "=" + v);
+  config.dirs = grants.dirs;
   wasi::preview1::CommandOptions command;
   command.name = opts.file;
   auto outcome = wasi::preview1::execute_command(engine, bytes, std::move(config), command);

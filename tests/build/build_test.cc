@@ -10,36 +10,16 @@
 #include "build/build.h"
 #include "build/project.h"
 #include "build/templates.h"
+#include "tests/support/temp_dir.h"
 
 namespace stratus::build {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "stratus-build-XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  void write(const std::string& rel, const std::string& text) const {
-    fs::create_directories((path_ / rel).parent_path());
-    std::ofstream(path_ / rel) << text;
-  }
+using test_support::TempDir;
 
- private:
-  fs::path path_;
-};
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+std::string read(const fs::path& p) { return test_support::read_text(p); }
 
 TEST(ProjectTest, LoadsNameWorldAndEverySourceUnderItsFolders) {
   TempDir dir;

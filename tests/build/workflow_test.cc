@@ -15,6 +15,7 @@
 
 #include "support/process.h"
 #include "tests/support/http_get.h"
+#include "tests/support/temp_dir.h"
 
 extern char** environ;
 
@@ -25,21 +26,7 @@ namespace fs = std::filesystem;
 
 const std::string kStratus = STRATUS_BINARY;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "stratus-workflow-XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test_support::TempDir;
 
 // A shell command line; what it printed on stdout and stderr, together.
 ProcessResult sh(const std::string& command) {

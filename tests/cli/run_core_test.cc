@@ -1,14 +1,17 @@
-// `stratus run-core` and `stratus bindgen` as a user runs them: the built
+// `stratus run-core`, `stratus run` of a core module and `stratus bindgen`
+// as a user runs them: the built
 // binary in a child process, checked by exit code and output.
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
 #include "tests/wasi/capture.h"
 
 extern char** environ;
@@ -89,6 +92,32 @@ TEST_P(RunCoreTest, EnvAndGuestArgsThatLookLikeOptions) {
   Ran r = run({"--env", "A=1", "--env", "B=two", STRATUS_PROBE_WASM, "env", "--engine", "--", "-x"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "arg " STRATUS_PROBE_WASM "\narg env\narg --engine\narg --\narg -x\nenv A=1\nenv B=two\n");
+}
+
+// `stratus run` on a core module: the preview 1 layer, with the same
+// grants as for a component, and proc_exit's code as the exit code.
+TEST_P(RunCoreTest, RunGrantsDirectoriesToAPreview1ModuleAndKeepsItsExitCode) {
+  test_support::TempDir root;
+  ASSERT_FALSE(root.path().empty());
+  root.write("ro/r.txt", "read only");
+  std::filesystem::create_directories(root.path() / "sandbox");
+  std::vector<std::string> common = {"run", "--engine", GetParam(), "--cache-dir", STRATUS_TEST_CACHE_DIR};
+  auto with = [&](std::vector<std::string> rest) {
+    std::vector<std::string> args = common;
+    args.insert(args.end(), rest.begin(), rest.end());
+    return run_stratus(args);
+  };
+  Ran r = with({"--dir", (root.path() / "sandbox").string() + "::/sandbox", "--dir-ro",
+                (root.path() / "ro").string() + "::/ro", STRATUS_PROBE_WASM, "files"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("read [world]\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ro create Read-only file system\n"), std::string::npos) << r.out;
+  EXPECT_EQ(test_support::read_text(root.path() / "sandbox" / "d" / "b.txt"), "hello world");
+
+  EXPECT_EQ(with({STRATUS_PROBE_WASM, "exit", "33"}).code, 33);
+  Ran sockets = with({"--allow-connect", "127.0.0.1:5432", STRATUS_PROBE_WASM, "exit", "0"});
+  EXPECT_EQ(sockets.code, 2);
+  EXPECT_NE(sockets.err.find("need a component"), std::string::npos) << sockets.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RunCoreTest, ::testing::Values("aot", "interp"),

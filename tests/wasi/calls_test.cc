@@ -2,9 +2,12 @@
 // no engine needed, so hostile pointers can be aimed precisely.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 
+#include "tests/support/temp_dir.h"
 #include "tests/wasi/capture.h"
 #include "wasi/preview1/calls.h"
 
@@ -231,6 +234,105 @@ TEST_F(CallsTest, TableTypesMatchTheWitxSignatures) {
       EXPECT_EQ(c.type.results, std::vector<engine::ValType>{engine::ValType::I32}) << c.name;
     }
   }
+}
+
+// Files and directories beneath a preopen (fd 3), called directly so
+// hostile pointers and lengths can be aimed precisely.
+class FileCallsTest : public CallsTest {
+ protected:
+  FileCallsTest() {
+    dir_.write("a", "alpha");
+    dir_.write("b", "");
+    dir_.write("c", "");
+    Preview1Config c = config();
+    c.dirs = {{dir_.path().string(), "/data", false}};
+    state_ = State(c);
+  }
+
+  // Opens `name` beneath the preopen; the guest fd.
+  uint32_t open(const std::string& name, uint32_t oflags, uint64_t rights) {
+    guest_.store_string(1000, name);
+    EXPECT_EQ(call(&path_open, {i32(3), i32(0), i32(1000), i32(static_cast<uint32_t>(name.size())), i32(oflags),
+                                i64(rights), i64(0), i32(0), i32(2000)}),
+              Errno::Success)
+        << name;
+    return u32_at(2000);
+  }
+
+  // The names in a readdir buffer of `used` bytes at `buf`, with each
+  // entry's cookie checked to be the next one's position.
+  std::vector<std::string> names(uint32_t buf, uint32_t used, uint64_t first_cookie) {
+    std::vector<std::string> out;
+    uint64_t expect_next = first_cookie + 1;
+    for (uint32_t at = buf; at + layout::kDirentSize <= buf + used;) {
+      uint32_t len = u32_at(at + layout::kDirentNamlen);
+      EXPECT_EQ(u64_at(at + layout::kDirentNext), expect_next++);
+      if (at + layout::kDirentSize + len > buf + used) break;  // cut short
+      out.emplace_back(reinterpret_cast<const char*>(&memory_.bytes_[at + layout::kDirentSize]), len);
+      at += layout::kDirentSize + len;
+    }
+    return out;
+  }
+
+  test_support::TempDir dir_;
+};
+
+TEST_F(FileCallsTest, ReaddirListsDotsThenEntriesResumesAtACookieAndCutsTheLastShort) {
+  ASSERT_EQ(call(&fd_readdir, {i32(3), i32(4096), i32(4096), i64(0), i32(0)}), Errno::Success);
+  auto all = names(4096, u32_at(0), 0);
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[0], ".");
+  EXPECT_EQ(all[1], "..");
+  std::vector<std::string> rest(all.begin() + 2, all.end());
+  std::sort(rest.begin(), rest.end());
+  EXPECT_EQ(rest, (std::vector<std::string>{"a", "b", "c"}));
+
+  ASSERT_EQ(call(&fd_readdir, {i32(3), i32(4096), i32(4096), i64(3), i32(0)}), Errno::Success);
+  EXPECT_EQ(names(4096, u32_at(0), 3), (std::vector<std::string>{all[3], all[4]}));
+
+  // Room for "." and part of "..": the buffer is filled to the end.
+  ASSERT_EQ(call(&fd_readdir, {i32(3), i32(4096), i32(30), i64(0), i32(0)}), Errno::Success);
+  EXPECT_EQ(u32_at(0), 30u);
+
+  EXPECT_EQ(call(&fd_readdir, {i32(3), i32(65530), i32(100), i64(0), i32(0)}), Errno::Fault);
+  uint32_t file = open("a", 0, rights::kFdRead);
+  EXPECT_EQ(call(&fd_readdir, {i32(file), i32(4096), i32(100), i64(0), i32(0)}), Errno::Notdir);
+}
+
+TEST_F(FileCallsTest, HostilePointersAndArgumentsChangeNothing) {
+  // The result pointer is checked before anything is created.
+  guest_.store_string(1000, "new");
+  EXPECT_EQ(call(&path_open, {i32(3), i32(0), i32(1000), i32(3), i32(oflags::kCreat), i64(rights::kFdWrite), i64(0),
+                              i32(0), i32(65534)}),
+            Errno::Fault);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "new"));
+  // A path running off the end of memory.
+  EXPECT_EQ(call(&path_create_directory, {i32(3), i32(65530), i32(100)}), Errno::Fault);
+  EXPECT_EQ(call(&path_unlink_file, {i32(3), i32(1000), i32(0xffffffff)}), Errno::Fault);
+
+  uint32_t file = open("a", 0, rights::kFdRead);
+  EXPECT_EQ(call(&fd_seek, {i32(file), i64(0), i32(7), i32(0)}), Errno::Inval);
+  EXPECT_EQ(call(&fd_seek, {i32(file), i64(static_cast<uint64_t>(-10)), i32(whence::kSet), i32(0)}), Errno::Inval);
+  put_iovec(16, 100, 4);
+  EXPECT_EQ(call(&fd_pread, {i32(file), i32(16), i32(1), i64(1ull << 63), i32(0)}), Errno::Inval);
+  EXPECT_EQ(call(&fd_write, {i32(file), i32(16), i32(1), i32(0)}), Errno::Badf);  // opened read-only
+  EXPECT_EQ(call(&fd_filestat_set_times, {i32(file), i64(0), i64(0), i32(fstflags::kMtim | fstflags::kMtimNow)}),
+            Errno::Inval);
+  EXPECT_EQ(test_support::read_text(dir_.path() / "a"), "alpha");
+  EXPECT_EQ(call(&fd_read, {i32(3), i32(16), i32(1), i32(0)}), Errno::Isdir);
+}
+
+TEST_F(FileCallsTest, RenumberMovesAnFdOntoAnOpenOneOnly) {
+  uint32_t a = open("a", 0, rights::kFdRead);
+  uint32_t b = open("b", 0, rights::kFdRead);
+  ASSERT_EQ(call(&fd_renumber, {i32(a), i32(b)}), Errno::Success);
+  EXPECT_EQ(call(&fd_close, {i32(a)}), Errno::Badf);
+  put_iovec(16, 100, 5);
+  ASSERT_EQ(call(&fd_read, {i32(b), i32(16), i32(1), i32(0)}), Errno::Success);  // now "a"'s file
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(&memory_.bytes_[100]), u32_at(0)), "alpha");
+  EXPECT_EQ(call(&fd_renumber, {i32(b), i32(a)}), Errno::Badf);
+  // A freed number is handed out again, lowest first.
+  EXPECT_EQ(open("c", 0, rights::kFdRead), a);
 }
 
 }  // namespace

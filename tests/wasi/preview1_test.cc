@@ -4,12 +4,15 @@
 
 #include "engine/engine.h"
 #include "support/file.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/wat.h"
 #include "tests/wasi/capture.h"
 #include "wasi/preview1/preview1.h"
 
 namespace stratus::wasi::preview1 {
 namespace {
+
+namespace fs = std::filesystem;
 
 class Preview1Test : public ::testing::TestWithParam<std::string> {
  protected:
@@ -29,6 +32,7 @@ class Preview1Test : public ::testing::TestWithParam<std::string> {
     c.stdin_fd = in_.fd();
     c.stdout_fd = out_.fd();
     c.stderr_fd = err_.fd();
+    c.dirs = dirs_;
     return c;
   }
 
@@ -55,6 +59,7 @@ class Preview1Test : public ::testing::TestWithParam<std::string> {
   testing::CapturedFd in_{"stdin", "line one\nline two"};
   testing::CapturedFd out_{"stdout"};
   testing::CapturedFd err_{"stderr"};
+  std::vector<Preopen> dirs_;
   std::unique_ptr<engine::Engine> engine_;
 };
 
@@ -98,8 +103,42 @@ TEST_P(Preview1Test, StdinAndStderr) {
   EXPECT_EQ(err_.text(), "to stderr\n");
 }
 
-TEST_P(Preview1Test, UnimplementedCallsReturnEnosys) {
-  EXPECT_EQ(run_ok(STRATUS_PROBE_WASM, {"probe", "enosys"}), "fd_sync 52\n");
+// Files beneath preopens with wasi-libc's own calls, and every way out of
+// the sandbox refused: `..`, an absolute path, symbolic links up and out.
+TEST_P(Preview1Test, FilesStayBeneathTheirPreopens) {
+  test_support::TempDir root;
+  ASSERT_FALSE(root.path().empty());
+  root.write("secret", "do not read");
+  root.write("ro/r.txt", "read only");
+  fs::create_directories(root.path() / "sandbox");
+  fs::create_directory_symlink("..", root.path() / "sandbox" / "up");
+  fs::create_symlink(root.path() / "secret", root.path() / "sandbox" / "abs");
+  dirs_ = {{(root.path() / "sandbox").string(), "/sandbox", false}, {(root.path() / "ro").string(), "/ro", true}};
+
+  EXPECT_EQ(run_ok(STRATUS_PROBE_WASM, {"probe", "files"}),
+            "read [world]\n"
+            "size 11 regular 1\n"
+            "entries 102\n"
+            "up Operation not permitted\n"
+            "abs Operation not permitted\n"
+            "raw dotdot 63\n"  // EPERM
+            "raw absolute 63\n"
+            "raw up 63\n"
+            "ro read ok\n"
+            "ro create Read-only file system\n"
+            "ro unlink Read-only file system\n");
+  EXPECT_EQ(test_support::read_text(root.path() / "sandbox" / "d" / "b.txt"), "hello world");
+  EXPECT_FALSE(fs::exists(root.path() / "sandbox" / "a.txt"));
+  EXPECT_EQ(test_support::read_text(root.path() / "ro" / "r.txt"), "read only");
+  EXPECT_FALSE(fs::exists(root.path() / "ro" / "new.txt"));
+}
+
+TEST_P(Preview1Test, AMissingPreopenIsAnErrorNamingIt) {
+  dirs_ = {{"/nonexistent/stratus-preopen", "/data", false}};
+  auto outcome = run(STRATUS_PROBE_WASM, {"probe", "files"});
+  ASSERT_TRUE(std::holds_alternative<Error>(outcome));
+  EXPECT_NE(std::get<Error>(outcome).message.find("/nonexistent/stratus-preopen"), std::string::npos)
+      << std::get<Error>(outcome).message;
 }
 
 TEST_P(Preview1Test, TrapIsReportedWithItsKind) {
@@ -132,15 +171,12 @@ TEST_P(Preview1Test, ModuleWithoutMemoryGetsEfault) {
 
 TEST_P(Preview1Test, UnknownPreview1ImportsLinkToEnosys) {
   auto wasm = testing::wat_to_wasm(R"((module
-    (import "wasi_snapshot_preview1" "path_open"
-      (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "proc_raise" (func $raise (param i32) (result i32)))
     (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
     (memory (export "memory") 1)
-    (func (export "_start")
-      (call $exit (call $open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
-                              (i64.const 0) (i64.const 0) (i32.const 0) (i32.const 0))))))");
+    (func (export "_start") (call $exit (call $raise (i32.const 6))))))");
   ASSERT_TRUE(wasm.ok()) << wasm.error().message;
-  auto code = run_command(*engine_, *wasm, config({"open"}));
+  auto code = run_command(*engine_, *wasm, config({"raise"}));
   ASSERT_TRUE(code.ok()) << code.error().message;
   EXPECT_EQ(*code, 52);
 }

@@ -18,6 +18,7 @@
 
 #include "support/hash.h"
 #include "support/utf8.h"
+#include "wasi/p2/filesystem_ops.h"
 #include "wasi/p2/filesystem_paths.h"
 #include "wasi/p2/hosts.h"
 
@@ -110,6 +111,12 @@ FsResult<Unit> ok() { return WitResult<Unit, ErrorCode>::ok(Unit{}); }
 // The result of a syscall returning 0 or -1 with errno.
 FsResult<Unit> done(int rc) {
   if (rc != 0) return fail(errno);
+  return ok();
+}
+
+// The result of an operation returning 0 or an errno.
+FsResult<Unit> done_errno(int err) {
+  if (err != 0) return fail(err);
   return ok();
 }
 
@@ -366,9 +373,7 @@ class FilesystemHost final : public types::Host {
     auto d = ctx_.descriptors.get(self.rep);
     if (!d) return unknown_descriptor();
     if (int err = check_directory(*d, true)) return fail(err);
-    auto parent = open_parent(d->fd->get(), path, true);
-    if (!parent.ok()) return fail(parent.error);
-    return done(::mkdirat(parent.value.fd, parent.value.name.c_str(), 0777));
+    return done_errno(create_directory_at(d->fd->get(), path));
   }
 
   FsResult<types::DescriptorStat> descriptor_stat(const types::DescriptorBorrow& self) override {
@@ -397,11 +402,7 @@ class FilesystemHost final : public types::Host {
     if (int err = check_directory(*d, true)) return fail(err);
     std::array<timespec, 2> times{};
     if (!to_timespec(atime, times[0]) || !to_timespec(mtime, times[1])) return fail(EINVAL);
-    // The target is resolved beneath the directory first, then changed
-    // through that descriptor: utimensat itself never walks the path.
-    auto target = open_beneath(d->fd->get(), path, O_PATH | (path_flags.symlink_follow ? 0 : O_NOFOLLOW));
-    if (!target.ok()) return fail(target.error);
-    return done(::utimensat(target.value->get(), "", times.data(), AT_EMPTY_PATH));
+    return done_errno(set_times_at(d->fd->get(), path_flags.symlink_follow, path, times));
   }
 
   FsResult<Unit> descriptor_link_at(const types::DescriptorBorrow& self, const types::PathFlags& old_path_flags,
@@ -414,14 +415,7 @@ class FilesystemHost final : public types::Host {
     // read-only directory would let it be written through the new one.
     if (int err = check_directory(*from, true)) return fail(err);
     if (int err = check_directory(*to, true)) return fail(err);
-    // linkat would follow a symlink outside the sandbox by itself.
-    if (old_path_flags.symlink_follow) return fail(EINVAL);
-    auto old_parent = open_parent(from->fd->get(), old_path, false);
-    if (!old_parent.ok()) return fail(old_parent.error);
-    auto new_parent = open_parent(to->fd->get(), new_path, false);
-    if (!new_parent.ok()) return fail(new_parent.error);
-    return done(::linkat(old_parent.value.fd, old_parent.value.name.c_str(), new_parent.value.fd,
-                         new_parent.value.name.c_str(), 0));
+    return done_errno(link_at(from->fd->get(), old_path_flags.symlink_follow, old_path, to->fd->get(), new_path));
   }
 
   FsResult<types::Descriptor> descriptor_open_at(const types::DescriptorBorrow& self,
@@ -433,34 +427,23 @@ class FilesystemHost final : public types::Host {
     if (int err = check_directory(*d, false)) return fail(err);
     bool mutates = flags.write || flags.mutate_directory || open_flags.create || open_flags.truncate;
     if (mutates && !d->mutate_directory) return fail(EROFS);
-    if (open_flags.create && open_flags.directory) return fail(EINVAL);
-
-    // O_NONBLOCK only for the open itself: a FIFO without a writer would
-    // otherwise hold the host here.
-    int how = O_NOCTTY | O_NONBLOCK;
-    if (flags.write) {
-      how |= flags.read ? O_RDWR : O_WRONLY;
-    } else {
-      how |= O_RDONLY;
-    }
-    if (!path_flags.symlink_follow) how |= O_NOFOLLOW;
-    if (open_flags.create) how |= O_CREAT | (open_flags.exclusive ? O_EXCL : 0);
-    if (open_flags.directory) how |= O_DIRECTORY;
-    if (open_flags.truncate) how |= O_TRUNC;
-    if (flags.file_integrity_sync) how |= O_SYNC;
-    if (flags.data_integrity_sync) how |= O_DSYNC;
-    if (flags.requested_write_sync) how |= O_RSYNC;
-    auto opened = open_beneath(d->fd->get(), path, how, 0666);
+    OpenRequest request;
+    request.follow = path_flags.symlink_follow;
+    request.create = open_flags.create;
+    request.exclusive = open_flags.exclusive;
+    request.directory = open_flags.directory;
+    request.truncate = open_flags.truncate;
+    request.read = flags.read;
+    request.write = flags.write;
+    request.sync = flags.file_integrity_sync;
+    request.dsync = flags.data_integrity_sync;
+    request.rsync = flags.requested_write_sync;
+    auto opened = open_at(d->fd->get(), path, request);
     if (!opened.ok()) return fail(opened.error);
-    int fd = opened.value->get();
-    int status = ::fcntl(fd, F_GETFL);
-    if (status < 0 || ::fcntl(fd, F_SETFL, status & ~O_NONBLOCK) != 0) return fail(errno);
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) return fail(errno);
 
     auto out = std::make_shared<Descriptor>();
-    out->fd = std::move(opened.value);
-    out->is_directory = S_ISDIR(st.st_mode);
+    out->fd = std::move(opened.value.fd);
+    out->is_directory = S_ISDIR(opened.value.st.st_mode);
     if (out->is_directory) {
       // The adapter from preview 1 never asks for mutate-directory: a
       // directory may do below it what its parent may.
@@ -481,27 +464,18 @@ class FilesystemHost final : public types::Host {
     auto d = ctx_.descriptors.get(self.rep);
     if (!d) return unknown_descriptor();
     if (int err = check_directory(*d, false)) return fail(err);
-    auto parent = open_parent(d->fd->get(), path, false);
-    if (!parent.ok()) return fail(parent.error);
-    std::string target(PATH_MAX, '\0');
-    ssize_t n = ::readlinkat(parent.value.fd, parent.value.name.c_str(), target.data(), target.size());
-    if (n < 0) return fail(errno);
-    if (static_cast<size_t>(n) == target.size()) return fail(ENAMETOOLONG);
-    target.resize(static_cast<size_t>(n));
-    // An absolute target names a place in the host's filesystem: the guest
-    // has no business knowing it (the WIT says not-permitted).
-    if (!target.empty() && target.front() == '/') return fail(EPERM);
-    if (!valid_utf8(target)) return fail(EILSEQ);
-    return ok(std::move(target));
+    auto target = readlink_at(d->fd->get(), path);
+    if (!target.ok()) return fail(target.error);
+    // A WIT string is UTF-8; a target that is not cannot be passed on.
+    if (!valid_utf8(target.value)) return fail(EILSEQ);
+    return ok(std::move(target.value));
   }
 
   FsResult<Unit> descriptor_remove_directory_at(const types::DescriptorBorrow& self, const std::string& path) override {
     auto d = ctx_.descriptors.get(self.rep);
     if (!d) return unknown_descriptor();
     if (int err = check_directory(*d, true)) return fail(err);
-    auto parent = open_parent(d->fd->get(), path, true);
-    if (!parent.ok()) return fail(parent.error);
-    return done(::unlinkat(parent.value.fd, parent.value.name.c_str(), AT_REMOVEDIR));
+    return done_errno(remove_directory_at(d->fd->get(), path));
   }
 
   FsResult<Unit> descriptor_rename_at(const types::DescriptorBorrow& self, const std::string& old_path,
@@ -512,19 +486,7 @@ class FilesystemHost final : public types::Host {
     if (!from || !to) return unknown_descriptor();
     if (int err = check_directory(*from, true)) return fail(err);
     if (int err = check_directory(*to, true)) return fail(err);
-    auto old_parent = open_parent(from->fd->get(), old_path, true);
-    if (!old_parent.ok()) return fail(old_parent.error);
-    auto new_parent = open_parent(to->fd->get(), new_path, true);
-    if (!new_parent.ok()) return fail(new_parent.error);
-    const ParentDir& o = old_parent.value;
-    const ParentDir& n = new_parent.value;
-    if (o.trailing_slash || n.trailing_slash) {
-      // "a/" names a directory; renameat, given "a", would not check.
-      struct stat st {};
-      if (::fstatat(o.fd, o.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return fail(errno);
-      if (!S_ISDIR(st.st_mode)) return fail(ENOTDIR);
-    }
-    return done(::renameat(o.fd, o.name.c_str(), n.fd, n.name.c_str()));
+    return done_errno(rename_at(from->fd->get(), old_path, to->fd->get(), new_path));
   }
 
   FsResult<Unit> descriptor_symlink_at(const types::DescriptorBorrow& self, const std::string& old_path,
@@ -532,22 +494,14 @@ class FilesystemHost final : public types::Host {
     auto d = ctx_.descriptors.get(self.rep);
     if (!d) return unknown_descriptor();
     if (int err = check_directory(*d, true)) return fail(err);
-    // Following a link is confined anyway; an absolute target is refused
-    // because the WIT says so, and because it could only ever point out.
-    if (!old_path.empty() && old_path.front() == '/') return fail(EPERM);
-    if (old_path.find('\0') != std::string::npos) return fail(EINVAL);
-    auto parent = open_parent(d->fd->get(), new_path, false);
-    if (!parent.ok()) return fail(parent.error);
-    return done(::symlinkat(old_path.c_str(), parent.value.fd, parent.value.name.c_str()));
+    return done_errno(symlink_at(d->fd->get(), old_path, new_path));
   }
 
   FsResult<Unit> descriptor_unlink_file_at(const types::DescriptorBorrow& self, const std::string& path) override {
     auto d = ctx_.descriptors.get(self.rep);
     if (!d) return unknown_descriptor();
     if (int err = check_directory(*d, true)) return fail(err);
-    auto parent = open_parent(d->fd->get(), path, false);
-    if (!parent.ok()) return fail(parent.error);
-    return done(::unlinkat(parent.value.fd, parent.value.name.c_str(), 0));
+    return done_errno(unlink_file_at(d->fd->get(), path));
   }
 
   HostResult<bool> descriptor_is_same_object(const types::DescriptorBorrow& self,
@@ -617,11 +571,7 @@ class FilesystemHost final : public types::Host {
   static OrErrno<struct stat> stat_beneath(const Descriptor& d, const types::PathFlags& path_flags,
                                            const std::string& path) {
     if (int err = check_directory(d, false)) return {{}, err};
-    auto target = open_beneath(d.fd->get(), path, O_PATH | (path_flags.symlink_follow ? 0 : O_NOFOLLOW));
-    if (!target.ok()) return {{}, target.error};
-    struct stat st {};
-    if (::fstat(target.value->get(), &st) != 0) return {{}, errno};
-    return {st, 0};
+    return stat_at(d.fd->get(), path_flags.symlink_follow, path);
   }
 
   // A keyed hash of what identifies the object (device and inode), so that

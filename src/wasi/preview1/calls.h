@@ -3,7 +3,12 @@
 // args), so it can be tested and read without any engine plumbing.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <array>
+#include <map>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -11,29 +16,49 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "wasi/p2/streams.h"
 #include "wasi/preview1/abi.h"
 #include "wasi/preview1/guest_memory.h"
 #include "wasi/preview1/preview1.h"
 
 namespace stratus::wasi::preview1 {
 
-// A guest fd backed by a borrowed host fd (stdio only, for now).
-struct HostFd {
+// A guest fd: stdio (a borrowed host fd), or a file or directory opened
+// beneath a preopen (a host fd of its own, so each has its own position).
+struct FdEntry {
+  enum class Kind : uint8_t { Stdio, File, Directory };
+  Kind kind = Kind::Stdio;
+  std::shared_ptr<p2::OwnedFd> owned;  // files and directories
   int host_fd = -1;
-  bool open = false;
-  bool readable = false;
+  bool readable = false;  // files and stdio
   bool writable = false;
+  uint16_t flags = 0;  // fdflags as the guest set them (append is also the host fd's O_APPEND)
+  // Directories: may create, remove, rename and change what is below (false
+  // under a read-only preopen); directories opened below inherit it.
+  bool mutate_directory = false;
+  std::optional<std::string> preopen;  // a preopened directory's guest path
 };
 
 struct State {
   std::vector<std::string> args;
   std::vector<std::string> env;
-  std::array<HostFd, 3> fds;
+  std::map<uint32_t, FdEntry> fds;
+  std::string error;  // why a preopen could not be opened, if one could not
+  std::array<uint8_t, 32> inode_key{};
 
   explicit State(const Preview1Config& config);
   // nullptr when `fd` is not an open guest fd.
-  HostFd* fd(uint32_t fd);
+  FdEntry* fd(uint32_t fd);
+  // The lowest free guest fd, or nullopt past kMaxFds open ones.
+  std::optional<uint32_t> add(FdEntry entry);
+  // What the guest sees as an inode number: a keyed hash of the host's
+  // device and inode, stable for the instance, revealing neither.
+  uint64_t inode(const struct stat& st) const;
 };
+
+// Open guest fds an instance may hold (its host fds count against the
+// process's limit too).
+inline constexpr size_t kMaxFds = 4096;
 
 // A call returns an errno for the guest, or a Trap that ends the guest (proc_exit).
 using Outcome = std::variant<Errno, engine::Trap>;
@@ -65,10 +90,49 @@ Outcome fd_fdstat_get(State&, GuestMemory&, std::span<const engine::Value>);
 Outcome fd_seek(State&, GuestMemory&, std::span<const engine::Value>);
 Outcome fd_prestat_get(State&, GuestMemory&, std::span<const engine::Value>);
 Outcome fd_prestat_dir_name(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome fd_pread(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome fd_pwrite(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome fd_tell(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome fd_advise(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome fd_allocate(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome fd_datasync(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome fd_sync(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome fd_fdstat_set_flags(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome fd_fdstat_set_rights(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome fd_filestat_get(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome fd_filestat_set_size(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome fd_filestat_set_times(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome fd_renumber(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome fd_readdir(State&, GuestMemory&, std::span<const engine::Value>);
+
+Outcome path_create_directory(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome path_filestat_get(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome path_filestat_set_times(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome path_link(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome path_open(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome path_readlink(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome path_remove_directory(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome path_rename(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome path_symlink(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome path_unlink_file(State&, GuestMemory&, std::span<const engine::Value>);
+
+Outcome sock_accept(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome sock_recv(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome sock_send(State&, GuestMemory&, std::span<const engine::Value>);
+Outcome sock_shutdown(State&, GuestMemory&, std::span<const engine::Value>);
 
 Outcome proc_exit(State&, GuestMemory&, std::span<const engine::Value>);
 Outcome sched_yield(State&, GuestMemory&, std::span<const engine::Value>);
 Outcome random_get(State&, GuestMemory&, std::span<const engine::Value>);
+
+// The file type of a host file mode.
+uint8_t filetype_of(mode_t mode);
+// Writes the filestat of `st` at `ptr` (checked by the caller).
+void store_filestat(const State& state, GuestMemory& memory, uint32_t ptr, const struct stat& st);
+// The access and modification times fd_filestat_set_times and
+// path_filestat_set_times ask for, as utimensat takes them; EINVAL for
+// unknown flags, or a time both given and "now".
+Errno new_times(uint64_t atim, uint64_t mtim, uint32_t fstflags, std::array<timespec, 2>& out);
 
 // Clock reading shared by clock_time_get and poll_oneoff.
 bool read_clock(uint32_t id, uint64_t& out_ns);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 
 #include "wasi/preview1/calls.h"
 
@@ -38,30 +39,106 @@ Errno gather(GuestMemory& mem, uint32_t iovs, uint32_t count, std::vector<iovec>
 }  // namespace
 
 Errno errno_from_host(int host_errno) {
-  switch (host_errno) {
-    case EBADF: return Errno::Badf;
-    case EFAULT: return Errno::Fault;
-    case EINTR: return Errno::Intr;
-    case EAGAIN: return Errno::Again;
-    case EPIPE: return Errno::Pipe;
-    case ENOSPC: return Errno::Nospc;
-    case EINVAL: return Errno::Inval;
-    case ENOMEM: return Errno::Nomem;
-    case ESPIPE: return Errno::Spipe;
-    default: return Errno::Io;
+  struct Mapping {
+    int host;
+    Errno wasi;
+  };
+  static constexpr Mapping kMappings[] = {
+      {E2BIG, Errno::TooBig},
+      {EACCES, Errno::Acces},
+      {EADDRINUSE, Errno::Addrinuse},
+      {EADDRNOTAVAIL, Errno::Addrnotavail},
+      {EAFNOSUPPORT, Errno::Afnosupport},
+      {EAGAIN, Errno::Again},
+      {EALREADY, Errno::Already},
+      {EBADF, Errno::Badf},
+      {EBADMSG, Errno::Badmsg},
+      {EBUSY, Errno::Busy},
+      {ECANCELED, Errno::Canceled},
+      {ECHILD, Errno::Child},
+      {ECONNABORTED, Errno::Connaborted},
+      {ECONNREFUSED, Errno::Connrefused},
+      {ECONNRESET, Errno::Connreset},
+      {EDEADLK, Errno::Deadlk},
+      {EDESTADDRREQ, Errno::Destaddrreq},
+      {EDOM, Errno::Dom},
+      {EDQUOT, Errno::Dquot},
+      {EEXIST, Errno::Exist},
+      {EFAULT, Errno::Fault},
+      {EFBIG, Errno::Fbig},
+      {EHOSTUNREACH, Errno::Hostunreach},
+      {EIDRM, Errno::Idrm},
+      {EILSEQ, Errno::Ilseq},
+      {EINPROGRESS, Errno::Inprogress},
+      {EINTR, Errno::Intr},
+      {EINVAL, Errno::Inval},
+      {EIO, Errno::Io},
+      {EISCONN, Errno::Isconn},
+      {EISDIR, Errno::Isdir},
+      {ELOOP, Errno::Loop},
+      {EMFILE, Errno::Mfile},
+      {EMLINK, Errno::Mlink},
+      {EMSGSIZE, Errno::Msgsize},
+      {EMULTIHOP, Errno::Multihop},
+      {ENAMETOOLONG, Errno::Nametoolong},
+      {ENETDOWN, Errno::Netdown},
+      {ENETRESET, Errno::Netreset},
+      {ENETUNREACH, Errno::Netunreach},
+      {ENFILE, Errno::Nfile},
+      {ENOBUFS, Errno::Nobufs},
+      {ENODEV, Errno::Nodev},
+      {ENOENT, Errno::Noent},
+      {ENOEXEC, Errno::Noexec},
+      {ENOLCK, Errno::Nolck},
+      {ENOLINK, Errno::Nolink},
+      {ENOMEM, Errno::Nomem},
+      {ENOMSG, Errno::Nomsg},
+      {ENOPROTOOPT, Errno::Noprotoopt},
+      {ENOSPC, Errno::Nospc},
+      {ENOSYS, Errno::Nosys},
+      {ENOTCONN, Errno::Notconn},
+      {ENOTDIR, Errno::Notdir},
+      {ENOTEMPTY, Errno::Notempty},
+      {ENOTRECOVERABLE, Errno::Notrecoverable},
+      {ENOTSOCK, Errno::Notsock},
+      {ENOTSUP, Errno::Notsup},
+      {ENOTTY, Errno::Notty},
+      {ENXIO, Errno::Nxio},
+      {EOVERFLOW, Errno::Overflow},
+      {EOWNERDEAD, Errno::Ownerdead},
+      {EPERM, Errno::Perm},
+      {EPIPE, Errno::Pipe},
+      {EPROTO, Errno::Proto},
+      {EPROTONOSUPPORT, Errno::Protonosupport},
+      {EPROTOTYPE, Errno::Prototype},
+      {ERANGE, Errno::Range},
+      {EROFS, Errno::Rofs},
+      {ESPIPE, Errno::Spipe},
+      {ESRCH, Errno::Srch},
+      {ESTALE, Errno::Stale},
+      {ETIMEDOUT, Errno::Timedout},
+      {ETXTBSY, Errno::Txtbsy},
+      {EXDEV, Errno::Xdev},
+  };
+  for (const auto& m : kMappings) {
+    if (m.host == host_errno) return m.wasi;
   }
+  return Errno::Io;
 }
 
 Outcome fd_write(State& st, GuestMemory& mem, std::span<const engine::Value> a) {
-  HostFd* h = st.fd(a[0].i32());
-  if (h == nullptr || !h->writable) return Errno::Badf;
+  FdEntry* h = st.fd(a[0].i32());
+  if (h == nullptr) return Errno::Badf;
+  if (h->kind == FdEntry::Kind::Directory) return Errno::Isdir;
+  if (!h->writable) return Errno::Badf;
   uint32_t nwritten_ptr = a[3].i32();
   if (!mem.bytes(nwritten_ptr, 4)) return Errno::Fault;
   std::vector<iovec> iov;
   if (Errno e = gather(mem, a[1].i32(), a[2].i32(), iov); e != Errno::Success) return e;
 
   // Write everything (the guest's stdio expects whole writes), advancing over
-  // short writes; an error after some bytes reports the bytes written.
+  // short writes; an error after some bytes reports the bytes written. A
+  // file opened with fdflags.append has O_APPEND on its host fd.
   uint64_t written = 0;
   size_t first = 0;
   while (first < iov.size()) {
@@ -84,8 +161,10 @@ Outcome fd_write(State& st, GuestMemory& mem, std::span<const engine::Value> a) 
 }
 
 Outcome fd_read(State& st, GuestMemory& mem, std::span<const engine::Value> a) {
-  HostFd* h = st.fd(a[0].i32());
-  if (h == nullptr || !h->readable) return Errno::Badf;
+  FdEntry* h = st.fd(a[0].i32());
+  if (h == nullptr) return Errno::Badf;
+  if (h->kind == FdEntry::Kind::Directory) return Errno::Isdir;
+  if (!h->readable) return Errno::Badf;
   uint32_t nread_ptr = a[3].i32();
   if (!mem.bytes(nread_ptr, 4)) return Errno::Fault;
   std::vector<iovec> iov;
@@ -101,16 +180,102 @@ Outcome fd_read(State& st, GuestMemory& mem, std::span<const engine::Value> a) {
   return Errno::Success;
 }
 
-// Closing a stdio fd closes the guest's view of it; the host fd is borrowed.
-Outcome fd_close(State& st, GuestMemory&, std::span<const engine::Value> a) {
-  HostFd* h = st.fd(a[0].i32());
-  if (h == nullptr) return Errno::Badf;
-  h->open = false;
+namespace {
+
+// The file behind `fd` for pread/pwrite: stdio cannot be read or written at
+// an offset (ESPIPE), a directory not at all.
+Errno positional_file(State& st, uint32_t fd, bool write, FdEntry*& out) {
+  out = st.fd(fd);
+  if (out == nullptr) return Errno::Badf;
+  if (out->kind == FdEntry::Kind::Directory) return Errno::Isdir;
+  if (out->kind == FdEntry::Kind::Stdio) return Errno::Spipe;
+  if (write ? !out->writable : !out->readable) return Errno::Badf;
   return Errno::Success;
 }
 
+}  // namespace
+
+Outcome fd_pread(State& st, GuestMemory& mem, std::span<const engine::Value> a) {
+  FdEntry* h = nullptr;
+  if (Errno e = positional_file(st, a[0].i32(), false, h); e != Errno::Success) return e;
+  auto offset = static_cast<uint64_t>(a[3].i64());
+  uint32_t nread_ptr = a[4].i32();
+  if (!mem.bytes(nread_ptr, 4)) return Errno::Fault;
+  if (offset > INT64_MAX) return Errno::Inval;
+  std::vector<iovec> iov;
+  if (Errno e = gather(mem, a[1].i32(), a[2].i32(), iov); e != Errno::Success) return e;
+  ssize_t n = 0;
+  if (!iov.empty()) {
+    do {
+      n = ::preadv(h->host_fd, iov.data(), static_cast<int>(iov.size()), static_cast<off_t>(offset));
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return errno_from_host(errno);
+  }
+  mem.store<uint32_t>(nread_ptr, static_cast<uint32_t>(n));
+  return Errno::Success;
+}
+
+// Linux writes at the end of a file opened with append whatever the offset;
+// POSIX says at the offset. wasi-testsuite accepts either.
+Outcome fd_pwrite(State& st, GuestMemory& mem, std::span<const engine::Value> a) {
+  FdEntry* h = nullptr;
+  if (Errno e = positional_file(st, a[0].i32(), true, h); e != Errno::Success) return e;
+  auto offset = static_cast<uint64_t>(a[3].i64());
+  uint32_t nwritten_ptr = a[4].i32();
+  if (!mem.bytes(nwritten_ptr, 4)) return Errno::Fault;
+  if (offset > INT64_MAX) return Errno::Inval;
+  std::vector<iovec> iov;
+  if (Errno e = gather(mem, a[1].i32(), a[2].i32(), iov); e != Errno::Success) return e;
+  ssize_t n = 0;
+  if (!iov.empty()) {
+    do {
+      n = ::pwritev(h->host_fd, iov.data(), static_cast<int>(iov.size()), static_cast<off_t>(offset));
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return errno_from_host(errno);
+  }
+  mem.store<uint32_t>(nwritten_ptr, static_cast<uint32_t>(n));
+  return Errno::Success;
+}
+
+// Closing a stdio fd closes the guest's view of it (the host fd is
+// borrowed); a file's or directory's host fd closes with its last user.
+Outcome fd_close(State& st, GuestMemory&, std::span<const engine::Value> a) {
+  if (st.fds.erase(a[0].i32()) == 0) return Errno::Badf;
+  return Errno::Success;
+}
+
+uint8_t filetype_of(mode_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFBLK: return filetype::kBlockDevice;
+    case S_IFCHR: return filetype::kCharacterDevice;
+    case S_IFDIR: return filetype::kDirectory;
+    case S_IFREG: return filetype::kRegularFile;
+    case S_IFSOCK: return filetype::kSocketStream;
+    case S_IFLNK: return filetype::kSymbolicLink;
+    default: return filetype::kUnknown;  // FIFOs have no preview 1 type
+  }
+}
+
+namespace {
+
+// What a directory allows below it, as preview 1 rights (most userlands
+// read these from a preopen before they open anything).
+constexpr uint64_t kDirectoryReadRights = rights::kPathOpen | rights::kFdReaddir | rights::kPathReadlink |
+                                          rights::kPathFilestatGet | rights::kFdFilestatGet | rights::kPathLinkSource |
+                                          rights::kPathRenameSource;
+constexpr uint64_t kDirectoryWriteRights = rights::kPathCreateDirectory | rights::kPathCreateFile |
+                                           rights::kPathLinkTarget | rights::kPathRenameTarget | rights::kPathSymlink |
+                                           rights::kPathRemoveDirectory | rights::kPathUnlinkFile |
+                                           rights::kPathFilestatSetTimes | rights::kFdFilestatSetTimes;
+constexpr uint64_t kFileRights = rights::kFdDatasync | rights::kFdRead | rights::kFdSeek | rights::kFdFdstatSetFlags |
+                                 rights::kFdSync | rights::kFdTell | rights::kFdWrite | rights::kFdAdvise |
+                                 rights::kFdAllocate | rights::kFdFilestatGet | rights::kFdFilestatSetSize |
+                                 rights::kFdFilestatSetTimes | rights::kPollFdReadwrite;
+
+}  // namespace
+
 Outcome fd_fdstat_get(State& st, GuestMemory& mem, std::span<const engine::Value> a) {
-  HostFd* h = st.fd(a[0].i32());
+  FdEntry* h = st.fd(a[0].i32());
   if (h == nullptr) return Errno::Badf;
   uint32_t ptr = a[1].i32();
   if (!mem.bytes(ptr, layout::kFdstatSize)) return Errno::Fault;
@@ -119,39 +284,61 @@ Outcome fd_fdstat_get(State& st, GuestMemory& mem, std::span<const engine::Value
   // report the host's file type and never grant seeking on stdio.
   uint8_t type = filetype::kUnknown;
   struct stat sb {};
-  if (::fstat(h->host_fd, &sb) == 0) {
-    if (S_ISCHR(sb.st_mode))
-      type = filetype::kCharacterDevice;
-    else if (S_ISREG(sb.st_mode))
-      type = filetype::kRegularFile;
-    else if (S_ISSOCK(sb.st_mode))
-      type = filetype::kSocketStream;
-    else if (S_ISBLK(sb.st_mode))
-      type = filetype::kBlockDevice;
+  if (::fstat(h->host_fd, &sb) == 0) type = filetype_of(sb.st_mode);
+  uint16_t flags = h->flags;
+  uint64_t base = 0;
+  uint64_t inheriting = 0;
+  switch (h->kind) {
+    case FdEntry::Kind::Stdio: {
+      int fl = ::fcntl(h->host_fd, F_GETFL);
+      if (fl >= 0 && (fl & O_APPEND)) flags |= fdflags::kAppend;
+      if (fl >= 0 && (fl & O_NONBLOCK)) flags |= fdflags::kNonblock;
+      base = rights::kPollFdReadwrite;
+      if (h->readable) base |= rights::kFdRead;
+      if (h->writable) base |= rights::kFdWrite;
+      break;
+    }
+    case FdEntry::Kind::File:
+      base = kFileRights;
+      if (!h->readable) base &= ~rights::kFdRead;
+      if (!h->writable) base &= ~(rights::kFdWrite | rights::kFdFilestatSetSize | rights::kFdAllocate);
+      inheriting = base;
+      break;
+    case FdEntry::Kind::Directory:
+      base = kDirectoryReadRights | (h->mutate_directory ? kDirectoryWriteRights : 0);
+      inheriting = base | kFileRights;
+      if (!h->mutate_directory) inheriting &= ~(rights::kFdWrite | rights::kFdFilestatSetSize | rights::kFdAllocate);
+      break;
   }
-  uint16_t flags = 0;
-  int fl = ::fcntl(h->host_fd, F_GETFL);
-  if (fl >= 0 && (fl & O_APPEND)) flags |= 1;    // FDFLAGS_APPEND
-  if (fl >= 0 && (fl & O_NONBLOCK)) flags |= 4;  // FDFLAGS_NONBLOCK
-  uint64_t base = rights::kPollFdReadwrite;
-  if (h->readable) base |= rights::kFdRead;
-  if (h->writable) base |= rights::kFdWrite;
 
   std::vector<uint8_t> zero(layout::kFdstatSize, 0);
   mem.store_bytes(ptr, zero);
   mem.store<uint8_t>(ptr + layout::kFdstatFiletype, type);
   mem.store<uint16_t>(ptr + layout::kFdstatFlags, flags);
   mem.store<uint64_t>(ptr + layout::kFdstatRightsBase, base);
-  mem.store<uint64_t>(ptr + layout::kFdstatRightsInheriting, 0);
+  mem.store<uint64_t>(ptr + layout::kFdstatRightsInheriting, inheriting);
   return Errno::Success;
 }
 
-Outcome fd_seek(State& st, GuestMemory&, std::span<const engine::Value> a) {
-  return st.fd(a[0].i32()) == nullptr ? Errno::Badf : Errno::Spipe;
+Outcome fd_prestat_get(State& st, GuestMemory& mem, std::span<const engine::Value> a) {
+  FdEntry* h = st.fd(a[0].i32());
+  if (h == nullptr || !h->preopen) return Errno::Badf;
+  uint32_t ptr = a[1].i32();
+  if (!mem.bytes(ptr, layout::kPrestatSize)) return Errno::Fault;
+  mem.store<uint32_t>(ptr + layout::kPrestatTag, 0);  // preopentype dir, and zeroed padding
+  mem.store<uint32_t>(ptr + layout::kPrestatNameLen, static_cast<uint32_t>(h->preopen->size()));
+  return Errno::Success;
 }
 
-// No preopened directories yet: wasi-libc probes fds 3, 4, ... until EBADF.
-Outcome fd_prestat_get(State&, GuestMemory&, std::span<const engine::Value>) { return Errno::Badf; }
-Outcome fd_prestat_dir_name(State&, GuestMemory&, std::span<const engine::Value>) { return Errno::Badf; }
+Outcome fd_prestat_dir_name(State& st, GuestMemory& mem, std::span<const engine::Value> a) {
+  FdEntry* h = st.fd(a[0].i32());
+  if (h == nullptr) return Errno::Badf;
+  if (!h->preopen) return Errno::Notdir;
+  uint32_t ptr = a[1].i32();
+  uint32_t len = a[2].i32();
+  if (h->preopen->size() > len) return Errno::Nametoolong;
+  if (!mem.store_string(ptr, *h->preopen)) return Errno::Fault;
+  return Errno::Success;
+}
 
 }  // namespace stratus::wasi::preview1

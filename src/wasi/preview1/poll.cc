@@ -67,9 +67,9 @@ std::optional<Errno> read_subscription(State& st, GuestMemory& mem, uint64_t bas
   if (*tag == eventtype::kFdRead || *tag == eventtype::kFdWrite) {
     auto fd = mem.load<uint32_t>(base + layout::kSubFd);
     if (!fd) return Errno::Fault;
-    HostFd* h = st.fd(*fd);
+    FdEntry* h = st.fd(*fd);
     bool reading = *tag == eventtype::kFdRead;
-    if (h == nullptr || (reading ? !h->readable : !h->writable)) {
+    if (h == nullptr || h->kind == FdEntry::Kind::Directory || (reading ? !h->readable : !h->writable)) {
       sub.immediate_error = Errno::Badf;
       return std::nullopt;
     }

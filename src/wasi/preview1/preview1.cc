@@ -1,7 +1,16 @@
 // Preview1: links a module's wasi_snapshot_preview1 imports to host functions.
 #include "wasi/preview1/preview1.h"
 
+#include <fcntl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "support/hash.h"
 
 #include "wasi/preview1/calls.h"
 
@@ -19,14 +28,59 @@ FuncType errno_fn(std::vector<ValType> params) { return FuncType{std::move(param
 }  // namespace
 
 State::State(const Preview1Config& config) : args(config.args), env(config.env) {
-  fds[0] = HostFd{config.stdin_fd, true, true, false};
-  fds[1] = HostFd{config.stdout_fd, true, false, true};
-  fds[2] = HostFd{config.stderr_fd, true, false, true};
+  auto stdio = [](int host_fd, bool readable) {
+    FdEntry e;
+    e.host_fd = host_fd;
+    e.readable = readable;
+    e.writable = !readable;
+    return e;
+  };
+  fds[0] = stdio(config.stdin_fd, true);
+  fds[1] = stdio(config.stdout_fd, false);
+  fds[2] = stdio(config.stderr_fd, false);
+  for (const auto& dir : config.dirs) {
+    int host = ::open(dir.host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (host < 0) {
+      error =
+          "preopened directory '" + dir.host_path + "' (guest path '" + dir.guest_path + "'): " + std::strerror(errno);
+      return;
+    }
+    FdEntry e;
+    e.kind = FdEntry::Kind::Directory;
+    e.owned = std::make_shared<p2::OwnedFd>(host);
+    e.host_fd = host;
+    e.readable = true;
+    e.mutate_directory = !dir.read_only;
+    e.preopen = dir.guest_path;
+    add(std::move(e));
+  }
+  // Losing the key to a getrandom failure only makes inode numbers the
+  // host's own, hashed.
+  if (::getrandom(inode_key.data(), inode_key.size(), 0) != static_cast<ssize_t>(inode_key.size())) inode_key.fill(0);
 }
 
-HostFd* State::fd(uint32_t fd) {
-  if (fd >= fds.size() || !fds[fd].open) return nullptr;
-  return &fds[fd];
+FdEntry* State::fd(uint32_t fd) {
+  auto it = fds.find(fd);
+  return it == fds.end() ? nullptr : &it->second;
+}
+
+std::optional<uint32_t> State::add(FdEntry entry) {
+  if (fds.size() >= kMaxFds) return std::nullopt;
+  uint32_t n = 0;
+  for (const auto& [used, e] : fds) {
+    if (used != n) break;
+    ++n;
+  }
+  fds.emplace(n, std::move(entry));
+  return n;
+}
+
+uint64_t State::inode(const struct stat& st) const {
+  Sha256 h;
+  h.update(std::span<const uint8_t>(inode_key));
+  h.update(std::span(reinterpret_cast<const uint8_t*>(&st.st_dev), sizeof st.st_dev));
+  h.update(std::span(reinterpret_cast<const uint8_t*>(&st.st_ino), sizeof st.st_ino));
+  return std::strtoull(h.hex().substr(0, 16).c_str(), nullptr, 16);
 }
 
 const std::vector<CallSpec>& implemented_calls() {
@@ -48,6 +102,34 @@ const std::vector<CallSpec>& implemented_calls() {
       {"proc_exit", FuncType{{I32}, {}}, &proc_exit},
       {"sched_yield", errno_fn({}), &sched_yield},
       {"poll_oneoff", errno_fn({I32, I32, I32, I32}), &poll_oneoff},
+      {"fd_pread", errno_fn({I32, I32, I32, I64, I32}), &fd_pread},
+      {"fd_pwrite", errno_fn({I32, I32, I32, I64, I32}), &fd_pwrite},
+      {"fd_tell", errno_fn({I32, I32}), &fd_tell},
+      {"fd_advise", errno_fn({I32, I64, I64, I32}), &fd_advise},
+      {"fd_allocate", errno_fn({I32, I64, I64}), &fd_allocate},
+      {"fd_datasync", errno_fn({I32}), &fd_datasync},
+      {"fd_sync", errno_fn({I32}), &fd_sync},
+      {"fd_fdstat_set_flags", errno_fn({I32, I32}), &fd_fdstat_set_flags},
+      {"fd_fdstat_set_rights", errno_fn({I32, I64, I64}), &fd_fdstat_set_rights},
+      {"fd_filestat_get", errno_fn({I32, I32}), &fd_filestat_get},
+      {"fd_filestat_set_size", errno_fn({I32, I64}), &fd_filestat_set_size},
+      {"fd_filestat_set_times", errno_fn({I32, I64, I64, I32}), &fd_filestat_set_times},
+      {"fd_renumber", errno_fn({I32, I32}), &fd_renumber},
+      {"fd_readdir", errno_fn({I32, I32, I32, I64, I32}), &fd_readdir},
+      {"path_create_directory", errno_fn({I32, I32, I32}), &path_create_directory},
+      {"path_filestat_get", errno_fn({I32, I32, I32, I32, I32}), &path_filestat_get},
+      {"path_filestat_set_times", errno_fn({I32, I32, I32, I32, I64, I64, I32}), &path_filestat_set_times},
+      {"path_link", errno_fn({I32, I32, I32, I32, I32, I32, I32}), &path_link},
+      {"path_open", errno_fn({I32, I32, I32, I32, I32, I64, I64, I32, I32}), &path_open},
+      {"path_readlink", errno_fn({I32, I32, I32, I32, I32, I32}), &path_readlink},
+      {"path_remove_directory", errno_fn({I32, I32, I32}), &path_remove_directory},
+      {"path_rename", errno_fn({I32, I32, I32, I32, I32, I32}), &path_rename},
+      {"path_symlink", errno_fn({I32, I32, I32, I32, I32}), &path_symlink},
+      {"path_unlink_file", errno_fn({I32, I32, I32}), &path_unlink_file},
+      {"sock_accept", errno_fn({I32, I32, I32}), &sock_accept},
+      {"sock_recv", errno_fn({I32, I32, I32, I32, I32, I32}), &sock_recv},
+      {"sock_send", errno_fn({I32, I32, I32, I32, I32}), &sock_send},
+      {"sock_shutdown", errno_fn({I32, I32}), &sock_shutdown},
   };
   return calls;
 }
@@ -56,6 +138,7 @@ Preview1::Preview1(Preview1Config config) : state_(std::make_shared<State>(confi
 Preview1::~Preview1() = default;
 
 Result<std::vector<engine::ImportValue>> Preview1::imports_for(engine::Engine& engine, const engine::Module& module) {
+  if (!state_->error.empty()) return make_error(state_->error);
   std::vector<engine::ImportValue> out;
   const auto& calls = implemented_calls();
   for (const auto& import : module.imports()) {

@@ -1,7 +1,9 @@
 // WASI preview 1 (`wasi_snapshot_preview1`) for core modules: args, environ,
-// clocks, random, stdio, proc_exit, sched_yield and clock polls. Every other
-// preview 1 function a module imports links to a stub returning ENOSYS, so
-// real programs still instantiate. No filesystem yet: there are no preopens.
+// clocks, random, stdio, files and directories beneath preopened
+// directories, proc_exit, sched_yield and polls. Sockets are never
+// preopened here, so the sock_* calls answer ENOTSOCK (or EBADF). A function
+// outside the witx spec that a module imports links to a stub returning
+// ENOSYS, so programs still instantiate.
 #pragma once
 
 #include <memory>
@@ -11,10 +13,14 @@
 
 #include "engine/engine.h"
 #include "support/result.h"
+#include "wasi/p2/ctx.h"
 
 namespace stratus::wasi::preview1 {
 
 inline constexpr std::string_view kModuleName = "wasi_snapshot_preview1";
+
+// The same grant as WASI 0.2's: a host directory at a guest path.
+using Preopen = p2::Preopen;
 
 struct Preview1Config {
   std::vector<std::string> args;  // args[0] is the program name, as in C
@@ -24,6 +30,9 @@ struct Preview1Config {
   int stdin_fd = 0;
   int stdout_fd = 1;
   int stderr_fd = 2;
+  // Preopened directories (guest fds 3, 4, ... in this order); paths never
+  // leave them (the same resolution as WASI 0.2's wasi:filesystem).
+  std::vector<Preopen> dirs;
 };
 
 struct State;  // per-Preview1 state shared by its host functions

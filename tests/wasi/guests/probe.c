@@ -1,9 +1,13 @@
 // A WASI preview 1 guest for the tests: its first argument picks what it
 // exercises, and it prints what it saw so the test can check it.
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <wasi/api.h>
@@ -72,9 +76,62 @@ static int echo_stdin(void) {
   return 0;
 }
 
-static int unimplemented(void) {
-  // fd_sync is not in the minimal preview 1 layer: it links to an ENOSYS stub.
-  printf("fd_sync %d\n", __wasi_fd_sync(1));
+// What opening `path` read-only gives: "ok" or the error's text.
+static const char* open_result(const char* path) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return strerror(errno);
+  close(fd);
+  return "ok";
+}
+
+// A raw path_open beneath the first preopen (fd 3), bypassing wasi-libc's
+// own path handling, so the host sees the path exactly as given.
+static int raw_open(const char* path) {
+  __wasi_fd_t fd = 0;
+  __wasi_errno_t err =
+      __wasi_path_open(3, __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW, path, 0, __WASI_RIGHTS_FD_READ, 0, 0, &fd);
+  if (err == 0) (void)__wasi_fd_close(fd);
+  return err;
+}
+
+// Files beneath the preopens /sandbox (writable) and /ro (read-only): the
+// test made /sandbox/up -> .. and /sandbox/abs -> an absolute host path,
+// and a file `secret` beside the sandbox that must stay out of reach.
+static int files(void) {
+  FILE* f = fopen("/sandbox/a.txt", "w");
+  if (f == NULL) return 10;
+  fputs("hello", f);
+  fclose(f);
+  f = fopen("/sandbox/a.txt", "a");
+  fputs(" world", f);
+  fclose(f);
+  char buf[64] = {0};
+  f = fopen("/sandbox/a.txt", "r");
+  fseek(f, 6, SEEK_SET);
+  printf("read [%s]\n", fgets(buf, sizeof buf, f));
+  fclose(f);
+  if (mkdir("/sandbox/d", 0755) != 0) return 11;
+  if (rename("/sandbox/a.txt", "/sandbox/d/b.txt") != 0) return 12;
+  struct stat st;
+  if (stat("/sandbox/d/b.txt", &st) != 0) return 13;
+  printf("size %lld regular %d\n", (long long)st.st_size, S_ISREG(st.st_mode));
+  DIR* d = opendir("/sandbox/d");
+  int entries = 0;
+  for (struct dirent* e; (e = readdir(d)) != NULL;) entries += strcmp(e->d_name, "b.txt") == 0 ? 100 : 1;
+  closedir(d);
+  printf("entries %d\n", entries);  // ".", ".." and b.txt
+
+  printf("up %s\n", open_result("/sandbox/up/secret"));
+  printf("abs %s\n", open_result("/sandbox/abs"));
+  printf("raw dotdot %d\n", raw_open("../secret"));
+  printf("raw absolute %d\n", raw_open("/etc/passwd"));
+  printf("raw up %d\n", raw_open("d/../../secret"));
+
+  printf("ro read %s\n", open_result("/ro/r.txt"));
+  errno = 0;
+  printf("ro create %s\n", fopen("/ro/new.txt", "w") == NULL ? strerror(errno) : "ok");
+  errno = 0;
+  printf("ro unlink %s\n", unlink("/ro/r.txt") != 0 ? strerror(errno) : "ok");
   return 0;
 }
 
@@ -86,7 +143,7 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "clock") == 0) return clocks();
   if (strcmp(mode, "random") == 0) return randomness();
   if (strcmp(mode, "stdin") == 0) return echo_stdin();
-  if (strcmp(mode, "enosys") == 0) return unimplemented();
+  if (strcmp(mode, "files") == 0) return files();
   if (strcmp(mode, "stderr") == 0) {
     fprintf(stderr, "to stderr\n");
     return 0;

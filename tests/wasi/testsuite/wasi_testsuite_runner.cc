@@ -1,11 +1,15 @@
-// Runs wasi-testsuite's preview 1 programs (adapted into components by the
-// build) on the WASI 0.2 host, as the suite's specification.md says: per
+// Runs wasi-testsuite's preview 1 programs as the suite's specification.md
+// says, either as they are on the preview 1 layer (--mode preview1, what
+// `stratus run` does with a core module) or adapted into components by the
+// build with jco's adapter, on the WASI 0.2 host (--mode adapter). Per
 // test, its JSON spec (legacy or operation-based; defaults when absent)
 // gives the arguments, the environment (exactly that), the preopened
 // directories and the expected exit code and output. Preopened directories
 // are fresh copies, so a test's writes never touch the fixtures. Prints the
 // pass/fail/skip counts per language and checks the failures against a
 // known-failures list.
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +28,7 @@
 #include "support/file.h"
 #include "tests/support/known_failures.h"
 #include "wasi/p2/wasi.h"
+#include "wasi/preview1/preview1.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -96,8 +101,92 @@ struct Outcome {
   std::string why;
 };
 
-Outcome run_test(engine::Engine& engine, const fs::path& wasm, const fs::path& adapted, const Spec& spec,
-                 const fs::path& scratch) {
+// Each preopen is a fresh copy of the fixture directory, under the name
+// the spec gives it. Empty, or why the copy failed.
+std::string copy_dirs(const fs::path& wasm, const Spec& spec, const fs::path& scratch,
+                      std::vector<wasi::p2::Preopen>& dirs) {
+  std::error_code ec;
+  fs::remove_all(scratch, ec);
+  fs::create_directories(scratch, ec);
+  for (const auto& d : spec.dirs) {
+    fs::path from = wasm.parent_path() / d;
+    fs::path to = scratch / d;
+    fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+    if (ec) return "copying " + from.string() + ": " + ec.message();
+    dirs.push_back({to.string(), d, false});
+  }
+  return "";
+}
+
+// What the run printed and how it ended, judged against the spec.
+Outcome judge(const Spec& spec, int exit_code, const std::string& trap, const std::string& out,
+              const std::string& err) {
+  std::string why;
+  if (!trap.empty()) why += trap + "; ";
+  if (exit_code != spec.exit_code)
+    why += "exit code " + std::to_string(exit_code) + ", expected " + std::to_string(spec.exit_code) + "; ";
+  for (const auto& [stream, expected] : spec.output) {
+    const std::string& got = stream == "stderr" ? err : out;
+    if (got != expected) why += stream + " differs: got [" + got + "], expected [" + expected + "]; ";
+  }
+  if (why.empty()) return {true, ""};
+  if (!err.empty() && spec.output.count("stderr") == 0) why += "stderr: " + err.substr(0, 400);
+  return {false, why};
+}
+
+// A memfd the guest's stdout or stderr goes to, read back after the run.
+struct Capture {
+  int fd = ::memfd_create("wasi-testsuite-output", MFD_CLOEXEC);
+  Capture() = default;
+  Capture(const Capture&) = delete;
+  Capture& operator=(const Capture&) = delete;
+  ~Capture() {
+    if (fd >= 0) ::close(fd);
+  }
+  std::string contents() const {
+    std::string out;
+    char buf[4096];
+    for (off_t at = 0;;) {
+      ssize_t n = ::pread(fd, buf, sizeof buf, at);
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+      at += n;
+    }
+    return out;
+  }
+};
+
+Outcome run_preview1(engine::Engine& engine, const fs::path& wasm, const Spec& spec, const fs::path& scratch) {
+  auto bytes = read_file(wasm);
+  if (!bytes) return {false, bytes.error().message};
+  wasi::preview1::Preview1Config config;
+  config.args.push_back(wasm.filename().string());
+  config.args.insert(config.args.end(), spec.args.begin(), spec.args.end());
+  for (const auto& [k, v] : spec.env) config.env.push_back(k + "=" + v);
+  if (std::string err = copy_dirs(wasm, spec, scratch, config.dirs); !err.empty()) return {false, err};
+  Capture out;
+  Capture err;
+  int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  config.stdin_fd = devnull;
+  config.stdout_fd = out.fd;
+  config.stderr_fd = err.fd;
+  wasi::preview1::CommandOptions options;
+  options.name = wasm.filename().string();
+  options.limits.call_timeout = std::chrono::seconds(60);
+  auto outcome = wasi::preview1::execute_command(engine, *bytes, std::move(config), options);
+  ::close(devnull);
+  std::error_code ec;
+  fs::remove_all(scratch, ec);
+  if (auto* error = std::get_if<Error>(&outcome)) return {false, error->message};
+  int exit_code = 1;
+  std::string trap;
+  if (auto* code = std::get_if<int>(&outcome)) exit_code = *code;
+  if (auto* t = std::get_if<engine::Trap>(&outcome)) trap = wasi::preview1::describe(*t);
+  return judge(spec, exit_code, trap, out.contents(), err.contents());
+}
+
+Outcome run_adapted(engine::Engine& engine, const fs::path& wasm, const fs::path& adapted, const Spec& spec,
+                    const fs::path& scratch) {
   if (fs::exists(adapted.string() + ".error")) {
     auto err = read_file(adapted.string() + ".error");
     return {false, "jco could not adapt it: " + (err ? std::string(err->begin(), err->end()) : std::string())};
@@ -111,18 +200,7 @@ Outcome run_test(engine::Engine& engine, const fs::path& wasm, const fs::path& a
   config.args.push_back(wasm.filename().string());
   config.args.insert(config.args.end(), spec.args.begin(), spec.args.end());
   config.env = spec.env;
-  // Each preopen is a fresh copy of the fixture directory, under the name
-  // the spec gives it.
-  std::error_code ec;
-  fs::remove_all(scratch, ec);
-  fs::create_directories(scratch, ec);
-  for (const auto& d : spec.dirs) {
-    fs::path from = wasm.parent_path() / d;
-    fs::path to = scratch / d;
-    fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
-    if (ec) return {false, "copying " + from.string() + ": " + ec.message()};
-    config.dirs.push_back({to.string(), d, false});
-  }
+  if (std::string err = copy_dirs(wasm, spec, scratch, config.dirs); !err.empty()) return {false, err};
   auto out = std::make_shared<wasi::p2::CapturedOutput>();
   auto err = std::make_shared<wasi::p2::CapturedOutput>();
   config.stdout_stream = out;
@@ -130,25 +208,17 @@ Outcome run_test(engine::Engine& engine, const fs::path& wasm, const fs::path& a
   component::InstantiateOptions options;
   options.limits.call_timeout = std::chrono::seconds(60);
   auto outcome = wasi::p2::run_command(engine, *component, std::move(config), options);
+  std::error_code ec;
   fs::remove_all(scratch, ec);
   if (!outcome) return {false, outcome.error().message};
-  std::string why;
-  if (outcome->trap) why += "trap: " + outcome->trap->message + "; ";
-  if (outcome->exit_code != spec.exit_code)
-    why += "exit code " + std::to_string(outcome->exit_code) + ", expected " + std::to_string(spec.exit_code) + "; ";
-  for (const auto& [stream, expected] : spec.output) {
-    const std::string& got = stream == "stderr" ? err->contents() : out->contents();
-    if (got != expected) why += stream + " differs: got [" + got + "], expected [" + expected + "]; ";
-  }
-  if (why.empty()) return {true, ""};
-  if (!err->contents().empty() && spec.output.count("stderr") == 0) why += "stderr: " + err->contents().substr(0, 400);
-  return {false, why};
+  return judge(spec, outcome->exit_code, outcome->trap ? "trap: " + outcome->trap->message : "", out->contents(),
+               err->contents());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string engine_name = "interp", suite, adapted_dir, cache_dir, known_file;
+  std::string engine_name = "interp", mode = "preview1", suite, adapted_dir, cache_dir, known_file;
   bool write_known = false, verbose = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -157,6 +227,8 @@ int main(int argc, char** argv) {
       engine_name = next();
     else if (a == "--suite")
       suite = next();
+    else if (a == "--mode")
+      mode = next();
     else if (a == "--adapted")
       adapted_dir = next();
     else if (a == "--cache-dir")
@@ -169,10 +241,15 @@ int main(int argc, char** argv) {
       verbose = true;
     else {
       std::fprintf(stderr,
-                   "usage: wasi_testsuite_runner --suite DIR --adapted DIR [--engine aot|interp] "
+                   "usage: wasi_testsuite_runner --suite DIR [--mode preview1 | --mode adapter --adapted DIR] "
+                   "[--engine aot|interp] "
                    "[--cache-dir DIR] [--known-failures FILE [--write-known-failures]] [--verbose]\n");
       return 2;
     }
+  }
+  if ((mode != "preview1" && mode != "adapter") || (mode == "adapter" && adapted_dir.empty())) {
+    std::fprintf(stderr, "--mode is preview1 or adapter (which needs --adapted DIR)\n");
+    return 2;
   }
   engine::EngineOptions options;
   options.cache_dir = cache_dir;
@@ -201,7 +278,8 @@ int main(int argc, char** argv) {
         continue;
       }
       fs::path adapted = fs::path(adapted_dir) / lang / (wasm.stem().string() + ".component.wasm");
-      Outcome r = run_test(**engine, wasm, adapted, spec, scratch);
+      Outcome r = mode == "preview1" ? run_preview1(**engine, wasm, spec, scratch)
+                                     : run_adapted(**engine, wasm, adapted, spec, scratch);
       if (r.passed) {
         ++passed;
         if (verbose) std::printf("%s: passed\n", id.c_str());
@@ -211,24 +289,24 @@ int main(int argc, char** argv) {
         std::printf("%s: FAILED: %s\n", id.c_str(), r.why.c_str());
       }
     }
-    std::printf("wasi-testsuite %s [%s]: %zu passed, %zu failed, %zu skipped\n", lang, engine_name.c_str(), passed,
-                failures, skipped);
+    std::printf("wasi-testsuite %s [%s %s]: %zu passed, %zu failed, %zu skipped\n", lang, mode.c_str(),
+                engine_name.c_str(), passed, failures, skipped);
     all_passed += passed;
     all_failed += failures;
     all_skipped += skipped;
   }
-  std::printf("wasi-testsuite [%s]: %zu passed, %zu failed, %zu skipped\n", engine_name.c_str(), all_passed, all_failed,
-              all_skipped);
+  std::printf("wasi-testsuite [%s %s]: %zu passed, %zu failed, %zu skipped\n", mode.c_str(), engine_name.c_str(),
+              all_passed, all_failed, all_skipped);
   if (write_known) {
     testing::write_known_failures(known_file,
-                                  "# wasi-testsuite programs (language/name) the WASI 0.2 host does not pass yet.\n"
+                                  "# wasi-testsuite programs (language/name) that fail in this mode.\n"
                                   "# Written by wasi_testsuite_runner --write-known-failures; CI fails on any failure\n"
                                   "# not listed here and on any listed one that passes, so this list only shrinks.\n",
                                   failed);
     return 0;
   }
   if (known_file.empty()) return all_failed == 0 ? 0 : 1;
-  return testing::check_known_failures("wasi-testsuite [" + engine_name + "]", known_file,
+  return testing::check_known_failures("wasi-testsuite [" + mode + " " + engine_name + "]", known_file,
                                        testing::read_known_failures(known_file), failed)
              ? 0
              : 1;

@@ -2,29 +2,45 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <map>
+#include <list>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace stratus::engine::aot {
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+int64_t ticks(Clock::time_point t) { return t.time_since_epoch().count(); }
+
+}  // namespace
+
+// Every thread that arms a deadline has a slot of its own, with its own
+// lock: arming and disarming (twice per call into wasm, from every serving
+// thread) never contend, which a lock shared by all of them did (a third of
+// a request's futex calls). The watchdog thread takes the registry's lock,
+// then each slot's, only when it wakes.
 struct Watchdog::State {
   struct Entry {
     Clock::time_point deadline;
-    volatile uint32_t* thread_flag;
     bool fired = false;
   };
-  std::mutex mu;
+  struct Slot {
+    std::mutex mu;
+    std::vector<Entry> entries;  // nested calls on this thread, innermost last
+    volatile uint32_t* thread_flag = nullptr;
+  };
+
+  std::mutex mu;  // guards slots, stop, and the thread's sleep
   std::condition_variable cv;
-  std::map<uint64_t, Entry> armed;
-  uint64_t next_id = 1;
-  // When the thread will next look at the deadlines (max: only when told).
-  // A call's deadline is seconds away and the call usually returns long
-  // before it, so arming wakes the thread only for a deadline earlier than
-  // that: not twice per call, which cost two context switches per request.
-  Clock::time_point wakes_at = Clock::time_point::max();
+  std::list<Slot> slots;  // stable addresses; a thread's slot lives as long as the thread
+  // When the thread will next look at the deadlines: max when nothing is
+  // armed, min while it is awake. A call's deadline is seconds away and the
+  // call usually returns long before it, so arming wakes the thread only for
+  // a deadline earlier than that.
+  std::atomic<int64_t> wakes_at{ticks(Clock::time_point::max())};
   bool stop = false;
   std::thread thread;
 
@@ -33,22 +49,47 @@ struct Watchdog::State {
     while (!stop) {
       auto now = Clock::now();
       auto next = Clock::time_point::max();
-      for (auto& [id, e] : armed) {
-        if (e.fired) continue;
-        if (e.deadline <= now) {
-          e.fired = true;
-          __atomic_store_n(e.thread_flag, 1u, __ATOMIC_SEQ_CST);
-        } else if (e.deadline < next) {
-          next = e.deadline;
+      for (auto& slot : slots) {
+        std::lock_guard slot_lock(slot.mu);
+        for (auto& e : slot.entries) {
+          if (e.fired) continue;
+          if (e.deadline <= now) {
+            e.fired = true;
+            __atomic_store_n(slot.thread_flag, 1u, __ATOMIC_SEQ_CST);
+          } else if (e.deadline < next) {
+            next = e.deadline;
+          }
         }
       }
-      wakes_at = next;
+      wakes_at.store(ticks(next));
       if (next == Clock::time_point::max())
         cv.wait(lock);
       else
         cv.wait_until(lock, next);
-      wakes_at = Clock::time_point::min();  // awake: arm() need not notify
+      wakes_at.store(ticks(Clock::time_point::min()));  // awake: an arm must make it look again
     }
+  }
+
+  // This thread's slot, registered on first use and removed when the thread ends.
+  Slot& slot(volatile uint32_t* thread_flag) {
+    struct Registration {
+      State* state = nullptr;
+      std::list<Slot>::iterator it;
+      ~Registration() {
+        if (state == nullptr) return;
+        std::lock_guard lock(state->mu);
+        state->slots.erase(it);
+      }
+    };
+    static thread_local Registration registration;
+    if (registration.state == nullptr) {
+      std::lock_guard lock(mu);
+      if (!thread.joinable()) thread = std::thread([this] { loop(); });
+      registration.it = slots.emplace(slots.end());
+      registration.it->thread_flag = thread_flag;
+      registration.state = this;
+    }
+    return *registration.it;
   }
 };
 
@@ -71,21 +112,30 @@ Watchdog::~Watchdog() {
 
 uint64_t Watchdog::arm(Clock::time_point deadline, volatile uint32_t* thread_flag) {
   State& s = state();
-  std::lock_guard lock(s.mu);
-  if (!s.thread.joinable()) s.thread = std::thread([&s] { s.loop(); });
-  uint64_t id = s.next_id++;
-  s.armed[id] = State::Entry{deadline, thread_flag};
-  if (deadline < s.wakes_at) s.cv.notify_all();
-  return id;
+  State::Slot& slot = s.slot(thread_flag);
+  uint64_t depth = 0;
+  {
+    std::lock_guard lock(slot.mu);
+    slot.entries.push_back(State::Entry{deadline});
+    depth = slot.entries.size();
+  }
+  // Read after the entry is in: a watchdog sleeping past this deadline, or
+  // awake and perhaps done with this slot, is told to look again.
+  if (ticks(deadline) < s.wakes_at.load()) {
+    std::lock_guard lock(s.mu);
+    s.cv.notify_all();
+  }
+  return depth;
 }
 
 bool Watchdog::disarm(uint64_t id) {
   State& s = state();
-  std::lock_guard lock(s.mu);
-  auto it = s.armed.find(id);
-  if (it == s.armed.end()) return false;
-  bool fired = it->second.fired;
-  s.armed.erase(it);
+  State::Slot& slot = s.slot(nullptr);
+  std::lock_guard lock(slot.mu);
+  // Calls nest on a thread, so the entry to go is the innermost one.
+  if (id == 0 || slot.entries.size() != id) return false;
+  bool fired = slot.entries.back().fired;
+  slot.entries.pop_back();
   return fired;
 }
 

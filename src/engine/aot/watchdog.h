@@ -15,8 +15,10 @@ class Watchdog {
   static Watchdog& get();
 
   // Arms a deadline for the current call on this thread; returns its id.
+  // `thread_flag` is this thread's interrupt flag (the same on every call).
   uint64_t arm(std::chrono::steady_clock::time_point deadline, volatile uint32_t* thread_flag);
-  // Disarms; true if it had fired (the caller then clears its thread flag).
+  // Disarms the thread's innermost armed deadline, `id`; true if it had
+  // fired (the caller then clears its thread flag).
   bool disarm(uint64_t id);
   ~Watchdog();
 

@@ -1,6 +1,7 @@
 // wasmcloud:messaging/consumer over a MessageBroker. A guest's request waits
 // at most kMaxRequestTimeout, whatever it asks for.
 #include "plugins/hosts.h"
+#include "wasi/p2/streams.h"
 
 namespace stratus::plugins {
 namespace {
@@ -21,6 +22,7 @@ class ConsumerHost final : public consumer::Host {
                                                             const std::vector<uint8_t>& body,
                                                             const uint32_t& timeout_ms) override {
     auto timeout = std::min(std::chrono::milliseconds(timeout_ms), kMaxRequestTimeout);
+    wasi::p2::before_blocking();  // what the guest flushed goes out before it waits for the reply
     auto reply = broker_->request(subject, body, timeout);
     if (!reply) return WitResult<BrokerMessage, std::string>::err(reply.error().message);
     return WitResult<BrokerMessage, std::string>::ok(

@@ -54,6 +54,8 @@ class RequestBody final : public wasi::p2::InputStream {
     body.data = out.data();
     body.size = out.size();
     boost::beast::error_code ec;
+    // The client may wait for what the guest flushed before it sends more.
+    wasi::p2::before_blocking();
     http::read_some(socket_, buffer_, parser_, ec);
     if (ec == http::error::need_buffer) ec = {};
     if (ec) return StreamFailure{false, ec.value(), "reading the request body: " + ec.message()};
@@ -70,9 +72,11 @@ class RequestBody final : public wasi::p2::InputStream {
 };
 
 // Where the guest's response goes. What the guest writes is gathered and
-// sent when it flushes, finishes the body, or has written 64 KiB: a small
-// response (head, body, end of the chunked body) leaves in one or two sends
-// instead of one per piece. Unflushed writes may wait, as wasi:io allows.
+// sent when it finishes the body, has written 64 KiB, or has flushed and is
+// about to wait (for the request body, a poll, ...: deliver() runs then, see
+// serve_connection): a small response (head, body, end of the chunked body)
+// leaves in one send, as a native server's does, and a streaming one still
+// reaches the client before the guest sleeps.
 class ConnectionSink final : public wasi::p2::ResponseSink {
  public:
   ConnectionSink(tcp::socket& socket, bool keep_alive, bool head_request)
@@ -104,23 +108,26 @@ class ConnectionSink final : public wasi::p2::ResponseSink {
     }
     out_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     if (chunked_) out_ += "\r\n";
-    if (out_.size() >= kGather) return flush();
+    if (out_.size() >= kGather) return send_gathered();
     return std::nullopt;
   }
 
   std::optional<StreamFailure> flush() override {
     if (broken_) return StreamFailure::end();
-    if (out_.empty()) return std::nullopt;
-    auto failure = send(out_);
-    out_.clear();
-    return failure;
+    flushed_ = true;
+    return std::nullopt;
+  }
+
+  // Sends what the guest flushed, if it flushed anything not sent yet.
+  void deliver() {
+    if (flushed_) send_gathered();
   }
 
   void finish() override {
     if (finished_) return;
     finished_ = true;
     if (chunked_) out_ += "0\r\n\r\n";
-    flush();
+    send_gathered();
   }
 
   void fail(const std::string& why) override {
@@ -152,6 +159,14 @@ class ConnectionSink final : public wasi::p2::ResponseSink {
   const std::string& failure() const { return failure_; }
 
  private:
+  std::optional<StreamFailure> send_gathered() {
+    flushed_ = false;
+    if (out_.empty()) return std::nullopt;
+    auto failure = send(out_);
+    out_.clear();
+    return failure;
+  }
+
   std::optional<StreamFailure> send(std::string_view bytes) {
     if (broken_) return StreamFailure::end();
     sent_ = true;
@@ -170,6 +185,7 @@ class ConnectionSink final : public wasi::p2::ResponseSink {
   bool head_request_;
   std::string out_;  // gathered, not yet sent: the head, then body bytes as framed
   bool started_ = false, finished_ = false, chunked_ = false, broken_ = false, sent_ = false;
+  bool flushed_ = false;  // the guest flushed since the last send
   std::string failure_;
 };
 
@@ -577,7 +593,12 @@ void HttpServer::serve_connection(int fd) {
       sink.error_response(503, "no instance of the component is available");
       break;
     }
-    auto problem = worker->handle(target->handler, std::move(request), sink);
+    std::optional<std::string> problem;
+    {
+      wasi::p2::BeforeBlocking deliver_first([&sink] { sink.deliver(); });
+      problem = worker->handle(target->handler, std::move(request), sink);
+    }
+    sink.deliver();
     if (problem) {
       counters_.guest_traps++;
       log(target->route.name + ": " + std::string(req.method_string()) + " " + std::string(req.target()) + ": " +

@@ -35,6 +35,7 @@ class ChannelInput final : public InputStream {
       auto* bytes = std::get_if<std::vector<uint8_t>>(&r);
       if (!blocking || !bytes || !bytes->empty() || max == 0) return r;
       pollfd p{channel_->data_fd(), POLLIN, 0};
+      before_blocking();
       ::poll(&p, 1, -1);
     }
   }

@@ -21,6 +21,7 @@ constexpr uint64_t kChunk = 64 * 1024;
 
 bool fd_ready(int fd, short events, int timeout_ms) {
   pollfd p{fd, events, 0};
+  if (timeout_ms != 0) before_blocking();
   int n = ::poll(&p, 1, timeout_ms);
   return n > 0;
 }
@@ -183,6 +184,20 @@ bool Pollable::ready() const {
   return true;
 }
 
+namespace {
+thread_local BeforeBlocking* innermost_before_blocking = nullptr;
+}  // namespace
+
+BeforeBlocking::BeforeBlocking(std::function<void()> run) : run_(std::move(run)), outer_(innermost_before_blocking) {
+  innermost_before_blocking = this;
+}
+
+BeforeBlocking::~BeforeBlocking() { innermost_before_blocking = outer_; }
+
+void before_blocking() {
+  if (innermost_before_blocking != nullptr && innermost_before_blocking->run_) innermost_before_blocking->run_();
+}
+
 std::vector<uint32_t> wait_any(const std::vector<const Pollable*>& pollables) {
   for (;;) {
     std::vector<uint32_t> ready;
@@ -214,6 +229,7 @@ std::vector<uint32_t> wait_any(const std::vector<const Pollable*>& pollables) {
       timeout_ms = static_cast<int>(std::min<uint64_t>((wait_ns + 999'999) / 1'000'000, INT_MAX));
     }
     if (!fds.empty() || timeout_ms != 0) {
+      if (timeout_ms != 0) before_blocking();
       int n = ::poll(fds.data(), fds.size(), timeout_ms);
       if (n < 0 && errno != EINTR) return ready;  // nothing sensible to wait on; report what is ready
     }

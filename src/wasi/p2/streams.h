@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -43,8 +44,28 @@ struct Pollable {
 uint64_t monotonic_now_ns();
 
 // Blocks until at least one of `pollables` is ready and returns the indices of
-// those that are.
+// those that are. Runs before_blocking() first when it is going to sleep.
 std::vector<uint32_t> wait_any(const std::vector<const Pollable*>& pollables);
+
+// Work the host defers until the guest waits: bytes the guest flushed that
+// the host gathers to send together (a served response). While one of these
+// lives, the thread's guest calls run it before they sleep (wait_any, a
+// blocking read of a request body, a messaging request). Per thread, as a
+// guest's calls run on the thread that called it; they nest.
+class BeforeBlocking {
+ public:
+  explicit BeforeBlocking(std::function<void()> run);
+  ~BeforeBlocking();
+  BeforeBlocking(const BeforeBlocking&) = delete;
+  BeforeBlocking& operator=(const BeforeBlocking&) = delete;
+
+ private:
+  std::function<void()> run_;
+  BeforeBlocking* outer_;
+  friend void before_blocking();
+};
+// Runs the innermost BeforeBlocking of this thread, if there is one.
+void before_blocking();
 
 // Why a stream operation did not happen: the stream is closed (end of file,
 // peer gone), or the last operation failed with an OS error.

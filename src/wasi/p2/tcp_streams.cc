@@ -16,6 +16,7 @@ constexpr uint64_t kChunk = 64 * 1024;
 
 bool wait_fd(int fd, short events, int timeout_ms) {
   pollfd p{fd, events, 0};
+  if (timeout_ms != 0) before_blocking();
   for (;;) {
     int n = ::poll(&p, 1, timeout_ms);
     if (n < 0 && errno == EINTR) continue;

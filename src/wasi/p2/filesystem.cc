@@ -4,7 +4,6 @@
 #include "wasi/p2/filesystem.h"
 
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,7 +15,6 @@
 #include <cstring>
 #include <span>
 
-#include "support/hash.h"
 #include "support/utf8.h"
 #include "wasi/p2/filesystem_ops.h"
 #include "wasi/p2/filesystem_paths.h"
@@ -215,11 +213,7 @@ std::string join(const std::string& dir, const std::string& path) {
 
 class FilesystemHost final : public types::Host {
  public:
-  explicit FilesystemHost(WasiCtx& ctx) : ctx_(ctx) {
-    // The hash key keeps device and inode numbers from being read back out
-    // of metadata hashes; losing it to a getrandom failure loses only that.
-    if (::getrandom(hash_key_.data(), hash_key_.size(), 0) != static_cast<ssize_t>(hash_key_.size())) hash_key_.fill(0);
-  }
+  explicit FilesystemHost(WasiCtx& ctx) : ctx_(ctx) {}
 
   void drop_descriptor(uint32_t rep) override { ctx_.descriptors.remove(rep); }
   void drop_directory_entry_stream(uint32_t rep) override { ctx_.directory_streams.remove(rep); }
@@ -574,21 +568,15 @@ class FilesystemHost final : public types::Host {
     return stat_at(d.fd->get(), path_flags.symlink_follow, path);
   }
 
-  // A keyed hash of what identifies the object (device and inode), so that
-  // it agrees with is-same-object and stays put while the file changes (the
+  // Agrees with is-same-object and stays put while the file changes (the
   // preview 1 adapter reports it as the inode number).
   types::MetadataHashValue metadata_hash(const struct stat& st) const {
-    Sha256 h;
-    h.update(std::span<const uint8_t>(hash_key_));
-    h.update(std::span(reinterpret_cast<const uint8_t*>(&st.st_dev), sizeof st.st_dev));
-    h.update(std::span(reinterpret_cast<const uint8_t*>(&st.st_ino), sizeof st.st_ino));
-    std::string hex = h.hex();
-    return types::MetadataHashValue{std::strtoull(hex.substr(0, 16).c_str(), nullptr, 16),
-                                    std::strtoull(hex.substr(16, 16).c_str(), nullptr, 16)};
+    auto [lower, upper] = identity_(st);
+    return types::MetadataHashValue{lower, upper};
   }
 
   WasiCtx& ctx_;
-  std::array<uint8_t, 32> hash_key_{};
+  IdentityHasher identity_;
 };
 
 // A preopen's host directory, opened when the linker is set up.

@@ -1,10 +1,15 @@
 #include "wasi/p2/filesystem_ops.h"
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
+#include <span>
+
+#include "support/hash.h"
 
 namespace stratus::wasi::p2 {
 
@@ -88,6 +93,20 @@ int set_times_at(int dirfd, bool follow, const std::string& path, const std::arr
   auto target = open_beneath(dirfd, path, O_PATH | (follow ? 0 : O_NOFOLLOW));
   if (!target.ok()) return target.error;
   return ::utimensat(target.value->get(), "", times.data(), AT_EMPTY_PATH) == 0 ? 0 : errno;
+}
+
+IdentityHasher::IdentityHasher() {
+  if (::getrandom(key_.data(), key_.size(), 0) != static_cast<ssize_t>(key_.size())) key_.fill(0);
+}
+
+std::array<uint64_t, 2> IdentityHasher::operator()(const struct stat& st) const {
+  Sha256 h;
+  h.update(std::span<const uint8_t>(key_));
+  h.update(std::span(reinterpret_cast<const uint8_t*>(&st.st_dev), sizeof st.st_dev));
+  h.update(std::span(reinterpret_cast<const uint8_t*>(&st.st_ino), sizeof st.st_ino));
+  std::string hex = h.hex();
+  return {std::strtoull(hex.substr(0, 16).c_str(), nullptr, 16),
+          std::strtoull(hex.substr(16, 16).c_str(), nullptr, 16)};
 }
 
 OrErrno<Opened> open_at(int dirfd, const std::string& path, const OpenRequest& r) {

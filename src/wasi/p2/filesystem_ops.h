@@ -53,4 +53,18 @@ struct Opened {
 // does not hold the host in the open itself). create with directory is EINVAL.
 OrErrno<Opened> open_at(int dirfd, const std::string& path, const OpenRequest& request);
 
+// A keyed hash of what identifies a file (its device and inode): stable
+// while the file changes, the same for two names of one file, and revealing
+// neither number. wasi:filesystem's metadata-hash and preview 1's inode
+// numbers. Each hasher has a random key; losing it to a getrandom failure
+// (an all-zero key) loses only the hiding.
+class IdentityHasher {
+ public:
+  IdentityHasher();
+  std::array<uint64_t, 2> operator()(const struct stat& st) const;
+
+ private:
+  std::array<uint8_t, 32> key_{};
+};
+
 }  // namespace stratus::wasi::p2

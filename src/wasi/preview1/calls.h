@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "wasi/p2/filesystem_ops.h"
 #include "wasi/p2/streams.h"
 #include "wasi/preview1/abi.h"
 #include "wasi/preview1/guest_memory.h"
@@ -44,15 +45,15 @@ struct State {
   std::vector<std::string> env;
   std::map<uint32_t, FdEntry> fds;
   std::string error;  // why a preopen could not be opened, if one could not
-  std::array<uint8_t, 32> inode_key{};
+  p2::IdentityHasher identity;
 
   explicit State(const Preview1Config& config);
   // nullptr when `fd` is not an open guest fd.
   FdEntry* fd(uint32_t fd);
   // The lowest free guest fd, or nullopt past kMaxFds open ones.
   std::optional<uint32_t> add(FdEntry entry);
-  // What the guest sees as an inode number: a keyed hash of the host's
-  // device and inode, stable for the instance, revealing neither.
+  // What the guest sees as an inode number: the identity hash's first half,
+  // stable for the instance, revealing neither device nor inode.
   uint64_t inode(const struct stat& st) const;
 };
 

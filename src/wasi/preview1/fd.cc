@@ -182,59 +182,43 @@ Outcome fd_read(State& st, GuestMemory& mem, std::span<const engine::Value> a) {
 
 namespace {
 
-// The file behind `fd` for pread/pwrite: stdio cannot be read or written at
-// an offset (ESPIPE), a directory not at all.
-Errno positional_file(State& st, uint32_t fd, bool write, FdEntry*& out) {
-  out = st.fd(fd);
-  if (out == nullptr) return Errno::Badf;
-  if (out->kind == FdEntry::Kind::Directory) return Errno::Isdir;
-  if (out->kind == FdEntry::Kind::Stdio) return Errno::Spipe;
-  if (write ? !out->writable : !out->readable) return Errno::Badf;
+// fd_pread and fd_pwrite: (fd, iovs, iovs_len, offset, result pointer).
+// Stdio cannot be read or written at an offset (ESPIPE), a directory not
+// at all; the result pointer is checked before any I/O.
+Outcome positional(State& st, GuestMemory& mem, std::span<const engine::Value> a, bool write) {
+  FdEntry* h = st.fd(a[0].i32());
+  if (h == nullptr) return Errno::Badf;
+  if (h->kind == FdEntry::Kind::Directory) return Errno::Isdir;
+  if (h->kind == FdEntry::Kind::Stdio) return Errno::Spipe;
+  if (write ? !h->writable : !h->readable) return Errno::Badf;
+  auto offset = static_cast<uint64_t>(a[3].i64());
+  uint32_t done_ptr = a[4].i32();
+  if (!mem.bytes(done_ptr, 4)) return Errno::Fault;
+  if (offset > INT64_MAX) return Errno::Inval;
+  std::vector<iovec> iov;
+  if (Errno e = gather(mem, a[1].i32(), a[2].i32(), iov); e != Errno::Success) return e;
+  ssize_t n = 0;
+  if (!iov.empty()) {
+    do {
+      n = write ? ::pwritev(h->host_fd, iov.data(), static_cast<int>(iov.size()), static_cast<off_t>(offset))
+                : ::preadv(h->host_fd, iov.data(), static_cast<int>(iov.size()), static_cast<off_t>(offset));
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return errno_from_host(errno);
+  }
+  mem.store<uint32_t>(done_ptr, static_cast<uint32_t>(n));
   return Errno::Success;
 }
 
 }  // namespace
 
 Outcome fd_pread(State& st, GuestMemory& mem, std::span<const engine::Value> a) {
-  FdEntry* h = nullptr;
-  if (Errno e = positional_file(st, a[0].i32(), false, h); e != Errno::Success) return e;
-  auto offset = static_cast<uint64_t>(a[3].i64());
-  uint32_t nread_ptr = a[4].i32();
-  if (!mem.bytes(nread_ptr, 4)) return Errno::Fault;
-  if (offset > INT64_MAX) return Errno::Inval;
-  std::vector<iovec> iov;
-  if (Errno e = gather(mem, a[1].i32(), a[2].i32(), iov); e != Errno::Success) return e;
-  ssize_t n = 0;
-  if (!iov.empty()) {
-    do {
-      n = ::preadv(h->host_fd, iov.data(), static_cast<int>(iov.size()), static_cast<off_t>(offset));
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) return errno_from_host(errno);
-  }
-  mem.store<uint32_t>(nread_ptr, static_cast<uint32_t>(n));
-  return Errno::Success;
+  return positional(st, mem, a, false);
 }
 
 // Linux writes at the end of a file opened with append whatever the offset;
 // POSIX says at the offset. wasi-testsuite accepts either.
 Outcome fd_pwrite(State& st, GuestMemory& mem, std::span<const engine::Value> a) {
-  FdEntry* h = nullptr;
-  if (Errno e = positional_file(st, a[0].i32(), true, h); e != Errno::Success) return e;
-  auto offset = static_cast<uint64_t>(a[3].i64());
-  uint32_t nwritten_ptr = a[4].i32();
-  if (!mem.bytes(nwritten_ptr, 4)) return Errno::Fault;
-  if (offset > INT64_MAX) return Errno::Inval;
-  std::vector<iovec> iov;
-  if (Errno e = gather(mem, a[1].i32(), a[2].i32(), iov); e != Errno::Success) return e;
-  ssize_t n = 0;
-  if (!iov.empty()) {
-    do {
-      n = ::pwritev(h->host_fd, iov.data(), static_cast<int>(iov.size()), static_cast<off_t>(offset));
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) return errno_from_host(errno);
-  }
-  mem.store<uint32_t>(nwritten_ptr, static_cast<uint32_t>(n));
-  return Errno::Success;
+  return positional(st, mem, a, true);
 }
 
 // Closing a stdio fd closes the guest's view of it (the host fd is

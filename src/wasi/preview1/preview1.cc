@@ -2,15 +2,11 @@
 #include "wasi/preview1/preview1.h"
 
 #include <fcntl.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
-
-#include "support/hash.h"
 
 #include "wasi/preview1/calls.h"
 
@@ -54,9 +50,6 @@ State::State(const Preview1Config& config) : args(config.args), env(config.env) 
     e.preopen = dir.guest_path;
     add(std::move(e));
   }
-  // Losing the key to a getrandom failure only makes inode numbers the
-  // host's own, hashed.
-  if (::getrandom(inode_key.data(), inode_key.size(), 0) != static_cast<ssize_t>(inode_key.size())) inode_key.fill(0);
 }
 
 FdEntry* State::fd(uint32_t fd) {
@@ -75,13 +68,7 @@ std::optional<uint32_t> State::add(FdEntry entry) {
   return n;
 }
 
-uint64_t State::inode(const struct stat& st) const {
-  Sha256 h;
-  h.update(std::span<const uint8_t>(inode_key));
-  h.update(std::span(reinterpret_cast<const uint8_t*>(&st.st_dev), sizeof st.st_dev));
-  h.update(std::span(reinterpret_cast<const uint8_t*>(&st.st_ino), sizeof st.st_ino));
-  return std::strtoull(h.hex().substr(0, 16).c_str(), nullptr, 16);
-}
+uint64_t State::inode(const struct stat& st) const { return identity(st)[0]; }
 
 const std::vector<CallSpec>& implemented_calls() {
   static const std::vector<CallSpec> calls = {

@@ -9,7 +9,6 @@
 // pass/fail/skip counts per language and checks the failures against a
 // known-failures list.
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +26,7 @@
 #include "engine/engine.h"
 #include "support/file.h"
 #include "tests/support/known_failures.h"
+#include "tests/wasi/capture.h"
 #include "wasi/p2/wasi.h"
 #include "wasi/preview1/preview1.h"
 
@@ -134,28 +134,6 @@ Outcome judge(const Spec& spec, int exit_code, const std::string& trap, const st
   return {false, why};
 }
 
-// A memfd the guest's stdout or stderr goes to, read back after the run.
-struct Capture {
-  int fd = ::memfd_create("wasi-testsuite-output", MFD_CLOEXEC);
-  Capture() = default;
-  Capture(const Capture&) = delete;
-  Capture& operator=(const Capture&) = delete;
-  ~Capture() {
-    if (fd >= 0) ::close(fd);
-  }
-  std::string contents() const {
-    std::string out;
-    char buf[4096];
-    for (off_t at = 0;;) {
-      ssize_t n = ::pread(fd, buf, sizeof buf, at);
-      if (n <= 0) break;
-      out.append(buf, static_cast<size_t>(n));
-      at += n;
-    }
-    return out;
-  }
-};
-
 Outcome run_preview1(engine::Engine& engine, const fs::path& wasm, const Spec& spec, const fs::path& scratch) {
   auto bytes = read_file(wasm);
   if (!bytes) return {false, bytes.error().message};
@@ -164,12 +142,12 @@ Outcome run_preview1(engine::Engine& engine, const fs::path& wasm, const Spec& s
   config.args.insert(config.args.end(), spec.args.begin(), spec.args.end());
   for (const auto& [k, v] : spec.env) config.env.push_back(k + "=" + v);
   if (std::string err = copy_dirs(wasm, spec, scratch, config.dirs); !err.empty()) return {false, err};
-  Capture out;
-  Capture err;
+  testing::CapturedFd out("stdout");
+  testing::CapturedFd err("stderr");
   int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   config.stdin_fd = devnull;
-  config.stdout_fd = out.fd;
-  config.stderr_fd = err.fd;
+  config.stdout_fd = out.fd();
+  config.stderr_fd = err.fd();
   wasi::preview1::CommandOptions options;
   options.name = wasm.filename().string();
   options.limits.call_timeout = std::chrono::seconds(60);
@@ -182,7 +160,7 @@ Outcome run_preview1(engine::Engine& engine, const fs::path& wasm, const Spec& s
   std::string trap;
   if (auto* code = std::get_if<int>(&outcome)) exit_code = *code;
   if (auto* t = std::get_if<engine::Trap>(&outcome)) trap = wasi::preview1::describe(*t);
-  return judge(spec, exit_code, trap, out.contents(), err.contents());
+  return judge(spec, exit_code, trap, out.text(), err.text());
 }
 
 Outcome run_adapted(engine::Engine& engine, const fs::path& wasm, const fs::path& adapted, const Spec& spec,

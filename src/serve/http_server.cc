@@ -4,12 +4,15 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
@@ -28,6 +31,107 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using wasi::p2::StreamFailure;
+using Clock = std::chrono::steady_clock;
+
+// A connection's socket (non-blocking) as Beast's sync algorithms see it.
+// Waiting, reads and writes wait up to the timeout for each piece (a
+// slow client gets that long between bytes, as with SO_RCVTIMEO); not
+// waiting, a read with nothing to take fails with would_block, and the
+// connection goes back to the event loop with what it has read so far.
+class HttpServer::Stream {
+ public:
+  Stream(int fd, std::chrono::milliseconds timeout) : fd_(fd), timeout_(timeout) {}
+  void set_waiting(bool waiting) { waiting_ = waiting; }
+  // Whether the last read took all the socket had (it got less than it
+  // asked for, or nothing): what comes later is a new edge for epoll.
+  bool drained() const { return drained_; }
+
+  template <class MutableBuffers>
+  size_t read_some(const MutableBuffers& buffers, boost::system::error_code& ec) {
+    ec = {};
+    std::array<iovec, 8> iov{};
+    size_t n = 0;
+    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers) && n < iov.size();
+         ++it) {
+      asio::mutable_buffer b = *it;
+      if (b.size() > 0) iov[n++] = {b.data(), b.size()};
+    }
+    if (n == 0) return 0;
+    size_t asked = 0;
+    for (size_t i = 0; i < n; ++i) asked += iov[i].iov_len;
+    msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = n;
+    for (;;) {
+      ssize_t got = ::recvmsg(fd_, &msg, 0);
+      drained_ = got < 0 || static_cast<size_t>(got) < asked;
+      if (got > 0) return static_cast<size_t>(got);
+      if (got == 0) {
+        ec = asio::error::eof;
+        return 0;
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        ec.assign(errno, boost::system::system_category());
+        return 0;
+      }
+      if (!waiting_) {
+        ec = asio::error::would_block;
+        return 0;
+      }
+      if (!wait(POLLIN, ec)) return 0;
+    }
+  }
+  template <class MutableBuffers>
+  size_t read_some(const MutableBuffers& buffers) {
+    boost::system::error_code ec;
+    size_t n = read_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+
+  // Sends all of `bytes`, waiting for room as needed.
+  void write_all(std::string_view bytes, boost::system::error_code& ec) {
+    ec = {};
+    while (!bytes.empty()) {
+      ssize_t sent = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (sent >= 0) {
+        bytes.remove_prefix(static_cast<size_t>(sent));
+        continue;
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        ec.assign(errno, boost::system::system_category());
+        return;
+      }
+      if (!wait(POLLOUT, ec)) return;
+    }
+  }
+
+ private:
+  // Waits for `events` up to the timeout; false (and ec set) if it passed.
+  bool wait(short events, boost::system::error_code& ec) {
+    auto deadline = Clock::now() + timeout_;
+    for (;;) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) break;
+      pollfd p{fd_, events, 0};
+      int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+      if (ready > 0) return true;
+      if (ready < 0 && errno != EINTR) {
+        ec.assign(errno, boost::system::system_category());
+        return false;
+      }
+    }
+    ec = asio::error::timed_out;
+    return false;
+  }
+
+  int fd_;
+  std::chrono::milliseconds timeout_;
+  bool waiting_ = true;
+  bool drained_ = true;
+};
 
 namespace {
 
@@ -39,12 +143,13 @@ void log(const std::string& message) {
 }
 
 using Parser = http::request_parser<http::buffer_body>;
+using Stream = HttpServer::Stream;
 
 // The request body as the guest reads it, straight from the connection.
 class RequestBody final : public wasi::p2::InputStream {
  public:
-  RequestBody(tcp::socket& socket, boost::beast::flat_buffer& buffer, Parser& parser)
-      : socket_(socket), buffer_(buffer), parser_(parser) {}
+  RequestBody(Stream& stream, boost::beast::flat_buffer& buffer, Parser& parser)
+      : stream_(stream), buffer_(buffer), parser_(parser) {}
 
   std::variant<std::vector<uint8_t>, StreamFailure> read(uint64_t len, bool) override {
     if (parser_.is_done()) return StreamFailure::end();
@@ -56,7 +161,7 @@ class RequestBody final : public wasi::p2::InputStream {
     boost::beast::error_code ec;
     // The client may wait for what the guest flushed before it sends more.
     wasi::p2::before_blocking();
-    http::read_some(socket_, buffer_, parser_, ec);
+    http::read_some(stream_, buffer_, parser_, ec);
     if (ec == http::error::need_buffer) ec = {};
     if (ec) return StreamFailure{false, ec.value(), "reading the request body: " + ec.message()};
     out.resize(out.size() - body.size);
@@ -66,7 +171,7 @@ class RequestBody final : public wasi::p2::InputStream {
   wasi::p2::Pollable subscribe() override { return wasi::p2::Pollable{}; }
 
  private:
-  tcp::socket& socket_;
+  Stream& stream_;
   boost::beast::flat_buffer& buffer_;
   Parser& parser_;
 };
@@ -74,13 +179,13 @@ class RequestBody final : public wasi::p2::InputStream {
 // Where the guest's response goes. What the guest writes is gathered and
 // sent when it finishes the body, has written 64 KiB, or has flushed and is
 // about to wait (for the request body, a poll, ...: deliver() runs then, see
-// serve_connection): a small response (head, body, end of the chunked body)
+// answer): a small response (head, body, end of the chunked body)
 // leaves in one send, as a native server's does, and a streaming one still
 // reaches the client before the guest sleeps.
 class ConnectionSink final : public wasi::p2::ResponseSink {
  public:
-  ConnectionSink(tcp::socket& socket, bool keep_alive, bool head_request)
-      : socket_(socket), keep_alive_(keep_alive), head_request_(head_request) {}
+  ConnectionSink(Stream& stream, bool keep_alive, bool head_request)
+      : stream_(stream), keep_alive_(keep_alive), head_request_(head_request) {}
 
   std::optional<StreamFailure> start(uint16_t status, const wasi::p2::HttpFields& headers) override {
     std::string& head = out_;
@@ -171,7 +276,7 @@ class ConnectionSink final : public wasi::p2::ResponseSink {
     if (broken_) return StreamFailure::end();
     sent_ = true;
     boost::system::error_code ec;
-    asio::write(socket_, asio::buffer(bytes.data(), bytes.size()), ec);
+    stream_.write_all(bytes, ec);
     if (ec) {
       broken_ = true;
       return StreamFailure{false, ec.value(), "writing the response: " + ec.message()};
@@ -180,7 +285,7 @@ class ConnectionSink final : public wasi::p2::ResponseSink {
   }
 
   static constexpr size_t kGather = 64 * 1024;
-  tcp::socket& socket_;
+  Stream& stream_;
   bool keep_alive_;
   bool head_request_;
   std::string out_;  // gathered, not yet sent: the head, then body bytes as framed
@@ -279,6 +384,32 @@ struct HttpServer::Target {
   size_t workers = 0;
 };
 
+// A client's connection. It is in the epoll set (edge-triggered) from
+// accept to close. Between requests it is parked; an event for it makes the
+// thread that gets it the owner until it parks it again or closes it;
+// events while it is owned are counted, and the owner reads again before
+// parking. The fields marked (mu_) are read and written under the server's
+// mu_; the rest are the owner's.
+struct HttpServer::Connection {
+  Connection(uint64_t id, int fd, std::chrono::milliseconds timeout) : id(id), fd(fd), stream(fd, timeout) {}
+  const uint64_t id;
+  const int fd;
+  Stream stream;
+  boost::beast::flat_buffer buffer;
+  std::optional<Parser> parser;      // the request whose head is coming in
+  Clock::time_point head_started{};  // when the first of its head came (epoch: not yet)
+  int events = 0;                    // (mu_) 0: parked; else owned, with this many events since
+  bool timed_out = false;            // (mu_) it was parked past its deadline
+  Clock::time_point deadline{};      // (mu_) while parked: when it times out
+};
+
+// A serving thread.
+struct HttpServer::Thread {
+  std::thread thread;
+  // When the request under way began (steady clock, ns); 0: none is.
+  std::atomic<int64_t> busy_since{0};
+};
+
 namespace {
 
 std::string lower(std::string_view s) {
@@ -308,26 +439,52 @@ bool under(std::string_view path, const std::string& prefix) {
 
 // Whatever of the body the guest did not read is skipped, so the next
 // request on this connection starts where it should.
-void skip_body(tcp::socket& socket, boost::beast::flat_buffer& buffer, Parser& parser, boost::beast::error_code& ec) {
+void skip_body(Stream& stream, boost::beast::flat_buffer& buffer, Parser& parser, boost::beast::error_code& ec) {
   while (!parser.is_done()) {
     char sink_buf[16 * 1024];
     parser.get().body().data = sink_buf;
     parser.get().body().size = sizeof sink_buf;
-    http::read_some(socket, buffer, parser, ec);
+    http::read_some(stream, buffer, parser, ec);
     if (ec == http::error::need_buffer) ec = {};
     if (ec) break;
   }
 }
 
+// A thread held up this long by one request counts as held up.
+constexpr auto kHeldUp = std::chrono::milliseconds(5);
+// At most this many serving threads.
+constexpr size_t kMaxThreads = 1024;
+// A serving thread beyond the first ones ends after this long without work.
+constexpr int kIdleThreadMs = 10'000;
+// epoll's data for wake_fd_ (connection ids start at 1).
+constexpr uint64_t kWakeId = 0;
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
 }  // namespace
 
-HttpServer::HttpServer(engine::Engine& engine, ServeOptions options) : engine_(engine), options_(std::move(options)) {}
+HttpServer::HttpServer(engine::Engine& engine, ServeOptions options)
+    : engine_(engine), options_(std::move(options)), base_threads_(std::max(2u, std::thread::hardware_concurrency())) {}
 
 HttpServer::~HttpServer() {
   stop();
-  for (auto& [id, t] : threads_)
-    if (t.joinable()) t.join();
-  if (listen_fd_ >= 0) ::close(listen_fd_);
+  std::vector<std::unique_ptr<Thread>> threads;
+  {
+    std::lock_guard lock(mu_);
+    threads.swap(threads_);
+  }
+  if (!threads.empty() && wake_fd_ >= 0) {
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+  }
+  for (auto& t : threads)
+    if (t->thread.joinable()) t->thread.join();
+  reap_finished();
+  for (auto& [id, c] : connections_) ::close(c->fd);
+  for (int fd : {listen_fd_, epoll_fd_, wake_fd_})
+    if (fd >= 0) ::close(fd);
 }
 
 std::unique_ptr<HttpServer> HttpServer::create_router(engine::Engine& engine, ServeOptions options) {
@@ -457,7 +614,7 @@ void HttpServer::retire(Target& target) {
 }
 
 Result<uint16_t> HttpServer::listen() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return make_error(std::string("socket: ") + std::strerror(errno));
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -475,171 +632,343 @@ Result<uint16_t> HttpServer::listen() {
   }
   socklen_t len = sizeof addr;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  int wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  epoll_event wake{};
+  wake.events = EPOLLIN;  // level-triggered: every thread sees it
+  wake.data.u64 = kWakeId;
+  if (epoll_fd < 0 || wake_fd < 0 || ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &wake) != 0) {
+    std::string why = std::strerror(errno);
+    for (int f : {fd, epoll_fd, wake_fd})
+      if (f >= 0) ::close(f);
+    return make_error("cannot set up the event loop: " + why);
+  }
   listen_fd_ = fd;
+  epoll_fd_ = epoll_fd;
+  wake_fd_ = wake_fd;
   return ntohs(addr.sin_port);
 }
 
 void HttpServer::run() {
+  {
+    std::lock_guard lock(mu_);
+    for (size_t i = 0; i < base_threads_; ++i) start_thread();
+  }
   while (!stopping_.load()) {
     if (options_.stop_flag != nullptr && options_.stop_flag->load()) {
       stop();
       break;
     }
-    reap_finished();
     pollfd p{listen_fd_, POLLIN, 0};
-    // A short poll, so that stop() (or a signal's flag) is seen promptly.
-    if (::poll(&p, 1, 100) <= 0) continue;
-    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    std::lock_guard lock(mu_);
-    connections_.insert(fd);
-    std::thread t([this, fd] { serve_connection(fd); });
-    auto id = t.get_id();
-    threads_.emplace(id, std::move(t));
+    // A short poll, so that stop() (or a signal's flag) is seen promptly;
+    // shorter while requests are under way, to see threads held up.
+    if (::poll(&p, 1, busy_threads_.load() > 0 ? 5 : 100) > 0) accept_ready();
+    watch();
   }
   ::close(listen_fd_);
   listen_fd_ = -1;
-  std::map<std::thread::id, std::thread> threads;
+  // Connections accepted while stop() went through them end now too; the
+  // requests under way finish.
+  {
+    std::unique_lock lock(mu_);
+    for (auto& [id, c] : connections_) ::shutdown(c->fd, SHUT_RD);
+  }
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      if (all_closed_.wait_for(lock, kHeldUp, [this] { return connections_.empty(); })) break;
+    }
+    watch();
+  }
+  uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+  std::vector<std::unique_ptr<Thread>> threads;
   {
     std::lock_guard lock(mu_);
     threads.swap(threads_);
   }
-  for (auto& [id, t] : threads)
-    if (t.joinable()) t.join();
+  for (auto& t : threads)
+    if (t->thread.joinable()) t->thread.join();
+  reap_finished();
 }
 
-// Joins the threads of connections that ended, so a long-running server
-// does not keep their stacks.
+// Takes every connection waiting to be accepted into the epoll set.
+void HttpServer::accept_ready() {
+  for (;;) {
+    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) {
+      // Out of fds or memory: the listener stays readable, so wait a little
+      // rather than spin; the connections wait in the backlog.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      return;
+    }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    std::lock_guard lock(mu_);
+    auto c = std::make_shared<Connection>(next_connection_++, fd, options_.timeout);
+    c->deadline = Clock::now() + options_.timeout;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+    ev.data.u64 = c->id;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      ::close(fd);
+      continue;
+    }
+    connections_.emplace(c->id, std::move(c));
+  }
+}
+
+// One more serving thread (mu_ held).
+void HttpServer::start_thread() {
+  auto t = std::make_unique<Thread>();
+  Thread* self = t.get();
+  try {
+    t->thread = std::thread([this, self] { work(*self); });
+  } catch (const std::system_error& e) {
+    log(std::string("cannot start a serving thread: ") + e.what());
+    return;
+  }
+  threads_.push_back(std::move(t));
+}
+
+void HttpServer::work(Thread& self) {
+  for (;;) {
+    epoll_event ev{};
+    int n = ::epoll_wait(epoll_fd_, &ev, 1, kIdleThreadMs);
+    if (n < 0 && errno != EINTR) {
+      log(std::string("epoll_wait: ") + std::strerror(errno));
+      return;
+    }
+    if (n == 0 && retire_thread(self)) return;
+    if (n <= 0) continue;
+    if (ev.data.u64 == kWakeId) return;  // the server is done
+    auto connection = take(ev.data.u64);
+    if (!connection) continue;
+    busy_threads_++;
+    self.busy_since.store(now_ns(), std::memory_order_relaxed);
+    serve(*connection);
+    self.busy_since.store(0, std::memory_order_relaxed);
+    busy_threads_--;
+  }
+}
+
+// Whether `self`, idle, ends (the first threads stay); if so it is handed
+// to run's thread to join.
+bool HttpServer::retire_thread(Thread& self) {
+  std::lock_guard lock(mu_);
+  if (threads_.size() <= base_threads_ || stopping_.load()) return false;
+  auto it = std::find_if(threads_.begin(), threads_.end(), [&](const auto& t) { return t.get() == &self; });
+  if (it == threads_.end()) return false;
+  finished_.push_back(std::move(self.thread));
+  threads_.erase(it);  // `self` is gone: the caller returns at once
+  return true;
+}
+
+// Run's thread, between polls: one more serving thread when every one has
+// been held up by its request for a while (guests waiting or computing), so
+// the other connections are served; parked connections past their deadline
+// are woken to close (shut for reading, the event loop hands them to a
+// thread that sees the end and, for a head cut short, answers 408).
+void HttpServer::watch() {
+  reap_finished();
+  auto now = Clock::now();
+  std::lock_guard lock(mu_);
+  const int64_t held_since = now_ns() - std::chrono::nanoseconds(kHeldUp).count();
+  bool all_held = !threads_.empty();
+  for (const auto& t : threads_) {
+    int64_t since = t->busy_since.load(std::memory_order_relaxed);
+    if (since == 0 || since > held_since) {
+      all_held = false;
+      break;
+    }
+  }
+  if (all_held && threads_.size() < kMaxThreads) start_thread();
+  if (now - last_sweep_ < std::chrono::milliseconds(100)) return;
+  last_sweep_ = now;
+  for (auto& [id, c] : connections_) {
+    if (c->events > 0 || c->timed_out || c->deadline > now) continue;
+    c->timed_out = true;
+    ::shutdown(c->fd, SHUT_RD);
+  }
+}
+
+// The connection an event is for, now owned by the caller; null if it was
+// closed meanwhile or another thread owns it (which then reads again
+// before it parks it).
+std::shared_ptr<HttpServer::Connection> HttpServer::take(uint64_t id) {
+  std::lock_guard lock(mu_);
+  auto it = connections_.find(id);
+  if (it == connections_.end() || it->second->events++ > 0) return nullptr;
+  return it->second;
+}
+
+// Joins the threads that ended, so a long-running server does not keep
+// their stacks.
 void HttpServer::reap_finished() {
   std::vector<std::thread> done;
   {
     std::lock_guard lock(mu_);
-    for (auto id : finished_) {
-      auto it = threads_.find(id);
-      if (it == threads_.end()) continue;
-      done.push_back(std::move(it->second));
-      threads_.erase(it);
-    }
-    finished_.clear();
+    done.swap(finished_);
   }
-  for (auto& t : done) t.join();
+  for (auto& t : done)
+    if (t.joinable()) t.join();
 }
 
 void HttpServer::stop() {
   if (stopping_.exchange(true)) return;
   std::lock_guard lock(mu_);
-  // Idle keep-alive connections wake up from their read and close; busy
+  // Parked connections wake up (their reads see the end) and close; busy
   // ones finish the request under way and then close.
-  for (int fd : connections_) ::shutdown(fd, SHUT_RD);
+  for (auto& [id, c] : connections_) ::shutdown(c->fd, SHUT_RD);
 }
 
-void HttpServer::serve_connection(int fd) {
-  timeval tv{static_cast<time_t>(options_.timeout.count() / 1000),
-             static_cast<suseconds_t>((options_.timeout.count() % 1000) * 1000)};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  asio::io_context io;
-  tcp::socket socket(io);
-  boost::system::error_code ec;
-  socket.assign(tcp::v4(), fd, ec);
-  boost::beast::flat_buffer buffer;
-  // Beast reads as much as the buffer has room for (at least 512 bytes):
-  // room for 64 KiB lets a request body come in large pieces.
-  buffer.reserve(64 * 1024);
-  while (!ec && !stopping_.load()) {
-    Parser parser;
-    parser.header_limit(64 * 1024);
-    parser.body_limit(options_.max_request_body);
-    http::read_header(socket, buffer, parser, ec);
+// Reads request heads off `c` as they come and answers them, until it has
+// no whole head (it goes back to the epoll set) or closes.
+void HttpServer::serve(Connection& c) {
+  for (;;) {
+    if (!c.parser) {
+      c.parser.emplace();
+      c.parser->header_limit(64 * 1024);
+      c.parser->body_limit(options_.max_request_body);
+      c.head_started = {};
+    }
+    boost::beast::error_code ec;
+    c.stream.set_waiting(false);
+    http::read_header(c.stream, c.buffer, *c.parser, ec);
+    c.stream.set_waiting(true);
+    if (ec == asio::error::would_block) {
+      if (c.buffer.size() > 0 && c.head_started == Clock::time_point{}) c.head_started = Clock::now();
+      if (stopping_.load() && c.head_started == Clock::time_point{}) break;
+      if (park(c)) return;
+      continue;  // more came meanwhile
+    }
     if (ec) {
-      if (ec != http::error::end_of_stream && ec != asio::error::eof && ec != asio::error::connection_reset &&
-          ec != asio::error::would_block && ec != asio::error::try_again) {
+      bool timed_out = false;
+      {
+        std::lock_guard lock(mu_);
+        timed_out = c.timed_out;
+      }
+      ConnectionSink reply(c.stream, false, false);
+      if (timed_out && c.head_started != Clock::time_point{}) {
+        reply.error_response(
+            408, "the request head did not arrive within " + std::to_string(options_.timeout.count()) + " ms");
+      } else if (!timed_out && !stopping_.load() && ec != http::error::end_of_stream && ec != asio::error::eof &&
+                 ec != asio::error::connection_reset) {
         counters_.bad_requests++;
-        ConnectionSink bad(socket, false, false);
-        bad.error_response(400, "bad request: " + ec.message());
+        reply.error_response(400, "bad request: " + ec.message());
       }
       break;
     }
-    auto& req = parser.get();
-    bool keep_alive = req.keep_alive() && !stopping_.load();
-    bool head = req.method() == http::verb::head;
-    ConnectionSink sink(socket, keep_alive, head);
-
-    wasi::p2::IncomingRequest request;
-    request.method = std::string(req.method_string());
-    request.path_with_query = std::string(req.target());
-    request.headers = std::make_shared<wasi::p2::HttpFields>();
-    for (const auto& field : req) {
-      std::string name(field.name_string());
-      std::string value(field.value());
-      if (boost::beast::iequals(name, "host")) request.authority = value;
-      request.headers->entries.emplace_back(name, std::vector<uint8_t>(value.begin(), value.end()));
-    }
-    request.headers->immutable = true;
-    request.body = std::make_shared<RequestBody>(socket, buffer, parser);
-
-    counters_.requests++;
-    auto target = match(request.authority, request.path_with_query);
-    if (!target) {
-      sink.error_response(404, not_found(request.authority, request.path_with_query));
-      if (!keep_alive) break;
-      skip_body(socket, buffer, parser, ec);
-      continue;
-    }
-    auto worker = checkout(*target);
-    if (!worker) {
-      sink.error_response(503, "no instance of the component is available");
-      break;
-    }
-    std::optional<std::string> problem;
-    {
-      wasi::p2::BeforeBlocking deliver_first([&sink] { sink.deliver(); });
-      problem = worker->handle(target->handler, std::move(request), sink);
-    }
-    sink.deliver();
-    if (problem) {
-      counters_.guest_traps++;
-      log(target->route.name + ": " + std::string(req.method_string()) + " " + std::string(req.target()) + ": " +
-          *problem);
-      if (!sink.sent()) sink.error_response(500, "the component failed: " + *problem);
-    } else if (!sink.started()) {
-      sink.error_response(500, sink.failure().empty() ? "the component sent no response" : sink.failure());
-    } else if (!sink.finished() && !sink.sent()) {
-      sink.error_response(500, "the component did not finish the response body");
-    }
-    // The next instance is made now that the client has its answer, off
-    // the next request's path; a worker that served its max_invocations
-    // goes, and a new one is made when needed.
-    uint64_t limit = target->route.max_invocations;
-    if (limit != 0 && worker->invocations() >= limit) {
-      worker.reset();
-      retire(*target);
-    } else if (auto ready = worker->prepare(target->route); ready) {
-      give_back(*target, std::move(worker));
-    } else {
-      log(target->route.name + ": cannot make an instance: " + ready.error().message);
-      worker.reset();
-      retire(*target);
-    }
-    if (sink.started() && !sink.finished()) {
-      log(std::string(req.method_string()) + " " + std::string(req.target()) +
-          ": the component did not finish the response body");
-      break;
-    }
-    if (sink.broken() || !keep_alive) break;
-    skip_body(socket, buffer, parser, ec);
+    bool go_on = answer(c);
+    c.parser.reset();
+    if (!go_on || stopping_.load()) break;
+    // Without a next request already read (pipelined) or left unread, the
+    // connection is parked: no read that would find nothing.
+    if (c.buffer.size() == 0 && c.stream.drained() && park(c)) return;
   }
+  close(c);
+}
+
+// Answers the request whose head `c` has read; whether the connection goes on.
+bool HttpServer::answer(Connection& c) {
+  auto& parser = *c.parser;
+  auto& req = parser.get();
+  bool keep_alive = req.keep_alive() && !stopping_.load();
+  bool head = req.method() == http::verb::head;
+  ConnectionSink sink(c.stream, keep_alive, head);
+  boost::beast::error_code ec;
+
+  wasi::p2::IncomingRequest request;
+  request.method = std::string(req.method_string());
+  request.path_with_query = std::string(req.target());
+  request.headers = std::make_shared<wasi::p2::HttpFields>();
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    std::string value(field.value());
+    if (boost::beast::iequals(name, "host")) request.authority = value;
+    request.headers->entries.emplace_back(name, std::vector<uint8_t>(value.begin(), value.end()));
+  }
+  request.headers->immutable = true;
+  request.body = std::make_shared<RequestBody>(c.stream, c.buffer, parser);
+
+  counters_.requests++;
+  auto target = match(request.authority, request.path_with_query);
+  if (!target) {
+    sink.error_response(404, not_found(request.authority, request.path_with_query));
+    if (!keep_alive) return false;
+    skip_body(c.stream, c.buffer, parser, ec);
+    return !ec;
+  }
+  auto worker = checkout(*target);
+  if (!worker) {
+    sink.error_response(503, "no instance of the component is available");
+    return false;
+  }
+  std::optional<std::string> problem;
   {
-    // Forget the fd before closing it: a new connection may get its number.
-    std::lock_guard lock(mu_);
-    connections_.erase(fd);
+    wasi::p2::BeforeBlocking deliver_first([&sink] { sink.deliver(); });
+    problem = worker->handle(target->handler, std::move(request), sink);
   }
-  socket.shutdown(tcp::socket::shutdown_both, ec);
-  socket.close(ec);
+  sink.deliver();
+  if (problem) {
+    counters_.guest_traps++;
+    log(target->route.name + ": " + std::string(req.method_string()) + " " + std::string(req.target()) + ": " +
+        *problem);
+    if (!sink.sent()) sink.error_response(500, "the component failed: " + *problem);
+  } else if (!sink.started()) {
+    sink.error_response(500, sink.failure().empty() ? "the component sent no response" : sink.failure());
+  } else if (!sink.finished() && !sink.sent()) {
+    sink.error_response(500, "the component did not finish the response body");
+  }
+  // The next instance is made now that the client has its answer, off
+  // the next request's path; a worker that served its max_invocations
+  // goes, and a new one is made when needed.
+  uint64_t limit = target->route.max_invocations;
+  if (limit != 0 && worker->invocations() >= limit) {
+    worker.reset();
+    retire(*target);
+  } else if (auto ready = worker->prepare(target->route); ready) {
+    give_back(*target, std::move(worker));
+  } else {
+    log(target->route.name + ": cannot make an instance: " + ready.error().message);
+    worker.reset();
+    retire(*target);
+  }
+  if (sink.started() && !sink.finished()) {
+    log(std::string(req.method_string()) + " " + std::string(req.target()) +
+        ": the component did not finish the response body");
+    return false;
+  }
+  if (sink.broken() || !keep_alive) return false;
+  skip_body(c.stream, c.buffer, parser, ec);
+  return !ec;
+}
+
+// Parks `c` until more of a request comes (or the deadline: a head's
+// comes from its first byte, an idle connection's from now); false if
+// events came while it was owned: the caller reads again instead.
+bool HttpServer::park(Connection& c) {
+  auto from = c.head_started != Clock::time_point{} ? c.head_started : Clock::now();
   std::lock_guard lock(mu_);
-  finished_.push_back(std::this_thread::get_id());
+  if (c.events > 1) {
+    c.events = 1;
+    return false;
+  }
+  c.events = 0;
+  c.deadline = from + options_.timeout;
+  return true;
+}
+
+void HttpServer::close(Connection& c) {
+  ::shutdown(c.fd, SHUT_RDWR);
+  {
+    // Forget it before closing its fd: a new connection may get the number.
+    std::lock_guard lock(mu_);
+    connections_.erase(c.id);
+    if (connections_.empty()) all_closed_.notify_all();
+  }
+  ::close(c.fd);
 }
 
 }  // namespace stratus::serve

@@ -1,16 +1,29 @@
-// `stratus serve`: an HTTP/1.1 server (Boost.Beast over blocking sockets, a
-// thread per connection) that answers each request with a fresh instance of
-// a wasi:http/proxy component. Instances are made ahead of need: each worker
+// `stratus serve`: an HTTP/1.1 server (Boost.Beast's parser over
+// non-blocking sockets and epoll) that answers each request with a fresh
+// instance of a wasi:http/proxy component. Instances are made ahead of need: each worker
 // keeps one ready, so a request only pays for its own call; after a call
 // that returned, the worker resets its instance in place (fresh again, see
 // ComponentInstance::reset) rather than instantiating anew.
 //
+// Connections wait in an epoll set until a request head has arrived whole;
+// a few threads (one per core to start with) take them from there and run
+// a request at a time, so a busy server switches threads rarely. A request
+// runs on its thread to the end: the guest's reads of the request body and
+// its writes wait on the socket (with the timeout) and on the host as in
+// `stratus run`. When every thread has been busy with one request for a
+// while (guests waiting on something, or computing), another thread starts,
+// so slow guests never hold up the rest; threads beyond the first ones end
+// when idle.
+//
 // Request bodies stream into the guest as it reads them and response bodies
 // stream out as it writes them (chunked unless the guest set
-// content-length). Keep-alive, a timeout on every socket read and write,
-// the guest's call timeout, and graceful stop: no new connections, in-flight
-// requests finish. A guest that traps gets its request a 500 and the trap
-// logged; the server goes on.
+// content-length). Keep-alive; timeouts: a request head must arrive whole
+// within the timeout of its first byte (a client sending a byte at a time
+// holds no thread and gets a 408), an idle keep-alive connection is closed
+// after it, and every read and write of a request under way waits at most
+// that long; the guest's call timeout; graceful stop: no new connections,
+// in-flight requests finish. A guest that traps gets its request a 500 and
+// the trap logged; the server goes on.
 //
 // One server may serve many components (`stratus up`): each is a Route,
 // taking the requests whose Host header and path prefix it names, with a
@@ -26,10 +39,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "component/ast.h"
@@ -106,7 +119,8 @@ class HttpServer {
 
   // Binds and listens; the bound port (useful with port 0).
   Result<uint16_t> listen();
-  // Accepts connections until stop(); returns once every connection ended.
+  // Accepts and serves connections until stop(); returns once every
+  // connection ended.
   void run();
   // Graceful stop, callable from any thread (and, via a flag, signals).
   void stop();
@@ -118,10 +132,22 @@ class HttpServer {
 
   class Worker;
   struct Target;
+  struct Connection;
+  class Stream;
 
  private:
+  struct Thread;
   HttpServer(engine::Engine& engine, ServeOptions options);
-  void serve_connection(int fd);
+  void accept_ready();
+  void start_thread();
+  void work(Thread& self);
+  bool retire_thread(Thread& self);
+  void watch();
+  std::shared_ptr<Connection> take(uint64_t id);
+  void serve(Connection& connection);
+  bool answer(Connection& connection);
+  bool park(Connection& connection);
+  void close(Connection& connection);
   void reap_finished();
   std::shared_ptr<Target> match(std::string_view host, std::string_view target) const;
   std::string not_found(std::string_view host, std::string_view target) const;
@@ -132,6 +158,8 @@ class HttpServer {
   engine::Engine& engine_;
   ServeOptions options_;
   int listen_fd_ = -1;
+  int epoll_fd_ = -1;  // connections waiting for a request, and wake_fd_
+  int wake_fd_ = -1;   // an eventfd: readable once the threads are to end
   std::atomic<bool> stopping_{false};
   Counters counters_;
 
@@ -139,9 +167,16 @@ class HttpServer {
   std::vector<std::shared_ptr<Target>> targets_;
 
   std::mutex mu_;
-  std::set<int> connections_;  // open connection sockets, for stop()
-  std::map<std::thread::id, std::thread> threads_;
-  std::vector<std::thread::id> finished_;  // connection threads that ended, to join
+  std::condition_variable all_closed_;
+  uint64_t next_connection_ = 1;
+  // Open connections by id (epoll events carry the id: an event for a
+  // connection already closed finds nothing).
+  std::unordered_map<uint64_t, std::shared_ptr<Connection>> connections_;
+  std::vector<std::unique_ptr<Thread>> threads_;        // serving threads
+  std::vector<std::thread> finished_;                   // threads that ended, to join
+  size_t base_threads_ = 2;                             // started by run(); more while these are held up
+  std::atomic<size_t> busy_threads_{0};                 // threads serving a request
+  std::chrono::steady_clock::time_point last_sweep_{};  // of parked connections' deadlines (run's thread)
 };
 
 }  // namespace stratus::serve

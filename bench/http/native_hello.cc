@@ -1,5 +1,5 @@
 // bench/http's ceiling: the same hello-world answer as the component, from a
-// native Beast server built like `stratus serve` (blocking sockets, a thread
+// native Beast server in its simplest fast form (blocking sockets, a thread
 // per connection, keep-alive). Usage: native_hello PORT
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>

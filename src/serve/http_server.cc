@@ -456,8 +456,12 @@ constexpr auto kHeldUp = std::chrono::milliseconds(5);
 constexpr size_t kMaxThreads = 1024;
 // A serving thread beyond the first ones ends after this long without work.
 constexpr int kIdleThreadMs = 10'000;
-// epoll's data for wake_fd_ (connection ids start at 1).
+// epoll's data for wake_fd_ and nudge_fd_ (connection ids start at 1).
 constexpr uint64_t kWakeId = 0;
+constexpr uint64_t kNudgeId = UINT64_MAX;
+// The most events a thread takes from epoll at once: the connections past
+// the first wait in ready_ for it (or another thread) to serve them.
+constexpr int kEventBatch = 16;
 
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
@@ -483,7 +487,7 @@ HttpServer::~HttpServer() {
     if (t->thread.joinable()) t->thread.join();
   reap_finished();
   for (auto& [id, c] : connections_) ::close(c->fd);
-  for (int fd : {listen_fd_, epoll_fd_, wake_fd_})
+  for (int fd : {listen_fd_, epoll_fd_, wake_fd_, nudge_fd_})
     if (fd >= 0) ::close(fd);
 }
 
@@ -634,18 +638,24 @@ Result<uint16_t> HttpServer::listen() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
   int wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  int nudge_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   epoll_event wake{};
   wake.events = EPOLLIN;  // level-triggered: every thread sees it
   wake.data.u64 = kWakeId;
-  if (epoll_fd < 0 || wake_fd < 0 || ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &wake) != 0) {
+  epoll_event nudge{};
+  nudge.events = EPOLLIN | EPOLLET;  // one thread per write
+  nudge.data.u64 = kNudgeId;
+  if (epoll_fd < 0 || wake_fd < 0 || nudge_fd < 0 || ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &wake) != 0 ||
+      ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, nudge_fd, &nudge) != 0) {
     std::string why = std::strerror(errno);
-    for (int f : {fd, epoll_fd, wake_fd})
+    for (int f : {fd, epoll_fd, wake_fd, nudge_fd})
       if (f >= 0) ::close(f);
     return make_error("cannot set up the event loop: " + why);
   }
   listen_fd_ = fd;
   epoll_fd_ = epoll_fd;
   wake_fd_ = wake_fd;
+  nudge_fd_ = nudge_fd;
   return ntohs(addr.sin_port);
 }
 
@@ -732,19 +742,27 @@ void HttpServer::start_thread() {
   threads_.push_back(std::move(t));
 }
 
+// A serving thread: it serves the connections in ready_ and, when there
+// are none, waits for events. Under load one epoll_wait brings several
+// connections, which the thread then serves without sleeping in between
+// (another thread may take them from ready_ meanwhile).
 void HttpServer::work(Thread& self) {
+  std::array<epoll_event, kEventBatch> events{};
   for (;;) {
-    epoll_event ev{};
-    int n = ::epoll_wait(epoll_fd_, &ev, 1, kIdleThreadMs);
-    if (n < 0 && errno != EINTR) {
-      log(std::string("epoll_wait: ") + std::strerror(errno));
-      return;
+    auto connection = next_ready();
+    if (!connection) {
+      int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), kIdleThreadMs);
+      if (n < 0 && errno != EINTR) {
+        log(std::string("epoll_wait: ") + std::strerror(errno));
+        return;
+      }
+      if (n == 0 && retire_thread(self)) return;
+      if (n <= 0) continue;
+      bool done = false;
+      connection = take(std::span(events.data(), static_cast<size_t>(n)), done);
+      if (done && !connection) return;  // the server is done
+      if (!connection) continue;
     }
-    if (n == 0 && retire_thread(self)) return;
-    if (n <= 0) continue;
-    if (ev.data.u64 == kWakeId) return;  // the server is done
-    auto connection = take(ev.data.u64);
-    if (!connection) continue;
     busy_threads_++;
     self.busy_since.store(now_ns(), std::memory_order_relaxed);
     serve(*connection);
@@ -784,6 +802,11 @@ void HttpServer::watch() {
     }
   }
   if (all_held && threads_.size() < kMaxThreads) start_thread();
+  // Connections left in ready_ by a thread now held up go to an idle one.
+  if (!ready_.empty() && !all_held) {
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(nudge_fd_, &one, sizeof one);
+  }
   if (now - last_sweep_ < std::chrono::milliseconds(100)) return;
   last_sweep_ = now;
   for (auto& [id, c] : connections_) {
@@ -793,14 +816,40 @@ void HttpServer::watch() {
   }
 }
 
-// The connection an event is for, now owned by the caller; null if it was
-// closed meanwhile or another thread owns it (which then reads again
-// before it parks it).
-std::shared_ptr<HttpServer::Connection> HttpServer::take(uint64_t id) {
+// Counts `events` on their connections: a parked one becomes owned and
+// goes to ready_ (one closed meanwhile is not found; one already owned is
+// read again by its owner before it is parked). Returns the first of
+// ready_, now the caller's, or null; `done` if the server is done.
+std::shared_ptr<HttpServer::Connection> HttpServer::take(std::span<const epoll_event> events, bool& done) {
   std::lock_guard lock(mu_);
-  auto it = connections_.find(id);
-  if (it == connections_.end() || it->second->events++ > 0) return nullptr;
-  return it->second;
+  for (const auto& ev : events) {
+    const uint64_t id = ev.data.u64;  // a copy: epoll_event is packed, its u64 unaligned
+    if (id == kWakeId) {
+      done = true;
+      continue;
+    }
+    if (id == kNudgeId) {
+      uint64_t count = 0;
+      [[maybe_unused]] auto n = ::read(nudge_fd_, &count, sizeof count);
+      continue;
+    }
+    auto it = connections_.find(id);
+    if (it != connections_.end() && it->second->events++ == 0) ready_.push_back(it->second);
+  }
+  return pop_ready();
+}
+
+std::shared_ptr<HttpServer::Connection> HttpServer::next_ready() {
+  std::lock_guard lock(mu_);
+  return pop_ready();
+}
+
+// The first of ready_, taken off it (mu_ held); null if it is empty.
+std::shared_ptr<HttpServer::Connection> HttpServer::pop_ready() {
+  if (ready_.empty()) return nullptr;
+  auto c = std::move(ready_.front());
+  ready_.pop_front();
+  return c;
 }
 
 // Joins the threads that ended, so a long-running server does not keep

@@ -31,15 +31,19 @@
 // the routes.
 #pragma once
 
+#include <sys/epoll.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -143,7 +147,9 @@ class HttpServer {
   void work(Thread& self);
   bool retire_thread(Thread& self);
   void watch();
-  std::shared_ptr<Connection> take(uint64_t id);
+  std::shared_ptr<Connection> take(std::span<const epoll_event> events, bool& done);
+  std::shared_ptr<Connection> next_ready();
+  std::shared_ptr<Connection> pop_ready();
   void serve(Connection& connection);
   bool answer(Connection& connection);
   bool park(Connection& connection);
@@ -160,6 +166,7 @@ class HttpServer {
   int listen_fd_ = -1;
   int epoll_fd_ = -1;  // connections waiting for a request, and wake_fd_
   int wake_fd_ = -1;   // an eventfd: readable once the threads are to end
+  int nudge_fd_ = -1;  // an eventfd: written to wake an idle thread for ready_
   std::atomic<bool> stopping_{false};
   Counters counters_;
 
@@ -172,6 +179,8 @@ class HttpServer {
   // Open connections by id (epoll events carry the id: an event for a
   // connection already closed finds nothing).
   std::unordered_map<uint64_t, std::shared_ptr<Connection>> connections_;
+  // Connections with a request coming that no thread serves yet.
+  std::deque<std::shared_ptr<Connection>> ready_;
   std::vector<std::unique_ptr<Thread>> threads_;        // serving threads
   std::vector<std::thread> finished_;                   // threads that ended, to join
   size_t base_threads_ = 2;                             // started by run(); more while these are held up

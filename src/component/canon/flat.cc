@@ -359,12 +359,21 @@ Result<std::vector<Val>> lift_flat_values(Context& cx, size_t max_flat, std::spa
   if (flat_count(types) > max_flat) {
     auto ptr = in.next(CoreType::I32);
     if (!ptr.ok()) return std::move(ptr).error();
-    auto tuple = tuple_of(types);
+    // The values are a tuple in memory; a tuple of one is laid out as its
+    // element, which is the usual case and needs no tuple type made.
     uint32_t p = ptr->i32();
-    if (p % alignment(tuple) != 0) return make_error("pointer " + std::to_string(p) + " is not aligned");
-    STRATUS_TRY(check_range(cx, p, elem_size(tuple), "parameters or results"));
-    auto v = load(cx, p, tuple);
+    const ValType* one = types.size() == 1 ? &types[0] : nullptr;
+    std::optional<ValType> tuple;
+    if (!one) tuple = tuple_of(types);
+    const ValType& whole = one ? *one : *tuple;
+    if (p % alignment(whole) != 0) return make_error("pointer " + std::to_string(p) + " is not aligned");
+    STRATUS_TRY(check_range(cx, p, elem_size(whole), "parameters or results"));
+    auto v = load(cx, p, whole);
     if (!v.ok()) return std::move(v).error();
+    if (one) {
+      out.push_back(std::move(*v));
+      return out;
+    }
     return v->items();
   }
   for (const auto& t : types) {
@@ -381,20 +390,29 @@ Result<std::vector<engine::Value>> lower_flat_values(Context& cx, size_t max_fla
   if (vals.size() != types.size()) return make_error("wrong number of values");
   std::vector<Value> out;
   if (flat_count(types) > max_flat) {
-    auto tuple = tuple_of(types);
-    Val value = Val::tuple(std::vector<Val>(vals.begin(), vals.end()));
+    // As a tuple in memory; a single value (the usual case) is stored as
+    // itself, which lays out the same, without copying it into a tuple.
+    const bool one = vals.size() == 1;
+    std::optional<ValType> tuple;
+    std::optional<Val> value;
+    if (!one) {
+      tuple = tuple_of(types);
+      value = Val::tuple(std::vector<Val>(vals.begin(), vals.end()));
+    }
+    const ValType& whole_type = one ? types[0] : *tuple;
+    const Val& whole = one ? vals[0] : *value;
     uint32_t ptr;
     if (out_param) {
       ptr = *out_param;
     } else {
-      auto p = allocate(cx, 0, 0, alignment(tuple), elem_size(tuple));
+      auto p = allocate(cx, 0, 0, alignment(whole_type), elem_size(whole_type));
       if (!p.ok()) return std::move(p).error();
       ptr = *p;
       out.push_back(Value::i32(ptr));
     }
-    if (ptr % alignment(tuple) != 0) return make_error("pointer " + std::to_string(ptr) + " is not aligned");
-    STRATUS_TRY(check_range(cx, ptr, elem_size(tuple), "parameters or results"));
-    STRATUS_TRY(store(cx, value, tuple, ptr));
+    if (ptr % alignment(whole_type) != 0) return make_error("pointer " + std::to_string(ptr) + " is not aligned");
+    STRATUS_TRY(check_range(cx, ptr, elem_size(whole_type), "parameters or results"));
+    STRATUS_TRY(store(cx, whole, whole_type, ptr));
     return out;
   }
   for (size_t i = 0; i < vals.size(); ++i) STRATUS_TRY(lower_flat(cx, vals[i], types[i], out));

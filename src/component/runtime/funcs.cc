@@ -374,7 +374,7 @@ std::variant<std::vector<engine::Value>, engine::Trap> call_through_vals(
   if (outcome.trapped()) return outcome.trap();
   if (outcome.failed()) return trap(outcome.error().message);
   std::vector<Val> result_vals;
-  if (outcome.result()) result_vals.push_back(*outcome.result());
+  if (outcome.result()) result_vals.push_back(std::move(*outcome.result()));
   if (result_vals.size() != results.size()) return trap("callee returned the wrong number of results");
   auto flat = canon::lower_flat_values(cx, max_flat_results, result_vals, results, out_ptr);
   if (!flat.ok()) return trap_from(flat.error());

@@ -44,6 +44,7 @@ class CallOutcome {
   bool trapped() const { return v_.index() == 1; }
   bool failed() const { return v_.index() == 2; }
   const std::optional<Val>& result() const { return std::get<0>(v_); }
+  std::optional<Val>& result() { return std::get<0>(v_); }
   const engine::Trap& trap() const { return std::get<1>(v_); }
   const Error& error() const { return std::get<2>(v_); }
 

@@ -29,7 +29,6 @@ namespace stratus::serve {
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
-using tcp = asio::ip::tcp;
 using wasi::p2::StreamFailure;
 using Clock = std::chrono::steady_clock;
 

@@ -174,6 +174,10 @@ struct CanonBuiltin {
   std::optional<ValType> type;  // the stream/future element type or task.return result, where there is one
   CanonOptions options;
   uint32_t slot = 0;  // context.get/set: the thread-local storage slot
+  // `cancellable` (waitable-set.wait/poll, thread.*), `async` (subtask.cancel,
+  // {stream,future}.cancel-*).
+  bool flag = false;
+  uint32_t table = 0;  // thread.new-indirect: the core table of functions
   // The core function type the built-in has (Explainer.md gives each one's
   // signature); none for those whose type involves reference types.
   std::optional<engine::FuncType> core_type;

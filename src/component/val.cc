@@ -26,7 +26,7 @@ Val Val::flags(std::vector<uint32_t> set_indices) {
 
 bool Val::operator==(const Val& o) const {
   return kind_ == o.kind_ && bits_ == o.bits_ && str_ == o.str_ && items_ == o.items_ &&
-         flag_indices_ == o.flag_indices_ && handle_ == o.handle_;
+         flag_indices_ == o.flag_indices_ && handle_ == o.handle_ && object_ == o.object_;
 }
 
 namespace {

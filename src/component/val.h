@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -57,6 +58,16 @@ struct ResourceRef {
   bool operator==(const ResourceRef& o) const { return resource == o.resource && rep == o.rep; }
 };
 
+// What a stream, future or error-context value carries across a boundary:
+// the runtime's shared object (runtime/async.h defines them). Lifting moves
+// the readable end (or the error context) out of the guest's table;
+// lowering puts a new one in the receiver's.
+class AsyncObject {
+ public:
+  virtual ~AsyncObject() = default;
+};
+using AsyncObjectPtr = std::shared_ptr<AsyncObject>;
+
 class Val {
  public:
   Val() = default;  // bool false
@@ -99,6 +110,9 @@ class Val {
   static Val flags(std::vector<uint32_t> set_indices);
   static Val own(ResourceRef h) { return handle(ValKind::Own, std::move(h)); }
   static Val borrow(ResourceRef h) { return handle(ValKind::Borrow, std::move(h)); }
+  static Val stream(AsyncObjectPtr o) { return object(ValKind::Stream, std::move(o)); }
+  static Val future(AsyncObjectPtr o) { return object(ValKind::Future, std::move(o)); }
+  static Val error_context(AsyncObjectPtr o) { return object(ValKind::ErrorContext, std::move(o)); }
 
   ValKind kind() const { return kind_; }
 
@@ -118,6 +132,8 @@ class Val {
   // Flags: indices of the set flags, ascending.
   const std::vector<uint32_t>& set_flags() const { return flag_indices_; }
   const ResourceRef& as_handle() const { return handle_; }
+  // Streams, futures and error contexts: the runtime's shared object.
+  const AsyncObjectPtr& as_object() const { return object_; }
 
   bool operator==(const Val& o) const;
 
@@ -139,6 +155,11 @@ class Val {
     if (payload) v.items_.push_back(std::move(*payload));
     return v;
   }
+  static Val object(ValKind k, AsyncObjectPtr o) {
+    Val v(k);
+    v.object_ = std::move(o);
+    return v;
+  }
   static Val handle(ValKind k, ResourceRef h) {
     Val v(k);
     v.handle_ = std::move(h);
@@ -151,6 +172,7 @@ class Val {
   std::vector<Val> items_;
   std::vector<uint32_t> flag_indices_;
   ResourceRef handle_;
+  AsyncObjectPtr object_;
 };
 
 // A readable rendering for messages and test output: `42u32`, `"hi"`,

@@ -216,6 +216,9 @@ class Memory {
   // Returns the old size in pages, or nullopt if growth is refused (max or
   // the instance's memory limit).
   virtual std::optional<uint64_t> grow(uint64_t delta_pages) = 0;
+  // The same for every object that stands for one memory (there may be
+  // several, one per export or alias taken of it).
+  virtual const void* identity() const { return this; }
 
   Result<void> read(uint64_t offset, std::span<uint8_t> out);
   Result<void> write(uint64_t offset, std::span<const uint8_t> in);

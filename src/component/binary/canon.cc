@@ -289,6 +289,7 @@ class CanonReader {
       auto f = r.u8();
       if (!f.ok()) return std::move(f).error();
       if (*f > 1) return r.error("invalid flag");
+      b.flag = *f == 1;
       return {};
     };
     auto opts = [&]() -> Result<void> {
@@ -418,7 +419,11 @@ class CanonReader {
       case 0x21:
         b.name = op == 0x20 ? "waitable-set.wait" : "waitable-set.poll";
         STRATUS_TRY(flag());
-        STRATUS_TRY(u32());
+        {
+          auto mem = r.u32();
+          if (!mem.ok()) return std::move(mem).error();
+          b.options.memory = *mem;
+        }
         break;
       case 0x22: b.name = "waitable-set.drop"; break;
       case 0x23: b.name = "waitable.join"; break;
@@ -426,7 +431,11 @@ class CanonReader {
       case 0x27:
         b.name = "thread.new-indirect";
         STRATUS_TRY(u32());
-        STRATUS_TRY(u32());
+        {
+          auto table = r.u32();
+          if (!table.ok()) return std::move(table).error();
+          b.table = *table;
+        }
         break;
       case 0x28: b.name = "thread.resume-later"; break;
       case 0x29:

@@ -459,8 +459,9 @@ class Decoder {
     auto t = binary::read_externtype(r, s_, name->name);
     if (!t.ok()) return std::move(t).error();
     STRATUS_TRY(binary::check_extern(s_.import_names, *name, *t, "import"));
-    if (auto ok = binary::check_visibility(*t, true, s_.component_id); !ok.ok())
+    if (auto ok = binary::check_visibility(*t, true, s_.component_id, &s_.named_types); !ok.ok())
       return Reader::error_at(name->offset, "import `" + name->name + "`: " + ok.error().message);
+    binary::collect_named_types(*t, s_.named_types);
     binary::name_type_bound(*t, name->name, s_.component_id);
     binary::add_extern_to_spaces(s_, *t);
     s_.imports.push_back({name->name, *t});
@@ -515,8 +516,9 @@ class Decoder {
       abstract_local_resource(type, name->name);
     }
     STRATUS_TRY(binary::check_extern(s_.export_names, *name, type, "export"));
-    if (auto ok = binary::check_visibility(type, false, s_.component_id); !ok.ok())
+    if (auto ok = binary::check_visibility(type, false, s_.component_id, &s_.named_types); !ok.ok())
       return Reader::error_at(name->offset, "export `" + name->name + "`: " + ok.error().message);
+    binary::collect_named_types(type, s_.named_types);
     binary::name_type_bound(type, name->name, s_.component_id, true);
     type = binary::renamed_for_export(type, s_.component_id);
     binary::add_extern_to_spaces(s_, type);

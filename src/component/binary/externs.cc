@@ -57,10 +57,19 @@ Result<void> check_annotated(const NameContext& cx, const ExternName& n, const E
 // of a type itself names, which needs no name of its own.
 class Visibility {
  public:
-  Visibility(bool import, uint64_t component_id) : import_(import), component_id_(component_id) {}
+  Visibility(bool import, uint64_t component_id, const std::set<const DefinedType*>* named)
+      : import_(import), component_id_(component_id), named_(named) {}
 
   Result<void> val(const ValType& t, bool top) {
-    if (!top && t.name() != nullptr) return named(*t.name());
+    if (!top && t.name() != nullptr) {
+      // Exported under a name of this instance type: explicit in it, even
+      // when the type was first named by another component (an instance
+      // re-exporting a child's types).
+      if (!t.is_primitive() && (local_types_.count(t.defined_ptr().get()) != 0 ||
+                                (named_ != nullptr && named_->count(t.defined_ptr().get()) != 0)))
+        return {};
+      return named(*t.name());
+    }
     if (t.is_primitive()) return {};
     // Types are DAGs: check each shared subtree once (an answer only turns
     // from error to fine as local_ grows, so a fine one stays fine).
@@ -123,8 +132,11 @@ class Visibility {
       // An instance's own type exports name the types its functions use
       // (a bag of exports is "explicit in" them).
       for (const auto& e : (*i)->exports) {
-        if (const auto* b = std::get_if<TypeBound>(&e.type); b != nullptr && b->name != nullptr)
-          local_.insert(b->name.get());
+        const auto* b = std::get_if<TypeBound>(&e.type);
+        if (b == nullptr) continue;
+        if (b->name != nullptr) local_.insert(b->name.get());
+        if (const auto* v = std::get_if<ValType>(&b->type); v != nullptr && !v->is_primitive())
+          local_types_.insert(v->defined_ptr().get());
       }
       for (const auto& e : (*i)->exports) STRATUS_TRY(ext(e.type));
       return {};
@@ -154,13 +166,26 @@ class Visibility {
   bool import_;
   uint64_t component_id_;
   std::set<const TypeName*> local_;
+  std::set<const DefinedType*> local_types_;
+  const std::set<const DefinedType*>* named_;
   std::set<const DefinedType*> checked_;
 };
 
 }  // namespace
 
-Result<void> check_visibility(const ExternType& type, bool import, uint64_t component_id) {
-  auto ok = Visibility(import, component_id).ext(type);
+void collect_named_types(const ExternType& type, std::set<const DefinedType*>& named) {
+  if (const auto* b = std::get_if<TypeBound>(&type)) {
+    if (const auto* v = std::get_if<ValType>(&b->type); v != nullptr && !v->is_primitive())
+      named.insert(v->defined_ptr().get());
+    return;
+  }
+  if (const auto* i = std::get_if<InstanceTypePtr>(&type))
+    for (const auto& e : (*i)->exports) collect_named_types(e.type, named);
+}
+
+Result<void> check_visibility(const ExternType& type, bool import, uint64_t component_id,
+                              const std::set<const DefinedType*>* named) {
+  auto ok = Visibility(import, component_id, named).ext(type);
   if (!ok.ok()) {
     const char* kind = std::holds_alternative<FuncTypePtr>(type)        ? "func"
                        : std::holds_alternative<TypeBound>(type)        ? "type"

@@ -44,6 +44,10 @@ struct Scope {
   // component's), unique per decoded component: the owner of the type names
   // its imports and exports give (external visibility).
   uint64_t component_id = 0;
+  // Defined types this component's imports and exports have named so far
+  // (also as type exports of an imported or exported instance): explicit
+  // in it for the visibility check of later ones, whoever named them first.
+  std::set<const DefinedType*> named_types;
 
   std::vector<CoreModulePtr> core_modules;  // null entries in type scopes
   std::vector<CoreModuleTypePtr> core_module_types;
@@ -104,7 +108,11 @@ void name_type_bound(ExternType& type, const std::string& name, uint64_t owner, 
 // Types"): every resource and every record, variant, enum and flags type the
 // type of a component's import or export uses must be referred to through a
 // type import or export (for imports: an import).
-Result<void> check_visibility(const ExternType& type, bool import, uint64_t component_id);
+Result<void> check_visibility(const ExternType& type, bool import, uint64_t component_id,
+                              const std::set<const DefinedType*>* named = nullptr);
+// Adds the defined types `type` names (a type bound, or an instance's type
+// exports) to `named`.
+void collect_named_types(const ExternType& type, std::set<const DefinedType*>& named);
 // An instance as a component exports it: its type exports get new names of
 // this component, so that types aliased out of the exported instance are
 // externally visible.

@@ -69,6 +69,15 @@ class ResourceHooks {
   virtual Result<ResourceRef> lift_borrow(const ResourceTypePtr& type, uint32_t handle) = 0;
   virtual Result<uint32_t> lower_own(const ResourceTypePtr& type, const ResourceRef& resource) = 0;
   virtual Result<uint32_t> lower_borrow(const ResourceTypePtr& type, const ResourceRef& resource) = 0;
+  // Streams, futures and error contexts (`type` is the stream or future
+  // type, or error-context): lifting takes the readable end or the error
+  // context out of the table, lowering adds one.
+  virtual Result<Val> lift_async(const ValType& type, uint32_t handle) {
+    return make_error("stream, future and error-context values need the async runtime");
+  }
+  virtual Result<uint32_t> lower_async(const ValType& type, const Val& value) {
+    return make_error("stream, future and error-context values need the async runtime");
+  }
 };
 
 // The canonical options of one side of a call, made concrete.

@@ -92,7 +92,12 @@ Result<Val> lift_flat_prim(Context& cx, Coercing& in, PrimType p) {
     if (!s.ok()) return std::move(s).error();
     return Val::string(std::move(*s));
   }
-  if (p == PrimType::ErrorContext) return make_error("error-context values need the async runtime, not supported yet");
+  if (p == PrimType::ErrorContext) {
+    auto h = in.next(CoreType::I32);
+    if (!h.ok()) return std::move(h).error();
+    if (cx.resources == nullptr) return make_error("handles need the runtime's handle tables");
+    return cx.resources->lift_async(ValType(PrimType::ErrorContext), h->i32());
+  }
   auto v = in.next(CoreType::I32);
   if (!v.ok()) return std::move(v).error();
   uint32_t i = v->i32();
@@ -194,8 +199,12 @@ Result<Val> lift_flat(Context& cx, Coercing& in, const ValType& t) {
     if (!ref.ok()) return std::move(ref).error();
     return Val::borrow(*ref);
   }
-  if (std::holds_alternative<StreamType>(d.kind) || std::holds_alternative<FutureType>(d.kind))
-    return make_error("stream and future values need the async runtime, not supported yet");
+  if (std::holds_alternative<StreamType>(d.kind) || std::holds_alternative<FutureType>(d.kind)) {
+    auto h = in.next(CoreType::I32);
+    if (!h.ok()) return std::move(h).error();
+    if (cx.resources == nullptr) return make_error("handles need the runtime's handle tables");
+    return cx.resources->lift_async(t, h->i32());
+  }
 
   // variant, enum, option, result
   std::vector<CoreType> flat;
@@ -248,7 +257,13 @@ Result<void> lower_flat_prim(Context& cx, const Val& v, PrimType p, std::vector<
       out.push_back(Value::i32(r->second));
       return {};
     }
-    case PrimType::ErrorContext: return make_error("error-context values need the async runtime, not supported yet");
+    case PrimType::ErrorContext: {
+      if (cx.resources == nullptr) return make_error("handles need the runtime's handle tables");
+      auto h = cx.resources->lower_async(ValType(PrimType::ErrorContext), v);
+      if (!h.ok()) return std::move(h).error();
+      out.push_back(Value::i32(*h));
+      return {};
+    }
   }
   return make_error("unknown primitive type");
 }
@@ -308,8 +323,13 @@ Result<void> lower_flat(Context& cx, const Val& v, const ValType& t, std::vector
     out.push_back(Value::i32(*h));
     return {};
   }
-  if (std::holds_alternative<StreamType>(d.kind) || std::holds_alternative<FutureType>(d.kind))
-    return make_error("stream and future values need the async runtime, not supported yet");
+  if (std::holds_alternative<StreamType>(d.kind) || std::holds_alternative<FutureType>(d.kind)) {
+    if (cx.resources == nullptr) return make_error("handles need the runtime's handle tables");
+    auto h = cx.resources->lower_async(t, v);
+    if (!h.ok()) return std::move(h).error();
+    out.push_back(Value::i32(*h));
+    return {};
+  }
 
   auto matched = match_case(v, d);
   if (!matched.ok()) return std::move(matched).error();

@@ -139,7 +139,12 @@ Result<Val> load_prim(Context& cx, uint32_t ptr, PrimType p) {
       if (!s.ok()) return std::move(s).error();
       return Val::string(std::move(*s));
     }
-    case PrimType::ErrorContext: return make_error("error-context values need the async runtime, not supported yet");
+    case PrimType::ErrorContext: {
+      auto h = load_int(cx, ptr, 4);
+      if (!h.ok()) return std::move(h).error();
+      if (cx.resources == nullptr) return make_error("handles need the runtime's handle tables");
+      return cx.resources->lift_async(ValType(PrimType::ErrorContext), static_cast<uint32_t>(*h));
+    }
   }
   return make_error("unknown primitive type");
 }
@@ -232,8 +237,12 @@ Result<Val> load(Context& cx, uint32_t ptr, const ValType& t) {
     if (!r.ok()) return std::move(r).error();
     return Val::borrow(*r);
   }
-  if (std::holds_alternative<StreamType>(d.kind) || std::holds_alternative<FutureType>(d.kind))
-    return make_error("stream and future values need the async runtime, not supported yet");
+  if (std::holds_alternative<StreamType>(d.kind) || std::holds_alternative<FutureType>(d.kind)) {
+    auto h = load_int(cx, ptr, 4);
+    if (!h.ok()) return std::move(h).error();
+    if (cx.resources == nullptr) return make_error("handles need the runtime's handle tables");
+    return cx.resources->lift_async(t, static_cast<uint32_t>(*h));
+  }
   // variant, enum, option, result
   auto cases = variant_cases(d);
   uint32_t disc_size = discriminant_size(cases.size());
@@ -262,7 +271,12 @@ Result<void> expect_kind(const Val& v, ValKind k) {
 namespace {
 
 Result<void> store_prim(Context& cx, const Val& v, PrimType p, uint32_t ptr) {
-  if (p == PrimType::ErrorContext) return make_error("error-context values need the async runtime, not supported yet");
+  if (p == PrimType::ErrorContext) {
+    if (cx.resources == nullptr) return make_error("handles need the runtime's handle tables");
+    auto h = cx.resources->lower_async(ValType(PrimType::ErrorContext), v);
+    if (!h.ok()) return std::move(h).error();
+    return store_int(cx, *h, ptr, 4);
+  }
   STRATUS_TRY(expect_kind(v, val_kind_of(p)));
   switch (p) {
     case PrimType::Char: {
@@ -364,8 +378,12 @@ Result<void> store(Context& cx, const Val& v, const ValType& t, uint32_t ptr) {
     if (!h.ok()) return std::move(h).error();
     return store_int(cx, *h, ptr, 4);
   }
-  if (std::holds_alternative<StreamType>(d.kind) || std::holds_alternative<FutureType>(d.kind))
-    return make_error("stream and future values need the async runtime, not supported yet");
+  if (std::holds_alternative<StreamType>(d.kind) || std::holds_alternative<FutureType>(d.kind)) {
+    if (cx.resources == nullptr) return make_error("handles need the runtime's handle tables");
+    auto h = cx.resources->lower_async(t, v);
+    if (!h.ok()) return std::move(h).error();
+    return store_int(cx, *h, ptr, 4);
+  }
   auto matched = match_case(v, d);
   if (!matched.ok()) return std::move(matched).error();
   auto cases = variant_cases(d);

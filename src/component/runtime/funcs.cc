@@ -56,6 +56,13 @@ class CallHooks final : public canon::ResourceHooks {
     return index;
   }
 
+  Result<Val> lift_async(const ValType& type, uint32_t index) override {
+    return lift_async_value(instance_, type, index);
+  }
+  Result<uint32_t> lower_async(const ValType& type, const Val& value) override {
+    return lower_async_value(instance_, type, value);
+  }
+
   // Ends the loans made while lifting borrows (at the end of the call).
   void release_lends() noexcept {
     for (uint32_t index : lenders_) {
@@ -76,6 +83,12 @@ class CallHooks final : public canon::ResourceHooks {
   BorrowScope* scope_;
   std::vector<uint32_t> lenders_;
 };
+
+}  // namespace
+
+std::unique_ptr<canon::ResourceHooks> make_call_hooks(InstanceState& instance, BorrowScope* scope) {
+  return std::make_unique<CallHooks>(instance, scope);
+}
 
 canon::Context make_context(const RtCanonOptions& options, canon::ResourceHooks* hooks) {
   canon::Context cx;
@@ -98,6 +111,8 @@ canon::Context make_context(const RtCanonOptions& options, canon::ResourceHooks*
   return cx;
 }
 
+namespace {
+
 std::vector<ValType> param_types(const FuncType& type) {
   std::vector<ValType> out;
   out.reserve(type.params.size());
@@ -110,49 +125,31 @@ std::vector<ValType> result_types(const FuncType& type) {
   return {};
 }
 
-// A component instance entered from `caller` for the length of a call
-// (CanonicalABI.md enter_from / leave_to; check may_enter_from first). The
-// call is a new task, with fresh thread-local storage (context.get/set).
+// A component instance entered from `caller` while a call's thread runs
+// in it (CanonicalABI.md Store.lift: enter_from / leave_to; check
+// may_enter_from first).
 class Entered {
  public:
-  Entered(InstanceState& instance, const InstanceState* caller)
-      : instance_(instance), caller_(caller), saved_context_(instance.context) {
+  Entered(InstanceState& instance, const InstanceState* caller) : instance_(instance), caller_(caller) {
     instance_.enter_from(caller_);
-    instance_.context = {};
   }
-  ~Entered() {
-    instance_.context = saved_context_;
-    instance_.leave_to(caller_);
-  }
+  ~Entered() { instance_.leave_to(caller_); }
   Entered(const Entered&) = delete;
   Entered& operator=(const Entered&) = delete;
 
  private:
   InstanceState& instance_;
   const InstanceState* caller_;
-  std::array<uint32_t, 2> saved_context_;
 };
 
-// Makes `task` the instance's current task for the length of a call.
-class TaskScope {
- public:
-  TaskScope(InstanceState& instance, RtTask* task) : instance_(instance), saved_(instance.task) {
-    instance_.task = task;
-  }
-  ~TaskScope() { instance_.task = saved_; }
-  TaskScope(const TaskScope&) = delete;
-  TaskScope& operator=(const TaskScope&) = delete;
-
- private:
-  InstanceState& instance_;
-  RtTask* saved_;
-};
-
-// CanonicalABI.md CallbackCode and EventCode.NONE.
+// CanonicalABI.md CallbackCode.
 constexpr uint32_t kCallbackExit = 0, kCallbackYield = 1, kCallbackWait = 2;
-constexpr uint32_t kEventNone = 0;
-// Subtask.State.RETURNED, what an async-lowered call that completed returns.
-constexpr uint32_t kSubtaskReturned = 2;
+
+MaybeTrap trap_of(const engine::CallResult& r) {
+  if (r.trapped()) return r.trap();
+  if (!r.ok()) return trap(r.error().message);
+  return std::nullopt;
+}
 
 class LiftedFunc final : public RtFunc {
  public:
@@ -164,34 +161,84 @@ class LiftedFunc final : public RtFunc {
         params_(param_types(*this->type())),
         results_(result_types(*this->type())) {}
 
-  // A call from another component's lowered import: values go from the
+  // A sync call from another component's lowered import: values go from the
   // caller's memory straight into this instance's and back
-  // (canon::transfer_flat_values), with no Val in between. `out` receives
+  // (canon::transfer_flat_values), with no Val in between, on the caller's
+  // stack (a sync-typed call cannot block past its return). `out` receives
   // the caller's core results.
-  std::optional<engine::Trap> call_direct(InstanceState* caller, canon::Context& caller_cx,
-                                          std::span<const engine::Value> flat_args, std::optional<uint32_t> out_ptr,
-                                          std::span<engine::Value> out) {
-    if (!instance_.may_enter_from(caller)) return trap("cannot enter component instance");
+  MaybeTrap call_direct(InstanceState* caller, canon::Context& caller_cx, std::span<const engine::Value> flat_args,
+                        std::optional<uint32_t> out_ptr, std::span<engine::Value> out) {
+    if (instance_.poisoned() || !instance_.may_enter_from(caller)) return trap("cannot enter component instance");
     Entered entered(instance_, caller);
-    RtTask rt_task = new_task();
-    TaskScope current(instance_, &rt_task);
+    auto task = std::make_shared<Task>(type().get(), &options_, &instance_, nullptr, nullptr);
+    Thread thread(task, nullptr, false);
+    MaybeTrap result;
+    thread.run_here([&] {
+      bool in = false;
+      if ((result = task->enter_implicit_thread(&in))) return;
+      CallHooks hooks(instance_, &task->borrows);
+      auto cx = make_context(options_, &hooks);
+      auto flat = canon::transfer_flat_values(caller_cx, cx, canon::kMaxFlatParams, flat_args, params_);
+      if (!flat.ok()) {
+        result = trap_from(flat.error());
+        return;
+      }
+      task->state = Task::State::Started;
+      auto r = core_->call(*flat);
+      if ((result = trap_of(r))) return;
+      auto back = canon::transfer_flat_values(cx, caller_cx, canon::kMaxFlatResults, r.values(), results_, out_ptr);
+      if (!back.ok()) {
+        result = trap_from(back.error());
+        return;
+      }
+      if (task->borrows.num_borrows > 0) {
+        result = trap("borrow handles still remain at the end of the call");
+        return;
+      }
+      task->state = Task::State::Resolved;
+      if ((result = post_return(r.values()))) return;
+      if ((result = task->exit_implicit_thread())) return;
+      if (back->size() != out.size()) {
+        result = trap("lowered results do not match the core signature");
+        return;
+      }
+      for (size_t i = 0; i < out.size(); ++i) out[i] = (*back)[i];
+    });
+    if (result) instance_.store().poison(*result);
+    return result;
+  }
 
-    BorrowScope task;
-    CallHooks hooks(instance_, &task);
-    auto cx = make_context(options_, &hooks);
-    auto flat = canon::transfer_flat_values(caller_cx, cx, canon::kMaxFlatParams, flat_args, params_);
-    if (!flat.ok()) return trap_from(flat.error());
-    auto result = core_->call(*flat);
-    if (result.trapped()) return result.trap();
-    if (!result.ok()) return trap(result.error().message);
-    auto back = canon::transfer_flat_values(cx, caller_cx, canon::kMaxFlatResults, result.values(), results_, out_ptr);
-    if (!back.ok()) return trap_from(back.error());
-    if (auto post = post_return(result.values()); post && !post->ok())
-      return post->trapped() ? post->trap() : trap(post->error().message);
-    if (task.num_borrows > 0) return trap("borrow handles still remain at the end of the call");
-    if (back->size() != out.size()) return trap("lowered results do not match the core signature");
-    for (size_t i = 0; i < out.size(); ++i) out[i] = (*back)[i];
-    return std::nullopt;
+  // Store.lift and canon_lift: a new task and its implicit thread, on a
+  // fiber for an async-typed function; runs until the thread blocks or
+  // finishes.
+  std::pair<MaybeTrap, OnCancel> invoke(InstanceState* caller, OnStart on_start, OnResolve on_resolve) override {
+    Store& store = instance_.store();
+    if (instance_.poisoned() || !instance_.may_enter_from(caller)) {
+      auto t = trap("cannot enter component instance");
+      store.poison(t);
+      return {t, nullptr};
+    }
+    auto task = std::make_shared<Task>(type().get(), &options_, &instance_, std::move(on_start), std::move(on_resolve));
+    {
+      Entered entered(instance_, caller);
+      Task* raw = task.get();
+      auto body = [this, raw] {
+        if (auto t = run_task(*raw)) instance_.store().poison(*t);
+      };
+      if (type()->async) {
+        auto thread = std::make_shared<Thread>(task, body, true);
+        store.live[thread.get()] = thread;
+        thread->resume();
+      } else {
+        Thread thread(task, nullptr, false);
+        thread.run_here(body);
+      }
+    }
+    if (store.trap()) return {*store.trap(), nullptr};
+    std::weak_ptr<Task> weak = task;
+    return {std::nullopt, [weak](InstanceState* c) {
+              if (auto t = weak.lock()) t->request_cancellation(c);
+            }};
   }
 
   CallOutcome call(InstanceState* caller, std::span<const Val> args) override {
@@ -204,83 +251,82 @@ class LiftedFunc final : public RtFunc {
         if (!ok.ok()) return std::move(ok).error().context("argument `" + type()->params[i].name + "`");
       }
     }
-    if (!instance_.may_enter_from(caller)) return trap("cannot enter component instance");
-    Entered entered(instance_, caller);
-    RtTask rt_task = new_task();
-    TaskScope current(instance_, &rt_task);
-
-    BorrowScope task;
-    CallHooks hooks(instance_, &task);
-    auto cx = make_context(options_, &hooks);
-    auto flat = canon::lower_flat_values(cx, canon::kMaxFlatParams, args, params_);
-    if (!flat.ok()) return trap_from(flat.error());
-    auto result = core_->call(*flat);
-    if (result.trapped()) return result.trap();
-    if (!result.ok()) return result.error();
-    if (options_.async) {
-      if (auto t = run_event_loop(result.values())) return *t;
-      // Task.unregister_thread: the value must have been returned by now.
-      if (!rt_task.returned) return trap("async-lifted function exited without calling task.return");
-      if (task.num_borrows > 0) return trap("borrow handles still remain at the end of the call");
-      return std::move(rt_task.result);
-    }
-    auto lifted = canon::lift_flat_values(cx, canon::kMaxFlatResults, result.values(), results_);
-    if (!lifted.ok()) return trap_from(lifted.error());
-    if (auto post = post_return(result.values()); post && !post->ok()) {
-      if (post->trapped()) return post->trap();
-      return post->error();
-    }
-    if (task.num_borrows > 0) return trap("borrow handles still remain at the end of the call");
-    if (lifted->empty()) return std::optional<Val>();
-    return std::optional<Val>(std::move(lifted->front()));
+    return call_and_wait(*this, instance_.store(), caller, args, instance_.options().limits.call_timeout);
   }
 
   bool is_async() const { return options_.async; }
 
  private:
-  RtTask new_task() const {
-    return RtTask{type().get(), options_.async, options_.memory.get(), options_.encoding, false, std::nullopt};
+  // The body of canon_lift's thread_func.
+  MaybeTrap run_task(Task& task) {
+    bool entered = false;
+    STRATUS_TRAP_TRY(task.enter_implicit_thread(&entered));
+    if (!entered) return std::nullopt;
+    CallHooks hooks(instance_, &task.borrows);
+    auto cx = make_context(options_, &hooks);
+    auto args = task.start();
+    if (!args) return instance_.store().trap() ? *instance_.store().trap() : trap("lifting the arguments failed");
+    auto flat = canon::lower_flat_values(cx, canon::kMaxFlatParams, *args, params_);
+    if (!flat.ok()) return trap_from(flat.error());
+    auto first = core_->call(*flat);
+    STRATUS_TRAP_TRY(trap_of(first));
+    if (!options_.async) {
+      auto lifted = canon::lift_flat_values(cx, canon::kMaxFlatResults, first.values(), results_);
+      if (!lifted.ok()) return trap_from(lifted.error());
+      std::optional<Val> result;
+      if (!lifted->empty()) result = std::move(lifted->front());
+      STRATUS_TRAP_TRY(task.return_(std::move(result)));
+      STRATUS_TRAP_TRY(post_return(first.values()));
+      return task.exit_implicit_thread();
+    }
+    if (options_.callback) STRATUS_TRAP_TRY(run_event_loop(task, first.values()));
+    return task.exit_implicit_thread();
   }
 
-  // canon_lift's stackless (`callback`) event loop, after the first call
-  // returned `first`. Nothing else runs in the sync runtime, so YIELD
-  // resumes at once with no event; WAIT names a waitable set, and none can
-  // exist (waitable-set.new needs the async runtime), so it traps as the
-  // spec's handle lookup does. Stackful async returns nothing. A task
-  // that keeps yielding is bounded by the instance's call timeout, which
-  // covers the whole loop, not each callback.
-  std::optional<engine::Trap> run_event_loop(std::span<const engine::Value> first) {
-    if (!options_.callback) return std::nullopt;
+  // canon_lift's stackless (`callback`) event loop.
+  MaybeTrap run_event_loop(Task& task, std::span<const engine::Value> first) {
     if (first.size() != 1) return trap("async-lifted core function returned the wrong number of results");
-    const auto& timeout = instance_.options().limits.call_timeout;
-    auto start = std::chrono::steady_clock::now();
+    Thread& thread = *task.implicit_thread;
+    InstanceState& inst = instance_;
     uint32_t packed = first[0].i32();
     for (;;) {
       uint32_t code = packed & 0xf;
+      uint32_t si = packed >> 4;
+      if (code > kCallbackWait) return trap("unsupported callback code " + std::to_string(code));
       if (code == kCallbackExit) return std::nullopt;
-      if (code == kCallbackWait)
-        return trap("callback returned WAIT on handle index " + std::to_string(packed >> 4) +
-                    ", which is not a waitable set");
-      if (code != kCallbackYield) return trap("invalid callback code " + std::to_string(code));
-      if (timeout && std::chrono::steady_clock::now() - start > *timeout)
-        return engine::Trap{engine::TrapKind::Deadline, "async task still yielding when the call's deadline passed", 0};
-      engine::Value event[] = {engine::Value::i32(kEventNone), engine::Value::i32(0), engine::Value::i32(0)};
-      auto next = options_.callback->call(event);
-      if (next.trapped()) return next.trap();
-      if (!next.ok()) return trap(next.error().message);
+      inst.exclusive_thread = nullptr;
+      Event event;
+      auto free = [&inst] { return inst.exclusive_thread == nullptr; };
+      if (code == kCallbackYield) {
+        bool cancelled = false;
+        STRATUS_TRAP_TRY(thread.yield(true, &cancelled));
+        // A yield comes back once the exclusive lock is free again.
+        if (!cancelled && !free()) STRATUS_TRAP_TRY(thread.wait_until(free, true, &cancelled));
+        event = cancelled ? Event{EventCode::TaskCancelled, 0, 0} : Event{};
+      } else {
+        auto h = inst.handles().get_async(si);
+        if (!h.ok() || (*h)->kind != AsyncHandle::Kind::WaitableSet)
+          return trap("callback returned WAIT on handle index " + std::to_string(si) + ", which is not a waitable set");
+        STRATUS_TRAP_TRY(static_cast<WaitableSet*>(*h)->wait_for_event_and(thread, free, true, &event));
+      }
+      inst.exclusive_thread = &thread;
+      engine::Value args[] = {engine::Value::i32(static_cast<uint32_t>(event.code)), engine::Value::i32(event.index),
+                              engine::Value::i32(event.payload)};
+      auto next = options_.callback->call(args);
+      STRATUS_TRAP_TRY(trap_of(next));
       if (next.values().size() != 1) return trap("callback returned the wrong number of results");
       packed = next.values()[0].i32();
     }
   }
 
   // Runs post-return, if the lift has one, with leaving the instance
-  // forbidden (CanonicalABI.md canon_lift); nullopt when there is none.
-  std::optional<engine::CallResult> post_return(std::span<const engine::Value> results) {
+  // forbidden (CanonicalABI.md canon_lift).
+  MaybeTrap post_return(std::span<const engine::Value> results) {
     if (!options_.post_return) return std::nullopt;
     instance_.may_leave = false;
     auto post = options_.post_return->call(results);
     instance_.may_leave = true;
-    return post;
+    return trap_of(post);
   }
 
   InstanceState& instance_;
@@ -312,6 +358,23 @@ class HostFuncAdapter final : public RtFunc {
     return std::move(result);
   }
 
+  // A host function runs to its end at once: it starts, returns and
+  // resolves within the call.
+  std::pair<MaybeTrap, OnCancel> invoke(InstanceState* caller, OnStart on_start, OnResolve on_resolve) override {
+    auto args = on_start();
+    Store* store = caller != nullptr ? &caller->store() : nullptr;
+    if (!args) return {store && store->trap() ? *store->trap() : trap("lifting the arguments failed"), nullptr};
+    auto outcome = call(caller, *args);
+    if (!outcome.returned()) {
+      auto t = outcome.trapped() ? outcome.trap() : trap(outcome.error().message);
+      if (store) store->poison(t);
+      return {t, nullptr};
+    }
+    on_resolve(Resolution{false, std::move(outcome.result())});
+    if (store && store->trap()) return {*store->trap(), nullptr};
+    return {std::nullopt, nullptr};
+  }
+
  private:
   HostFuncCallback callback_;
 };
@@ -319,7 +382,7 @@ class HostFuncAdapter final : public RtFunc {
 engine::FuncType core_type(const canon::FlatSignature& sig) { return engine::FuncType{sig.params, sig.results}; }
 
 bool has_handles(const ValType& t) {
-  if (t.is_primitive()) return false;
+  if (t.is_primitive()) return t.primitive() == PrimType::ErrorContext;
   return std::visit(
       [](const auto& k) -> bool {
         using K = std::decay_t<decltype(k)>;
@@ -352,68 +415,6 @@ bool has_handles(const FuncType& type) {
   return type.result && has_handles(*type.result);
 }
 
-// A lowered call that goes through Val (a host callee, or one whose values
-// hold handles): lifts the caller's core arguments (the last one is the
-// result's out-pointer when `out_pointer`), calls `callee`, and lowers its
-// result into the caller's core results, or at the out-pointer.
-std::variant<std::vector<engine::Value>, engine::Trap> call_through_vals(
-    InstanceState& inst, RtFunc* callee, const RtCanonOptions& options, std::span<const engine::Value> args,
-    bool out_pointer, size_t max_flat_params, size_t max_flat_results, const std::vector<ValType>& params,
-    const std::vector<ValType>& results) {
-  CallHooks hooks(inst, nullptr);
-  auto cx = make_context(options, &hooks);
-  std::optional<uint32_t> out_ptr;
-  if (out_pointer) {
-    out_ptr = args.back().i32();
-    args = args.first(args.size() - 1);
-  }
-  auto vals = canon::lift_flat_values(cx, max_flat_params, args, params);
-  if (!vals.ok()) return trap_from(vals.error());
-  auto outcome = callee->call(&inst, *vals);
-  hooks.release_lends();
-  if (outcome.trapped()) return outcome.trap();
-  if (outcome.failed()) return trap(outcome.error().message);
-  std::vector<Val> result_vals;
-  if (outcome.result()) result_vals.push_back(std::move(*outcome.result()));
-  if (result_vals.size() != results.size()) return trap("callee returned the wrong number of results");
-  auto flat = canon::lower_flat_values(cx, max_flat_results, result_vals, results, out_ptr);
-  if (!flat.ok()) return trap_from(flat.error());
-  return std::move(*flat);
-}
-
-// `canon lower async` (CanonicalABI.md canon_lower with opts.async_).
-std::shared_ptr<engine::Func> make_async_lowered_func(InstanceState& instance, RtFunc* callee, FuncTypePtr type,
-                                                      const RtCanonOptions* options) {
-  auto params = param_types(*type);
-  auto results = result_types(*type);
-  engine::FuncType core;
-  for (const auto& p : params) canon::flatten_into(p, core.params);
-  if (core.params.size() > canon::kMaxFlatAsyncParams) core.params = {engine::ValType::I32};
-  if (!results.empty()) core.params.push_back(engine::ValType::I32);  // where the result goes
-  core.results = {engine::ValType::I32};
-  InstanceState* inst = &instance;
-  return instance.engine().host_func(
-      core,
-      [inst, callee, params, results, options](engine::Caller&, std::span<const engine::Value> args,
-                                               std::span<engine::Value> out) -> std::optional<engine::Trap> {
-        if (!inst->may_leave) return trap("cannot leave component instance");
-        auto stored = call_through_vals(*inst, callee, *options, args, !results.empty(), canon::kMaxFlatAsyncParams, 0,
-                                        params, results);
-        if (auto* t = std::get_if<engine::Trap>(&stored)) return std::move(*t);
-        out[0] = engine::Value::i32(kSubtaskReturned);
-        return std::nullopt;
-      });
-}
-
-}  // namespace
-
-RtFuncPtr make_lifted_func(InstanceState& instance, FuncTypePtr type, std::shared_ptr<engine::Func> core_func,
-                           RtCanonOptions options) {
-  return std::make_shared<LiftedFunc>(instance, std::move(type), std::move(core_func), std::move(options));
-}
-
-RtFuncPtr make_host_func(HostFunc func) { return std::make_shared<HostFuncAdapter>(std::move(func)); }
-
 // A lowered function type's flat signature and its parameter and result
 // types, worked out once per type (each instantiation lowers the same
 // imports again). Per thread, so no lock; the entry keeps its type alive, so
@@ -435,17 +436,165 @@ std::shared_ptr<const LoweredShape> lowered_shape(const FuncTypePtr& type) {
   return shape;
 }
 
+// One call through a lowered import (canon_lower): what its on_start and
+// on_resolve need after the core function that began it has returned (an
+// async call may resolve much later).
+struct LowerCall {
+  InstanceState* inst = nullptr;
+  const RtCanonOptions* options = nullptr;
+  std::shared_ptr<const LoweredShape> shape;
+  bool async = false;
+  std::vector<engine::Value> flat_args;
+  std::optional<uint32_t> out_ptr;
+  std::shared_ptr<CallHooks> hooks;
+  std::shared_ptr<Subtask> subtask = std::make_shared<Subtask>();
+  std::vector<engine::Value> flat_results;
+  std::function<void()> on_progress;
+};
+
+MaybeTrap canon_lower(InstanceState* inst, RtFunc* callee, const RtCanonOptions* options,
+                      const std::shared_ptr<const LoweredShape>& shape, std::span<const engine::Value> args,
+                      std::span<engine::Value> out) {
+  if (!inst->may_leave) return trap("cannot leave component instance");
+  Thread& thread = current_thread_of(*inst);
+  auto call = std::make_shared<LowerCall>();
+  call->inst = inst;
+  call->options = options;
+  call->shape = shape;
+  call->async = options->async;
+  bool has_result = !shape->results.empty();
+  bool indirect = options->async ? has_result : shape->sig.results_indirect;
+  if (indirect) {
+    call->out_ptr = args.back().i32();
+    args = args.first(args.size() - 1);
+  }
+  call->flat_args.assign(args.begin(), args.end());
+  call->hooks = std::make_shared<CallHooks>(*inst, nullptr);
+  auto hooks = call->hooks;
+  call->subtask->release_lends = [hooks] { hooks->release_lends(); };
+  LowerCall* c = call.get();
+  OnStart on_start = [call]() -> std::optional<std::vector<Val>> {
+    if (call->on_progress) call->on_progress();
+    call->subtask->state = Subtask::State::Started;
+    auto cx = make_context(*call->options, call->hooks.get());
+    size_t max = call->async ? canon::kMaxFlatAsyncParams : canon::kMaxFlatParams;
+    auto vals = canon::lift_flat_values(cx, max, call->flat_args, call->shape->params);
+    if (!vals.ok()) {
+      call->inst->store().poison(trap_from(vals.error()));
+      return std::nullopt;
+    }
+    return std::move(*vals);
+  };
+  OnResolve on_resolve = [call](Resolution r) {
+    if (call->on_progress) call->on_progress();
+    auto& subtask = *call->subtask;
+    if (r.cancelled) {
+      subtask.resolve(subtask.state == Subtask::State::Starting ? Subtask::State::CancelledBeforeStarted
+                                                                : Subtask::State::CancelledBeforeReturned);
+      return;
+    }
+    std::vector<Val> vals;
+    if (r.value) vals.push_back(std::move(*r.value));
+    if (vals.size() != call->shape->results.size()) {
+      call->inst->store().poison(trap("callee returned the wrong number of results"));
+      return;
+    }
+    auto cx = make_context(*call->options, call->hooks.get());
+    size_t max = call->async ? 0 : canon::kMaxFlatResults;
+    auto flat = canon::lower_flat_values(cx, max, vals, call->shape->results, call->out_ptr);
+    if (!flat.ok()) {
+      call->inst->store().poison(trap_from(flat.error()));
+      return;
+    }
+    call->flat_results = std::move(*flat);
+    subtask.resolve(Subtask::State::Returned);
+  };
+  auto [started, on_cancel] = callee->invoke(inst, std::move(on_start), std::move(on_resolve));
+  if (started) return started;
+  auto subtask = c->subtask;
+  subtask->on_cancel = std::move(on_cancel);
+  if (!options->async) {
+    if (!subtask->resolved()) {
+      bool cancelled = false;
+      STRATUS_TRAP_TRY(thread.wait_until([subtask] { return subtask->resolved(); }, false, &cancelled));
+    }
+    subtask->deliver_resolve();
+    if (c->flat_results.size() != out.size()) return trap("lowered results do not match the core signature");
+    for (size_t i = 0; i < out.size(); ++i) out[i] = c->flat_results[i];
+    return std::nullopt;
+  }
+  if (subtask->resolved()) {
+    subtask->deliver_resolve();
+    out[0] = engine::Value::i32(static_cast<uint32_t>(Subtask::State::Returned));
+    return std::nullopt;
+  }
+  auto index = inst->handles().add(subtask);
+  if (!index.ok()) return trap(index.error().message);
+  uint32_t i = *index;
+  std::weak_ptr<Subtask> weak = subtask;
+  c->on_progress = [weak, i] {
+    auto s = weak.lock();
+    if (!s) return;
+    s->set_pending_event([weak, i]() -> Event {
+      auto s = weak.lock();
+      if (!s) return Event{};
+      if (s->resolved()) s->deliver_resolve();
+      return Event{EventCode::Subtask, i, static_cast<uint32_t>(s->state)};
+    });
+  };
+  out[0] = engine::Value::i32(static_cast<uint32_t>(subtask->state) | (i << 4));
+  return std::nullopt;
+}
+
+}  // namespace
+
+CallOutcome call_and_wait(RtFunc& callee, Store& store, InstanceState* caller, std::span<const Val> args,
+                          std::optional<std::chrono::nanoseconds> timeout) {
+  auto start = std::chrono::steady_clock::now();
+  std::optional<Resolution> result;
+  std::vector<Val> owned(args.begin(), args.end());
+  // The call resolves here or never is cancelled: its canceller is not kept.
+  MaybeTrap t = callee
+                    .invoke(
+                        caller, [&owned]() -> std::optional<std::vector<Val>> { return std::move(owned); },
+                        [&result](Resolution r) { result = std::move(r); })
+                    .first;
+  if (t) return *t;
+  if (caller == nullptr) {
+    // The host's event loop: runs what is ready until the call resolves.
+    while (!result) {
+      if (store.trap()) return *store.trap();
+      if (timeout && std::chrono::steady_clock::now() - start > *timeout)
+        return engine::Trap{engine::TrapKind::Deadline, "the call did not resolve before its deadline", 0};
+      if (!store.tick()) return trap("deadlock detected: event loop cannot make further progress");
+    }
+  } else {
+    Thread& thread = current_thread_of(*caller);
+    bool cancelled = false;
+    if (auto w = thread.wait_until([&result] { return result.has_value(); }, false, &cancelled)) return *w;
+  }
+  if (store.trap()) return *store.trap();
+  if (result->cancelled) return trap("the call was cancelled");
+  return std::move(result->value);
+}
+
+RtFuncPtr make_lifted_func(InstanceState& instance, FuncTypePtr type, std::shared_ptr<engine::Func> core_func,
+                           RtCanonOptions options) {
+  return std::make_shared<LiftedFunc>(instance, std::move(type), std::move(core_func), std::move(options));
+}
+
+RtFuncPtr make_host_func(HostFunc func) { return std::make_shared<HostFuncAdapter>(std::move(func)); }
+
 std::shared_ptr<engine::Func> make_lowered_func(InstanceState& instance, RtFunc* callee, FuncTypePtr type,
                                                 const RtCanonOptions* options) {
   auto shape = lowered_shape(type);
   const auto& sig = shape->sig;
   InstanceState* inst = &instance;
-  // Component-to-component calls without handles copy each value once; with
-  // handles, the two sides' static resource types differ, so values go
-  // through Val, each side resolving its own.
-  if (options->async) return make_async_lowered_func(instance, callee, std::move(type), options);
+  // Sync component-to-component calls of sync-typed functions without
+  // handles copy each value once, on the caller's stack; the rest go
+  // through canon_lower and Val, each side resolving its own handles.
   auto* direct = dynamic_cast<LiftedFunc*>(callee);
-  if (direct != nullptr && !direct->is_async() && !has_handles(*type)) {
+  if (!options->async && direct != nullptr && !direct->type()->async && !has_handles(*type)) {
     return instance.engine().host_func(
         core_type(sig),
         [inst, direct, sig, options](engine::Caller&, std::span<const engine::Value> args,
@@ -462,18 +611,21 @@ std::shared_ptr<engine::Func> make_lowered_func(InstanceState& instance, RtFunc*
           return direct->call_direct(inst, cx, flat_args, out_ptr, out);
         });
   }
+  engine::FuncType core = core_type(sig);
+  if (options->async) {
+    core = {};
+    for (const auto& p : shape->params) canon::flatten_into(p, core.params);
+    if (core.params.size() > canon::kMaxFlatAsyncParams) core.params = {engine::ValType::I32};
+    if (!shape->results.empty()) core.params.push_back(engine::ValType::I32);  // where the result goes
+    core.results = {engine::ValType::I32};
+  }
   return instance.engine().host_func(
-      core_type(sig),
+      core,
       [inst, callee, shape, options](engine::Caller&, std::span<const engine::Value> args,
                                      std::span<engine::Value> out) -> std::optional<engine::Trap> {
-        if (!inst->may_leave) return trap("cannot leave component instance");
-        auto flat = call_through_vals(*inst, callee, *options, args, shape->sig.results_indirect, canon::kMaxFlatParams,
-                                      canon::kMaxFlatResults, shape->params, shape->results);
-        if (auto* t = std::get_if<engine::Trap>(&flat)) return std::move(*t);
-        auto& values = std::get<std::vector<engine::Value>>(flat);
-        if (values.size() != out.size()) return trap("lowered results do not match the core signature");
-        for (size_t i = 0; i < out.size(); ++i) out[i] = values[i];
-        return std::nullopt;
+        auto t = canon_lower(inst, callee, options, shape, args, out);
+        if (t) inst->store().poison(*t);
+        return t;
       });
 }
 
@@ -542,78 +694,49 @@ std::shared_ptr<engine::Func> make_resource_rep(InstanceState& instance, const R
       });
 }
 
-std::shared_ptr<engine::Func> make_sync_builtin(InstanceState& instance, const CanonBuiltin& b) {
-  InstanceState* inst = &instance;
-  using Fn = std::function<std::optional<engine::Trap>(std::span<const engine::Value>, std::span<engine::Value>)>;
-  Fn fn;
-  uint32_t slot = b.slot;
-  if (b.name == "context.get") {
-    fn = [inst, slot](std::span<const engine::Value>, std::span<engine::Value> out) -> std::optional<engine::Trap> {
-      out[0] = engine::Value::i32(inst->context[slot]);
-      return std::nullopt;
-    };
-  } else if (b.name == "context.set") {
-    fn = [inst, slot](std::span<const engine::Value> args, std::span<engine::Value>) -> std::optional<engine::Trap> {
-      inst->context[slot] = args[0].i32();
-      return std::nullopt;
-    };
-  } else if (b.name == "backpressure.inc") {
-    fn = [inst](std::span<const engine::Value>, std::span<engine::Value>) -> std::optional<engine::Trap> {
-      if (inst->backpressure + 1 >= (1u << 16)) return trap("backpressure counter overflow");
-      inst->backpressure += 1;
-      return std::nullopt;
-    };
-  } else if (b.name == "backpressure.dec") {
-    fn = [inst](std::span<const engine::Value>, std::span<engine::Value>) -> std::optional<engine::Trap> {
-      if (inst->backpressure == 0) return trap("backpressure counter underflow");
-      inst->backpressure -= 1;
-      return std::nullopt;
-    };
-  } else {
-    return nullptr;
-  }
-  return instance.engine().host_func(*b.core_type, [fn](engine::Caller&, std::span<const engine::Value> args,
-                                                        std::span<engine::Value> out) { return fn(args, out); });
-}
-
 std::shared_ptr<engine::Func> make_task_return(InstanceState& instance, std::optional<ValType> result,
                                                const RtCanonOptions* options, const engine::FuncType& core_type) {
   InstanceState* inst = &instance;
   std::vector<ValType> types;
   if (result) types.push_back(*result);
+  auto body = [inst, result, types, options](std::span<const engine::Value> args) -> MaybeTrap {
+    if (!inst->may_leave) return trap("cannot leave component instance");
+    Thread& thread = current_thread_of(*inst);
+    Task& task = thread.task();
+    if (!task.opts->async) return trap("task.return called by a synchronously lifted function");
+    if (!same_opt(inst, result, task.inst, task.ft->result))
+      return trap("task.return's result type does not match the lifted function's");
+    // The options lift the result: a function without one has nothing to
+    // lift, and its lift may name a memory for its parameters alone.
+    auto memory_id = [](const RtCanonOptions& o) -> const void* { return o.memory ? o.memory->identity() : nullptr; };
+    if (result && (memory_id(*options) != memory_id(*task.opts) || options->encoding != task.opts->encoding))
+      return trap("task.return's canonical options differ from the lifted function's");
+    CallHooks hooks(*inst, &task.borrows);
+    auto cx = make_context(*options, &hooks);
+    auto vals = canon::lift_flat_values(cx, canon::kMaxFlatParams, args, types);
+    if (!vals.ok()) return trap_from(vals.error());
+    std::optional<Val> value;
+    if (!vals->empty()) value = std::move((*vals)[0]);
+    return task.return_(std::move(value));
+  };
   return instance.engine().host_func(
       core_type,
-      [inst, result, types, options](engine::Caller&, std::span<const engine::Value> args,
-                                     std::span<engine::Value>) -> std::optional<engine::Trap> {
-        if (!inst->may_leave) return trap("cannot leave component instance");
-        RtTask* task = inst->task;
-        if (task == nullptr) return trap("task.return called outside of a task");
-        if (!task->async) return trap("task.return called by a synchronously lifted function");
-        if (!same_opt(inst, result, inst, task->type->result))
-          return trap("task.return's result type does not match the lifted function's");
-        if (options->memory.get() != task->memory || options->encoding != task->encoding)
-          return trap("task.return's canonical options differ from the lifted function's");
-        if (task->returned) return trap("task.return called twice");
-        CallHooks hooks(*inst, nullptr);
-        auto cx = make_context(*options, &hooks);
-        auto vals = canon::lift_flat_values(cx, canon::kMaxFlatParams, args, types);
-        if (!vals.ok()) return trap_from(vals.error());
-        task->returned = true;
-        if (!vals->empty()) task->result = std::move((*vals)[0]);
-        return std::nullopt;
+      [inst, body](engine::Caller&, std::span<const engine::Value> args, std::span<engine::Value>) -> MaybeTrap {
+        auto t = body(args);
+        if (t) inst->store().poison(*t);
+        return t;
       });
 }
 
 std::shared_ptr<engine::Func> make_unsupported_builtin(InstanceState& instance, const std::string& name,
                                                        const engine::FuncType& type) {
   InstanceState* inst = &instance;
-  return instance.engine().host_func(
-      type,
-      [inst, name](engine::Caller&, std::span<const engine::Value>,
-                   std::span<engine::Value>) -> std::optional<engine::Trap> {
-        if (!inst->may_leave) return trap("cannot leave component instance");
-        return trap("canon built-in `" + name + "` needs the async runtime, not supported yet");
-      });
+  return instance.engine().host_func(type,
+                                     [inst, name](engine::Caller&, std::span<const engine::Value>,
+                                                  std::span<engine::Value>) -> std::optional<engine::Trap> {
+                                       if (!inst->may_leave) return trap("cannot leave component instance");
+                                       return trap("canon built-in `" + name + "` is not supported");
+                                     });
 }
 
 std::optional<engine::Trap> destroy_resource(const ResourceTypePtr& resource, uint32_t rep, InstanceState* caller) {

@@ -3,6 +3,8 @@
 // for `canon lower` and the resource built-ins. Private to runtime/.
 #pragma once
 
+#include <chrono>
+
 #include "component/runtime/instance_state.h"
 
 namespace stratus::component {
@@ -39,12 +41,6 @@ std::shared_ptr<engine::Func> make_resource_new(InstanceState& instance, const R
 std::shared_ptr<engine::Func> make_resource_drop(InstanceState& instance, const ResourceTypePtr& runtime_type);
 std::shared_ptr<engine::Func> make_resource_rep(InstanceState& instance, const ResourceTypePtr& runtime_type);
 
-// The built-ins of the async ABI that mean something without it:
-// context.get/set (the current call's thread-local storage) and
-// backpressure.inc/dec (a counter; trap on overflow and underflow). Null for
-// any other built-in.
-std::shared_ptr<engine::Func> make_sync_builtin(InstanceState& instance, const CanonBuiltin& b);
-
 // `canon task.return`: delivers the result of the current async-lifted call
 // in `instance` (CanonicalABI.md canon_task_return, with its traps).
 // `options` (memory, string encoding) is owned by `instance`, as for
@@ -52,12 +48,33 @@ std::shared_ptr<engine::Func> make_sync_builtin(InstanceState& instance, const C
 std::shared_ptr<engine::Func> make_task_return(InstanceState& instance, std::optional<ValType> result,
                                                const RtCanonOptions* options, const engine::FuncType& core_type);
 
-// A built-in of the async ABI (`stream.new`, `waitable-set.wait`, ...),
-// which the sync runtime links but cannot run: calling it traps with
-// "cannot leave component instance" where every built-in would (in
-// post-return), else "canon built-in `NAME` needs the async runtime".
+// A built-in of the async ABI (`stream.new`, `waitable-set.wait`, ...,
+// async_builtins.cc); null for one this runtime does not have.
+// `options` (memory, realloc, async) is owned by `instance`.
+std::shared_ptr<engine::Func> make_async_builtin(InstanceState& instance, const CanonBuiltin& b,
+                                                 const RtCanonOptions* options);
+
+// `canon thread.new-indirect` over the core table `table`.
+std::shared_ptr<engine::Func> make_thread_new_indirect(InstanceState& instance, std::shared_ptr<engine::Table> table,
+                                                       const engine::FuncType& core_type);
+
+// A built-in this runtime does not have: calling it traps (after the check
+// every built-in makes).
 std::shared_ptr<engine::Func> make_unsupported_builtin(InstanceState& instance, const std::string& name,
                                                        const engine::FuncType& type);
+
+// The resource hooks of one side of a call (its handle table and, for the
+// callee, the borrow scope of its task), and the canonical options made
+// concrete with them.
+std::unique_ptr<canon::ResourceHooks> make_call_hooks(InstanceState& instance, BorrowScope* scope);
+canon::Context make_context(const RtCanonOptions& options, canon::ResourceHooks* hooks);
+
+// Calls `callee` with lifted values and waits for its result: the host
+// (`caller` null) runs the store's event loop meanwhile and gets a trap
+// when nothing can run any more (a deadlock) or `timeout` has passed; a
+// component's thread blocks.
+CallOutcome call_and_wait(RtFunc& callee, Store& store, InstanceState* caller, std::span<const Val> args,
+                          std::optional<std::chrono::nanoseconds> timeout = std::nullopt);
 
 // Runs a resource's destructor for `rep` as a call from `caller` (null for
 // the host), with the reentrance checks of a cross-component call.

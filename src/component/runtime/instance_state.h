@@ -14,6 +14,7 @@
 
 #include "component/ast.h"
 #include "component/canon/abi.h"
+#include "component/runtime/async.h"
 #include "component/runtime/handle_table.h"
 #include "component/runtime/runtime.h"
 #include "engine/engine.h"
@@ -32,8 +33,14 @@ class RtFunc {
   // The instance whose definitions the type's static resource types belong
   // to; null for host functions (their types use runtime resource types).
   InstanceState* owner() const { return owner_; }
-  // `caller` is the calling component instance, null when the host calls.
+  // `caller` is the calling component instance, null when the host calls
+  // (then the store's event loop runs until the call resolves).
   virtual CallOutcome call(InstanceState* caller, std::span<const Val> args) = 0;
+  // The spec's FuncInst: starts a call that hands its arguments over through
+  // `on_start` and its result through `on_resolve`, maybe after it returns
+  // (a call that blocked); what it returns cancels such a call. A trap has
+  // poisoned the store.
+  virtual std::pair<MaybeTrap, OnCancel> invoke(InstanceState* caller, OnStart on_start, OnResolve on_resolve) = 0;
 
  private:
   FuncTypePtr type_;
@@ -70,22 +77,10 @@ struct RtCoreInstance {
   std::optional<engine::Extern> get(const std::string& name) const;
 };
 
-// The task of a call running in an instance (CanonicalABI.md `Task`), as far
-// as the sync runtime follows it: an async-lifted call returns its value
-// through `task.return`, which checks it against the lift it belongs to.
-struct RtTask {
-  const FuncType* type = nullptr;  // the lifted function's type
-  bool async = false;              // lifted with the `async` option
-  const engine::Memory* memory = nullptr;
-  StringEncoding encoding = StringEncoding::Utf8;
-  bool returned = false;
-  std::optional<Val> result;
-};
-
 class InstanceState : public ComponentInstance, public std::enable_shared_from_this<InstanceState> {
  public:
   InstanceState(Linker& linker, InstanceState* parent, const InstantiateOptions& options)
-      : linker_(linker), parent_(parent), options_(options) {}
+      : linker_(linker), store_(linker.store()), parent_(parent), options_(options) {}
   ~InstanceState() override;
 
   // ComponentInstance
@@ -123,12 +118,25 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
   void enter_from(const InstanceState* caller);
   void leave_to(const InstanceState* caller);
   bool may_leave = true;
-  // The current task's thread-local storage (context.get/set), zero at the
-  // start of each call into the instance; and the backpressure counter.
-  std::array<uint32_t, 2> context{};
+  // The async runtime's state of the instance (CanonicalABI.md
+  // ComponentInstance): its threads by index, backpressure, the tasks
+  // waiting to enter and the thread holding the exclusive lock.
+  std::vector<Thread*> threads{nullptr};
+  std::vector<uint32_t> free_threads;
   uint32_t backpressure = 0;
-  // The task of the innermost call into this instance; null between calls.
-  RtTask* task = nullptr;
+  uint32_t num_waiting_to_enter = 0;
+  Thread* exclusive_thread = nullptr;
+  uint32_t running_tasks = 0;  // tasks with a thread in this instance
+  Store& store() const { return *store_; }
+  // The thread of core code that runs outside any call (start functions).
+  Thread& outside_thread();
+  // A trap ended a call into this instance: it cannot be entered again.
+  bool poisoned() const { return root_poisoned(); }
+  void poison() {
+    InstanceState* s = this;
+    while (s->parent_ != nullptr) s = s->parent_;
+    s->poisoned_ = true;
+  }
 
   engine::Engine& engine() const;
   const InstantiateOptions& options() const { return options_; }
@@ -142,8 +150,14 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
     return *s;
   }
   void clear_call_state();
+  bool root_poisoned() const {
+    const InstanceState* s = this;
+    while (s->parent_ != nullptr) s = s->parent_;
+    return s->poisoned_;
+  }
 
   Linker& linker_;
+  std::shared_ptr<Store> store_;
   InstanceState* parent_;
   ComponentPtr component_;  // keeps the static types the resource map is keyed by alive
   InstantiateOptions options_;
@@ -173,8 +187,10 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
   // In the root only: every core instance of the tree, in the order
   // instantiation made them (reset() reinitializes them in that order).
   std::vector<std::shared_ptr<engine::Instance>> core_order_;
-  std::atomic<bool> interrupted_{false};           // interrupt() was called: never reset
-  bool unusable_ = false;                          // a call did not return, or a reset failed part way
+  std::atomic<bool> interrupted_{false};  // interrupt() was called: never reset
+  bool unusable_ = false;                 // a call did not return, or a reset failed part way
+  bool poisoned_ = false;                 // root only: a call trapped
+  std::shared_ptr<Thread> outside_thread_;
   std::vector<std::shared_ptr<void>> keep_alive_;  // imported instances, host callbacks
 };
 

@@ -202,13 +202,24 @@ class Instantiator {
       s_.core_funcs_.push_back(make_task_return(s_, b.type, kept.get(), *b.core_type));
       return {};
     }
-    if (auto f = make_sync_builtin(s_, b)) {
+    if (b.name == "thread.new-indirect") {
+      if (b.table >= s_.core_tables_.size()) return bad_index("core table", b.table);
+      const auto* table = std::get_if<std::shared_ptr<engine::Table>>(&s_.core_tables_[b.table]);
+      if (table == nullptr)
+        return make_error("thread.new-indirect: core table " + std::to_string(b.table) + " is not a table");
+      s_.core_funcs_.push_back(make_thread_new_indirect(s_, *table, *b.core_type));
+      return {};
+    }
+    auto options = canon_options(b.options);
+    if (!options.ok()) return std::move(options).error();
+    auto kept = std::make_shared<RtCanonOptions>(std::move(*options));
+    s_.keep({kept});
+    if (auto f = make_async_builtin(s_, b, kept.get())) {
       s_.core_funcs_.push_back(f);
       return {};
     }
-    // The other async built-ins link, so that a component using them only
-    // on some paths runs; calling one traps (after the check every built-in
-    // makes).
+    // Built-ins this runtime lacks link, so that a component using them
+    // only on some paths runs; calling one traps.
     s_.core_funcs_.push_back(make_unsupported_builtin(s_, b.name, *b.core_type));
     return {};
   }

@@ -85,7 +85,10 @@ struct Linker::HostItems {
 };
 
 Linker::Linker(engine::Engine& engine)
-    : engine_(engine), host_items_(std::make_unique<HostItems>()), bind_cache_(std::make_unique<BindCache>()) {}
+    : engine_(engine),
+      store_(std::make_shared<Store>()),
+      host_items_(std::make_unique<HostItems>()),
+      bind_cache_(std::make_unique<BindCache>()) {}
 Linker::~Linker() = default;
 
 Result<void> Linker::define_func(const std::string& name, HostFunc func) {

@@ -30,6 +30,7 @@
 namespace stratus::component {
 
 class ComponentInstance;
+class Store;
 
 // What a call of a component function produced: its result (if the function
 // has one), a trap (with the kind and message the spec or the guest gave),
@@ -99,6 +100,9 @@ class Linker {
   Linker& operator=(const Linker&) = delete;
 
   engine::Engine& engine() const { return engine_; }
+  // The store every instance this linker makes belongs to (their threads,
+  // streams and futures interact through it).
+  const std::shared_ptr<Store>& store() const { return store_; }
 
   // Defines what an import of `name` gets. A name defined twice is an error.
   // Versioned interface names bind by semver the way Wasmtime does: an import
@@ -134,6 +138,7 @@ class Linker {
   const LinkItem* find(const std::string& name) const;
 
   engine::Engine& engine_;
+  std::shared_ptr<Store> store_;
   std::map<std::string, LinkItem> items_;
   // What each import name resolved to among host-defined items, made once
   // and shared by every instance (linker.cc); cleared when a definition is added.

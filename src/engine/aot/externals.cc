@@ -19,6 +19,16 @@ thread_local std::optional<Trap> t_pending_trap;
 // of host functions reached through tables (which have no importing instance).
 thread_local AotInstance* t_entry_instance = nullptr;
 
+}  // namespace
+
+void* exchange_entry_instance(void* instance) {
+  void* old = t_entry_instance;
+  t_entry_instance = static_cast<AotInstance*>(instance);
+  return old;
+}
+
+namespace {
+
 // Host functions that escaped into wasm values (tables, globals, arguments)
 // stay alive for the process: wasm may call them at any later time.
 void pin(std::shared_ptr<AotHostFunc> f) {

@@ -119,6 +119,7 @@ class AotMemory : public Memory {
   uint64_t size_bytes() const override { return mem_->size; }
   std::optional<std::span<uint8_t>> view(uint64_t offset, uint64_t len) override;
   std::optional<uint64_t> grow(uint64_t delta_pages) override;
+  const void* identity() const override { return mem_; }
   wasm_rt_memory_t* raw() const { return mem_; }
 
  private:

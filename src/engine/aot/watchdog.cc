@@ -1,5 +1,6 @@
 #include "engine/aot/watchdog.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <list>
@@ -89,6 +90,12 @@ struct Watchdog::State {
       registration.it->thread_flag = thread_flag;
       registration.state = this;
     }
+    // A thread whose first use took deadlines off (a fiber switch) registered
+    // without its flag; every flag of a thread is the same one.
+    if (thread_flag != nullptr && registration.it->thread_flag == nullptr) {
+      std::lock_guard lock(registration.it->mu);
+      registration.it->thread_flag = thread_flag;
+    }
     return *registration.it;
   }
 };
@@ -137,6 +144,29 @@ bool Watchdog::disarm(uint64_t id) {
   bool fired = slot.entries.back().fired;
   slot.entries.pop_back();
   return fired;
+}
+
+std::vector<std::chrono::nanoseconds> Watchdog::take_all(bool* fired) {
+  State& s = state();
+  std::vector<std::chrono::nanoseconds> left;
+  *fired = false;
+  State::Slot& slot = s.slot(nullptr);
+  std::lock_guard lock(slot.mu);
+  if (slot.entries.empty()) return left;
+  auto now = Clock::now();
+  left.reserve(slot.entries.size());
+  for (const auto& e : slot.entries) {
+    *fired = *fired || e.fired;
+    left.push_back(std::max(std::chrono::nanoseconds(0), std::chrono::nanoseconds(e.deadline - now)));
+  }
+  slot.entries.clear();
+  return left;
+}
+
+void Watchdog::put_back(const std::vector<std::chrono::nanoseconds>& left, volatile uint32_t* thread_flag) {
+  if (left.empty()) return;
+  auto now = Clock::now();
+  for (auto d : left) arm(now + d, thread_flag);
 }
 
 }  // namespace stratus::engine::aot

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace stratus::engine::aot {
 
@@ -20,6 +21,12 @@ class Watchdog {
   // Disarms the thread's innermost armed deadline, `id`; true if it had
   // fired (the caller then clears its thread flag).
   bool disarm(uint64_t id);
+  // Takes every deadline armed on this thread off it (a fiber leaving the
+  // thread takes its calls' deadlines along), as the time each had left,
+  // innermost last; `fired` tells whether any had already fired.
+  std::vector<std::chrono::nanoseconds> take_all(bool* fired);
+  // Arms them again on this thread, from now (a fiber arriving).
+  void put_back(const std::vector<std::chrono::nanoseconds>& left, volatile uint32_t* thread_flag);
   ~Watchdog();
 
  private:

@@ -37,6 +37,7 @@ class InterpMemory final : public Memory {
   uint64_t size_bytes() const override;
   std::optional<std::span<uint8_t>> view(uint64_t offset, uint64_t len) override;
   std::optional<uint64_t> grow(uint64_t delta_pages) override;
+  const void* identity() const override { return memory_.get(); }
 
   wi::Ref ref() const { return memory_.ref(); }
   const StorePtr& store() const { return memory_.store(); }

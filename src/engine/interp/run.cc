@@ -11,6 +11,7 @@
 #include "engine/interp/convert.h"
 #include "engine/interp/externals.h"
 #include "engine/interp/wabt_access.h"
+#include "engine/stack_state.h"
 
 namespace stratus::engine::interp {
 namespace {
@@ -40,6 +41,16 @@ struct NestingGuard {
   NestingGuard(const NestingGuard&) = delete;
   NestingGuard& operator=(const NestingGuard&) = delete;
 };
+
+}  // namespace
+
+int exchange_nesting(int nesting) {
+  int old = t_nesting;
+  t_nesting = nesting;
+  return old;
+}
+
+namespace {
 
 TrapKind classify(std::string_view message) {
   struct Rule {

@@ -58,6 +58,7 @@ class JcoRuntimeTest : public testing::TestWithParam<std::string> {
       return false;
     }
     instance_ = *instance;
+    component_ = *component;
     return true;
   }
 
@@ -78,6 +79,7 @@ class JcoRuntimeTest : public testing::TestWithParam<std::string> {
   std::unique_ptr<component::Linker> linker_;
   TestHost host_;
   std::shared_ptr<component::ComponentInstance> instance_;
+  component::ComponentPtr component_;
 };
 
 using Outcome = std::variant<std::optional<Val>, engine::Trap>;
@@ -559,6 +561,13 @@ TEST_P(JcoRuntimeTest, AGuestAssertionIsATrapWithItsMessage) {
   auto outcome = instance_->call("test:lists/test#list-minmax8", std::vector<Val>{bytes({0}), Val::list({})});
   ASSERT_TRUE(outcome.trapped());
   EXPECT_NE(host_.stderr_text().find("exports_test_lists_test_list_minmax8"), std::string::npos) << host_.stderr_text();
+  // The trap ends the instance (the spec's lockdown); a new one serves.
+  auto again = instance_->call("test:lists/test#list-roundtrip", std::vector<Val>{bytes({1, 2})});
+  ASSERT_TRUE(again.trapped());
+  EXPECT_EQ(again.trap().message, "cannot enter component instance");
+  auto fresh = linker_->instantiate(component_);
+  ASSERT_TRUE(fresh.ok()) << fresh.error().message;
+  instance_ = *fresh;
   EXPECT_EQ(call("test:lists/test#list-roundtrip", {bytes({1, 2})}), bytes({1, 2}));
 }
 

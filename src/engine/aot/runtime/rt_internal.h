@@ -12,6 +12,10 @@ extern "C" {
 /* trap.c: frees this thread's alternate signal stack (at thread exit). */
 void stratus_rt_release_thread_altstack(void);
 
+/* trap.c: gives this thread its alternate signal stack and records its
+ * stack bounds, once (before its first fiber switch or call into wasm). */
+void stratus_rt_thread_setup(void);
+
 /* memory.cc: like wasm_rt_allocate_memory but reports failure instead of
  * trapping (for host-created memories). */
 bool stratus_rt_memory_init(wasm_rt_memory_t* mem, uint32_t initial_pages, uint32_t max_pages, uint64_t limit_bytes);

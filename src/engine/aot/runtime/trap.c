@@ -121,6 +121,11 @@ static void thread_setup(stratus_rt_thread_t* t) {
   if (t->stack_hi == 0) t->stack_hi = 1; /* mark as set up */
 }
 
+void stratus_rt_thread_setup(void) {
+  stratus_rt_thread_t* t = &stratus_rt_thread;
+  if (t->stack_hi == 0) thread_setup(t);
+}
+
 void stratus_rt_release_thread_altstack(void) {
   if (!g_alt_stack) return;
   stack_t ss;

@@ -1,6 +1,6 @@
-;; Async-lifted functions in the sync runtime: the stackless event loop
-;; (YIELD, WAIT, EXIT), stackful lifts, task.return and its traps, and an
-;; async-lowered call from another component.
+;; Async-lifted functions: the stackless event loop (YIELD, WAIT, EXIT),
+;; stackful lifts, task.return and its traps, and async-lowered calls from
+;; another component that wait for their subtask.
 (component
   (component $Callee
     (core module $M
@@ -49,22 +49,48 @@
     (core instance $memory (instantiate $Memory))
     (core func $yield-thrice (canon lower (func $c "yield-thrice") async (memory (core memory $memory "mem"))))
     (core func $stackful (canon lower (func $c "stackful") async (memory (core memory $memory "mem"))))
+    (core func $task.return (canon task.return (result u32)))
+    (core func $waitable-set.new (canon waitable-set.new))
+    (core func $waitable-set.wait (canon waitable-set.wait (memory (core memory $memory "mem"))))
+    (core func $waitable.join (canon waitable.join))
+    (core func $subtask.drop (canon subtask.drop))
     (core module $M
       (import "" "mem" (memory 1))
       (import "" "yield-thrice" (func $yield-thrice (param i32) (result i32)))
       (import "" "stackful" (func $stackful (param i32 i32) (result i32)))
-      ;; Both calls complete at once: status RETURNED (2), no subtask; the
-      ;; results land at the out-pointers. Returns their sum.
-      (func (export "run") (result i32)
-        (if (i32.ne (call $yield-thrice (i32.const 16)) (i32.const 2)) (then unreachable))
+      (import "" "task.return" (func $task.return (param i32)))
+      (import "" "waitable-set.new" (func $waitable-set.new (result i32)))
+      (import "" "waitable-set.wait" (func $waitable-set.wait (param i32 i32) (result i32)))
+      (import "" "waitable.join" (func $waitable.join (param i32 i32)))
+      (import "" "subtask.drop" (func $subtask.drop (param i32)))
+      ;; Stackful: yield-thrice yields, so its call is STARTED (1) with a
+      ;; subtask to wait for; stackful completes at once (RETURNED, 2). The
+      ;; results land at the out-pointers; returns their sum.
+      (func (export "run")
+        (local $s i32) (local $ws i32)
+        (local.set $s (call $yield-thrice (i32.const 16)))
+        (if (i32.ne (i32.and (local.get $s) (i32.const 0xf)) (i32.const 1)) (then unreachable))
+        (local.set $s (i32.shr_u (local.get $s) (i32.const 4)))
+        (local.set $ws (call $waitable-set.new))
+        (call $waitable.join (local.get $s) (local.get $ws))
+        ;; SUBTASK (1) for our subtask, now RETURNED (2)
+        (if (i32.ne (call $waitable-set.wait (local.get $ws) (i32.const 32)) (i32.const 1)) (then unreachable))
+        (if (i32.ne (i32.load (i32.const 32)) (local.get $s)) (then unreachable))
+        (if (i32.ne (i32.load (i32.const 36)) (i32.const 2)) (then unreachable))
+        (call $subtask.drop (local.get $s))
         (if (i32.ne (call $stackful (i32.const 41) (i32.const 20)) (i32.const 2)) (then unreachable))
-        (i32.add (i32.load (i32.const 16)) (i32.load (i32.const 20))))
+        (call $task.return (i32.add (i32.load (i32.const 16)) (i32.load (i32.const 20)))))
     )
     (core instance $m (instantiate $M (with "" (instance
       (export "mem" (memory $memory "mem"))
       (export "yield-thrice" (func $yield-thrice))
-      (export "stackful" (func $stackful))))))
-    (func (export "run") (result u32) (canon lift (core func $m "run")))
+      (export "stackful" (func $stackful))
+      (export "task.return" (func $task.return))
+      (export "waitable-set.new" (func $waitable-set.new))
+      (export "waitable-set.wait" (func $waitable-set.wait))
+      (export "waitable.join" (func $waitable.join))
+      (export "subtask.drop" (func $subtask.drop))))))
+    (func (export "run") async (result u32) (canon lift (core func $m "run") async))
   )
   (instance $caller (instantiate $Caller (with "callee" (instance $callee))))
   (export "yield-thrice" (func $callee "yield-thrice"))

@@ -1,0 +1,324 @@
+// Waitables, waitable sets, subtasks, streams, futures and error contexts
+// of runtime/async.h (CanonicalABI.md "Waitable State" to "Future State").
+#include <algorithm>
+#include <cstring>
+
+#include "component/runtime/funcs.h"
+#include "component/runtime/instance_state.h"
+
+namespace stratus::component {
+
+// ------------------------------------------------------------ waitables
+
+Waitable::~Waitable() { leave_set(); }
+
+Event Waitable::take_pending_event() {
+  auto e = std::move(pending_);
+  pending_ = nullptr;
+  return e();
+}
+
+MaybeTrap Waitable::wait_for_pending_event(Thread& thread) {
+  has_sync_waiter = true;
+  bool cancelled = false;
+  auto t = thread.wait_until([this] { return has_pending_event(); }, false, &cancelled);
+  has_sync_waiter = false;
+  return t;
+}
+
+void Waitable::join(WaitableSet* wset) {
+  if (wset_ != nullptr) {
+    auto& e = wset_->elems;
+    e.erase(std::find(e.begin(), e.end(), this));
+  }
+  wset_ = wset;
+  if (wset_ != nullptr) wset_->elems.push_back(this);
+}
+
+WaitableSet::~WaitableSet() {
+  for (Waitable* w : elems) w->wset_ = nullptr;
+}
+
+bool WaitableSet::has_pending_event() const {
+  return std::any_of(elems.begin(), elems.end(), [](const Waitable* w) { return w->has_pending_event(); });
+}
+
+// The oldest member with an event: events go out in the order their
+// waitables joined, which the spec leaves to the embedder.
+Event WaitableSet::take_pending_event() {
+  for (Waitable* w : elems)
+    if (w->has_pending_event()) return w->take_pending_event();
+  return Event{};
+}
+
+MaybeTrap WaitableSet::wait_for_event_and(Thread& thread, std::function<bool()> ready, bool cancellable, Event* out) {
+  num_waiting += 1;
+  bool cancelled = false;
+  auto t = thread.wait_until([this, ready = std::move(ready)] { return ready() && has_pending_event(); }, cancellable,
+                             &cancelled);
+  if (!t) *out = cancelled ? Event{EventCode::TaskCancelled, 0, 0} : take_pending_event();
+  num_waiting -= 1;
+  return t;
+}
+
+Event WaitableSet::poll(Thread& thread, bool cancellable) {
+  if (thread.task().deliver_pending_cancel(cancellable)) return Event{EventCode::TaskCancelled, 0, 0};
+  if (!has_pending_event()) return Event{};
+  return take_pending_event();
+}
+
+void Subtask::deliver_resolve() {
+  if (release_lends) release_lends();
+  release_lends = nullptr;
+  delivered_ = true;
+}
+
+// ------------------------------------------------------------ buffers
+
+bool same_element(const ElementType& a, const ElementType& b) {
+  if (a.type.has_value() != b.type.has_value()) return false;
+  if (!a.type) return true;
+  auto ao = a.owner.lock();
+  auto bo = b.owner.lock();
+  return same_type(ao.get(), *a.type, bo.get(), *b.type);
+}
+
+namespace {
+
+bool is_number(const std::optional<ValType>& t) {
+  if (!t) return true;
+  if (!t->is_primitive()) return false;
+  switch (t->primitive()) {
+    case PrimType::Bool:
+    case PrimType::Char:
+    case PrimType::String:
+    case PrimType::ErrorContext: return false;
+    default: return true;
+  }
+}
+
+}  // namespace
+
+MaybeTrap GuestBuffer::check() const {
+  if (length_ > HandleTable::kMaxLength) return async_trap("buffer length " + std::to_string(length_) + " too large");
+  if (!t_.type || length_ == 0) return std::nullopt;
+  uint32_t align = canon::alignment(*t_.type);
+  uint64_t size = canon::elem_size(*t_.type);
+  if (ptr_ % align != 0) return async_trap("buffer pointer " + std::to_string(ptr_) + " is not aligned");
+  if (opts_.memory == nullptr || uint64_t{ptr_} + length_ * size > opts_.memory->size_bytes())
+    return async_trap("buffer out of bounds");
+  return std::nullopt;
+}
+
+MaybeTrap GuestBuffer::copy_from(GuestBuffer& src, uint32_t n) {
+  if (t_.type && n > 0) {
+    uint32_t size = canon::elem_size(*t_.type);
+    uint64_t dst_at = uint64_t{ptr_} + uint64_t{progress_} * size;
+    uint64_t src_at = uint64_t{src.ptr_} + uint64_t{src.progress_} * size;
+    if (is_number(t_.type)) {
+      // Both sides were bounds-checked when their buffers were made, but a
+      // memory can only grow, so the views exist.
+      auto to = opts_.memory->view(dst_at, uint64_t{n} * size);
+      auto from = src.opts_.memory->view(src_at, uint64_t{n} * size);
+      if (!to || !from) return async_trap("buffer out of bounds");
+      std::memmove(to->data(), from->data(), to->size());
+    } else {
+      auto src_hooks = make_call_hooks(src.inst_, nullptr);
+      auto dst_hooks = make_call_hooks(inst_, nullptr);
+      auto src_cx = make_context(src.opts_, src_hooks.get());
+      auto dst_cx = make_context(opts_, dst_hooks.get());
+      for (uint32_t i = 0; i < n; ++i) {
+        auto v = canon::load(src_cx, static_cast<uint32_t>(src_at + uint64_t{i} * size), *src.t_.type);
+        if (!v.ok()) return async_trap(v.error().message);
+        auto stored = canon::store(dst_cx, *v, *t_.type, static_cast<uint32_t>(dst_at + uint64_t{i} * size));
+        if (!stored.ok()) return async_trap(stored.error().message);
+      }
+    }
+  }
+  progress_ += n;
+  src.progress_ += n;
+  return std::nullopt;
+}
+
+// ------------------------------------------------------------ channels
+
+void SharedChannel::reset_pending() {
+  pending_inst_ = nullptr;
+  pending_buffer_.reset();
+  pending_on_copy_ = nullptr;
+  pending_on_copy_done_ = nullptr;
+}
+
+void SharedChannel::reset_and_notify(CopyResult r) {
+  auto done = std::move(pending_on_copy_done_);
+  reset_pending();
+  if (done) done(r);
+}
+
+void SharedChannel::drop() {
+  if (dropped) return;
+  dropped = true;
+  if (pending_buffer_) reset_and_notify(CopyResult::Dropped);
+}
+
+void SharedChannel::forget_pending(const InstanceState* inst) {
+  if (pending_buffer_ && pending_inst_ == inst) reset_pending();
+}
+
+MaybeTrap SharedChannel::read(InstanceState* inst, std::shared_ptr<GuestBuffer> dst, OnCopy on_copy,
+                              OnCopyDone on_copy_done) {
+  if (!is_stream) {
+    if (!pending_buffer_) {
+      pending_inst_ = inst;
+      pending_buffer_ = std::move(dst);
+      pending_on_copy_done_ = std::move(on_copy_done);
+      pending_is_writer_ = false;
+      return std::nullopt;
+    }
+    if (inst == pending_inst_ && !is_number(t.type))
+      return async_trap("cannot read from and write to intra-component future");
+    STRATUS_TRAP_TRY(dst->copy_from(*pending_buffer_, 1));
+    reset_and_notify(CopyResult::Completed);
+    on_copy_done(CopyResult::Completed);
+    return std::nullopt;
+  }
+  if (dropped) {
+    on_copy_done(CopyResult::Dropped);
+    return std::nullopt;
+  }
+  if (!pending_buffer_) {
+    pending_inst_ = inst;
+    pending_buffer_ = std::move(dst);
+    pending_on_copy_ = std::move(on_copy);
+    pending_on_copy_done_ = std::move(on_copy_done);
+    pending_is_writer_ = false;
+    return std::nullopt;
+  }
+  if (inst == pending_inst_ && !is_number(t.type))
+    return async_trap("cannot read from and write to intra-component stream");
+  if (pending_buffer_->remain() > 0) {
+    if (dst->remain() > 0) {
+      uint32_t n = std::min(dst->remain(), pending_buffer_->remain());
+      STRATUS_TRAP_TRY(dst->copy_from(*pending_buffer_, n));
+      GuestBuffer* mine = pending_buffer_.get();
+      pending_on_copy_([this, mine] {
+        if (pending_buffer_.get() == mine) reset_pending();
+      });
+    }
+    on_copy_done(CopyResult::Completed);
+  } else {
+    reset_and_notify(CopyResult::Completed);
+    pending_inst_ = inst;
+    pending_buffer_ = std::move(dst);
+    pending_on_copy_ = std::move(on_copy);
+    pending_on_copy_done_ = std::move(on_copy_done);
+    pending_is_writer_ = false;
+  }
+  return std::nullopt;
+}
+
+MaybeTrap SharedChannel::write(InstanceState* inst, std::shared_ptr<GuestBuffer> src, OnCopy on_copy,
+                               OnCopyDone on_copy_done) {
+  if (dropped) {
+    on_copy_done(CopyResult::Dropped);
+    return std::nullopt;
+  }
+  if (!pending_buffer_) {
+    pending_inst_ = inst;
+    pending_buffer_ = std::move(src);
+    pending_on_copy_ = std::move(on_copy);
+    pending_on_copy_done_ = std::move(on_copy_done);
+    pending_is_writer_ = true;
+    return std::nullopt;
+  }
+  if (inst == pending_inst_ && !is_number(t.type))
+    return async_trap(is_stream ? "cannot read from and write to intra-component stream"
+                                : "cannot read from and write to intra-component future");
+  if (!is_stream) {
+    STRATUS_TRAP_TRY(pending_buffer_->copy_from(*src, 1));
+    reset_and_notify(CopyResult::Completed);
+    on_copy_done(CopyResult::Completed);
+    return std::nullopt;
+  }
+  if (pending_buffer_->remain() > 0) {
+    if (src->remain() > 0) {
+      uint32_t n = std::min(src->remain(), pending_buffer_->remain());
+      STRATUS_TRAP_TRY(pending_buffer_->copy_from(*src, n));
+      GuestBuffer* mine = pending_buffer_.get();
+      pending_on_copy_([this, mine] {
+        if (pending_buffer_.get() == mine) reset_pending();
+      });
+    }
+    on_copy_done(CopyResult::Completed);
+  } else if (src->is_zero_length() && pending_buffer_->is_zero_length()) {
+    on_copy_done(CopyResult::Completed);
+  } else {
+    reset_and_notify(CopyResult::Completed);
+    pending_inst_ = inst;
+    pending_buffer_ = std::move(src);
+    pending_on_copy_ = std::move(on_copy);
+    pending_on_copy_done_ = std::move(on_copy_done);
+    pending_is_writer_ = true;
+  }
+  return std::nullopt;
+}
+
+CopyEnd::~CopyEnd() {
+  if (dropped_) return;
+  // Its instance is going away with the end still in its table.
+  shared->forget_pending(inst);
+  shared->drop();
+}
+
+void CopyEnd::drop_end() {
+  dropped_ = true;
+  shared->drop();
+  leave_set();
+}
+
+// ------------------------------------------------------------ values
+
+Result<Val> lift_async_value(InstanceState& inst, const ValType& t, uint32_t index) {
+  if (t.is_primitive()) {
+    auto h = inst.handles().get_async(index);
+    if (!h.ok()) return std::move(h).error();
+    if ((*h)->kind != AsyncHandle::Kind::ErrorContext)
+      return make_error("handle index " + std::to_string(index) + " is not an error context");
+    return Val::error_context(static_cast<ErrorContextHandle*>(*h)->value);
+  }
+  bool stream = std::holds_alternative<StreamType>(t.defined().kind);
+  const auto& element =
+      stream ? std::get<StreamType>(t.defined().kind).element : std::get<FutureType>(t.defined().kind).element;
+  const char* what = stream ? "stream" : "future";
+  auto removed = inst.handles().remove_async(index);
+  if (!removed.ok()) return std::move(removed).error();
+  auto kind = stream ? AsyncHandle::Kind::StreamReadable : AsyncHandle::Kind::FutureReadable;
+  if ((*removed)->kind != kind)
+    return make_error("handle index " + std::to_string(index) + " is not the readable end of a " + what);
+  auto* e = static_cast<CopyEnd*>(removed->get());
+  if (!same_element(e->shared->t, ElementType{element, inst.weak_from_this()}))
+    return make_error(std::string(what) + " element type mismatch");
+  if (e->state == CopyEnd::State::Done)
+    return make_error(stream ? "cannot lift stream after being notified that the writable end dropped"
+                             : "cannot lift future after previous read succeeded");
+  if (e->state != CopyEnd::State::Idle) return make_error(std::string("cannot remove busy ") + what);
+  if (e->in_waitable_set()) return make_error(std::string("cannot lift ") + what + " while it's in a waitable set");
+  e->dropped_ = true;  // moved on, not dropped
+  return stream ? Val::stream(e->shared) : Val::future(e->shared);
+}
+
+Result<uint32_t> lower_async_value(InstanceState& inst, const ValType& t, const Val& v) {
+  if (t.is_primitive()) {
+    auto value = std::dynamic_pointer_cast<ErrorContextValue>(v.as_object());
+    if (v.kind() != ValKind::ErrorContext || !value) return make_error("expected an error-context value");
+    return inst.handles().add(std::make_shared<ErrorContextHandle>(std::move(value)));
+  }
+  bool stream = std::holds_alternative<StreamType>(t.defined().kind);
+  auto shared = std::dynamic_pointer_cast<SharedChannel>(v.as_object());
+  if (v.kind() != (stream ? ValKind::Stream : ValKind::Future) || !shared || shared->is_stream != stream)
+    return make_error(stream ? "expected a stream value" : "expected a future value");
+  auto kind = stream ? AsyncHandle::Kind::StreamReadable : AsyncHandle::Kind::FutureReadable;
+  return inst.handles().add(std::make_shared<CopyEnd>(kind, std::move(shared), &inst));
+}
+
+}  // namespace stratus::component

@@ -1,0 +1,142 @@
+#include "component/runtime/fiber.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <boost/context/fiber.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "engine/stack_state.h"
+
+namespace stratus::component {
+namespace {
+
+namespace ctx = boost::context;
+
+// 1 MiB of stack a fiber: aot frames of deep wasm recursion overflow into
+// the guard page and trap (the runtime's fault handler tells an overflow of
+// this stack from an access past a memory), and only touched pages cost.
+constexpr size_t kStackSize = size_t{1} << 20;
+constexpr size_t kPooledStacks = 64;
+
+struct Stack {
+  void* base = nullptr;  // the guard page, at the low end
+  size_t size = 0;       // with the guard page
+};
+
+// Freed stacks, for the next fiber of this thread.
+struct StackPool {
+  std::vector<Stack> free;
+  ~StackPool() {
+    for (auto& s : free) munmap(s.base, s.size);
+  }
+};
+thread_local StackPool t_pool;
+
+Stack take_stack() {
+  if (!t_pool.free.empty()) {
+    Stack s = t_pool.free.back();
+    t_pool.free.pop_back();
+    return s;
+  }
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  Stack s;
+  s.size = kStackSize + page;
+  s.base = mmap(nullptr, s.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (s.base == MAP_FAILED) {
+    std::fprintf(stderr, "stratus: cannot map a fiber stack\n");
+    std::abort();
+  }
+  mprotect(s.base, page, PROT_NONE);
+  return s;
+}
+
+void give_back(Stack s) {
+  if (t_pool.free.size() < kPooledStacks) {
+    t_pool.free.push_back(s);
+  } else {
+    munmap(s.base, s.size);
+  }
+}
+
+thread_local Fiber* t_current = nullptr;
+
+}  // namespace
+
+struct Fiber::Impl {
+  std::function<void()> body;
+  ctx::fiber self;  // the fiber, while parked or not yet started
+  ctx::fiber back;  // whoever resumed it, while it runs
+  engine::StackState state;
+  bool started = false;
+  bool finished = false;
+};
+
+namespace {
+
+// Boost.Context's stack allocator concept over the pool; tells the fiber
+// its stack's bounds for the engines' overflow detection.
+class PooledStack {
+ public:
+  explicit PooledStack(Fiber::Impl* impl) : impl_(impl) {}
+  ctx::stack_context allocate() {
+    Stack s = take_stack();
+    ctx::stack_context sc;
+    sc.size = s.size;
+    sc.sp = static_cast<char*>(s.base) + s.size;
+    impl_->state =
+        engine::StackState::fresh(reinterpret_cast<uintptr_t>(s.base), reinterpret_cast<uintptr_t>(s.base) + s.size);
+    return sc;
+  }
+  void deallocate(ctx::stack_context& sc) noexcept { give_back(Stack{static_cast<char*>(sc.sp) - sc.size, sc.size}); }
+
+ private:
+  Fiber::Impl* impl_;
+};
+
+}  // namespace
+
+Fiber::Fiber(std::function<void()> body) : impl_(std::make_unique<Impl>()) {
+  impl_->body = std::move(body);
+  Impl* impl = impl_.get();
+  impl_->self = ctx::fiber(std::allocator_arg, PooledStack(impl), [impl](ctx::fiber&& back) {
+    impl->back = std::move(back);
+    impl->body();
+    impl->finished = true;
+    return std::move(impl->back);
+  });
+}
+
+Fiber::~Fiber() {
+  if (impl_->started && !impl_->finished) {
+    // Boost would unwind it with an exception through wasm frames.
+    std::fprintf(stderr, "stratus: a parked fiber was destroyed\n");
+    std::abort();
+  }
+}
+
+void Fiber::resume() {
+  engine::StackState mine;
+  mine.save();
+  impl_->state.restore();
+  Fiber* prev = t_current;
+  t_current = this;
+  impl_->started = true;
+  impl_->self = std::move(impl_->self).resume();
+  t_current = prev;
+  impl_->state.save();
+  mine.restore();
+}
+
+void Fiber::park() {
+  Fiber* f = t_current;
+  f->impl_->back = std::move(f->impl_->back).resume();
+}
+
+Fiber* Fiber::current() { return t_current; }
+bool Fiber::started() const { return impl_->started; }
+bool Fiber::finished() const { return impl_->finished; }
+
+}  // namespace stratus::component

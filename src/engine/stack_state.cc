@@ -1,0 +1,21 @@
+#include "engine/stack_state.h"
+
+namespace stratus::engine {
+
+StackState StackState::fresh(uintptr_t lo, uintptr_t hi) {
+  StackState s;
+  aot::fresh_stack_state(s, lo, hi);
+  return s;
+}
+
+void StackState::save() {
+  aot::save_stack_state(*this);
+  interp_nesting = interp::exchange_nesting(0);
+}
+
+void StackState::restore() {
+  aot::restore_stack_state(*this);
+  interp::exchange_nesting(interp_nesting);
+}
+
+}  // namespace stratus::engine

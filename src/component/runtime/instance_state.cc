@@ -143,6 +143,7 @@ Result<void> InstanceState::drop_resource(const ResourceRef& resource) {
 
 void InstanceState::clear_call_state() {
   handles_ = HandleTable();
+  handles_.set_limit(options_.max_handles);
   may_enter_ = true;
   may_leave = true;
   threads.assign(1, nullptr);

@@ -80,7 +80,9 @@ struct RtCoreInstance {
 class InstanceState : public ComponentInstance, public std::enable_shared_from_this<InstanceState> {
  public:
   InstanceState(Linker& linker, InstanceState* parent, const InstantiateOptions& options)
-      : linker_(linker), store_(linker.store()), parent_(parent), options_(options) {}
+      : linker_(linker), store_(linker.store()), parent_(parent), options_(options) {
+    handles_.set_limit(options.max_handles);
+  }
   ~InstanceState() override;
 
   // ComponentInstance

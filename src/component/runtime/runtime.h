@@ -90,6 +90,9 @@ using LinkItem =
 
 struct InstantiateOptions {
   engine::InstanceLimits limits;  // applied to every core instance
+  // Handles (resources, waitables, streams, futures, error contexts) each
+  // component instance may hold at once: a guest leaking them traps there.
+  uint32_t max_handles = 1u << 20;
 };
 
 class Linker {

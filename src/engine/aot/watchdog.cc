@@ -71,18 +71,27 @@ struct Watchdog::State {
     }
   }
 
+  struct Registration {
+    State* state = nullptr;
+    std::list<Slot>::iterator it;
+    ~Registration() {
+      if (state == nullptr) return;
+      std::lock_guard lock(state->mu);
+      state->slots.erase(it);
+    }
+  };
+  static Registration& registration() {
+    static thread_local Registration r;
+    return r;
+  }
+  // This thread's slot if it has one (nothing is registered or started).
+  Slot* existing_slot() {
+    Registration& r = registration();
+    return r.state == nullptr ? nullptr : &*r.it;
+  }
   // This thread's slot, registered on first use and removed when the thread ends.
   Slot& slot(volatile uint32_t* thread_flag) {
-    struct Registration {
-      State* state = nullptr;
-      std::list<Slot>::iterator it;
-      ~Registration() {
-        if (state == nullptr) return;
-        std::lock_guard lock(state->mu);
-        state->slots.erase(it);
-      }
-    };
-    static thread_local Registration registration;
+    Registration& registration = State::registration();
     if (registration.state == nullptr) {
       std::lock_guard lock(mu);
       if (!thread.joinable()) thread = std::thread([this] { loop(); });
@@ -150,7 +159,11 @@ std::vector<std::chrono::nanoseconds> Watchdog::take_all(bool* fired) {
   State& s = state();
   std::vector<std::chrono::nanoseconds> left;
   *fired = false;
-  State::Slot& slot = s.slot(nullptr);
+  // A thread that never armed a deadline has none to take (and starts no
+  // watchdog thread for it).
+  State::Slot* existing = s.existing_slot();
+  if (existing == nullptr) return left;
+  State::Slot& slot = *existing;
   std::lock_guard lock(slot.mu);
   if (slot.entries.empty()) return left;
   auto now = Clock::now();

@@ -541,15 +541,17 @@ std::shared_ptr<engine::Func> make_async_builtin(InstanceState& instance, const 
   Body body = Builtins(instance, b, options).make();
   if (!body) return nullptr;
   InstanceState* inst = &instance;
-  // A trap anywhere in the store ends every call in it.
-  return instance.engine().host_func(*b.core_type,
-                                     [inst, body = std::move(body)](engine::Caller&, Args args, Out out) -> MaybeTrap {
-                                       if (auto t = body(args, out)) {
-                                         inst->store().poison(*t);
-                                         return t;
-                                       }
-                                       return std::nullopt;
-                                     });
+  // A trap anywhere in the store ends every call in it. Its message names
+  // the built-in.
+  auto wrapped = [inst, name = b.name, body = std::move(body)](engine::Caller&, Args args, Out out) -> MaybeTrap {
+    if (auto t = body(args, out)) {
+      if (!inst->store().trap()) t->message += " (in `canon " + name + "`)";
+      inst->store().poison(*t);
+      return t;
+    }
+    return std::nullopt;
+  };
+  return instance.engine().host_func(*b.core_type, std::move(wrapped));
 }
 
 std::shared_ptr<engine::Func> make_thread_new_indirect(InstanceState& instance, std::shared_ptr<engine::Table> table,

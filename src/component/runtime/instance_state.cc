@@ -131,6 +131,58 @@ CallOutcome InstanceState::call(std::string_view name, std::span<const Val> args
   return outcome;
 }
 
+std::vector<CallOutcome> InstanceState::call_concurrent(std::string_view name,
+                                                        std::span<const std::vector<Val>> args_list) {
+  auto fail = [&](CallOutcome o) { return std::vector<CallOutcome>(args_list.size(), o); };
+  const RtItem* item = find_export(*exports_, name);
+  const auto* f = item == nullptr ? nullptr : std::get_if<RtFuncPtr>(item);
+  if (f == nullptr) return fail(make_error("no function export named `" + std::string(name) + "`"));
+  if (root_poisoned()) return fail(engine::Trap{engine::TrapKind::Other, "cannot enter component instance", 0});
+  for (const auto& args : args_list) {
+    if (args.size() != (*f)->type()->params.size()) return fail(make_error("wrong number of arguments"));
+    for (size_t i = 0; i < args.size(); ++i)
+      if (auto ok = check_type(args[i], (*f)->type()->params[i].type); !ok.ok())
+        return fail(std::move(ok).error().context("argument `" + (*f)->type()->params[i].name + "`"));
+  }
+  std::vector<std::optional<Resolution>> results(args_list.size());
+  std::vector<std::vector<Val>> owned(args_list.begin(), args_list.end());
+  MaybeTrap trapped;
+  for (size_t i = 0; i < owned.size() && !trapped; ++i) {
+    trapped = (*f)->invoke(
+                      nullptr, [&owned, i]() -> std::optional<std::vector<Val>> { return std::move(owned[i]); },
+                      [&results, i](Resolution r) { results[i] = std::move(r); })
+                  .first;
+  }
+  auto all_done = [&] {
+    for (const auto& r : results)
+      if (!r) return false;
+    return true;
+  };
+  while (!trapped && !all_done()) {
+    if (store_->trap()) {
+      trapped = *store_->trap();
+    } else if (!store_->tick()) {
+      trapped = engine::Trap{engine::TrapKind::Other, "deadlock detected: event loop cannot make further progress", 0};
+    }
+  }
+  if (trapped) {
+    root().unusable_ = true;
+    root().poisoned_ = true;
+    store_->unwind_parked(&root());
+    store_->clear_trap();
+    return fail(*trapped);
+  }
+  std::vector<CallOutcome> out;
+  for (auto& r : results) {
+    if (r->cancelled) {
+      out.emplace_back(engine::Trap{engine::TrapKind::Other, "the call was cancelled", 0});
+    } else {
+      out.emplace_back(std::move(r->value));
+    }
+  }
+  return out;
+}
+
 Result<void> InstanceState::drop_resource(const ResourceRef& resource) {
   if (!resource.resource) return make_error("drop of a null resource");
   auto t = destroy_resource(resource.resource, resource.rep, nullptr);

@@ -166,6 +166,12 @@ class ComponentInstance {
   // of an exported instance) with lifted values; runs post-return after the
   // result was lifted.
   virtual CallOutcome call(std::string_view name, std::span<const Val> args) = 0;
+  // Starts a call of `name` for each argument list at once (async-typed
+  // functions then run concurrently: one may wait for what another does),
+  // and runs the store's event loop until every one has resolved; the
+  // outcomes in the same order. A trap ends them all.
+  virtual std::vector<CallOutcome> call_concurrent(std::string_view name,
+                                                   std::span<const std::vector<Val>> args_list) = 0;
   // Drops a resource the host received as `own` (runs its destructor).
   virtual Result<void> drop_resource(const ResourceRef& resource) = 0;
 

@@ -3,17 +3,21 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <boost/context/fiber.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 
 #include "engine/stack_state.h"
 
+#if STRATUS_FIBER_UCONTEXT
+#include <sanitizer/common_interface_defs.h>
+#include <ucontext.h>
+#else
+#include <boost/context/fiber.hpp>
+#endif
+
 namespace stratus::component {
 namespace {
-
-namespace ctx = boost::context;
 
 // 1 MiB of stack a fiber: aot frames of deep wasm recursion overflow into
 // the guard page and trap (the runtime's fault handler tells an overflow of
@@ -64,6 +68,90 @@ void give_back(Stack s) {
 thread_local Fiber* t_current = nullptr;
 
 }  // namespace
+
+#if STRATUS_FIBER_UCONTEXT
+
+// The sanitizer build: glibc's ucontext, with AddressSanitizer told of every
+// stack switch (Debian's Boost.Context has only its fcontext flavour, which
+// does not tell it).
+
+struct Fiber::Impl {
+  std::function<void()> body;
+  Stack stack;
+  ucontext_t self{};
+  ucontext_t back{};
+  engine::StackState state;
+  bool started = false;
+  bool finished = false;
+  void* fake_stack = nullptr;
+  const void* back_bottom = nullptr;
+  size_t back_size = 0;
+};
+
+namespace {
+
+size_t guard_size() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
+
+void fiber_entry(unsigned hi, unsigned lo) {
+  auto* impl = reinterpret_cast<Fiber::Impl*>((static_cast<uintptr_t>(hi) << 32) | lo);
+  __sanitizer_finish_switch_fiber(nullptr, &impl->back_bottom, &impl->back_size);
+  impl->body();
+  impl->finished = true;
+  // This stack is done: nothing of it is kept.
+  __sanitizer_start_switch_fiber(nullptr, impl->back_bottom, impl->back_size);
+  setcontext(&impl->back);
+}
+
+}  // namespace
+
+Fiber::Fiber(std::function<void()> body) : impl_(std::make_unique<Impl>()) {
+  impl_->body = std::move(body);
+  impl_->stack = take_stack();
+  auto base = reinterpret_cast<uintptr_t>(impl_->stack.base);
+  impl_->state = engine::StackState::fresh(base, base + impl_->stack.size);
+  getcontext(&impl_->self);
+  impl_->self.uc_stack.ss_sp = static_cast<char*>(impl_->stack.base) + guard_size();
+  impl_->self.uc_stack.ss_size = impl_->stack.size - guard_size();
+  impl_->self.uc_link = nullptr;
+  auto p = reinterpret_cast<uintptr_t>(impl_.get());
+  makecontext(&impl_->self, reinterpret_cast<void (*)()>(fiber_entry), 2, static_cast<unsigned>(p >> 32),
+              static_cast<unsigned>(p & 0xffffffffu));
+}
+
+Fiber::~Fiber() {
+  if (impl_->started && !impl_->finished) {
+    std::fprintf(stderr, "stratus: a parked fiber was destroyed\n");
+    std::abort();
+  }
+  give_back(impl_->stack);
+}
+
+void Fiber::resume() {
+  engine::StackState mine;
+  mine.save();
+  impl_->state.restore();
+  Fiber* prev = t_current;
+  t_current = this;
+  impl_->started = true;
+  void* fake = nullptr;
+  __sanitizer_start_switch_fiber(&fake, impl_->self.uc_stack.ss_sp, impl_->self.uc_stack.ss_size);
+  swapcontext(&impl_->back, &impl_->self);
+  __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+  t_current = prev;
+  impl_->state.save();
+  mine.restore();
+}
+
+void Fiber::park() {
+  Impl* impl = t_current->impl_.get();
+  __sanitizer_start_switch_fiber(&impl->fake_stack, impl->back_bottom, impl->back_size);
+  swapcontext(&impl->self, &impl->back);
+  __sanitizer_finish_switch_fiber(impl->fake_stack, &impl->back_bottom, &impl->back_size);
+}
+
+#else
+
+namespace ctx = boost::context;
 
 struct Fiber::Impl {
   std::function<void()> body;
@@ -134,6 +222,8 @@ void Fiber::park() {
   Fiber* f = t_current;
   f->impl_->back = std::move(f->impl_->back).resume();
 }
+
+#endif
 
 Fiber* Fiber::current() { return t_current; }
 bool Fiber::started() const { return impl_->started; }

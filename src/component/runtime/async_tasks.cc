@@ -22,18 +22,22 @@ Store::~Store() {
 }
 
 bool Store::tick() {
+  Thread* next = nullptr;
   for (Thread* t : waiting) {
-    if (!t->on_fiber() || !t->ready()) continue;
-    InstanceState* inst = t->task().inst;
-    if (!inst->may_enter_from(nullptr)) continue;
-    nesting_depth += 1;
-    inst->enter_from(nullptr);
-    t->resume();
-    inst->leave_to(nullptr);
-    nesting_depth -= 1;
-    return true;
+    if (t->on_fiber() && t->ready() && t->task().inst->may_enter_from(nullptr)) {
+      next = t;
+      break;
+    }
   }
-  return false;
+  if (next == nullptr) return false;
+  // Resuming takes it off `waiting`.
+  InstanceState* inst = next->task().inst;
+  nesting_depth += 1;
+  inst->enter_from(nullptr);
+  next->resume();
+  inst->leave_to(nullptr);
+  nesting_depth -= 1;
+  return true;
 }
 
 void Store::poison(engine::Trap trap) {

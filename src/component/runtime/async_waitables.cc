@@ -168,6 +168,12 @@ void SharedChannel::forget_pending(const InstanceState* inst) {
 MaybeTrap SharedChannel::read(InstanceState* inst, std::shared_ptr<GuestBuffer> dst, OnCopy on_copy,
                               OnCopyDone on_copy_done) {
   if (!is_stream) {
+    // Only a writable end that went with its instance drops unwritten (a
+    // guest's must write first): its reader hears DROPPED, not nothing.
+    if (dropped) {
+      on_copy_done(CopyResult::Dropped);
+      return std::nullopt;
+    }
     if (!pending_buffer_) {
       pending_inst_ = inst;
       pending_buffer_ = std::move(dst);

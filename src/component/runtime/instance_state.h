@@ -88,8 +88,7 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
   // ComponentInstance
   std::optional<ExternType> export_type(std::string_view name) const override;
   CallOutcome call(std::string_view name, std::span<const Val> args) override;
-  std::vector<CallOutcome> call_concurrent(std::string_view name,
-                                           std::span<const std::vector<Val>> args_list) override;
+  std::vector<CallOutcome> call_concurrent(std::string_view name, std::span<const std::vector<Val>> args_list) override;
   Result<void> drop_resource(const ResourceRef& resource) override;
   Result<void> reset() override;
   void interrupt() override;

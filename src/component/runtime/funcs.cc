@@ -548,6 +548,17 @@ MaybeTrap canon_lower(InstanceState* inst, RtFunc* callee, const RtCanonOptions*
 
 }  // namespace
 
+MaybeTrap run_event_loop(Store& store, const std::function<bool()>& done,
+                         std::optional<std::chrono::nanoseconds> timeout, std::chrono::steady_clock::time_point start) {
+  while (!done()) {
+    if (store.trap()) return *store.trap();
+    if (timeout && std::chrono::steady_clock::now() - start > *timeout)
+      return engine::Trap{engine::TrapKind::Deadline, "the call did not resolve before its deadline", 0};
+    if (!store.tick()) return trap("deadlock detected: event loop cannot make further progress");
+  }
+  return std::nullopt;
+}
+
 CallOutcome call_and_wait(RtFunc& callee, Store& store, InstanceState* caller, std::span<const Val> args,
                           std::optional<std::chrono::nanoseconds> timeout) {
   auto start = std::chrono::steady_clock::now();
@@ -561,13 +572,9 @@ CallOutcome call_and_wait(RtFunc& callee, Store& store, InstanceState* caller, s
                     .first;
   if (t) return *t;
   if (caller == nullptr) {
-    // The host's event loop: runs what is ready until the call resolves.
-    while (!result) {
-      if (store.trap()) return *store.trap();
-      if (timeout && std::chrono::steady_clock::now() - start > *timeout)
-        return engine::Trap{engine::TrapKind::Deadline, "the call did not resolve before its deadline", 0};
-      if (!store.tick()) return trap("deadlock detected: event loop cannot make further progress");
-    }
+    if (auto stopped = run_event_loop(
+            store, [&result] { return result.has_value(); }, timeout, start))
+      return *stopped;
   } else {
     Thread& thread = current_thread_of(*caller);
     bool cancelled = false;

@@ -69,6 +69,13 @@ std::shared_ptr<engine::Func> make_unsupported_builtin(InstanceState& instance, 
 std::unique_ptr<canon::ResourceHooks> make_call_hooks(InstanceState& instance, BorrowScope* scope);
 canon::Context make_context(const RtCanonOptions& options, canon::ResourceHooks* hooks);
 
+// The host's event loop (Store.tick until `done`): a trap when the store
+// trapped, when nothing is ready any more (a deadlock), or past `timeout`
+// from `start`.
+MaybeTrap run_event_loop(Store& store, const std::function<bool()>& done,
+                         std::optional<std::chrono::nanoseconds> timeout = std::nullopt,
+                         std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now());
+
 // Calls `callee` with lifted values and waits for its result: the host
 // (`caller` null) runs the store's event loop meanwhile and gets a trap
 // when nothing can run any more (a deadlock) or `timeout` has passed; a

@@ -158,13 +158,7 @@ std::vector<CallOutcome> InstanceState::call_concurrent(std::string_view name,
       if (!r) return false;
     return true;
   };
-  while (!trapped && !all_done()) {
-    if (store_->trap()) {
-      trapped = *store_->trap();
-    } else if (!store_->tick()) {
-      trapped = engine::Trap{engine::TrapKind::Other, "deadlock detected: event loop cannot make further progress", 0};
-    }
-  }
+  if (!trapped) trapped = run_event_loop(*store_, all_done, options_.limits.call_timeout);
   if (trapped) {
     root().unusable_ = true;
     root().poisoned_ = true;

@@ -345,9 +345,10 @@ class SharedChannel : public AsyncObject {
   bool dropped = false;
 
  private:
+  // The copy waiting for its other half (SharedStreamImpl.set_pending).
+  void set_pending(InstanceState* inst, std::shared_ptr<GuestBuffer> buffer, OnCopy on_copy, OnCopyDone on_copy_done);
   void reset_pending();
   void reset_and_notify(CopyResult r);
-  bool pending_is_writer_ = false;
   InstanceState* pending_inst_ = nullptr;
   std::shared_ptr<GuestBuffer> pending_buffer_;
   OnCopy pending_on_copy_;

@@ -142,12 +142,15 @@ MaybeTrap GuestBuffer::copy_from(GuestBuffer& src, uint32_t n) {
 
 // ------------------------------------------------------------ channels
 
-void SharedChannel::reset_pending() {
-  pending_inst_ = nullptr;
-  pending_buffer_.reset();
-  pending_on_copy_ = nullptr;
-  pending_on_copy_done_ = nullptr;
+void SharedChannel::set_pending(InstanceState* inst, std::shared_ptr<GuestBuffer> buffer, OnCopy on_copy,
+                                OnCopyDone on_copy_done) {
+  pending_inst_ = inst;
+  pending_buffer_ = std::move(buffer);
+  pending_on_copy_ = std::move(on_copy);
+  pending_on_copy_done_ = std::move(on_copy_done);
 }
+
+void SharedChannel::reset_pending() { set_pending(nullptr, nullptr, nullptr, nullptr); }
 
 void SharedChannel::reset_and_notify(CopyResult r) {
   auto done = std::move(pending_on_copy_done_);
@@ -175,10 +178,7 @@ MaybeTrap SharedChannel::read(InstanceState* inst, std::shared_ptr<GuestBuffer> 
       return std::nullopt;
     }
     if (!pending_buffer_) {
-      pending_inst_ = inst;
-      pending_buffer_ = std::move(dst);
-      pending_on_copy_done_ = std::move(on_copy_done);
-      pending_is_writer_ = false;
+      set_pending(inst, std::move(dst), nullptr, std::move(on_copy_done));
       return std::nullopt;
     }
     if (inst == pending_inst_ && !is_number(t.type))
@@ -193,11 +193,7 @@ MaybeTrap SharedChannel::read(InstanceState* inst, std::shared_ptr<GuestBuffer> 
     return std::nullopt;
   }
   if (!pending_buffer_) {
-    pending_inst_ = inst;
-    pending_buffer_ = std::move(dst);
-    pending_on_copy_ = std::move(on_copy);
-    pending_on_copy_done_ = std::move(on_copy_done);
-    pending_is_writer_ = false;
+    set_pending(inst, std::move(dst), std::move(on_copy), std::move(on_copy_done));
     return std::nullopt;
   }
   if (inst == pending_inst_ && !is_number(t.type))
@@ -214,11 +210,7 @@ MaybeTrap SharedChannel::read(InstanceState* inst, std::shared_ptr<GuestBuffer> 
     on_copy_done(CopyResult::Completed);
   } else {
     reset_and_notify(CopyResult::Completed);
-    pending_inst_ = inst;
-    pending_buffer_ = std::move(dst);
-    pending_on_copy_ = std::move(on_copy);
-    pending_on_copy_done_ = std::move(on_copy_done);
-    pending_is_writer_ = false;
+    set_pending(inst, std::move(dst), std::move(on_copy), std::move(on_copy_done));
   }
   return std::nullopt;
 }
@@ -230,11 +222,7 @@ MaybeTrap SharedChannel::write(InstanceState* inst, std::shared_ptr<GuestBuffer>
     return std::nullopt;
   }
   if (!pending_buffer_) {
-    pending_inst_ = inst;
-    pending_buffer_ = std::move(src);
-    pending_on_copy_ = std::move(on_copy);
-    pending_on_copy_done_ = std::move(on_copy_done);
-    pending_is_writer_ = true;
+    set_pending(inst, std::move(src), std::move(on_copy), std::move(on_copy_done));
     return std::nullopt;
   }
   if (inst == pending_inst_ && !is_number(t.type))
@@ -260,11 +248,7 @@ MaybeTrap SharedChannel::write(InstanceState* inst, std::shared_ptr<GuestBuffer>
     on_copy_done(CopyResult::Completed);
   } else {
     reset_and_notify(CopyResult::Completed);
-    pending_inst_ = inst;
-    pending_buffer_ = std::move(src);
-    pending_on_copy_ = std::move(on_copy);
-    pending_on_copy_done_ = std::move(on_copy_done);
-    pending_is_writer_ = true;
+    set_pending(inst, std::move(src), std::move(on_copy), std::move(on_copy_done));
   }
   return std::nullopt;
 }

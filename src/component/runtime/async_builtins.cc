@@ -84,6 +84,21 @@ std::optional<ValType> element_of(const CanonBuiltin& b) {
   return std::nullopt;
 }
 
+// The end of stream_copy, future_copy and cancel_copy: the copy's event
+// goes back as the result if it is there; else a sync caller waits for it
+// and an async one gets BLOCKED.
+MaybeTrap deliver_or_block(InstanceState& inst, Waitable& w, bool async, Out out) {
+  if (!w.has_pending_event()) {
+    if (async) {
+      out[0] = Value::i32(kBlocked);
+      return std::nullopt;
+    }
+    STRATUS_TRAP_TRY(w.wait_for_pending_event(current_thread_of(inst)));
+  }
+  out[0] = Value::i32(w.take_pending_event().payload);
+  return std::nullopt;
+}
+
 class Builtins {
  public:
   Builtins(InstanceState& inst, const CanonBuiltin& b, const RtCanonOptions* opts) : inst_(&inst), b_(b), opts_(opts) {}
@@ -355,16 +370,7 @@ class Builtins {
       } else {
         STRATUS_TRAP_TRY(e->shared->write(inst, buffer, std::move(on_copy), std::move(on_copy_done)));
       }
-      if (!e->has_pending_event()) {
-        if (!opts->async) {
-          STRATUS_TRAP_TRY(e->wait_for_pending_event(current_thread_of(*inst)));
-        } else {
-          out[0] = Value::i32(kBlocked);
-          return std::nullopt;
-        }
-      }
-      out[0] = Value::i32(e->take_pending_event().payload);
-      return std::nullopt;
+      return deliver_or_block(*inst, *e, opts->async, out);
     };
   }
 
@@ -386,19 +392,8 @@ class Builtins {
       // buffer: cancelling ends it as CANCELLED with what was copied (as the
       // reference tests expect, async/cancel-stream.wast); one that finished
       // reports how.
-      if (!e->has_pending_event() || e->progress_event) {
-        e->shared->cancel();
-        if (!e->has_pending_event()) {
-          if (!async) {
-            STRATUS_TRAP_TRY(e->wait_for_pending_event(current_thread_of(*inst)));
-          } else {
-            out[0] = Value::i32(kBlocked);
-            return std::nullopt;
-          }
-        }
-      }
-      out[0] = Value::i32(e->take_pending_event().payload);
-      return std::nullopt;
+      if (!e->has_pending_event() || e->progress_event) e->shared->cancel();
+      return deliver_or_block(*inst, *e, async, out);
     };
   }
 

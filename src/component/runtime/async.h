@@ -26,6 +26,8 @@
 #include "component/canon/abi.h"
 #include "component/runtime/fiber.h"
 #include "component/runtime/handle_table.h"
+#include "component/runtime/host_async.h"
+#include "component/runtime/reactor.h"
 #include "component/val.h"
 #include "engine/engine.h"
 
@@ -60,7 +62,6 @@ struct Event {
   uint32_t index = 0;
   uint32_t payload = 0;
 };
-enum class CopyResult : uint32_t { Completed = 0, Dropped = 1, Cancelled = 2 };
 constexpr uint32_t kBlocked = 0xffffffffu;
 
 // ------------------------------------------------------------ scheduling
@@ -89,6 +90,8 @@ class Store {
   int nesting_depth = 0;
   // Threads on fibers, alive until their function returns.
   std::unordered_map<Thread*, std::shared_ptr<Thread>> live;
+  // What async host functions and host stream ends wait on.
+  Reactor reactor;
 
  private:
   MaybeTrap trap_;
@@ -297,31 +300,72 @@ struct ElementType {
 };
 bool same_element(const ElementType& a, const ElementType& b);
 
-// CanonicalABI.md Buffer: a guest's range of `length` elements.
-class GuestBuffer {
+// CanonicalABI.md Buffer: `length` elements to copy, `progress` of them
+// done: a guest's range of memory (GuestBuffer) or the host's elements
+// (HostBuffer).
+class GuestBuffer;
+class HostBuffer;
+class CopyBuffer {
  public:
-  GuestBuffer(InstanceState& inst, const RtCanonOptions& opts, ElementType t, uint32_t ptr, uint32_t length)
-      : inst_(inst), opts_(opts), t_(std::move(t)), ptr_(ptr), length_(length) {}
-  // The eager alignment and bounds checks of BufferGuestImpl.
-  MaybeTrap check() const;
+  CopyBuffer(ElementType t, uint32_t length) : t_(std::move(t)), length_(length) {}
+  virtual ~CopyBuffer() = default;
+  CopyBuffer(const CopyBuffer&) = delete;
+  CopyBuffer& operator=(const CopyBuffer&) = delete;
   uint32_t remain() const { return length_ - progress_; }
   bool is_zero_length() const { return length_ == 0; }
   uint32_t progress() const { return progress_; }
-  InstanceState& inst() const { return inst_; }
   const ElementType& type() const { return t_; }
-
+  // The instance whose memory it is; null for the host's.
+  virtual InstanceState* inst() const = 0;
   // Moves `n` elements from `src` into this buffer (src.remain() and
-  // remain() are at least n): byte for byte when the elements are numbers,
-  // else lifted from one side and lowered into the other.
-  MaybeTrap copy_from(GuestBuffer& src, uint32_t n);
+  // remain() are at least n).
+  MaybeTrap copy_from(CopyBuffer& src, uint32_t n);
 
- private:
-  InstanceState& inst_;
-  const RtCanonOptions& opts_;
+ protected:
+  friend class GuestBuffer;
+  friend class HostBuffer;
   ElementType t_;
-  uint32_t ptr_;
   uint32_t length_;
   uint32_t progress_ = 0;
+};
+
+class GuestBuffer final : public CopyBuffer {
+ public:
+  GuestBuffer(InstanceState& inst, const RtCanonOptions& opts, ElementType t, uint32_t ptr, uint32_t length)
+      : CopyBuffer(std::move(t), length), inst_(inst), opts_(opts), ptr_(ptr) {}
+  // The eager alignment and bounds checks of BufferGuestImpl.
+  MaybeTrap check() const;
+  InstanceState* inst() const override { return &inst_; }
+
+ private:
+  friend class CopyBuffer;
+  friend class HostBuffer;
+  // Guest to guest: byte for byte when the elements are numbers, else
+  // lifted from one side and lowered into the other.
+  MaybeTrap copy_from_guest(GuestBuffer& src, uint32_t n);
+  MaybeTrap copy_from_host(HostBuffer& src, uint32_t n);
+  InstanceState& inst_;
+  const RtCanonOptions& opts_;
+  uint32_t ptr_;
+};
+
+// The host's elements: what it writes (made full) or room for what it
+// reads (made empty, filled as copies come).
+class HostBuffer final : public CopyBuffer {
+ public:
+  HostBuffer(ElementType t, HostElements elements)
+      : CopyBuffer(std::move(t), elements.count), elements_(std::move(elements)) {}
+  HostBuffer(ElementType t, uint32_t room) : CopyBuffer(std::move(t), room) {}
+  InstanceState* inst() const override { return nullptr; }
+  // What a reading buffer received so far (taken out).
+  HostElements take();
+
+ private:
+  friend class CopyBuffer;
+  friend class GuestBuffer;
+  MaybeTrap copy_from_guest(GuestBuffer& src, uint32_t n);
+  MaybeTrap copy_from_host(HostBuffer& src, uint32_t n);
+  HostElements elements_;
 };
 
 using OnCopy = std::function<void(std::function<void()> reclaim)>;
@@ -333,8 +377,11 @@ using OnCopyDone = std::function<void(CopyResult)>;
 class SharedChannel : public AsyncObject {
  public:
   SharedChannel(bool is_stream, ElementType t) : is_stream(is_stream), t(std::move(t)) {}
-  MaybeTrap read(InstanceState* inst, std::shared_ptr<GuestBuffer> dst, OnCopy on_copy, OnCopyDone on_copy_done);
-  MaybeTrap write(InstanceState* inst, std::shared_ptr<GuestBuffer> src, OnCopy on_copy, OnCopyDone on_copy_done);
+  // `inst` is the reader's (writer's) instance, null for the host.
+  MaybeTrap read(InstanceState* inst, std::shared_ptr<CopyBuffer> dst, OnCopy on_copy, OnCopyDone on_copy_done);
+  MaybeTrap write(InstanceState* inst, std::shared_ptr<CopyBuffer> src, OnCopy on_copy, OnCopyDone on_copy_done);
+  // Whether the copy waiting for its other half is the one with `buffer`.
+  bool pending_is(const CopyBuffer* buffer) const { return pending_buffer_.get() == buffer && buffer != nullptr; }
   void cancel() { reset_and_notify(CopyResult::Cancelled); }
   void drop();
   // An end going away with its own copy pending (its instance is gone).
@@ -346,11 +393,12 @@ class SharedChannel : public AsyncObject {
 
  private:
   // The copy waiting for its other half (SharedStreamImpl.set_pending).
-  void set_pending(InstanceState* inst, std::shared_ptr<GuestBuffer> buffer, OnCopy on_copy, OnCopyDone on_copy_done);
+  void set_pending(InstanceState* inst, std::shared_ptr<CopyBuffer> buffer, OnCopy on_copy, OnCopyDone on_copy_done);
+  bool same_side(const InstanceState* inst) const { return inst != nullptr && inst == pending_inst_; }
   void reset_pending();
   void reset_and_notify(CopyResult r);
   InstanceState* pending_inst_ = nullptr;
-  std::shared_ptr<GuestBuffer> pending_buffer_;
+  std::shared_ptr<CopyBuffer> pending_buffer_;
   OnCopy pending_on_copy_;
   OnCopyDone pending_on_copy_done_;
 };

@@ -191,7 +191,16 @@ MaybeTrap Thread::block_here(Thread* switch_to) {
           break;
         }
       }
-      if (next == nullptr) return stop(async_trap("cannot block a synchronous task before returning"));
+      if (next == nullptr) {
+        // What it waits for may come from the host (an async host call, a
+        // host end of a stream): wait for that, in slices, so that a trap
+        // elsewhere is seen.
+        auto& reactor = store().reactor;
+        if (!reactor.busy()) return stop(async_trap("cannot block a synchronous task before returning"));
+        reactor.run(true, Reactor::Clock::now() + std::chrono::milliseconds(100));
+        if (store().trap()) return stop(*store().trap());
+        continue;
+      }
     }
     next->resume();
     next = nullptr;

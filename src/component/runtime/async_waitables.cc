@@ -99,6 +99,8 @@ bool is_number(const std::optional<ValType>& t) {
 
 }  // namespace
 
+bool elements_are_bytes(const std::optional<ValType>& t) { return t && is_number(t); }
+
 MaybeTrap GuestBuffer::check() const {
   if (length_ > HandleTable::kMaxLength) return async_trap("buffer length " + std::to_string(length_) + " too large");
   if (!t_.type || length_ == 0) return std::nullopt;
@@ -110,29 +112,17 @@ MaybeTrap GuestBuffer::check() const {
   return std::nullopt;
 }
 
-MaybeTrap GuestBuffer::copy_from(GuestBuffer& src, uint32_t n) {
+MaybeTrap CopyBuffer::copy_from(CopyBuffer& src, uint32_t n) {
   if (t_.type && n > 0) {
-    uint32_t size = canon::elem_size(*t_.type);
-    uint64_t dst_at = uint64_t{ptr_} + uint64_t{progress_} * size;
-    uint64_t src_at = uint64_t{src.ptr_} + uint64_t{src.progress_} * size;
-    if (is_number(t_.type)) {
-      // Both sides were bounds-checked when their buffers were made, but a
-      // memory can only grow, so the views exist.
-      auto to = opts_.memory->view(dst_at, uint64_t{n} * size);
-      auto from = src.opts_.memory->view(src_at, uint64_t{n} * size);
-      if (!to || !from) return async_trap("buffer out of bounds");
-      std::memmove(to->data(), from->data(), to->size());
+    auto* gd = dynamic_cast<GuestBuffer*>(this);
+    auto* gs = dynamic_cast<GuestBuffer*>(&src);
+    if (gd != nullptr) {
+      STRATUS_TRAP_TRY(gs != nullptr ? gd->copy_from_guest(*gs, n)
+                                     : gd->copy_from_host(static_cast<HostBuffer&>(src), n));
     } else {
-      auto src_hooks = make_call_hooks(src.inst_, nullptr);
-      auto dst_hooks = make_call_hooks(inst_, nullptr);
-      auto src_cx = make_context(src.opts_, src_hooks.get());
-      auto dst_cx = make_context(opts_, dst_hooks.get());
-      for (uint32_t i = 0; i < n; ++i) {
-        auto v = canon::load(src_cx, static_cast<uint32_t>(src_at + uint64_t{i} * size), *src.t_.type);
-        if (!v.ok()) return async_trap(v.error().message);
-        auto stored = canon::store(dst_cx, *v, *t_.type, static_cast<uint32_t>(dst_at + uint64_t{i} * size));
-        if (!stored.ok()) return async_trap(stored.error().message);
-      }
+      auto& hd = static_cast<HostBuffer&>(*this);
+      STRATUS_TRAP_TRY(gs != nullptr ? hd.copy_from_guest(*gs, n)
+                                     : hd.copy_from_host(static_cast<HostBuffer&>(src), n));
     }
   }
   progress_ += n;
@@ -140,9 +130,107 @@ MaybeTrap GuestBuffer::copy_from(GuestBuffer& src, uint32_t n) {
   return std::nullopt;
 }
 
+MaybeTrap GuestBuffer::copy_from_guest(GuestBuffer& src, uint32_t n) {
+  uint32_t size = canon::elem_size(*t_.type);
+  uint64_t dst_at = uint64_t{ptr_} + uint64_t{progress_} * size;
+  uint64_t src_at = uint64_t{src.ptr_} + uint64_t{src.progress_} * size;
+  if (is_number(t_.type)) {
+    // Both sides were bounds-checked when their buffers were made, but a
+    // memory can only grow, so the views exist.
+    auto to = opts_.memory->view(dst_at, uint64_t{n} * size);
+    auto from = src.opts_.memory->view(src_at, uint64_t{n} * size);
+    if (!to || !from) return async_trap("buffer out of bounds");
+    std::memmove(to->data(), from->data(), to->size());
+    return std::nullopt;
+  }
+  auto src_hooks = make_call_hooks(src.inst_, nullptr);
+  auto dst_hooks = make_call_hooks(inst_, nullptr);
+  auto src_cx = make_context(src.opts_, src_hooks.get());
+  auto dst_cx = make_context(opts_, dst_hooks.get());
+  for (uint32_t i = 0; i < n; ++i) {
+    auto v = canon::load(src_cx, static_cast<uint32_t>(src_at + uint64_t{i} * size), *src.t_.type);
+    if (!v.ok()) return async_trap(v.error().message);
+    auto stored = canon::store(dst_cx, *v, *t_.type, static_cast<uint32_t>(dst_at + uint64_t{i} * size));
+    if (!stored.ok()) return async_trap(stored.error().message);
+  }
+  return std::nullopt;
+}
+
+// The host's elements into guest memory: bytes as they are, values lowered
+// (checked against the guest's element type first: the host's may be wrong).
+MaybeTrap GuestBuffer::copy_from_host(HostBuffer& src, uint32_t n) {
+  uint32_t size = canon::elem_size(*t_.type);
+  uint64_t dst_at = uint64_t{ptr_} + uint64_t{progress_} * size;
+  if (is_number(t_.type)) {
+    uint64_t from = uint64_t{src.progress_} * size;
+    if (from + uint64_t{n} * size > src.elements_.bytes.size())
+      return async_trap("the host wrote fewer bytes than its element count");
+    auto to = opts_.memory->view(dst_at, uint64_t{n} * size);
+    if (!to) return async_trap("buffer out of bounds");
+    std::memcpy(to->data(), src.elements_.bytes.data() + from, to->size());
+    return std::nullopt;
+  }
+  if (src.progress_ + n > src.elements_.values.size())
+    return async_trap("the host wrote fewer values than its element count");
+  auto hooks = make_call_hooks(inst_, nullptr);
+  auto cx = make_context(opts_, hooks.get());
+  for (uint32_t i = 0; i < n; ++i) {
+    const Val& v = src.elements_.values[src.progress_ + i];
+    auto ok = check_type(v, *t_.type);
+    if (!ok.ok()) return async_trap("the host wrote a value of the wrong type: " + ok.error().message);
+    auto stored = canon::store(cx, v, *t_.type, static_cast<uint32_t>(dst_at + uint64_t{i} * size));
+    if (!stored.ok()) return async_trap(stored.error().message);
+  }
+  return std::nullopt;
+}
+
+MaybeTrap HostBuffer::copy_from_guest(GuestBuffer& src, uint32_t n) {
+  uint32_t size = canon::elem_size(*src.t_.type);
+  uint64_t src_at = uint64_t{src.ptr_} + uint64_t{src.progress_} * size;
+  if (is_number(src.t_.type)) {
+    auto from = src.opts_.memory->view(src_at, uint64_t{n} * size);
+    if (!from) return async_trap("buffer out of bounds");
+    elements_.bytes.insert(elements_.bytes.end(), from->begin(), from->end());
+  } else {
+    auto hooks = make_call_hooks(src.inst_, nullptr);
+    auto cx = make_context(src.opts_, hooks.get());
+    for (uint32_t i = 0; i < n; ++i) {
+      auto v = canon::load(cx, static_cast<uint32_t>(src_at + uint64_t{i} * size), *src.t_.type);
+      if (!v.ok()) return async_trap(v.error().message);
+      elements_.values.push_back(std::move(*v));
+    }
+  }
+  elements_.count += n;
+  return std::nullopt;
+}
+
+MaybeTrap HostBuffer::copy_from_host(HostBuffer& src, uint32_t n) {
+  if (is_number(t_.type)) {
+    uint32_t size = canon::elem_size(*t_.type);
+    uint64_t from = uint64_t{src.progress_} * size;
+    if (from + uint64_t{n} * size > src.elements_.bytes.size())
+      return async_trap("the host wrote fewer bytes than its element count");
+    auto first = src.elements_.bytes.begin() + static_cast<std::ptrdiff_t>(from);
+    elements_.bytes.insert(elements_.bytes.end(), first, first + static_cast<std::ptrdiff_t>(uint64_t{n} * size));
+  } else {
+    if (src.progress_ + n > src.elements_.values.size())
+      return async_trap("the host wrote fewer values than its element count");
+    for (uint32_t i = 0; i < n; ++i) elements_.values.push_back(std::move(src.elements_.values[src.progress_ + i]));
+  }
+  elements_.count += n;
+  return std::nullopt;
+}
+
+HostElements HostBuffer::take() {
+  HostElements out = std::move(elements_);
+  elements_ = HostElements{};
+  out.count = progress_;
+  return out;
+}
+
 // ------------------------------------------------------------ channels
 
-void SharedChannel::set_pending(InstanceState* inst, std::shared_ptr<GuestBuffer> buffer, OnCopy on_copy,
+void SharedChannel::set_pending(InstanceState* inst, std::shared_ptr<CopyBuffer> buffer, OnCopy on_copy,
                                 OnCopyDone on_copy_done) {
   pending_inst_ = inst;
   pending_buffer_ = std::move(buffer);
@@ -168,7 +256,7 @@ void SharedChannel::forget_pending(const InstanceState* inst) {
   if (pending_buffer_ && pending_inst_ == inst) reset_pending();
 }
 
-MaybeTrap SharedChannel::read(InstanceState* inst, std::shared_ptr<GuestBuffer> dst, OnCopy on_copy,
+MaybeTrap SharedChannel::read(InstanceState* inst, std::shared_ptr<CopyBuffer> dst, OnCopy on_copy,
                               OnCopyDone on_copy_done) {
   if (!is_stream) {
     // Only a writable end that went with its instance drops unwritten (a
@@ -181,7 +269,7 @@ MaybeTrap SharedChannel::read(InstanceState* inst, std::shared_ptr<GuestBuffer> 
       set_pending(inst, std::move(dst), nullptr, std::move(on_copy_done));
       return std::nullopt;
     }
-    if (inst == pending_inst_ && !is_number(t.type))
+    if (same_side(inst) && !is_number(t.type))
       return async_trap("cannot read from and write to intra-component future");
     STRATUS_TRAP_TRY(dst->copy_from(*pending_buffer_, 1));
     reset_and_notify(CopyResult::Completed);
@@ -196,14 +284,16 @@ MaybeTrap SharedChannel::read(InstanceState* inst, std::shared_ptr<GuestBuffer> 
     set_pending(inst, std::move(dst), std::move(on_copy), std::move(on_copy_done));
     return std::nullopt;
   }
-  if (inst == pending_inst_ && !is_number(t.type))
-    return async_trap("cannot read from and write to intra-component stream");
+  if (same_side(inst) && !is_number(t.type)) return async_trap("cannot read from and write to intra-component stream");
   if (pending_buffer_->remain() > 0) {
     if (dst->remain() > 0) {
       uint32_t n = std::min(dst->remain(), pending_buffer_->remain());
       STRATUS_TRAP_TRY(dst->copy_from(*pending_buffer_, n));
-      GuestBuffer* mine = pending_buffer_.get();
-      pending_on_copy_([this, mine] {
+      CopyBuffer* mine = pending_buffer_.get();
+      // A copy: a host's callback may reclaim its buffer (resetting the
+      // pending copy, this function with it) and start the next one at once.
+      auto on_copy = pending_on_copy_;
+      on_copy([this, mine] {
         if (pending_buffer_.get() == mine) reset_pending();
       });
     }
@@ -215,7 +305,7 @@ MaybeTrap SharedChannel::read(InstanceState* inst, std::shared_ptr<GuestBuffer> 
   return std::nullopt;
 }
 
-MaybeTrap SharedChannel::write(InstanceState* inst, std::shared_ptr<GuestBuffer> src, OnCopy on_copy,
+MaybeTrap SharedChannel::write(InstanceState* inst, std::shared_ptr<CopyBuffer> src, OnCopy on_copy,
                                OnCopyDone on_copy_done) {
   if (dropped) {
     on_copy_done(CopyResult::Dropped);
@@ -225,7 +315,7 @@ MaybeTrap SharedChannel::write(InstanceState* inst, std::shared_ptr<GuestBuffer>
     set_pending(inst, std::move(src), std::move(on_copy), std::move(on_copy_done));
     return std::nullopt;
   }
-  if (inst == pending_inst_ && !is_number(t.type))
+  if (same_side(inst) && !is_number(t.type))
     return async_trap(is_stream ? "cannot read from and write to intra-component stream"
                                 : "cannot read from and write to intra-component future");
   if (!is_stream) {
@@ -238,8 +328,11 @@ MaybeTrap SharedChannel::write(InstanceState* inst, std::shared_ptr<GuestBuffer>
     if (src->remain() > 0) {
       uint32_t n = std::min(src->remain(), pending_buffer_->remain());
       STRATUS_TRAP_TRY(pending_buffer_->copy_from(*src, n));
-      GuestBuffer* mine = pending_buffer_.get();
-      pending_on_copy_([this, mine] {
+      CopyBuffer* mine = pending_buffer_.get();
+      // A copy: a host's callback may reclaim its buffer (resetting the
+      // pending copy, this function with it) and start the next one at once.
+      auto on_copy = pending_on_copy_;
+      on_copy([this, mine] {
         if (pending_buffer_.get() == mine) reset_pending();
       });
     }

@@ -338,13 +338,21 @@ class LiftedFunc final : public RtFunc {
 
 class HostFuncAdapter final : public RtFunc {
  public:
-  explicit HostFuncAdapter(HostFunc func) : RtFunc(func.type, nullptr), callback_(std::move(func.callback)) {}
+  explicit HostFuncAdapter(HostFunc func)
+      : RtFunc(func.type, nullptr),
+        callback_(std::move(func.callback)),
+        async_callback_(std::move(func.async_callback)),
+        name_(std::move(func.name)) {}
 
   CallOutcome call(InstanceState* caller, std::span<const Val> args) override {
     if (args.size() != type()->params.size())
       return make_error("expected " + std::to_string(type()->params.size()) + " arguments, got " +
                         std::to_string(args.size()));
-    CallContext context{caller};
+    if (async_callback_) {
+      if (caller == nullptr) return make_error("async host function `" + name_ + "` needs a calling component");
+      return call_and_wait(*this, caller->store(), caller, args);
+    }
+    CallContext context{caller, caller != nullptr ? &caller->store().reactor : nullptr};
     auto out = callback_(context, args);
     if (auto* t = std::get_if<engine::Trap>(&out)) return std::move(*t);
     auto& result = std::get<std::optional<Val>>(out);
@@ -358,12 +366,25 @@ class HostFuncAdapter final : public RtFunc {
     return std::move(result);
   }
 
-  // A host function runs to its end at once: it starts, returns and
-  // resolves within the call.
+  // A sync host function runs to its end at once: it starts, returns and
+  // resolves within the call. An async one starts here and resolves when
+  // the host ends its HostCall.
   std::pair<MaybeTrap, OnCancel> invoke(InstanceState* caller, OnStart on_start, OnResolve on_resolve) override {
     auto args = on_start();
     Store* store = caller != nullptr ? &caller->store() : nullptr;
     if (!args) return {store && store->trap() ? *store->trap() : trap("lifting the arguments failed"), nullptr};
+    if (async_callback_) {
+      if (store == nullptr) return {trap("async host function `" + name_ + "` needs a calling component"), nullptr};
+      auto call =
+          std::make_shared<HostCall>(name_, type(), caller->weak_from_this(), store->reactor, std::move(on_resolve));
+      CallContext context{caller, &store->reactor};
+      async_callback_(context, std::move(*args), call);
+      if (store->trap()) return {*store->trap(), nullptr};
+      std::weak_ptr<HostCall> weak = call;
+      return {std::nullopt, [weak](InstanceState*) {
+                if (auto c = weak.lock()) c->request_cancel();
+              }};
+    }
     auto outcome = call(caller, *args);
     if (!outcome.returned()) {
       auto t = outcome.trapped() ? outcome.trap() : trap(outcome.error().message);
@@ -377,6 +398,8 @@ class HostFuncAdapter final : public RtFunc {
 
  private:
   HostFuncCallback callback_;
+  AsyncHostFuncCallback async_callback_;
+  std::string name_;
 };
 
 engine::FuncType core_type(const canon::FlatSignature& sig) { return engine::FuncType{sig.params, sig.results}; }
@@ -550,11 +573,22 @@ MaybeTrap canon_lower(InstanceState* inst, RtFunc* callee, const RtCanonOptions*
 
 MaybeTrap run_event_loop(Store& store, const std::function<bool()>& done,
                          std::optional<std::chrono::nanoseconds> timeout, std::chrono::steady_clock::time_point start) {
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (timeout) deadline = start + *timeout;
   while (!done()) {
     if (store.trap()) return *store.trap();
-    if (timeout && std::chrono::steady_clock::now() - start > *timeout)
+    if (deadline && std::chrono::steady_clock::now() > *deadline)
       return engine::Trap{engine::TrapKind::Deadline, "the call did not resolve before its deadline", 0};
-    if (!store.tick()) return trap("deadlock detected: event loop cannot make further progress");
+    // The host's work that is due goes first, so that guest threads that
+    // keep yielding cannot starve it; then a ready guest thread; else wait
+    // for the host, unless nothing can come from it any more.
+    if (store.reactor.busy()) store.reactor.run(false);
+    if (store.tick()) continue;
+    if (!store.reactor.busy()) {
+      if (done() || store.trap()) continue;
+      return trap("deadlock detected: event loop cannot make further progress");
+    }
+    store.reactor.run(true, deadline);
   }
   return std::nullopt;
 }

@@ -91,10 +91,20 @@ Linker::Linker(engine::Engine& engine)
       bind_cache_(std::make_unique<BindCache>()) {}
 Linker::~Linker() = default;
 
+Reactor& Linker::reactor() const { return store_->reactor; }
+
+std::optional<engine::Trap> Linker::run_until(const std::function<bool()>& done,
+                                              std::optional<std::chrono::nanoseconds> timeout) {
+  if (Thread::current() != nullptr) return async_trap("run_until called from inside a guest");
+  return run_event_loop(*store_, done, timeout);
+}
+
 Result<void> Linker::define_func(const std::string& name, HostFunc func) {
   host_items_->by_import.clear();
   bind_cache_->entries.clear();
   if (!func.type) return make_error("define `" + name + "`: function has no type");
+  if (!func.callback && !func.async_callback) return make_error("define `" + name + "`: function has no callback");
+  if (func.name.empty()) func.name = name;
   if (!items_.emplace(name, std::move(func)).second) return make_error("`" + name + "` is already defined");
   return {};
 }
@@ -102,6 +112,11 @@ Result<void> Linker::define_func(const std::string& name, HostFunc func) {
 Result<void> Linker::define_instance(const std::string& name, HostInstance instance) {
   host_items_->by_import.clear();
   bind_cache_->entries.clear();
+  for (auto& [fname, f] : instance.funcs) {
+    if (!f.callback && !f.async_callback)
+      return make_error("define `" + name + "`: function `" + fname + "` has no callback");
+    if (f.name.empty()) f.name = name + "#" + fname;
+  }
   if (!items_.emplace(name, std::move(instance)).second) return make_error("`" + name + "` is already defined");
   return {};
 }

@@ -12,6 +12,7 @@
 // caller's memory and lowered into the callee's, once).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -30,6 +31,8 @@
 namespace stratus::component {
 
 class ComponentInstance;
+class HostCall;
+class Reactor;
 class Store;
 
 // What a call of a component function produced: its result (if the function
@@ -57,16 +60,28 @@ class CallOutcome {
 // resources they hand out, for example).
 struct CallContext {
   ComponentInstance* caller = nullptr;  // null when the host itself is calling
+  Reactor* reactor = nullptr;           // the loop of the caller's store (null when the host calls)
 };
 
 // A host function receives lifted arguments and returns its result (nullopt
 // for a function without one) or a trap.
 using HostFuncCallback =
     std::function<std::variant<std::optional<Val>, engine::Trap>(CallContext&, std::span<const Val> args)>;
+// An async host function (host_async.h) starts with the lifted arguments
+// and ends later through `call`, without holding the store's thread: the
+// caller's task blocks (or, lowered async, goes on with a subtask).
+using AsyncHostFuncCallback = std::function<void(CallContext&, std::vector<Val> args, std::shared_ptr<HostCall> call)>;
 
 struct HostFunc {
+  HostFunc() = default;
+  HostFunc(FuncTypePtr type, HostFuncCallback callback) : type(std::move(type)), callback(std::move(callback)) {}
+  HostFunc(FuncTypePtr type, AsyncHostFuncCallback callback)
+      : type(std::move(type)), async_callback(std::move(callback)) {}
+
   FuncTypePtr type;
   HostFuncCallback callback;
+  AsyncHostFuncCallback async_callback;  // instead of `callback`
+  std::string name;                      // for messages; the linker fills it in when empty
 };
 
 // A host-defined instance: an interface the host implements (for example
@@ -106,6 +121,15 @@ class Linker {
   // The store every instance this linker makes belongs to (their threads,
   // streams and futures interact through it).
   const std::shared_ptr<Store>& store() const { return store_; }
+  // The host's side of that store's event loop (reactor.h).
+  Reactor& reactor() const;
+  // Runs that event loop (the guest threads that are ready, and the host's
+  // work in the reactor) until `done` holds, for work that goes on after a
+  // call returned (a guest writing a stream it returned, for example). A
+  // trap when the store trapped, when nothing can progress any more (a
+  // deadlock) or when `timeout` has passed.
+  std::optional<engine::Trap> run_until(const std::function<bool()>& done,
+                                        std::optional<std::chrono::nanoseconds> timeout = std::nullopt);
 
   // Defines what an import of `name` gets. A name defined twice is an error.
   // Versioned interface names bind by semver the way Wasmtime does: an import

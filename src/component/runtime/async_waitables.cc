@@ -297,7 +297,10 @@ MaybeTrap SharedChannel::read(InstanceState* inst, std::shared_ptr<CopyBuffer> d
         if (pending_buffer_.get() == mine) reset_pending();
       });
     }
-    on_copy_done(CopyResult::Completed);
+    // A host end may drop at once when its copy ends (the last piece of a
+    // body): this copy then reports DROPPED with its count, as Wasmtime's
+    // producers and consumers that finish a stream report it.
+    on_copy_done(dropped ? CopyResult::Dropped : CopyResult::Completed);
   } else {
     reset_and_notify(CopyResult::Completed);
     set_pending(inst, std::move(dst), std::move(on_copy), std::move(on_copy_done));
@@ -336,7 +339,10 @@ MaybeTrap SharedChannel::write(InstanceState* inst, std::shared_ptr<CopyBuffer> 
         if (pending_buffer_.get() == mine) reset_pending();
       });
     }
-    on_copy_done(CopyResult::Completed);
+    // A host end may drop at once when its copy ends (the last piece of a
+    // body): this copy then reports DROPPED with its count, as Wasmtime's
+    // producers and consumers that finish a stream report it.
+    on_copy_done(dropped ? CopyResult::Dropped : CopyResult::Completed);
   } else if (src->is_zero_length() && pending_buffer_->is_zero_length()) {
     on_copy_done(CopyResult::Completed);
   } else {

@@ -6,10 +6,13 @@
 // of strings passed both ways), on both engine backends.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "component/binary/decoder.h"
+#include "component/runtime/host_async.h"
 #include "component/runtime/runtime.h"
 #include "engine/engine.h"
 #include "support/file.h"
@@ -19,7 +22,80 @@ namespace stratus::test {
 namespace {
 
 using component::CallOutcome;
+using component::CopyResult;
+using component::HostElements;
+using component::HostReadEnd;
+using component::HostWriteEnd;
 using component::Val;
+using Clock = std::chrono::steady_clock;
+
+Val bytes_val(const std::vector<uint8_t>& bytes) {
+  std::vector<Val> items;
+  for (uint8_t b : bytes) items.push_back(Val::u8(b));
+  return Val::list(std::move(items));
+}
+
+std::vector<uint8_t> bytes_of(const Val& list) {
+  std::vector<uint8_t> out;
+  for (const auto& v : list.items()) out.push_back(static_cast<uint8_t>(v.as_unsigned()));
+  return out;
+}
+
+// The host's side of Wasmtime's producers and consumers in these tests:
+// after a delay, all at once, then the end is dropped (the guest sees its
+// copy end DROPPED with the count).
+struct HostSide {
+  std::optional<CopyResult> wrote, read;
+  uint32_t written = 0;
+  std::vector<uint8_t> received;
+  std::vector<Val> received_values;
+
+  // Writes `elements` to `end` `delay` from now, again and again until
+  // the reader took them all (it may take fewer each time), then drops it.
+  void write_later(component::Reactor& reactor, Clock::duration delay, HostWriteEnd end, HostElements elements) {
+    auto e = std::make_shared<HostWriteEnd>(std::move(end));
+    auto data = std::make_shared<HostElements>(std::move(elements));
+    reactor.at(Clock::now() + delay, [this, e, data] { write_rest(e, data, 0); });
+  }
+  void write_rest(const std::shared_ptr<HostWriteEnd>& e, const std::shared_ptr<HostElements>& data, uint32_t from) {
+    HostElements rest;
+    rest.count = data->count - from;
+    if (!data->values.empty()) rest.values.assign(data->values.begin() + from, data->values.end());
+    if (!data->bytes.empty()) {
+      size_t size = data->bytes.size() / data->count;
+      rest.bytes.assign(data->bytes.begin() + static_cast<std::ptrdiff_t>(from * size), data->bytes.end());
+    }
+    auto ok = e->write(std::move(rest), [this, e, data, from](CopyResult r, uint32_t n) {
+      written += n;
+      if (r == CopyResult::Completed && from + n < data->count) {
+        write_rest(e, data, from + n);
+        return;
+      }
+      wrote = r;
+      e->drop();
+    });
+    EXPECT_TRUE(ok.ok()) << ok.error().message;
+  }
+  // Reads up to `max` from `end` `delay` from now, then drops it; a read
+  // that gets nothing (a zero-length write) reads again.
+  void read_later(component::Reactor& reactor, Clock::duration delay, HostReadEnd end, uint32_t max) {
+    auto e = std::make_shared<HostReadEnd>(std::move(end));
+    reactor.at(Clock::now() + delay, [this, e, max] { read_from(e, max); });
+  }
+  void read_from(const std::shared_ptr<HostReadEnd>& e, uint32_t max) {
+    auto ok = e->read(max, [this, e, max](CopyResult r, HostElements got) {
+      if (r == CopyResult::Completed && got.count == 0) {
+        read_from(e, max);
+        return;
+      }
+      read = r;
+      received.insert(received.end(), got.bytes.begin(), got.bytes.end());
+      for (auto& v : got.values) received_values.push_back(std::move(v));
+      e->drop();
+    });
+    EXPECT_TRUE(ok.ok()) << ok.error().message;
+  }
+};
 
 class P3GeneralTest : public testing::TestWithParam<std::string> {
  protected:
@@ -177,6 +253,94 @@ TEST_P(P3GeneralTest, ContextIsPerCallAndBackpressureCounts) {
   auto under = bp->call("dec-backpressure", {});
   ASSERT_TRUE(under.trapped());
   EXPECT_NE(under.trap().message.find("backpressure counter underflow"), std::string::npos) << under.trap().message;
+}
+
+// The three below hand the host one end of each stream and future
+// (Wasmtime's tests/scenario: the same producers and consumers, which give
+// or take everything at once after a delay and then drop their end).
+
+TEST_P(P3GeneralTest, ReadinessZeroLengthCopiesWaitForTheHost) {
+  auto instance = start("async-readiness");
+  ASSERT_NE(instance, nullptr);
+  auto& reactor = linker_->reactor();
+  auto [writer, readable] = HostWriteEnd::make_stream(component::ValType(component::PrimType::U8));
+  HostSide in, out;
+  std::vector<uint8_t> expected = {2, 4, 6, 8, 9};
+  in.write_later(reactor, std::chrono::milliseconds(10), std::move(writer), HostElements::of_bytes(expected));
+  auto r = instance->call("local:local/readiness#start", std::vector<Val>{readable, bytes_val(expected)});
+  ASSERT_TRUE(r.returned()) << describe(r);
+  const auto& items = r.result()->items();
+  auto end = HostReadEnd::take(items[0]);
+  ASSERT_TRUE(end.ok()) << end.error().message;
+  std::vector<uint8_t> promised = bytes_of(items[1]);
+  EXPECT_EQ(promised, (std::vector<uint8_t>{1, 3, 5, 7, 11}));
+  out.read_later(reactor, std::chrono::milliseconds(10), std::move(*end), static_cast<uint32_t>(promised.size()));
+  auto stopped = linker_->run_until([&] { return in.wrote && out.read; }, std::chrono::seconds(10));
+  ASSERT_FALSE(stopped) << stopped->message << "\n" << describe(r);
+  EXPECT_EQ(in.wrote, CopyResult::Completed);
+  EXPECT_EQ(out.received, promised);
+}
+
+TEST_P(P3GeneralTest, ShortReadsOfAnOlderToolchainTrapAtItsSyncCancel) {
+  // The guest reads the host's stream of resources one at a time. Its
+  // wit-bindgen (0.58) runtime wakes a spawned task through a stream of its
+  // own and cancels that stream's read synchronously while it is in a
+  // waitable set: the spec traps that (as for the transmit pair above), at
+  // the first wake-up, after the host handed over the first resource.
+  auto instance = start("async-short-reads");
+  ASSERT_NE(instance, nullptr);
+  const std::string iface = "local:local/short-reads#";
+  std::vector<Val> things;
+  for (const char* s : {"a", "b", "c", "d", "e"}) {
+    auto made = instance->call(iface + "[constructor]thing", std::vector<Val>{Val::string(s)});
+    ASSERT_TRUE(made.returned()) << describe(made);
+    things.push_back(*made.result());
+  }
+  // The element type, `own<thing>`, by the runtime resource type the
+  // handles carry.
+  auto element = component::make_type(component::OwnType{things[0].as_handle().resource, nullptr});
+  auto [writer, readable] = HostWriteEnd::make_stream(element);
+  HostSide in;
+  in.write_later(linker_->reactor(), std::chrono::milliseconds(0), std::move(writer), HostElements::of_values(things));
+  auto r = instance->call(iface + "short-reads", std::vector<Val>{readable});
+  ASSERT_TRUE(r.returned()) << describe(r);
+  auto end = HostReadEnd::take(*r.result());
+  ASSERT_TRUE(end.ok()) << end.error().message;
+  auto stopped = linker_->run_until([] { return false; }, std::chrono::seconds(10));
+  ASSERT_TRUE(stopped);
+  EXPECT_EQ(stopped->message,
+            "waitable cannot be used synchronously while added to a waitable set (in `canon stream.cancel-read`)");
+  EXPECT_EQ(in.written, 1u);
+}
+
+TEST_P(P3GeneralTest, SynchronousCopiesBlockUntilTheHostTakesOrGives) {
+  auto instance = start("async-synchronous-transmit");
+  ASSERT_NE(instance, nullptr);
+  auto& reactor = linker_->reactor();
+  auto [stream_writer, stream] = HostWriteEnd::make_stream(component::ValType(component::PrimType::U8));
+  auto [future_writer, future] = HostWriteEnd::make_future(component::ValType(component::PrimType::U8));
+  HostSide in_stream, in_future, out_stream, out_future;
+  std::vector<uint8_t> expected = {2, 4, 6, 8, 9};
+  in_stream.write_later(reactor, std::chrono::milliseconds(5), std::move(stream_writer),
+                        HostElements::of_bytes(expected));
+  in_future.write_later(reactor, std::chrono::milliseconds(5), std::move(future_writer),
+                        HostElements::of_bytes(std::vector<uint8_t>{10}));
+  auto r = instance->call("local:local/synchronous-transmit#start",
+                          std::vector<Val>{stream, bytes_val(expected), future, Val::u8(10)});
+  ASSERT_TRUE(r.returned()) << describe(r);
+  const auto& items = r.result()->items();
+  auto s = HostReadEnd::take(items[0]);
+  auto f = HostReadEnd::take(items[2]);
+  ASSERT_TRUE(s.ok() && f.ok());
+  out_stream.read_later(reactor, std::chrono::milliseconds(5), std::move(*s), 5);
+  out_future.read_later(reactor, std::chrono::milliseconds(5), std::move(*f), 1);
+  auto stopped =
+      linker_->run_until([&] { return in_stream.wrote && in_future.wrote && out_stream.read && out_future.read; },
+                         std::chrono::seconds(10));
+  ASSERT_FALSE(stopped) << stopped->message << "\n" << describe(r);
+  EXPECT_EQ(out_stream.received, bytes_of(items[1]));
+  EXPECT_EQ(out_future.received, std::vector<uint8_t>{static_cast<uint8_t>(items[3].as_unsigned())});
+  EXPECT_EQ(out_future.read, CopyResult::Completed);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, P3GeneralTest, testing::Values("interp", "aot"));

@@ -118,7 +118,7 @@ class Generator {
         case PrimType::F64: return std::string("double");
         case PrimType::Char: return std::string("char32_t");
         case PrimType::String: return std::string("std::string");
-        case PrimType::ErrorContext: return make_error("error-context values are not supported by the host generator");
+        case PrimType::ErrorContext: return std::string("::stratus::wit::ErrorContext");
       }
     }
     const auto& k = t.defined().kind;
@@ -161,8 +161,10 @@ class Generator {
         return make_error("handle of resource `" + b->resource->name + "` no interface defines");
       return it->second.second;
     }
-    if (std::holds_alternative<StreamType>(k) || std::holds_alternative<FutureType>(k))
-      return make_error("streams and futures are not supported by the host generator yet");
+    if (const auto* st = std::get_if<StreamType>(&k))
+      return wrap("::stratus::wit::Stream", {st->element ? &*st->element : nullptr});
+    if (const auto* fu = std::get_if<FutureType>(&k))
+      return wrap("::stratus::wit::Future", {fu->element ? &*fu->element : nullptr});
     return make_error("an anonymous record, variant, enum or flags has no C++ name");
   }
 
@@ -193,6 +195,8 @@ class Generator {
           } else if constexpr (std::is_same_v<K, MapType>) {
             deps(x.key, out, false);
             deps(x.value, out, false);
+          } else if constexpr (std::is_same_v<K, StreamType> || std::is_same_v<K, FutureType>) {
+            one(x.element);
           }
         },
         t.defined().kind);
@@ -371,6 +375,22 @@ class Generator {
                  "], a" + std::to_string(i) + ");\n";
       }
       std::string fn = host_function_name(e.name);
+      if (ft.async) {
+        // Answered later, through the Reply, without holding the store's thread.
+        h += "  virtual void " + fn + "(" + params + (params.empty() ? "" : ", ") + "::stratus::wit::Reply<" + result +
+             "> reply) = 0;\n";
+        binds += "  {\n    auto type = func_type(\"" + e.name +
+                 "\");\n    if (!type.ok()) return std::move(type).error();\n" + "    instance.funcs[\"" + e.name +
+                 "\"] = ::stratus::component::HostFunc(*type, ::stratus::component::AsyncHostFuncCallback(\n"
+                 "        [&host, &resources](::stratus::component::CallContext&, "
+                 "std::vector<::stratus::component::Val> args,\n"
+                 "                            std::shared_ptr<::stratus::component::HostCall> call) {\n" +
+                 "        ::stratus::wit::HostResourcesScope scope(&resources);\n"
+                 "        using ::stratus::wit::from_val;\n" +
+                 reads + "        host." + fn + "(" + args + (args.empty() ? "" : ", ") + "::stratus::wit::Reply<" +
+                 result + ">(std::move(call), &resources));\n      }));\n  }\n";
+        continue;
+      }
       h += "  virtual ::stratus::wit::HostResult<" + result + "> " + fn + "(" + params + ") = 0;\n";
       binds += "  {\n    auto type = func_type(\"" + e.name +
                "\");\n    if (!type.ok()) return std::move(type).error();\n" + "    instance.funcs[\"" + e.name +

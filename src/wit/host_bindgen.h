@@ -28,8 +28,9 @@ struct GeneratedHost {
 // a Host class of their own. `only`, when not empty, limits the generated
 // interfaces to those named (with or without `@version`; the world's own
 // name selects its functions); the rest are for the host to define by other
-// means. Streams, futures and error-context values are refused with an error
-// naming the interface: the generator does not map those yet.
+// means. `async func`s become functions answered later through a
+// wit::Reply; streams, futures and error contexts map to wit::Stream,
+// wit::Future and wit::ErrorContext (host_support.h).
 Result<GeneratedHost> generate_host(const std::vector<ParsedPackage>& packages, const std::string& world,
                                     const std::string& name, const std::vector<std::string>& only = {});
 

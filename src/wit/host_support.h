@@ -5,14 +5,18 @@
 // WIT types map to: bool, (u)int8..64_t, float, double, char32_t,
 // std::string, std::vector<T> (list), std::tuple<...>, std::optional<T>,
 // WitResult<T, E> (with Unit for an absent side), std::vector<std::pair<K, V>>
-// (map), component::ResourceRef (own and borrow handles); records, variants,
+// (map), component::ResourceRef (own and borrow handles), Stream<T> and
+// Future<T> (with Unit for no element type), ErrorContext; records, variants,
 // enums and flags become generated structs, std::variants of case structs,
-// enum classes and structs of bools.
+// enum classes and structs of bools. An `async func` becomes a function that
+// gets a Reply<T> to answer with later (see Reply).
 #pragma once
 
 #include <bit>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +25,7 @@
 #include <variant>
 #include <vector>
 
+#include "component/runtime/host_async.h"
 #include "component/val.h"
 #include "engine/engine.h"
 
@@ -119,6 +124,58 @@ struct Borrow {
   bool operator==(const Borrow&) const = default;
 };
 
+// WIT's `stream<T>` and `future<T>`, as the value that travels: the
+// readable end. The host reads one it received through reader() (once), and
+// makes one to hand out with make(): it writes to the HostWriteEnd, and the
+// stream takes its element type from the guest that receives it.
+template <class T>
+struct Stream {
+  Val end;
+  Result<component::HostReadEnd> reader() const { return component::HostReadEnd::take(end); }
+  static std::pair<component::HostWriteEnd, Stream> make() {
+    auto [writer, readable] = component::HostWriteEnd::make_stream();
+    return {std::move(writer), Stream{std::move(readable)}};
+  }
+};
+template <class T>
+struct Future {
+  Val end;
+  Result<component::HostReadEnd> reader() const { return component::HostReadEnd::take(end); }
+  static std::pair<component::HostWriteEnd, Future> make() {
+    auto [writer, readable] = component::HostWriteEnd::make_future();
+    return {std::move(writer), Future{std::move(readable)}};
+  }
+};
+// WIT's `error-context`.
+struct ErrorContext {
+  Val value;
+  static ErrorContext make(std::string debug_message) {
+    return ErrorContext{component::make_error_context(std::move(debug_message))};
+  }
+  std::string debug_message() const { return component::error_context_message(value).value_or(""); }
+};
+
+// How an `async func` of the host answers, once, when it is ready: from the
+// store's thread (another thread posts to reactor() first). A Reply dropped
+// without an answer traps the caller (component::HostCall).
+template <class T>
+class Reply {
+ public:
+  Reply(std::shared_ptr<component::HostCall> call, HostResources* resources)
+      : call_(std::move(call)), resources_(resources) {}
+  void operator()(const T& value) const;
+  void trap(engine::Trap t) const { call_->fail(std::move(t)); }
+  // The caller cancelled: `f` runs; answer with cancelled() (or a value).
+  void on_cancel(std::function<void()> f) const { call_->on_cancel(std::move(f)); }
+  void cancelled() const { call_->resolve_cancelled(); }
+  component::Reactor& reactor() const { return call_->reactor(); }
+  const std::shared_ptr<component::HostCall>& call() const { return call_; }
+
+ private:
+  std::shared_ptr<component::HostCall> call_;
+  HostResources* resources_;
+};
+
 // ---------------------------------------------------------------- to_val
 
 inline Val to_val(bool v) { return Val::boolean(v); }
@@ -135,6 +192,16 @@ inline Val to_val(double v) { return Val::f64(v); }
 inline Val to_val(char32_t v) { return Val::character(v); }
 inline Val to_val(const std::string& v) { return Val::string(v); }
 inline Val to_val(const component::ResourceRef& v) { return Val::own(v); }
+inline Val to_val(const Val& v) { return v; }
+template <class T>
+Val to_val(const Stream<T>& v) {
+  return v.end;
+}
+template <class T>
+Val to_val(const Future<T>& v) {
+  return v.end;
+}
+inline Val to_val(const ErrorContext& v) { return v.value; }
 template <class Tag>
 Val to_val(const Own<Tag>& v) {
   auto* r = current_host_resources();
@@ -211,6 +278,15 @@ inline void from_val(const Val& v, char32_t& out) { out = v.as_char(); }
 inline void from_val(const Val& v, std::string& out) { out = v.as_string(); }
 inline void from_val(const Val& v, component::ResourceRef& out) { out = v.as_handle(); }
 inline void from_val(const Val&, Unit&) {}
+template <class T>
+void from_val(const Val& v, Stream<T>& out) {
+  out.end = v;
+}
+template <class T>
+void from_val(const Val& v, Future<T>& out) {
+  out.end = v;
+}
+inline void from_val(const Val& v, ErrorContext& out) { out.value = v; }
 template <class Tag>
 void from_val(const Val& v, Own<Tag>& out) {
   out.rep = v.as_handle().rep;
@@ -274,6 +350,16 @@ void from_val(const Val& v, std::vector<std::pair<K, V>>& out) {
     from_val(e.items()[0], p.first);
     from_val(e.items()[1], p.second);
     out.push_back(std::move(p));
+  }
+}
+
+template <class T>
+void Reply<T>::operator()(const T& value) const {
+  HostResourcesScope scope(resources_);
+  if constexpr (std::is_same_v<T, Unit>) {
+    call_->resolve(std::nullopt);
+  } else {
+    call_->resolve(to_val(value));
   }
 }
 

@@ -10,11 +10,11 @@ namespace stratus::wit {
 namespace {
 
 constexpr std::string_view kKeywords[] = {
-    "as",  "async",  "bool",   "borrow",  "char",   "constructor", "enum",    "export",    "f32",
-    "f64", "flags",  "from",   "func",    "future", "import",      "include", "interface", "list",
-    "map", "option", "own",    "package", "record", "resource",    "result",  "s16",       "s32",
-    "s64", "s8",     "static", "stream",  "string", "tuple",       "type",    "u16",       "u32",
-    "u64", "u8",     "use",    "variant", "with",   "world",
+    "as",   "async", "bool",   "borrow", "char",    "constructor", "enum",     "error-context", "export",
+    "f32",  "f64",   "flags",  "from",   "func",    "future",      "import",   "include",       "interface",
+    "list", "map",   "option", "own",    "package", "record",      "resource", "result",        "s16",
+    "s32",  "s64",   "s8",     "static", "stream",  "string",      "tuple",    "type",          "u16",
+    "u32",  "u64",   "u8",     "use",    "variant", "with",        "world",
 };
 
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }

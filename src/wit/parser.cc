@@ -23,10 +23,13 @@ using component::PrimType;
 
 std::optional<PrimType> prim_of(std::string_view w) {
   static const std::pair<std::string_view, PrimType> kPrims[] = {
-      {"bool", PrimType::Bool},     {"s8", PrimType::S8},   {"u8", PrimType::U8},   {"s16", PrimType::S16},
-      {"u16", PrimType::U16},       {"s32", PrimType::S32}, {"u32", PrimType::U32}, {"s64", PrimType::S64},
-      {"u64", PrimType::U64},       {"f32", PrimType::F32}, {"f64", PrimType::F64}, {"char", PrimType::Char},
-      {"string", PrimType::String},
+      {"bool", PrimType::Bool},     {"s8", PrimType::S8},
+      {"u8", PrimType::U8},         {"s16", PrimType::S16},
+      {"u16", PrimType::U16},       {"s32", PrimType::S32},
+      {"u32", PrimType::U32},       {"s64", PrimType::S64},
+      {"u64", PrimType::U64},       {"f32", PrimType::F32},
+      {"f64", PrimType::F64},       {"char", PrimType::Char},
+      {"string", PrimType::String}, {"error-context", PrimType::ErrorContext},
   };
   for (const auto& [name, t] : kPrims)
     if (name == w) return t;

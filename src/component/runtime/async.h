@@ -297,6 +297,10 @@ class Subtask : public Waitable {
 struct ElementType {
   std::optional<ValType> type;
   std::weak_ptr<InstanceState> owner;
+  // A stream or future the host made without naming its element type
+  // (generated bindings): it takes the type of the first guest it is
+  // lowered into.
+  bool deferred = false;
 };
 bool same_element(const ElementType& a, const ElementType& b);
 
@@ -388,7 +392,7 @@ class SharedChannel : public AsyncObject {
   void forget_pending(const InstanceState* inst);
 
   const bool is_stream;
-  const ElementType t;
+  ElementType t;  // set once, unless deferred (then by the first guest that receives it)
   bool dropped = false;
 
  private:

@@ -113,9 +113,9 @@ MaybeTrap GuestBuffer::check() const {
 }
 
 MaybeTrap CopyBuffer::copy_from(CopyBuffer& src, uint32_t n) {
-  if (t_.type && n > 0) {
-    auto* gd = dynamic_cast<GuestBuffer*>(this);
-    auto* gs = dynamic_cast<GuestBuffer*>(&src);
+  auto* gd = dynamic_cast<GuestBuffer*>(this);
+  auto* gs = dynamic_cast<GuestBuffer*>(&src);
+  if ((t_.type || (gd == nullptr && gs == nullptr)) && n > 0) {
     if (gd != nullptr) {
       STRATUS_TRAP_TRY(gs != nullptr ? gd->copy_from_guest(*gs, n)
                                      : gd->copy_from_host(static_cast<HostBuffer&>(src), n));
@@ -204,18 +204,20 @@ MaybeTrap HostBuffer::copy_from_guest(GuestBuffer& src, uint32_t n) {
   return std::nullopt;
 }
 
+// Host to host: as the writer gave them (the type may not be known yet:
+// a stream the host made for a guest and reads itself).
 MaybeTrap HostBuffer::copy_from_host(HostBuffer& src, uint32_t n) {
-  if (is_number(t_.type)) {
-    uint32_t size = canon::elem_size(*t_.type);
-    uint64_t from = uint64_t{src.progress_} * size;
-    if (from + uint64_t{n} * size > src.elements_.bytes.size())
+  auto& from = src.elements_;
+  if (!from.values.empty()) {
+    if (src.progress_ + n > from.values.size()) return async_trap("the host wrote fewer values than its element count");
+    for (uint32_t i = 0; i < n; ++i) elements_.values.push_back(std::move(from.values[src.progress_ + i]));
+  } else if (!from.bytes.empty() && from.count != 0) {
+    uint64_t size = from.bytes.size() / from.count;
+    uint64_t at = uint64_t{src.progress_} * size;
+    if (at + uint64_t{n} * size > from.bytes.size())
       return async_trap("the host wrote fewer bytes than its element count");
-    auto first = src.elements_.bytes.begin() + static_cast<std::ptrdiff_t>(from);
+    auto first = from.bytes.begin() + static_cast<std::ptrdiff_t>(at);
     elements_.bytes.insert(elements_.bytes.end(), first, first + static_cast<std::ptrdiff_t>(uint64_t{n} * size));
-  } else {
-    if (src.progress_ + n > src.elements_.values.size())
-      return async_trap("the host wrote fewer values than its element count");
-    for (uint32_t i = 0; i < n; ++i) elements_.values.push_back(std::move(src.elements_.values[src.progress_ + i]));
   }
   elements_.count += n;
   return std::nullopt;
@@ -407,6 +409,11 @@ Result<uint32_t> lower_async_value(InstanceState& inst, const ValType& t, const 
   if (v.kind() != (stream ? ValKind::Stream : ValKind::Future) || !shared || shared->is_stream != stream)
     return make_error(stream ? "expected a stream value" : "expected a future value");
   auto kind = stream ? AsyncHandle::Kind::StreamReadable : AsyncHandle::Kind::FutureReadable;
+  if (shared->t.deferred) {
+    const auto& element =
+        stream ? std::get<StreamType>(t.defined().kind).element : std::get<FutureType>(t.defined().kind).element;
+    shared->t = ElementType{element, inst.weak_from_this()};
+  }
   return inst.handles().add(std::make_shared<CopyEnd>(kind, std::move(shared), &inst));
 }
 

@@ -182,9 +182,9 @@ void HostReadEnd::drop() {
 namespace {
 
 template <class State>
-std::pair<std::shared_ptr<State>, Val> make_channel(bool stream, std::optional<ValType> element) {
+std::pair<std::shared_ptr<State>, Val> make_channel(bool stream, std::optional<ValType> element, bool deferred) {
   auto state = std::make_shared<State>();
-  state->channel = std::make_shared<SharedChannel>(stream, ElementType{std::move(element), {}});
+  state->channel = std::make_shared<SharedChannel>(stream, ElementType{std::move(element), {}, deferred});
   Val readable = stream ? Val::stream(state->channel) : Val::future(state->channel);
   return {std::move(state), std::move(readable)};
 }
@@ -193,14 +193,28 @@ std::pair<std::shared_ptr<State>, Val> make_channel(bool stream, std::optional<V
 
 std::pair<HostWriteEnd, Val> HostWriteEnd::make_stream(std::optional<ValType> element) {
   HostWriteEnd end;
-  auto [state, readable] = make_channel<State>(true, std::move(element));
+  auto [state, readable] = make_channel<State>(true, std::move(element), false);
   end.state_ = std::move(state);
   return {std::move(end), std::move(readable)};
 }
 
 std::pair<HostWriteEnd, Val> HostWriteEnd::make_future(std::optional<ValType> element) {
   HostWriteEnd end;
-  auto [state, readable] = make_channel<State>(false, std::move(element));
+  auto [state, readable] = make_channel<State>(false, std::move(element), false);
+  end.state_ = std::move(state);
+  return {std::move(end), std::move(readable)};
+}
+
+std::pair<HostWriteEnd, Val> HostWriteEnd::make_stream() {
+  HostWriteEnd end;
+  auto [state, readable] = make_channel<State>(true, std::nullopt, true);
+  end.state_ = std::move(state);
+  return {std::move(end), std::move(readable)};
+}
+
+std::pair<HostWriteEnd, Val> HostWriteEnd::make_future() {
+  HostWriteEnd end;
+  auto [state, readable] = make_channel<State>(false, std::nullopt, true);
   end.state_ = std::move(state);
   return {std::move(end), std::move(readable)};
 }
@@ -212,7 +226,7 @@ Result<void> HostWriteEnd::write(HostElements elements, OnWrite done) {
   auto& channel = *state_->channel;
   if (!channel.is_stream && elements.count != 1) return make_error("a future takes exactly one value");
   const auto& t = channel.t.type;
-  if (t) {
+  if (t && !channel.t.deferred) {
     if (elements_are_bytes(t)) {
       if (elements.bytes.size() != uint64_t{elements.count} * canon::elem_size(*t))
         return make_error("the bytes do not hold exactly the element count");
@@ -220,7 +234,7 @@ Result<void> HostWriteEnd::write(HostElements elements, OnWrite done) {
       return make_error("the values do not match the element count");
     }
   }
-  auto buffer = std::make_shared<HostBuffer>(ElementType{t, {}}, std::move(elements));
+  auto buffer = std::make_shared<HostBuffer>(ElementType{t, {}, channel.t.deferred}, std::move(elements));
   state_->buffer = buffer;
   state_->done = std::move(done);
   auto [on_copy, on_done] =

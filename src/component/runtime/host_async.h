@@ -136,6 +136,10 @@ class HostWriteEnd {
   // guest as an argument or result, or to HostReadEnd::take.
   static std::pair<HostWriteEnd, Val> make_stream(std::optional<ValType> element);
   static std::pair<HostWriteEnd, Val> make_future(std::optional<ValType> element);
+  // The same, typed by the first guest the readable end is lowered into
+  // (until then a write's elements are checked only when they are copied).
+  static std::pair<HostWriteEnd, Val> make_stream();
+  static std::pair<HostWriteEnd, Val> make_future();
   bool valid() const { return state_ != nullptr; }
 
   using OnWrite = std::function<void(CopyResult, uint32_t written)>;

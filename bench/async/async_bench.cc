@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "component/binary/decoder.h"
+#include "component/runtime/host_async.h"
 #include "component/runtime/runtime.h"
 #include "engine/engine.h"
 #include "support/file.h"
@@ -55,7 +56,45 @@ struct Figures {
   double h2g_sync, h2g_cb, h2g_stackful, h2g_yield;
   double g2g_sync, g2g_cb, g2g_stackful;
   double stream_gbps;
+  double g2h_sync = 0, g2h_async = 0, g2h_later = 0;
 };
+
+// A guest's loop of n calls of `fn`, which returns the sum of 1..n.
+double guest_loop(ComponentInstance& inst, const char* fn, double min_seconds) {
+  return ns_per_iteration(
+      [&](uint64_t n) {
+        uint64_t sum = 0;
+        for (uint64_t i = 1; i <= n; ++i) sum += i;
+        std::vector<Val> args = {Val::u32(static_cast<uint32_t>(n))};
+        return check(inst.call(fn, args), static_cast<uint32_t>(sum), fn);
+      },
+      min_seconds);
+}
+
+// The host functions host.wat imports: the identity, sync; async and
+// answered at once; async and answered at the loop's next turn.
+bool define_host(Linker& linker) {
+  auto type = [](bool async) {
+    auto t = std::make_shared<FuncType>();
+    t->params = {Field{"x", PrimType::U32}};
+    t->result = ValType(PrimType::U32);
+    t->async = async;
+    return t;
+  };
+  HostFunc sync(
+      type(false),
+      HostFuncCallback([](CallContext&, std::span<const Val> args) -> std::variant<std::optional<Val>, engine::Trap> {
+        return args[0];
+      }));
+  HostFunc async(type(true), AsyncHostFuncCallback([](CallContext&, std::vector<Val> args,
+                                                      std::shared_ptr<HostCall> call) { call->resolve(args[0]); }));
+  HostFunc later(type(true),
+                 AsyncHostFuncCallback([](CallContext&, std::vector<Val> args, std::shared_ptr<HostCall> call) {
+                   call->reactor().post([call, v = args[0]] { call->resolve(v); });
+                 }));
+  return linker.define_func("host-sync", sync).ok() && linker.define_func("host-async", async).ok() &&
+         linker.define_func("host-later", later).ok();
+}
 
 bool measure(ComponentInstance& inst, double min_seconds, Figures& f) {
   auto host_call = [&](const char* fn) {
@@ -69,24 +108,14 @@ bool measure(ComponentInstance& inst, double min_seconds, Figures& f) {
         },
         min_seconds);
   };
-  auto guest_loop = [&](const char* fn) {
-    return ns_per_iteration(
-        [&](uint64_t n) {
-          uint32_t count = static_cast<uint32_t>(n);
-          uint64_t sum = 0;
-          for (uint64_t i = 1; i <= n; ++i) sum += i;
-          std::vector<Val> args = {Val::u32(count)};
-          return check(inst.call(fn, args), static_cast<uint32_t>(sum), fn);
-        },
-        min_seconds);
-  };
+  auto loop = [&](const char* fn) { return guest_loop(inst, fn, min_seconds); };
   f.h2g_sync = host_call("sync-id");
   f.h2g_cb = host_call("async-cb");
   f.h2g_stackful = host_call("async-stackful");
   f.h2g_yield = host_call("async-yield");
-  f.g2g_sync = guest_loop("loop-sync");
-  f.g2g_cb = guest_loop("loop-async-cb");
-  f.g2g_stackful = guest_loop("loop-async-stackful");
+  f.g2g_sync = loop("loop-sync");
+  f.g2g_cb = loop("loop-async-cb");
+  f.g2g_stackful = loop("loop-async-stackful");
   double ns_per_chunk = ns_per_iteration(
       [&](uint64_t n) {
         std::vector<Val> args = {Val::u32(static_cast<uint32_t>(n))};
@@ -117,10 +146,20 @@ double memcpy_gbps(double min_seconds) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: async_bench ASYNC.wasm CACHE_DIR [MIN_SECONDS]\n");
+    std::fprintf(stderr, "usage: async_bench ASYNC.wasm CACHE_DIR [HOST.wasm [MIN_SECONDS]]\n");
     return 2;
   }
-  double min_seconds = argc > 3 ? std::atof(argv[3]) : 0.3;
+  double min_seconds = argc > 4 ? std::atof(argv[4]) : 0.3;
+  ComponentPtr host_component;
+  if (argc > 3) {
+    auto host_bytes = read_file(argv[3]);
+    auto decoded = host_bytes.ok() ? decode_component(*host_bytes) : Result<ComponentPtr>(host_bytes.error());
+    if (!decoded.ok()) {
+      std::fprintf(stderr, "async_bench: %s: %s\n", argv[3], decoded.error().message.c_str());
+      return 1;
+    }
+    host_component = *decoded;
+  }
   auto bytes = read_file(argv[1]);
   if (!bytes.ok()) {
     std::fprintf(stderr, "async_bench: %s\n", bytes.error().message.c_str());
@@ -148,7 +187,20 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "async_bench: %s\n", inst.error().message.c_str());
       return 1;
     }
-    if (!measure(**inst, e == 0 ? min_seconds / 2 : min_seconds, figures[e])) return 1;
+    double seconds = e == 0 ? min_seconds / 2 : min_seconds;
+    if (!measure(**inst, seconds, figures[e])) return 1;
+    if (host_component) {
+      Linker host_linker(**engine);
+      auto host_inst = define_host(host_linker) ? host_linker.instantiate(host_component)
+                                                : Result<std::shared_ptr<ComponentInstance>>(make_error("define"));
+      if (!host_inst.ok()) {
+        std::fprintf(stderr, "async_bench: %s\n", host_inst.error().message.c_str());
+        return 1;
+      }
+      figures[e].g2h_sync = guest_loop(**host_inst, "loop-sync", seconds);
+      figures[e].g2h_async = guest_loop(**host_inst, "loop-async", seconds);
+      figures[e].g2h_later = guest_loop(**host_inst, "loop-later", seconds);
+    }
   }
   std::printf("bench/async: ns per call; ratio to the same call of a sync-lifted function, same run\n");
   std::printf("%-44s %12s %12s\n", "", "interp", "aot");
@@ -169,6 +221,11 @@ int main(int argc, char** argv) {
   row("guest->guest sync call (baseline)", &Figures::g2g_sync, nullptr);
   row("guest->guest async, stackless (callback)", &Figures::g2g_cb, &Figures::g2g_sync);
   row("guest->guest async, stackful", &Figures::g2g_stackful, &Figures::g2g_sync);
+  if (host_component) {
+    row("guest->host sync call (baseline)", &Figures::g2h_sync, nullptr);
+    row("guest->host async, answered at once", &Figures::g2h_async, &Figures::g2h_sync);
+    row("guest->host async, answered later (parks)", &Figures::g2h_later, &Figures::g2h_sync);
+  }
   std::printf("%-44s %8.2f GB/s %8.2f GB/s   memcpy %.2f GB/s (aot %.2fx of memcpy)\n",
               "guest->guest stream, 64 KiB chunks", figures[0].stream_gbps, figures[1].stream_gbps, copy,
               figures[1].stream_gbps / copy);

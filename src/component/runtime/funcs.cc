@@ -342,14 +342,14 @@ class HostFuncAdapter final : public RtFunc {
       : RtFunc(func.type, nullptr),
         callback_(std::move(func.callback)),
         async_callback_(std::move(func.async_callback)),
-        name_(std::move(func.name)) {}
+        name_(std::make_shared<const std::string>(std::move(func.name))) {}
 
   CallOutcome call(InstanceState* caller, std::span<const Val> args) override {
     if (args.size() != type()->params.size())
       return make_error("expected " + std::to_string(type()->params.size()) + " arguments, got " +
                         std::to_string(args.size()));
     if (async_callback_) {
-      if (caller == nullptr) return make_error("async host function `" + name_ + "` needs a calling component");
+      if (caller == nullptr) return make_error("async host function `" + *name_ + "` needs a calling component");
       return call_and_wait(*this, caller->store(), caller, args);
     }
     CallContext context{caller, caller != nullptr ? &caller->store().reactor : nullptr};
@@ -374,7 +374,7 @@ class HostFuncAdapter final : public RtFunc {
     Store* store = caller != nullptr ? &caller->store() : nullptr;
     if (!args) return {store && store->trap() ? *store->trap() : trap("lifting the arguments failed"), nullptr};
     if (async_callback_) {
-      if (store == nullptr) return {trap("async host function `" + name_ + "` needs a calling component"), nullptr};
+      if (store == nullptr) return {trap("async host function `" + *name_ + "` needs a calling component"), nullptr};
       auto call =
           std::make_shared<HostCall>(name_, type(), caller->weak_from_this(), store->reactor, std::move(on_resolve));
       CallContext context{caller, &store->reactor};
@@ -399,7 +399,7 @@ class HostFuncAdapter final : public RtFunc {
  private:
   HostFuncCallback callback_;
   AsyncHostFuncCallback async_callback_;
-  std::string name_;
+  std::shared_ptr<const std::string> name_;
 };
 
 engine::FuncType core_type(const canon::FlatSignature& sig) { return engine::FuncType{sig.params, sig.results}; }

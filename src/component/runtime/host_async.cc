@@ -9,8 +9,8 @@ namespace stratus::component {
 
 // ------------------------------------------------------------ host calls
 
-HostCall::HostCall(std::string name, FuncTypePtr type, std::weak_ptr<InstanceState> caller, Reactor& reactor,
-                   std::function<void(Resolution)> on_resolve)
+HostCall::HostCall(std::shared_ptr<const std::string> name, FuncTypePtr type, std::weak_ptr<InstanceState> caller,
+                   Reactor& reactor, std::function<void(Resolution)> on_resolve)
     : name_(std::move(name)),
       type_(std::move(type)),
       caller_(std::move(caller)),
@@ -21,7 +21,7 @@ HostCall::HostCall(std::string name, FuncTypePtr type, std::weak_ptr<InstanceSta
 HostCall::~HostCall() {
   if (done_) return;
   if (auto inst = caller_.lock())
-    inst->store().poison(async_trap("host function `" + name_ + "` dropped its call without ending it"));
+    inst->store().poison(async_trap("host function `" + *name_ + "` dropped its call without ending it"));
 }
 
 void HostCall::finish(Resolution r) {
@@ -38,7 +38,7 @@ void HostCall::finish(Resolution r) {
 void HostCall::resolve(std::optional<Val> result) {
   if (done_) return;
   if (result.has_value() != type_->result.has_value()) {
-    fail(async_trap("host function `" + name_ + "` " +
+    fail(async_trap("host function `" + *name_ + "` " +
                     (result ? "resolved with a value but its type has no result"
                             : "resolved without a value but its type has a result")));
     return;
@@ -46,7 +46,7 @@ void HostCall::resolve(std::optional<Val> result) {
   if (result) {
     auto ok = check_type(*result, *type_->result);
     if (!ok.ok()) {
-      fail(async_trap("host function `" + name_ + "` resolved with a value of the wrong type: " + ok.error().message));
+      fail(async_trap("host function `" + *name_ + "` resolved with a value of the wrong type: " + ok.error().message));
       return;
     }
   }

@@ -41,8 +41,8 @@ enum class CopyResult : uint32_t { Completed = 0, Dropped = 1, Cancelled = 2 };
 // dropped without an end traps the caller's store, naming the function.
 class HostCall {
  public:
-  HostCall(std::string name, FuncTypePtr type, std::weak_ptr<InstanceState> caller, Reactor& reactor,
-           std::function<void(Resolution)> on_resolve);
+  HostCall(std::shared_ptr<const std::string> name, FuncTypePtr type, std::weak_ptr<InstanceState> caller,
+           Reactor& reactor, std::function<void(Resolution)> on_resolve);
   ~HostCall();
   HostCall(const HostCall&) = delete;
   HostCall& operator=(const HostCall&) = delete;
@@ -58,7 +58,7 @@ class HostCall {
   bool cancel_requested() const { return cancel_requested_; }
   bool done() const { return done_; }
   Reactor& reactor() const { return reactor_; }
-  const std::string& name() const { return name_; }
+  const std::string& name() const { return *name_; }
 
   // The runtime's: the caller asked to cancel.
   void request_cancel();
@@ -66,7 +66,7 @@ class HostCall {
  private:
   void finish(Resolution r);
 
-  std::string name_;
+  std::shared_ptr<const std::string> name_;
   FuncTypePtr type_;
   std::weak_ptr<InstanceState> caller_;
   Reactor& reactor_;

@@ -22,8 +22,9 @@ struct Reactor::Poster::Shared {
   Shared(const Shared&) = delete;
   Shared& operator=(const Shared&) = delete;
 
+  // Wakes the loop if it sleeps (or is about to: it rechecks after saying so).
   void wake() const {
-    if (wake_fd < 0) return;
+    if (wake_fd < 0 || !sleeping.load(std::memory_order_seq_cst)) return;
     uint64_t one = 1;
     // A full counter still wakes the loop, so a failed write loses nothing.
     [[maybe_unused]] auto n = ::write(wake_fd, &one, sizeof one);
@@ -40,6 +41,7 @@ struct Reactor::Poster::Shared {
   std::atomic<size_t> num_posted{0};
   std::atomic<int> holds{0};
   std::atomic<bool> alive{true};
+  std::atomic<bool> sleeping{false};
 };
 
 void Reactor::Poster::post(std::function<void()> f) const {
@@ -47,7 +49,7 @@ void Reactor::Poster::post(std::function<void()> f) const {
   {
     std::lock_guard lock(shared_->mu);
     shared_->posted.push_back(std::move(f));
-    shared_->num_posted.fetch_add(1, std::memory_order_release);
+    shared_->num_posted.fetch_add(1, std::memory_order_seq_cst);
   }
   shared_->wake();
 }
@@ -64,7 +66,7 @@ Reactor::Hold& Reactor::Hold::operator=(Hold&& o) noexcept {
 
 void Reactor::Hold::release() {
   if (!shared_) return;
-  shared_->holds.fetch_sub(1, std::memory_order_acq_rel);
+  shared_->holds.fetch_sub(1, std::memory_order_seq_cst);
   // The loop may be waiting only for this hold: let it look again.
   shared_->wake();
   shared_.reset();
@@ -191,7 +193,11 @@ bool Reactor::run(bool wait, std::optional<Clock::time_point> until) {
     auto left = std::chrono::ceil<std::chrono::milliseconds>(*wake - Clock::now()).count();
     timeout_ms = static_cast<int>(std::clamp<int64_t>(left, 0, INT_MAX));
   }
-  if (shared_->num_posted.load(std::memory_order_acquire) == 0) ran = poll_watches(timeout_ms);
+  // Say it sleeps, then look once more: a post or a released hold after
+  // this point writes to the wake descriptor.
+  shared_->sleeping.store(true, std::memory_order_seq_cst);
+  if (shared_->num_posted.load(std::memory_order_seq_cst) == 0 && busy()) ran = poll_watches(timeout_ms);
+  shared_->sleeping.store(false, std::memory_order_seq_cst);
   ran = run_posted() || ran;
   ran = run_timers() || ran;
   return ran;

@@ -110,12 +110,12 @@ class AsyncHostBindingsTest : public testing::TestWithParam<std::string> {
 
 TEST_P(AsyncHostBindingsTest, RepliesComeLaterWithoutHoldingTheThread) {
   auto start = Clock::now();
-  auto r = call("sleep-two", {component::Val::u32(40), component::Val::u32(30)});
+  auto r = call("sleep-two", {component::Val::u32(200), component::Val::u32(150)});
   ASSERT_TRUE(r.returned()) << (r.trapped() ? r.trap().message : r.error().message);
-  EXPECT_EQ(r.result()->as_unsigned(), 140u);
+  EXPECT_EQ(r.result()->as_unsigned(), 700u);
   auto took = Clock::now() - start;
-  EXPECT_GE(took, std::chrono::milliseconds(40));
-  EXPECT_LT(took, std::chrono::milliseconds(65));  // at once, not one after the other
+  EXPECT_GE(took, std::chrono::milliseconds(200));
+  EXPECT_LT(took, std::chrono::milliseconds(330));  // at once, not one after the other (350)
 }
 
 TEST_P(AsyncHostBindingsTest, AStreamParameterIsReadToItsEnd) {

@@ -9,12 +9,15 @@
 include_guard(GLOBAL)
 
 function(stratus_host_bindings target)
-  cmake_parse_arguments(ARG "" "WIT;WORLD;NAME" "INTERFACES;DEPENDS" ${ARGN})
+  cmake_parse_arguments(ARG "" "WIT;WORLD;NAME;NAMESPACE" "INTERFACES;DEPENDS" ${ARGN})
   set(out "${CMAKE_CURRENT_BINARY_DIR}/${target}")
   set(only)
   foreach(i IN LISTS ARG_INTERFACES)
     list(APPEND only --interface "${i}")
   endforeach()
+  if(ARG_NAMESPACE)
+    list(APPEND only --namespace "${ARG_NAMESPACE}")
+  endif()
   add_custom_command(
     OUTPUT "${out}/${ARG_NAME}.h" "${out}/${ARG_NAME}.cc"
     COMMAND $<TARGET_FILE:stratus-bindgen> bindgen --host "${ARG_WIT}" --world "${ARG_WORLD}" --out "${out}"

@@ -29,6 +29,7 @@ struct Options {
   std::string out;
   std::string name;
   std::vector<std::string> only;
+  std::string ns;
   bool host = false;
   std::string guest;  // the guest's language
 };
@@ -61,7 +62,7 @@ int bindgen(const Options& o) {
     if (!r) return std::move(r).error();
     return std::pair{std::move(r->header), std::move(r->source)};
   };
-  auto generated = o.host ? files(wit::generate_host(*packages, o.world, name, o.only))
+  auto generated = o.host ? files(wit::generate_host(*packages, o.world, name, o.only, o.ns))
                           : files(wit::generate_guest_cpp(*packages, o.world, name));
   if (!generated) {
     std::fprintf(stderr, "stratus: %s\n", generated.error().message.c_str());
@@ -92,6 +93,7 @@ Subcommand add_bindgen(CLI::App& parent) {
   app->add_option("--out", o->out, "the output folder")->required();
   app->add_option("--name", o->name, "base name of the generated files (default host_bindings or guest_bindings)");
   app->add_option("--interface", o->only, "--host: generate only this imported interface (repeatable)");
+  app->add_option("--namespace", o->ns, "--host: a namespace around every generated one (two versions of a package)");
   return {app, [o] { return bindgen(*o); }};
 }
 

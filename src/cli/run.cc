@@ -38,6 +38,7 @@ struct RunOptions {
   std::vector<std::string> allow_connect, allow_bind, allow_lookup;
   bool inherit_env = false;
   std::string file;
+  std::string argv0;  // the guest's first argument; FILE when empty
   std::vector<std::string> args;
 };
 
@@ -60,7 +61,7 @@ int run_preview1(engine::Engine& engine, const RunOptions& opts, const std::vect
                     "preview 1 module cannot open sockets",
                 kExitUsage);
   wasi::preview1::Preview1Config config;
-  config.args.push_back(opts.file);
+  config.args.push_back(opts.argv0.empty() ? opts.file : opts.argv0);
   config.args.insert(config.args.end(), opts.args.begin(), opts.args.end());
   for (const auto& [k, v] : grants.env) config.env.push_back(k + "=" + v);
   config.dirs = grants.dirs;
@@ -97,7 +98,7 @@ int run(const RunOptions& opts) {
 
   auto component = component::decode_component(*bytes);
   if (!component) return fail(opts.file + ": " + component.error().message, kExitError);
-  config.args.push_back(opts.file);
+  config.args.push_back(opts.argv0.empty() ? opts.file : opts.argv0);
   config.args.insert(config.args.end(), opts.args.begin(), opts.args.end());
   config.stdin_stream = wasi::p2::fd_input(0);
   config.stdout_stream = wasi::p2::fd_output(1);
@@ -105,7 +106,9 @@ int run(const RunOptions& opts) {
   config.stdin_terminal = ::isatty(0) != 0;
   config.stdout_terminal = ::isatty(1) != 0;
   config.stderr_terminal = ::isatty(2) != 0;
-  auto outcome = wasi::p2::run_command(**engine, *component, std::move(config));
+  component::InstantiateOptions options;
+  options.allow_sync_cancel_in_waitable_set = true;  // component/runtime/runtime.h: older toolchains' components
+  auto outcome = wasi::p2::run_command(**engine, *component, std::move(config), options);
   if (!outcome) return fail(opts.file + ": " + outcome.error().message, kExitError);
   if (outcome->trap) return fail(opts.file + ": trap: " + outcome->trap->message, kExitTrap);
   return outcome->exit_code;
@@ -135,6 +138,7 @@ Subcommand add_run(CLI::App& parent) {
   app->add_option("--allow-lookup", opts->allow_lookup, "Let wasi:sockets resolve NAME, or *.DOMAIN (repeatable)")
       ->allow_extra_args(false);
   app->add_flag("--inherit-env", opts->inherit_env, "Give the guest this process's whole environment");
+  app->add_option("--argv0", opts->argv0, "The guest's first argument (default: FILE as given)");
   app->add_option("file", opts->file, "The .wasm component (or preview 1 module)")->required();
   app->add_option("args", opts->args, "Arguments for the guest (everything after FILE)");
   app->positionals_at_end();

@@ -301,6 +301,7 @@ class HttpServer::Worker {
   Worker(engine::Engine& engine, const ServeOptions& options, const Route& route) : wasi_(route.wasi), linker_(engine) {
     instantiate_options_.limits.call_timeout = options.timeout;
     instantiate_options_.limits.max_memory_bytes = route.max_memory_bytes;
+    instantiate_options_.allow_sync_cancel_in_waitable_set = true;  // runtime.h: older toolchains' components
   }
 
   Result<void> init(const Route& route) {

@@ -37,7 +37,8 @@ struct Unit {
 
 class Generator {
  public:
-  Generator(const ComponentType& world, std::string wit) : world_(world), wit_(std::move(wit)) {}
+  Generator(const ComponentType& world, std::string wit, std::string ns)
+      : world_(world), wit_(std::move(wit)), prefix_(ns.empty() ? "" : ns + "::") {}
 
   Result<GeneratedHost> run(const std::string& name, const std::string& world_name,
                             const std::vector<std::string>& only) {
@@ -51,14 +52,15 @@ class Generator {
       Unit u;
       u.name = e.name;
       u.type = i->get();
-      u.ns = interface_namespace(e.name);
+      u.ns = prefix_ + interface_namespace(e.name);
       units.push_back(u);
     }
     bool world_funcs = std::any_of(world_items_->exports.begin(), world_items_->exports.end(),
                                    [](const NamedExtern& e) { return std::holds_alternative<FuncTypePtr>(e.type); });
     if (world_funcs) {
       std::string bare = world_name.substr(world_name.rfind('/') == std::string::npos ? 0 : world_name.rfind('/') + 1);
-      units.push_back(Unit{world_name, snake(bare.substr(0, bare.find('@'))) + "_world", world_items_.get(), true});
+      units.push_back(
+          Unit{world_name, prefix_ + snake(bare.substr(0, bare.find('@'))) + "_world", world_items_.get(), true});
     }
     for (const auto& u : units) {
       for (const auto& x : u.type->exports) {
@@ -520,6 +522,7 @@ class Generator {
 
   const ComponentType& world_;
   std::string wit_;
+  std::string prefix_;
   std::map<const TypeName*, std::string> names_;
   std::shared_ptr<InstanceType> world_items_ = std::make_shared<InstanceType>();
   // Resource -> the C++ names of its own and borrow handles.
@@ -529,12 +532,13 @@ class Generator {
 }  // namespace
 
 Result<GeneratedHost> generate_host(const std::vector<ParsedPackage>& packages, const std::string& world,
-                                    const std::string& name, const std::vector<std::string>& only) {
+                                    const std::string& name, const std::vector<std::string>& only,
+                                    const std::string& ns) {
   auto resolved = resolve_world(packages, world);
   if (!resolved.ok()) return std::move(resolved).error();
   // The printed world resolves back to the same types (tested over every
   // jco fixture), so it is what the generated code embeds.
-  Generator g(**resolved, print_wit(**resolved));
+  Generator g(**resolved, print_wit(**resolved), ns);
   return g.run(name, world, only);
 }
 

@@ -31,7 +31,10 @@ struct GeneratedHost {
 // means. `async func`s become functions answered later through a
 // wit::Reply; streams, futures and error contexts map to wit::Stream,
 // wit::Future and wit::ErrorContext (host_support.h).
+// `ns`, when not empty, is a namespace every generated one goes in (two
+// versions of one package in one program: `p3::wasi::cli::environment`).
 Result<GeneratedHost> generate_host(const std::vector<ParsedPackage>& packages, const std::string& world,
-                                    const std::string& name, const std::vector<std::string>& only = {});
+                                    const std::string& name, const std::vector<std::string>& only = {},
+                                    const std::string& ns = "");
 
 }  // namespace stratus::wit

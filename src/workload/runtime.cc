@@ -120,6 +120,7 @@ class WorkloadHost::Running {
       component::InstantiateOptions options;
       options.limits.call_timeout = timeout;
       options.limits.max_memory_bytes = m.max_memory_bytes;
+      options.allow_sync_cancel_in_waitable_set = true;  // runtime.h: older toolchains' components
       auto instance = li->linker.instantiate(m.component, options);
       if (!instance) return std::move(instance).error().context("instantiating " + m.name);
       li->instance = std::move(*instance);
@@ -194,6 +195,7 @@ class InvocationPool {
     component::InstantiateOptions options;
     options.limits.call_timeout = timeout_;
     options.limits.max_memory_bytes = m.max_memory_bytes;
+    options.allow_sync_cancel_in_waitable_set = true;
     auto instance = self.linker.instantiate(m.component, options);
     if (!instance) return std::move(instance).error().context("instantiating " + m.name);
     self.instance = std::move(*instance);
@@ -574,6 +576,7 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
           if (ok) {
             component::InstantiateOptions options;  // long-lived: no call timeout
             options.limits.max_memory_bytes = m.max_memory_bytes;
+            options.allow_sync_cancel_in_waitable_set = true;
             auto made = self.linker.instantiate(m.component, options);
             if (made) {
               instance = std::move(*made);

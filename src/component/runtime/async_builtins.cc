@@ -385,7 +385,7 @@ class Builtins {
       if (!same_element(e->shared->t, ElementType{element, inst->weak_from_this()}))
         return trap("element type mismatch");
       if (e->state != CopyEnd::State::Copying || e->has_sync_waiter) return trap("no copy in progress to cancel");
-      if (e->in_waitable_set() && !async)
+      if (e->in_waitable_set() && !async && !inst->options().allow_sync_cancel_in_waitable_set)
         return trap("waitable cannot be used synchronously while added to a waitable set");
       e->state = CopyEnd::State::CancellingCopy;
       // A copy that has made progress but not finished still holds the

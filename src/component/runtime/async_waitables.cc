@@ -305,6 +305,9 @@ MaybeTrap SharedChannel::read(InstanceState* inst, std::shared_ptr<CopyBuffer> d
     on_copy_done(dropped ? CopyResult::Dropped : CopyResult::Completed);
   } else {
     reset_and_notify(CopyResult::Completed);
+    // A host writer told of a reader may start its next copy at once, or
+    // drop its end (nothing more to give): this read then meets that.
+    if (pending_buffer_ || dropped) return read(inst, std::move(dst), std::move(on_copy), std::move(on_copy_done));
     set_pending(inst, std::move(dst), std::move(on_copy), std::move(on_copy_done));
   }
   return std::nullopt;
@@ -349,6 +352,7 @@ MaybeTrap SharedChannel::write(InstanceState* inst, std::shared_ptr<CopyBuffer> 
     on_copy_done(CopyResult::Completed);
   } else {
     reset_and_notify(CopyResult::Completed);
+    if (pending_buffer_ || dropped) return write(inst, std::move(src), std::move(on_copy), std::move(on_copy_done));
     set_pending(inst, std::move(src), std::move(on_copy), std::move(on_copy_done));
   }
   return std::nullopt;

@@ -593,6 +593,21 @@ MaybeTrap run_event_loop(Store& store, const std::function<bool()>& done,
   return std::nullopt;
 }
 
+MaybeTrap run_until_idle(Store& store, std::optional<std::chrono::nanoseconds> timeout) {
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (timeout) deadline = std::chrono::steady_clock::now() + *timeout;
+  for (;;) {
+    if (store.trap()) return *store.trap();
+    if (deadline && std::chrono::steady_clock::now() > *deadline)
+      return engine::Trap{engine::TrapKind::Deadline, "the work left after the call did not end before its deadline",
+                          0};
+    if (store.reactor.busy()) store.reactor.run(false);
+    if (store.tick()) continue;
+    if (!store.reactor.busy()) return std::nullopt;
+    store.reactor.run(true, deadline);
+  }
+}
+
 CallOutcome call_and_wait(RtFunc& callee, Store& store, InstanceState* caller, std::span<const Val> args,
                           std::optional<std::chrono::nanoseconds> timeout) {
   auto start = std::chrono::steady_clock::now();

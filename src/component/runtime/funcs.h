@@ -76,6 +76,11 @@ MaybeTrap run_event_loop(Store& store, const std::function<bool()>& done,
                          std::optional<std::chrono::nanoseconds> timeout = std::nullopt,
                          std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now());
 
+// The host's event loop until nothing can run any more (no guest thread is
+// ready and the reactor has nothing to wait for): a trap when the store
+// trapped or past `timeout`.
+MaybeTrap run_until_idle(Store& store, std::optional<std::chrono::nanoseconds> timeout = std::nullopt);
+
 // Calls `callee` with lifted values and waits for its result: the host
 // (`caller` null) runs the store's event loop meanwhile and gets a trap
 // when nothing can run any more (a deadlock) or `timeout` has passed; a

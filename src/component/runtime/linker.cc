@@ -99,6 +99,11 @@ std::optional<engine::Trap> Linker::run_until(const std::function<bool()>& done,
   return run_event_loop(*store_, done, timeout);
 }
 
+std::optional<engine::Trap> Linker::run_until_idle(std::optional<std::chrono::nanoseconds> timeout) {
+  if (Thread::current() != nullptr) return async_trap("run_until_idle called from inside a guest");
+  return component::run_until_idle(*store_, timeout);
+}
+
 Result<void> Linker::define_func(const std::string& name, HostFunc func) {
   host_items_->by_import.clear();
   bind_cache_->entries.clear();

@@ -2,6 +2,7 @@
 
 #include "wasi/p2/filesystem.h"
 #include "wasi/p2/hosts.h"
+#include "wasi/p3/wasi.h"
 
 namespace stratus::wasi::p2 {
 
@@ -27,6 +28,7 @@ Result<void> WasiHost::add_to_linker(component::Linker& linker) {
   STRATUS_TRY(define_filesystem(linker, ctx_, b.resources, b.objects));
   STRATUS_TRY(define_sockets(linker, ctx_, b.resources, b.objects));
   STRATUS_TRY(define_http(linker, ctx_, b.resources, b.objects));
+  STRATUS_TRY(p3::add_to_linker(linker, ctx_, b.resources, b.objects));
   return {};
 }
 
@@ -36,12 +38,19 @@ Result<void> WasiHost::define_extra(component::Linker& linker, const Extra& defi
 
 Result<CommandOutcome> run_command(engine::Engine& engine, const component::ComponentPtr& component, WasiConfig config,
                                    const component::InstantiateOptions& options) {
-  // The run export, whatever 0.2.x version the component was built against.
+  // The run export, whatever 0.2.x or 0.3.x version the component was
+  // built against (0.3's is async: its tasks may go on after it returns).
   std::string run;
+  bool p3 = false;
   for (const auto& e : component->type->exports) {
     if (e.name.rfind("wasi:cli/run@0.2.", 0) == 0) run = e.name + "#run";
+    if (e.name.rfind("wasi:cli/run@0.3.", 0) == 0) {
+      run = e.name + "#run";
+      p3 = true;
+    }
   }
-  if (run.empty()) return make_error("the component does not export wasi:cli/run@0.2.x (it is not a command)");
+  if (run.empty())
+    return make_error("the component does not export wasi:cli/run@0.2.x or @0.3.x (it is not a command)");
   WasiHost wasi(std::move(config));
   component::Linker linker(engine);
   STRATUS_TRY(wasi.add_to_linker(linker));
@@ -49,6 +58,11 @@ Result<CommandOutcome> run_command(engine::Engine& engine, const component::Comp
   if (!instance) return std::move(instance).error();
   auto outcome = (*instance)->call(run, {});
   if (outcome.failed()) return outcome.error();
+  if (p3 && outcome.returned()) {
+    // What its tasks still do after `run` returned (writing the rest of
+    // its output, say) runs to its end, within the call's time limit.
+    if (auto stopped = linker.run_until_idle(options.limits.call_timeout)) outcome = *stopped;
+  }
   CommandOutcome out;
   if (outcome.trapped()) {
     if (outcome.trap().kind == engine::TrapKind::Exit) {

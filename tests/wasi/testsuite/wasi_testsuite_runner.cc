@@ -1,7 +1,8 @@
 // Runs wasi-testsuite's preview 1 programs as the suite's specification.md
 // says, either as they are on the preview 1 layer (--mode preview1, what
 // `stratus run` does with a core module) or adapted into components by the
-// build with jco's adapter, on the WASI 0.2 host (--mode adapter). Per
+// build with jco's adapter, on the WASI 0.2 host (--mode adapter); or its
+// WASI 0.3 programs, components for wasm32-wasip3 (--mode p3). Per
 // test, its JSON spec (legacy or operation-based; defaults when absent)
 // gives the arguments, the environment (exactly that), the preopened
 // directories and the expected exit code and output. Preopened directories
@@ -42,6 +43,7 @@ struct Spec {
   std::vector<std::string> dirs;
   int exit_code = 0;
   std::map<std::string, std::string> output;  // "stdout"/"stderr" -> expected, when given
+  std::string stdin_payload;                  // what a `write` to stdin gives it
   std::string skip;                           // why the test cannot run here
 };
 
@@ -73,7 +75,7 @@ Spec read_spec(const fs::path& wasm) {
     return s;
   }
   if (j.contains("proposals") && !j["proposals"].empty())
-    s.skip = "needs proposals " + j["proposals"].dump() + " (wasi:sockets and wasi:http are not in this host yet)";
+    s.skip = "needs proposals " + j["proposals"].dump() + " (this runner does not drive sockets or http yet)";
   if (!j.contains("operations")) {
     read_run(j, s);
     if (j.contains("exit_code")) s.exit_code = j["exit_code"].get<int>();
@@ -89,8 +91,10 @@ Spec read_spec(const fs::path& wasm) {
       s.exit_code = op.value("exit_code", 0);
     } else if (type == "read") {
       s.output[op.value("id", "stdout")] += op.value("payload", "");
+    } else if (type == "write" && op.value("id", "") == "stdin") {
+      s.stdin_payload += op.value("payload", "");
     } else {
-      s.skip = "operation `" + type + "` needs sockets (not in this host yet)";
+      s.skip = "operation `" + type + "` (this runner does not drive sockets or http yet)";
     }
   }
   return s;
@@ -163,13 +167,11 @@ Outcome run_preview1(engine::Engine& engine, const fs::path& wasm, const Spec& s
   return judge(spec, exit_code, trap, out.text(), err.text());
 }
 
-Outcome run_adapted(engine::Engine& engine, const fs::path& wasm, const fs::path& adapted, const Spec& spec,
-                    const fs::path& scratch) {
-  if (fs::exists(adapted.string() + ".error")) {
-    auto err = read_file(adapted.string() + ".error");
-    return {false, "jco could not adapt it: " + (err ? std::string(err->begin(), err->end()) : std::string())};
-  }
-  auto bytes = read_file(adapted);
+// A component (adapted from preview 1, or a WASI 0.3 program as it is) as
+// `stratus run` runs it.
+Outcome run_component(engine::Engine& engine, const fs::path& wasm, const fs::path& file, const Spec& spec,
+                      const fs::path& scratch) {
+  auto bytes = read_file(file);
   if (!bytes) return {false, bytes.error().message};
   auto component = component::decode_component(*bytes);
   if (!component) return {false, "decode: " + component.error().message};
@@ -183,14 +185,26 @@ Outcome run_adapted(engine::Engine& engine, const fs::path& wasm, const fs::path
   auto err = std::make_shared<wasi::p2::CapturedOutput>();
   config.stdout_stream = out;
   config.stderr_stream = err;
+  config.stdin_stream =
+      wasi::p2::memory_input(std::vector<uint8_t>(spec.stdin_payload.begin(), spec.stdin_payload.end()));
   component::InstantiateOptions options;
   options.limits.call_timeout = std::chrono::seconds(60);
+  options.allow_sync_cancel_in_waitable_set = true;  // as `stratus run` (component/runtime/runtime.h)
   auto outcome = wasi::p2::run_command(engine, *component, std::move(config), options);
   std::error_code ec;
   fs::remove_all(scratch, ec);
   if (!outcome) return {false, outcome.error().message};
   return judge(spec, outcome->exit_code, outcome->trap ? "trap: " + outcome->trap->message : "", out->contents(),
                err->contents());
+}
+
+Outcome run_adapted(engine::Engine& engine, const fs::path& wasm, const fs::path& adapted, const Spec& spec,
+                    const fs::path& scratch) {
+  if (fs::exists(adapted.string() + ".error")) {
+    auto err = read_file(adapted.string() + ".error");
+    return {false, "jco could not adapt it: " + (err ? std::string(err->begin(), err->end()) : std::string())};
+  }
+  return run_component(engine, wasm, adapted, spec, scratch);
 }
 
 }  // namespace
@@ -219,14 +233,15 @@ int main(int argc, char** argv) {
       verbose = true;
     else {
       std::fprintf(stderr,
-                   "usage: wasi_testsuite_runner --suite DIR [--mode preview1 | --mode adapter --adapted DIR] "
+                   "usage: wasi_testsuite_runner --suite DIR [--mode preview1 | --mode adapter --adapted DIR | "
+                   "--mode p3] "
                    "[--engine aot|interp] "
                    "[--cache-dir DIR] [--known-failures FILE [--write-known-failures]] [--verbose]\n");
       return 2;
     }
   }
-  if ((mode != "preview1" && mode != "adapter") || (mode == "adapter" && adapted_dir.empty())) {
-    std::fprintf(stderr, "--mode is preview1 or adapter (which needs --adapted DIR)\n");
+  if ((mode != "preview1" && mode != "adapter" && mode != "p3") || (mode == "adapter" && adapted_dir.empty())) {
+    std::fprintf(stderr, "--mode is preview1, adapter (which needs --adapted DIR) or p3\n");
     return 2;
   }
   engine::EngineOptions options;
@@ -239,8 +254,11 @@ int main(int argc, char** argv) {
   fs::path scratch = fs::temp_directory_path() / ("stratus-wasi-testsuite-" + std::to_string(::getpid()));
   std::set<std::string> failed;
   size_t all_passed = 0, all_failed = 0, all_skipped = 0;
-  for (const char* lang : {"assemblyscript", "c", "rust"}) {
-    fs::path dir = fs::path(suite) / lang / "testsuite" / "wasm32-wasip1";
+  // WASI 0.3's programs are Rust's only.
+  std::vector<const char*> langs = {"assemblyscript", "c", "rust"};
+  if (mode == "p3") langs = {"rust"};
+  for (const char* lang : langs) {
+    fs::path dir = fs::path(suite) / lang / "testsuite" / (mode == "p3" ? "wasm32-wasip3" : "wasm32-wasip1");
     std::vector<fs::path> programs;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec))
@@ -257,6 +275,7 @@ int main(int argc, char** argv) {
       }
       fs::path adapted = fs::path(adapted_dir) / lang / (wasm.stem().string() + ".component.wasm");
       Outcome r = mode == "preview1" ? run_preview1(**engine, wasm, spec, scratch)
+                  : mode == "p3"     ? run_component(**engine, wasm, wasm, spec, scratch)
                                      : run_adapted(**engine, wasm, adapted, spec, scratch);
       if (r.passed) {
         ++passed;

@@ -1,0 +1,300 @@
+// wasi:cli 0.3: environment, exit, terminals, and the standard streams as
+// streams of bytes: stdout and stderr read what the guest writes to the
+// stream it hands over until it drops it, then answer its future; stdin is
+// a stream the host fills, a chunk each time the guest is waiting to read.
+#include "wasi/p3/hosts.h"
+
+namespace stratus::wasi::p3 {
+namespace {
+
+namespace cli = ::p3::wasi::cli;
+using component::CopyResult;
+using component::HostElements;
+using component::Val;
+using wit::HostResult;
+using wit::Unit;
+
+constexpr uint32_t kChunk = 64 * 1024;
+
+using Status = wit::WitResult<Unit, cli::types::ErrorCode>;
+using StatusFuture = wit::Future<Status>;
+
+Val status_val(std::optional<cli::types::ErrorCode> error) {
+  wit::HostResourcesScope none(nullptr);
+  return wit::to_val(error ? Status::err(*error) : Status::ok(Unit{}));
+}
+
+// Writes `status` to a future the host made, then lets it go.
+void answer(const std::shared_ptr<component::HostWriteEnd>& done, std::optional<cli::types::ErrorCode> error) {
+  auto ok = done->write(HostElements::of_values({status_val(error)}), [done](CopyResult, uint32_t) { done->drop(); });
+  if (!ok.ok()) done->drop();
+}
+
+class EnvironmentHost final : public cli::environment::Host {
+ public:
+  explicit EnvironmentHost(WasiCtx& ctx) : ctx_(ctx) {}
+  HostResult<std::vector<std::tuple<std::string, std::string>>> get_environment() override {
+    std::vector<std::tuple<std::string, std::string>> out;
+    for (const auto& [k, v] : ctx_.config.env) out.emplace_back(k, v);
+    return out;
+  }
+  HostResult<std::vector<std::string>> get_arguments() override { return ctx_.config.args; }
+  // No working directory is granted: paths are relative to preopens.
+  HostResult<std::optional<std::string>> get_initial_cwd() override { return std::optional<std::string>(); }
+
+ private:
+  WasiCtx& ctx_;
+};
+
+engine::Trap exit_trap(int code) {
+  engine::Trap trap{engine::TrapKind::Exit, "exit with code " + std::to_string(code)};
+  trap.exit_code = code;
+  return trap;
+}
+
+class ExitHost final : public cli::exit::Host {
+ public:
+  HostResult<Unit> exit(const wit::WitResult<Unit, Unit>& status) override { return exit_trap(status.is_ok() ? 0 : 1); }
+  HostResult<Unit> exit_with_code(const uint8_t& status_code) override { return exit_trap(status_code); }
+};
+
+// Copies what the guest writes to `data` into `out` until the guest drops
+// its end; then answers `done`.
+class OutputPump : public std::enable_shared_from_this<OutputPump> {
+ public:
+  OutputPump(component::HostReadEnd data, component::HostWriteEnd done, std::shared_ptr<p2::OutputStream> out)
+      : data_(std::move(data)),
+        done_(std::make_shared<component::HostWriteEnd>(std::move(done))),
+        out_(std::move(out)) {}
+
+  void next() {
+    auto self = shared_from_this();
+    auto ok = data_.read(kChunk, [self](CopyResult r, HostElements got) {
+      if (!got.bytes.empty()) {
+        auto failed = self->out_->write(got.bytes);
+        if (!failed) failed = self->out_->flush();
+        if (failed) {
+          self->finish(cli::types::ErrorCode::kPipe);
+          return;
+        }
+      }
+      if (r == CopyResult::Completed) {
+        self->next();
+      } else {
+        self->finish(std::nullopt);
+      }
+    });
+    if (!ok.ok()) finish(cli::types::ErrorCode::kIo);
+  }
+
+ private:
+  void finish(std::optional<cli::types::ErrorCode> error) {
+    data_.drop();
+    answer(done_, error);
+  }
+
+  component::HostReadEnd data_;
+  std::shared_ptr<component::HostWriteEnd> done_;
+  std::shared_ptr<p2::OutputStream> out_;
+};
+
+HostResult<StatusFuture> write_via_stream(const wit::Stream<uint8_t>& data, std::shared_ptr<p2::OutputStream> out) {
+  auto reader = data.reader();
+  if (!reader.ok()) return p2::guest_error("write-via-stream: " + reader.error().message);
+  auto [done, future] = StatusFuture::make();
+  std::make_shared<OutputPump>(std::move(*reader), std::move(done), std::move(out))->next();
+  return future;
+}
+
+class StdoutHost final : public cli::stdout_::Host {
+ public:
+  explicit StdoutHost(WasiCtx& ctx) : ctx_(ctx) {}
+  HostResult<StatusFuture> write_via_stream(const wit::Stream<uint8_t>& data) override {
+    return p3::write_via_stream(data, ctx_.config.stdout_stream);
+  }
+
+ private:
+  WasiCtx& ctx_;
+};
+
+class StderrHost final : public cli::stderr_::Host {
+ public:
+  explicit StderrHost(WasiCtx& ctx) : ctx_(ctx) {}
+  HostResult<StatusFuture> write_via_stream(const wit::Stream<uint8_t>& data) override {
+    return p3::write_via_stream(data, ctx_.config.stderr_stream);
+  }
+
+ private:
+  WasiCtx& ctx_;
+};
+
+// Fills the stream of stdin: offers nothing until the guest reads (a
+// zero-length write completes only then), then reads a chunk from the
+// host's stdin (which may block: the guest is waiting for it) and offers
+// that.
+class InputPump : public std::enable_shared_from_this<InputPump> {
+ public:
+  InputPump(component::HostWriteEnd data, component::HostWriteEnd done, std::shared_ptr<p2::InputStream> in)
+      : data_(std::move(data)), done_(std::make_shared<component::HostWriteEnd>(std::move(done))), in_(std::move(in)) {}
+
+  void wait_for_reader() {
+    auto self = shared_from_this();
+    auto ok = data_.write(HostElements::of_count(0), [self](CopyResult r, uint32_t) {
+      if (r == CopyResult::Completed) {
+        self->offer_chunk();
+      } else {
+        self->finish(std::nullopt);
+      }
+    });
+    if (!ok.ok()) finish(cli::types::ErrorCode::kIo);
+  }
+
+ private:
+  void offer_chunk() {
+    auto got = in_->read(kChunk, true);
+    if (auto* failure = std::get_if<p2::StreamFailure>(&got)) {
+      finish(failure->closed ? std::nullopt : std::optional(cli::types::ErrorCode::kIo));
+      return;
+    }
+    auto bytes = std::get<std::vector<uint8_t>>(std::move(got));
+    if (bytes.empty()) {
+      wait_for_reader();
+      return;
+    }
+    write_rest(std::make_shared<std::vector<uint8_t>>(std::move(bytes)), 0);
+  }
+
+  void write_rest(const std::shared_ptr<std::vector<uint8_t>>& bytes, size_t from) {
+    auto self = shared_from_this();
+    auto rest = std::span<const uint8_t>(*bytes).subspan(from);
+    auto ok = data_.write(HostElements::of_bytes(rest), [self, bytes, from](CopyResult r, uint32_t n) {
+      if (r != CopyResult::Completed) {
+        self->finish(std::nullopt);
+      } else if (from + n < bytes->size()) {
+        self->write_rest(bytes, from + n);
+      } else {
+        self->wait_for_reader();
+      }
+    });
+    if (!ok.ok()) finish(cli::types::ErrorCode::kIo);
+  }
+
+  void finish(std::optional<cli::types::ErrorCode> error) {
+    data_.drop();
+    answer(done_, error);
+  }
+
+  component::HostWriteEnd data_;
+  std::shared_ptr<component::HostWriteEnd> done_;
+  std::shared_ptr<p2::InputStream> in_;
+};
+
+class StdinHost final : public cli::stdin_::Host {
+ public:
+  explicit StdinHost(WasiCtx& ctx) : ctx_(ctx) {}
+  HostResult<std::tuple<wit::Stream<uint8_t>, StatusFuture>> read_via_stream() override {
+    auto [data, stream] = wit::Stream<uint8_t>::make();
+    auto [done, future] = StatusFuture::make();
+    std::make_shared<InputPump>(std::move(data), std::move(done), ctx_.config.stdin_stream)->wait_for_reader();
+    return std::make_tuple(stream, future);
+  }
+
+ private:
+  WasiCtx& ctx_;
+};
+
+class TypesHost final : public cli::types::Host {};
+
+class TerminalInputHost final : public cli::terminal_input::Host {
+ public:
+  explicit TerminalInputHost(WasiCtx& ctx) : ctx_(ctx) {}
+  void drop_terminal_input(uint32_t rep) override { ctx_.terminal_inputs.remove(rep); }
+
+ private:
+  WasiCtx& ctx_;
+};
+
+class TerminalOutputHost final : public cli::terminal_output::Host {
+ public:
+  explicit TerminalOutputHost(WasiCtx& ctx) : ctx_(ctx) {}
+  void drop_terminal_output(uint32_t rep) override { ctx_.terminal_outputs.remove(rep); }
+
+ private:
+  WasiCtx& ctx_;
+};
+
+std::optional<cli::terminal_output::TerminalOutput> terminal_output(WasiCtx& ctx, bool is_terminal) {
+  if (!is_terminal) return std::nullopt;
+  return cli::terminal_output::TerminalOutput{ctx.terminal_outputs.add(std::make_shared<p2::Terminal>())};
+}
+
+class TerminalStdinHost final : public cli::terminal_stdin::Host {
+ public:
+  explicit TerminalStdinHost(WasiCtx& ctx) : ctx_(ctx) {}
+  HostResult<std::optional<cli::terminal_input::TerminalInput>> get_terminal_stdin() override {
+    if (!ctx_.config.stdin_terminal) return std::optional<cli::terminal_input::TerminalInput>();
+    return std::optional(
+        cli::terminal_input::TerminalInput{ctx_.terminal_inputs.add(std::make_shared<p2::Terminal>())});
+  }
+
+ private:
+  WasiCtx& ctx_;
+};
+
+class TerminalStdoutHost final : public cli::terminal_stdout::Host {
+ public:
+  explicit TerminalStdoutHost(WasiCtx& ctx) : ctx_(ctx) {}
+  HostResult<std::optional<cli::terminal_output::TerminalOutput>> get_terminal_stdout() override {
+    return terminal_output(ctx_, ctx_.config.stdout_terminal);
+  }
+
+ private:
+  WasiCtx& ctx_;
+};
+
+class TerminalStderrHost final : public cli::terminal_stderr::Host {
+ public:
+  explicit TerminalStderrHost(WasiCtx& ctx) : ctx_(ctx) {}
+  HostResult<std::optional<cli::terminal_output::TerminalOutput>> get_terminal_stderr() override {
+    return terminal_output(ctx_, ctx_.config.stderr_terminal);
+  }
+
+ private:
+  WasiCtx& ctx_;
+};
+
+template <class H, class MakeInstance>
+Result<void> define_one(component::Linker& linker, const char* iface, std::shared_ptr<H> host, MakeInstance make,
+                        wit::HostResources& resources, HostObjects& keep) {
+  return define_versions(linker, iface, make(keep.keep(std::move(host)), resources));
+}
+
+}  // namespace
+
+Result<void> define_cli(component::Linker& linker, WasiCtx& ctx, wit::HostResources& resources, HostObjects& keep) {
+  STRATUS_TRY(define_one(linker, cli::types::kInterface, std::make_shared<TypesHost>(), cli::types::make_host_instance,
+                         resources, keep));
+  STRATUS_TRY(define_one(linker, cli::environment::kInterface, std::make_shared<EnvironmentHost>(ctx),
+                         cli::environment::make_host_instance, resources, keep));
+  STRATUS_TRY(define_one(linker, cli::exit::kInterface, std::make_shared<ExitHost>(), cli::exit::make_host_instance,
+                         resources, keep));
+  STRATUS_TRY(define_one(linker, cli::stdin_::kInterface, std::make_shared<StdinHost>(ctx),
+                         cli::stdin_::make_host_instance, resources, keep));
+  STRATUS_TRY(define_one(linker, cli::stdout_::kInterface, std::make_shared<StdoutHost>(ctx),
+                         cli::stdout_::make_host_instance, resources, keep));
+  STRATUS_TRY(define_one(linker, cli::stderr_::kInterface, std::make_shared<StderrHost>(ctx),
+                         cli::stderr_::make_host_instance, resources, keep));
+  STRATUS_TRY(define_one(linker, cli::terminal_input::kInterface, std::make_shared<TerminalInputHost>(ctx),
+                         cli::terminal_input::make_host_instance, resources, keep));
+  STRATUS_TRY(define_one(linker, cli::terminal_output::kInterface, std::make_shared<TerminalOutputHost>(ctx),
+                         cli::terminal_output::make_host_instance, resources, keep));
+  STRATUS_TRY(define_one(linker, cli::terminal_stdin::kInterface, std::make_shared<TerminalStdinHost>(ctx),
+                         cli::terminal_stdin::make_host_instance, resources, keep));
+  STRATUS_TRY(define_one(linker, cli::terminal_stdout::kInterface, std::make_shared<TerminalStdoutHost>(ctx),
+                         cli::terminal_stdout::make_host_instance, resources, keep));
+  STRATUS_TRY(define_one(linker, cli::terminal_stderr::kInterface, std::make_shared<TerminalStderrHost>(ctx),
+                         cli::terminal_stderr::make_host_instance, resources, keep));
+  return {};
+}
+
+}  // namespace stratus::wasi::p3

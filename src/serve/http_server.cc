@@ -24,6 +24,7 @@
 #include "component/runtime/runtime.h"
 #include "wasi/p2/http.h"
 #include "wasi/p2/wasi.h"
+#include "wasi/p3/http.h"
 
 namespace stratus::serve {
 
@@ -298,7 +299,8 @@ class ConnectionSink final : public wasi::p2::ResponseSink {
 // One instance at a time, made (or reset) ahead of the request it will serve.
 class HttpServer::Worker {
  public:
-  Worker(engine::Engine& engine, const ServeOptions& options, const Route& route) : wasi_(route.wasi), linker_(engine) {
+  Worker(engine::Engine& engine, const ServeOptions& options, const Route& route)
+      : wasi_(route.wasi), linker_(engine), timeout_(options.timeout) {
     instantiate_options_.limits.call_timeout = options.timeout;
     instantiate_options_.limits.max_memory_bytes = route.max_memory_bytes;
     instantiate_options_.allow_sync_cancel_in_waitable_set = true;  // runtime.h: older toolchains' components
@@ -321,7 +323,9 @@ class HttpServer::Worker {
     wasi_.reset(route.wasi);
     if (extension_) STRATUS_TRY(extension_->prepare());
     if (instance_ && !fresh_) {
-      if (instance_->reset().ok()) {
+      // A WASI 0.3 instance may hold tasks and streams its last request
+      // left: it is made anew, not reset in place.
+      if (!async_ && instance_->reset().ok()) {
         fresh_ = true;
         return {};
       }
@@ -358,9 +362,75 @@ class HttpServer::Worker {
     return std::nullopt;
   }
 
+  // The same for a wasi:http/handler@0.3.x: the guest gets a request and
+  // answers with a response (or an error-code); its head goes out at once,
+  // its body as the guest writes it, possibly after the call returned. Work
+  // the guest goes on with after that runs to its end before the worker
+  // serves again (within the call timeout).
+  std::optional<std::string> handle_p3(const std::string& handler, wasi::p2::IncomingRequest request,
+                                       ConnectionSink& sink) {
+    if (!instance_ || !fresh_) return std::string("no instance was ready");
+    fresh_ = false;
+    async_ = true;
+    ++invocations_;
+    auto& ctx = wasi_.ctx();
+    uint32_t req = wasi::p3::add_served_request(ctx, std::move(request));
+    auto req_type = wasi_.resource_type("wasi:http/types@0.3.0#request");
+    std::vector<component::Val> args = {component::Val::own(component::ResourceRef{req_type, req})};
+    auto outcome = instance_->call(handler, args);
+    if (outcome.trapped()) return "trap: " + outcome.trap().message;
+    if (outcome.failed()) return outcome.error().message;
+    const auto& r = outcome.result();
+    if (!r || r->kind() != component::ValKind::Result || r->payload() == nullptr)
+      return std::string("the handler returned no response");
+    if (r->discriminant() == 1) {
+      sink.fail("the handler answered with an error-code (case " + std::to_string(r->payload()->discriminant()) + ")");
+      return std::nullopt;
+    }
+    auto guarded = std::make_shared<GuardedSink>(sink);
+    auto ended = std::make_shared<std::optional<std::optional<std::string>>>();
+    wasi::p3::send_response(ctx, r->payload()->as_handle().rep, guarded,
+                            [ended](std::optional<std::string> why) { *ended = std::move(why); });
+    auto stopped = linker_.run_until([&ended] { return ended->has_value(); }, timeout_);
+    guarded->detach();
+    if (stopped) return "while sending the response: " + stopped->message;
+    if (**ended) return **ended;
+    if (auto after = linker_.run_until_idle(timeout_)) return "after the response: " + after->message;
+    return std::nullopt;
+  }
+
   uint64_t invocations() const { return invocations_; }
 
  private:
+  // The connection's sink for as long as the request is under way: a body
+  // the guest is still writing after that goes nowhere.
+  class GuardedSink final : public wasi::p2::ResponseSink {
+   public:
+    explicit GuardedSink(wasi::p2::ResponseSink& sink) : sink_(&sink) {}
+    void detach() { sink_ = nullptr; }
+    std::optional<wasi::p2::StreamFailure> start(uint16_t status, const wasi::p2::HttpFields& headers) override {
+      if (!sink_) return wasi::p2::StreamFailure::end();
+      return sink_->start(status, headers);
+    }
+    std::optional<wasi::p2::StreamFailure> write(std::span<const uint8_t> bytes) override {
+      if (!sink_) return wasi::p2::StreamFailure::end();
+      return sink_->write(bytes);
+    }
+    std::optional<wasi::p2::StreamFailure> flush() override {
+      if (!sink_) return wasi::p2::StreamFailure::end();
+      return sink_->flush();
+    }
+    void finish() override {
+      if (sink_) sink_->finish();
+    }
+    void fail(const std::string& why) override {
+      if (sink_) sink_->fail(why);
+    }
+
+   private:
+    wasi::p2::ResponseSink* sink_;
+  };
+
   static constexpr const char* kTypes = "wasi:http/types@0.2.12";
   // Declared first, destroyed last: the linker's functions and the
   // instance call into what the extension holds.
@@ -370,14 +440,17 @@ class HttpServer::Worker {
   component::InstantiateOptions instantiate_options_;
   std::shared_ptr<component::ComponentInstance> instance_;
   bool fresh_ = false;  // instance_ has not served a request since it was made or reset
+  bool async_ = false;  // it served a WASI 0.3 request
   uint64_t invocations_ = 0;
+  std::chrono::milliseconds timeout_;
 };
 
 // A route and its pool of workers.
 struct HttpServer::Target {
   explicit Target(Route r) : route(std::move(r)) {}
   Route route;
-  std::string handler;  // "wasi:http/incoming-handler@0.2.x#handle"
+  std::string handler;  // "wasi:http/incoming-handler@0.2.x#handle" or "wasi:http/handler@0.3.x#handle"
+  bool p3 = false;      // the latter
   std::mutex mu;
   std::condition_variable freed;
   std::vector<std::unique_ptr<Worker>> idle;
@@ -513,10 +586,18 @@ Result<void> HttpServer::add_route(Route route) {
   if (!route.path_prefix.empty() && route.path_prefix.front() != '/')
     return make_error("the path prefix `" + route.path_prefix + "` does not start with /");
   std::string handler;
-  for (const auto& e : route.component->type->exports)
+  bool p3 = false;
+  for (const auto& e : route.component->type->exports) {
     if (e.name.rfind("wasi:http/incoming-handler@0.2.", 0) == 0) handler = e.name + "#handle";
+    if (e.name.rfind("wasi:http/handler@0.3.", 0) == 0) {
+      handler = e.name + "#handle";
+      p3 = true;
+    }
+  }
   if (handler.empty())
-    return make_error("the component does not export wasi:http/incoming-handler@0.2.x (it is not a wasi:http proxy)");
+    return make_error(
+        "the component does not export wasi:http/incoming-handler@0.2.x or wasi:http/handler@0.3.x (it is not a "
+        "wasi:http proxy)");
   {
     std::shared_lock lock(routes_mu_);
     for (const auto& t : targets_) {
@@ -528,6 +609,7 @@ Result<void> HttpServer::add_route(Route route) {
   }
   auto target = std::make_shared<Target>(std::move(route));
   target->handler = std::move(handler);
+  target->p3 = p3;
   if (target->route.max_workers == 0) target->route.max_workers = 1;
   // The warm workers are made now: a component the host cannot instantiate
   // fails here, not on the first request.
@@ -957,7 +1039,8 @@ bool HttpServer::answer(Connection& c) {
   std::optional<std::string> problem;
   {
     wasi::p2::BeforeBlocking deliver_first([&sink] { sink.deliver(); });
-    problem = worker->handle(target->handler, std::move(request), sink);
+    problem = target->p3 ? worker->handle_p3(target->handler, std::move(request), sink)
+                         : worker->handle(target->handler, std::move(request), sink);
   }
   sink.deliver();
   if (problem) {

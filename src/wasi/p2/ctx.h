@@ -14,6 +14,11 @@
 #include "wasi/p2/streams.h"
 #include "wasi/p2/table.h"
 
+namespace stratus::wasi::p3 {
+struct HttpRequest;   // wasi/p3/http.h
+struct HttpResponse;  // wasi/p3/http.h
+}  // namespace stratus::wasi::p3
+
 namespace stratus::wasi::p2 {
 
 // A host directory the guest sees at `guest_path` (`--dir HOST[::GUEST]`).
@@ -104,6 +109,9 @@ struct WasiCtx {
   ResourceTable<IncomingDatagramStream> incoming_datagram_streams;
   ResourceTable<OutgoingDatagramStream> outgoing_datagram_streams;
   ResourceTable<ResolveAddressStream> resolve_address_streams;
+  // WASI 0.3's wasi:http (its fields are in `fields`, its options in `request_options`).
+  ResourceTable<p3::HttpRequest> p3_requests;
+  ResourceTable<p3::HttpResponse> p3_responses;
 };
 
 }  // namespace stratus::wasi::p2

@@ -8,12 +8,6 @@
 #include "wasi/p2/http_client.h"
 
 namespace stratus::wasi::p2 {
-namespace {
-
-namespace types = ::wasi::http::types;
-using wit::HostResult;
-using wit::Unit;
-using wit::WitResult;
 
 // Hop-by-hop and framing headers are the server's to write, not the guest's
 // (as Wasmtime forbids them).
@@ -49,6 +43,13 @@ std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
+
+namespace {
+
+namespace types = ::wasi::http::types;
+using wit::HostResult;
+using wit::Unit;
+using wit::WitResult;
 
 std::optional<types::HeaderError> check_field(const std::string& name, const std::vector<uint8_t>& value) {
   if (!valid_name(name) || !valid_value(value)) return types::HeaderError{types::HeaderErrorInvalidSyntax{}};

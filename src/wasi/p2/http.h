@@ -25,6 +25,14 @@ struct HttpFields {
   bool immutable = false;
 };
 
+// Header checks both WASI versions make: hop-by-hop and framing headers
+// are the server's to write (`lower` is the name in lower case); names are
+// RFC 9110 tokens; values have no CR, LF or NUL.
+bool forbidden_header(const std::string& lower);
+bool valid_name(const std::string& name);
+bool valid_value(const std::vector<uint8_t>& value);
+std::string lower(std::string s);
+
 // Where a response goes: the connection of the request being handled.
 class ResponseSink {
  public:

@@ -11,10 +11,13 @@ namespace {
 
 // MYSQL_READ(x, expr) declares x as expr's value, or returns its error from
 // the enclosing function; MYSQL_CHECK(expr) only returns the error.
+// `var` is a name being declared, which parentheses cannot enclose.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define MYSQL_READ(var, expr)                                             \
   auto var##_read = (expr);                                               \
   if (!var##_read) return std::unexpected(std::move(var##_read).error()); \
   auto var = *var##_read
+// NOLINTEND(bugprone-macro-parentheses)
 #define MYSQL_CHECK(expr)                                             \
   do {                                                                \
     auto checked = (expr);                                            \

@@ -165,9 +165,9 @@ class Parser {
   }
 
   bool string(std::string* out) {
-    ++at_;  // '"'
+    size_t start = at_++;  // '"'
     for (;;) {
-      if (at_ >= text_.size()) return fail("a string without its closing quote"), false;
+      if (at_ >= text_.size()) return at_ = start, fail("a string without its closing quote"), false;
       char c = text_[at_];
       if (c == '"') return ++at_, true;
       if (static_cast<unsigned char>(c) < 0x20) return fail("a control character in a string"), false;

@@ -44,7 +44,7 @@ std::vector<Bytes> todo_rows_reply() {
           eof_packet()};
 }
 
-TEST(Connection, LogsInAndReadsATextResultSet) {
+TEST(MysqlConnection, LogsInAndReadsATextResultSet) {
   auto server = logged_in_server();
   ScriptedServer* s = server.get();
   s->reply(todo_rows_reply());
@@ -66,7 +66,7 @@ TEST(Connection, LogsInAndReadsATextResultSet) {
   EXPECT_TRUE((*c)->usable());
 }
 
-TEST(Connection, ResultsArriveInAnyPieces) {
+TEST(MysqlConnection, ResultsArriveInAnyPieces) {
   for (size_t chunk : {1u, 2u, 3u, 5u, 7u, 64u}) {
     auto server = logged_in_server(chunk);
     server->reply(todo_rows_reply());
@@ -78,7 +78,7 @@ TEST(Connection, ResultsArriveInAnyPieces) {
   }
 }
 
-TEST(Connection, AServerErrorLeavesTheConnectionUsable) {
+TEST(MysqlConnection, AServerErrorLeavesTheConnectionUsable) {
   auto server = logged_in_server();
   server->reply({err_packet(1146, "42S02", "Table 'todo.x' doesn't exist")});
   server->reply({ok_packet(3)});
@@ -93,7 +93,7 @@ TEST(Connection, AServerErrorLeavesTheConnectionUsable) {
   EXPECT_EQ(good->ok.affected_rows, 3u);
 }
 
-TEST(Connection, PreparedStatementsSendParametersAndReadBinaryRows) {
+TEST(MysqlConnection, PreparedStatementsSendParametersAndReadBinaryRows) {
   auto server = logged_in_server();
   ScriptedServer* s = server.get();
   // PREPARE: 2 columns, 1 parameter.
@@ -119,7 +119,7 @@ TEST(Connection, PreparedStatementsSendParametersAndReadBinaryRows) {
   EXPECT_EQ(s->written_.back(), Bytes({5, 0, 0, 0, 0x19, 1, 0, 0, 0}));
 }
 
-TEST(Connection, LoginFailuresSaySo) {
+TEST(MysqlConnection, LoginFailuresSaySo) {
   auto refused = std::make_unique<ScriptedServer>();
   refused->greet(kGreeting);
   refused->reply({err_packet(1045, "28000", "Access denied for user 'todo'@'localhost' (using password: YES)")}, 2);
@@ -147,7 +147,7 @@ TEST(Connection, LoginFailuresSaySo) {
   EXPECT_EQ(gone.error().kind, Error::Kind::Io);
 }
 
-TEST(Connection, AnAuthSwitchToNativePasswordScramblesTheNewNonce) {
+TEST(MysqlConnection, AnAuthSwitchToNativePasswordScramblesTheNewNonce) {
   auto server = std::make_unique<ScriptedServer>();
   ScriptedServer* s = server.get();
   s->greet(kGreeting);
@@ -163,7 +163,7 @@ TEST(Connection, AnAuthSwitchToNativePasswordScramblesTheNewNonce) {
   EXPECT_EQ(s->written_[1], expected);
 }
 
-TEST(Connection, EveryCutOfAResultSetIsAnIoErrorAndBreaksTheConnection) {
+TEST(MysqlConnection, EveryCutOfAResultSetIsAnIoErrorAndBreaksTheConnection) {
   Bytes whole;
   uint8_t seq = 1;
   for (const auto& p : todo_rows_reply()) {
@@ -183,7 +183,7 @@ TEST(Connection, EveryCutOfAResultSetIsAnIoErrorAndBreaksTheConnection) {
   }
 }
 
-TEST(Connection, GarbledRepliesAreErrorsNotCrashes) {
+TEST(MysqlConnection, GarbledRepliesAreErrorsNotCrashes) {
   Bytes whole;
   uint8_t seq = 1;
   for (const auto& p : todo_rows_reply()) {
@@ -204,7 +204,7 @@ TEST(Connection, GarbledRepliesAreErrorsNotCrashes) {
   }
 }
 
-TEST(Connection, APeerThatLeftOrSpokeUnaskedIsNotReused) {
+TEST(MysqlConnection, APeerThatLeftOrSpokeUnaskedIsNotReused) {
   auto server = logged_in_server();
   ScriptedServer* s = server.get();
   auto c = Connection::open(std::move(server), kTodo);

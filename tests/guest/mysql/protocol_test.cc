@@ -23,7 +23,7 @@ const Bytes kMariaDbGreeting = from_hex(
     "0a352e352e352d31302e31312e31392d4d6172696144422d302b6465623132753100040000007d24357e3c515f6d00fef708"
     "0200ff81150000000000001d000000256d79374432693f3b4b4864006d7973716c5f6e61746976655f70617373776f726400");
 
-TEST(Handshake, ReadsMariaDbsGreeting) {
+TEST(MysqlHandshake, ReadsMariaDbsGreeting) {
   auto h = parse_handshake(kMariaDbGreeting);
   ASSERT_TRUE(h) << h.error().message;
   EXPECT_EQ(h->protocol_version, 10);
@@ -36,7 +36,7 @@ TEST(Handshake, ReadsMariaDbsGreeting) {
   EXPECT_EQ(h->auth_plugin, "mysql_native_password");
 }
 
-TEST(Handshake, EveryTruncationIsAnErrorOrAnOldServer) {
+TEST(MysqlHandshake, EveryTruncationIsAnErrorOrAnOldServer) {
   for (size_t size = 0; size < kMariaDbGreeting.size(); ++size) {
     auto h = parse_handshake(std::span(kMariaDbGreeting).first(size));
     if (h) {
@@ -53,7 +53,7 @@ TEST(Handshake, EveryTruncationIsAnErrorOrAnOldServer) {
   EXPECT_EQ(parse_handshake(v9).error().message, "handshake: protocol version 9 (only 10 is supported)");
 }
 
-TEST(NativePassword, TheServerAcceptsTheScrambleAgainstItsStoredHash) {
+TEST(MysqlNativePassword, TheServerAcceptsTheScrambleAgainstItsStoredHash) {
   // MariaDB stores SHA1(SHA1(password)): PASSWORD('password') is
   // *2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19.
   auto stored = sha1(sha1("password"));
@@ -71,7 +71,7 @@ TEST(NativePassword, TheServerAcceptsTheScrambleAgainstItsStoredHash) {
   EXPECT_EQ(sha1(stage1), stored);
 }
 
-TEST(NativePassword, KnownVectorAndEmptyPassword) {
+TEST(MysqlNativePassword, KnownVectorAndEmptyPassword) {
   Bytes nonce(20);
   for (size_t i = 0; i < 20; ++i) nonce[i] = static_cast<uint8_t>(i + 1);
   // Python: sha1(pw) XOR sha1(nonce + sha1(sha1(pw))) for pw = b"todo", nonce = bytes(range(1, 21)).
@@ -79,7 +79,7 @@ TEST(NativePassword, KnownVectorAndEmptyPassword) {
   EXPECT_TRUE(native_password_scramble("", nonce).empty());
 }
 
-TEST(HandshakeResponse, NamesUserDatabaseAndPlugin) {
+TEST(MysqlHandshakeResponse, NamesUserDatabaseAndPlugin) {
   auto h = parse_handshake(kMariaDbGreeting);
   ASSERT_TRUE(h);
   uint32_t caps = 0;
@@ -104,7 +104,7 @@ TEST(HandshakeResponse, NamesUserDatabaseAndPlugin) {
   EXPECT_FALSE(handshake_response(ancient, {"todo", "todo", ""}, caps));
 }
 
-TEST(OkAndErr, ReadTheirFields) {
+TEST(MysqlOkAndErr, ReadTheirFields) {
   auto ok = parse_ok(from_hex("00 01 fc e803 0200 0100 696e666f"));
   ASSERT_TRUE(ok) << ok.error().message;
   EXPECT_EQ(ok->affected_rows, 1u);
@@ -135,7 +135,7 @@ TEST(OkAndErr, ReadTheirFields) {
   EXPECT_FALSE(parse_ok(from_hex("07 00 00 0000 0000")));
 }
 
-TEST(Columns, ReadTheDefinitionAndRefuseACutOne) {
+TEST(MysqlColumns, ReadTheDefinitionAndRefuseACutOne) {
   Bytes def = column("title", ColumnType::Blob, 0);
   auto c = parse_column(def);
   ASSERT_TRUE(c) << c.error().message;
@@ -149,7 +149,7 @@ TEST(Columns, ReadTheDefinitionAndRefuseACutOne) {
   }
 }
 
-TEST(TextRows, HoldStringsAndNulls) {
+TEST(MysqlTextRows, HoldStringsAndNulls) {
   std::vector<Column> columns = {*parse_column(column("id", ColumnType::LongLong, kUnsignedFlag)),
                                  *parse_column(column("title", ColumnType::Blob, 0))};
   auto row = parse_text_row(from_hex("01 37 fb"), columns);
@@ -159,7 +159,7 @@ TEST(TextRows, HoldStringsAndNulls) {
   EXPECT_EQ(parse_text_row(from_hex("01 37 fb 00"), columns).error().message, "text row: 1 bytes after its 2 columns");
 }
 
-TEST(BinaryRows, DecodeEachTypeAndTheNullBitmap) {
+TEST(MysqlBinaryRows, DecodeEachTypeAndTheNullBitmap) {
   std::vector<Column> columns = {
       *parse_column(column("id", ColumnType::LongLong, kUnsignedFlag)),
       *parse_column(column("done", ColumnType::Tiny, 0)),
@@ -202,7 +202,7 @@ TEST(BinaryRows, DecodeEachTypeAndTheNullBitmap) {
             "binary row: a date or time value of 9 bytes (expected 0, 4, 7 or 11)");
 }
 
-TEST(Execute, SendsTypesThenValues) {
+TEST(MysqlExecute, SendsTypesThenValues) {
   PrepareOk statement{0x01020304, 0, 3, 0};
   auto payload = execute_command(statement, {std::string("hi"), int64_t{-1}, std::monostate{}});
   ASSERT_TRUE(payload) << payload.error().message;
@@ -226,7 +226,7 @@ TEST(Execute, SendsTypesThenValues) {
   EXPECT_EQ(hex(*none), "17070000000001000000");
 }
 
-TEST(PrepareOk, ReadsIdAndCounts) {
+TEST(MysqlPrepareOk, ReadsIdAndCounts) {
   auto p = parse_prepare_ok(from_hex("00 05000000 0300 0100 00 0000"));
   ASSERT_TRUE(p) << p.error().message;
   EXPECT_EQ(p->statement_id, 5u);

@@ -15,7 +15,7 @@ std::string hex(const Sha1Digest& d) {
   return out;
 }
 
-TEST(Sha1, FipsVectors) {
+TEST(MysqlSha1, FipsVectors) {
   EXPECT_EQ(hex(sha1("")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
   EXPECT_EQ(hex(sha1("abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");
   EXPECT_EQ(hex(sha1("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
@@ -23,7 +23,7 @@ TEST(Sha1, FipsVectors) {
   EXPECT_EQ(hex(sha1(std::string(1000000, 'a'))), "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
 }
 
-TEST(Sha1, PiecesOfEverySizeGiveTheSameDigest) {
+TEST(MysqlSha1, PiecesOfEverySizeGiveTheSameDigest) {
   std::string text;
   for (int i = 0; i < 300; ++i) text += static_cast<char>('a' + i % 26);
   auto whole = sha1(text);

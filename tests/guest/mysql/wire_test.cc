@@ -7,7 +7,7 @@
 namespace mysql {
 namespace {
 
-TEST(PayloadWriter, LengthEncodedIntegersTakeTheirShortestForm) {
+TEST(MysqlPayloadWriter, LengthEncodedIntegersTakeTheirShortestForm) {
   auto encoded = [](uint64_t v) { return PayloadWriter().lenenc(v).take(); };
   EXPECT_EQ(encoded(0), Bytes({0x00}));
   EXPECT_EQ(encoded(250), Bytes({0xfa}));
@@ -17,7 +17,7 @@ TEST(PayloadWriter, LengthEncodedIntegersTakeTheirShortestForm) {
   EXPECT_EQ(encoded(0x1000000), Bytes({0xfe, 0, 0, 0, 1, 0, 0, 0, 0}));
 }
 
-TEST(PayloadReader, ReadsBackWhatTheWriterWrote) {
+TEST(MysqlPayloadReader, ReadsBackWhatTheWriterWrote) {
   PayloadWriter w;
   w.u8(7).fixed(0x1234, 2).fixed(0xdeadbeef, 4).lenenc(70000).lenenc_string("title").nul_string("user").text("rest");
   Bytes b = w.take();
@@ -32,7 +32,7 @@ TEST(PayloadReader, ReadsBackWhatTheWriterWrote) {
   EXPECT_TRUE(r.at_end());
 }
 
-TEST(PayloadReader, ShortInputNamesTheFieldAndWhatWasLeft) {
+TEST(MysqlPayloadReader, ShortInputNamesTheFieldAndWhatWasLeft) {
   Bytes b = {0xfc, 0x01};
   PayloadReader r(b, "OK packet");
   auto v = r.lenenc("affected rows");
@@ -57,7 +57,7 @@ TEST(PayloadReader, ShortInputNamesTheFieldAndWhatWasLeft) {
   EXPECT_FALSE(rnull.lenenc("count")) << "0xfb is NULL, not a length";
 }
 
-TEST(Framing, SmallPayloadsAreOnePacket) {
+TEST(MysqlFraming, SmallPayloadsAreOnePacket) {
   uint8_t seq = 3;
   Bytes framed = frame(Bytes{0x03, 'S', 'E', 'L'}, seq);
   EXPECT_EQ(framed, Bytes({4, 0, 0, 3, 0x03, 'S', 'E', 'L'}));
@@ -66,7 +66,7 @@ TEST(Framing, SmallPayloadsAreOnePacket) {
   EXPECT_EQ(frame(Bytes{}, zero), Bytes({0, 0, 0, 0}));
 }
 
-TEST(Framing, LargePayloadsAreSplitAndReadBackWhole) {
+TEST(MysqlFraming, LargePayloadsAreSplitAndReadBackWhole) {
   for (size_t size : {kMaxPacketPayload - 1, kMaxPacketPayload, kMaxPacketPayload + 10}) {
     Bytes payload(size);
     for (size_t i = 0; i < size; ++i) payload[i] = static_cast<uint8_t>(i * 7);
@@ -85,7 +85,7 @@ TEST(Framing, LargePayloadsAreSplitAndReadBackWhole) {
   }
 }
 
-TEST(PacketReader, AssemblesPayloadsFedAByteAtATime) {
+TEST(MysqlPacketReader, AssemblesPayloadsFedAByteAtATime) {
   uint8_t seq = 1;
   Bytes stream = frame(Bytes{1, 2, 3}, seq);
   Bytes second = frame(Bytes{4}, seq);
@@ -106,7 +106,7 @@ TEST(PacketReader, AssemblesPayloadsFedAByteAtATime) {
   EXPECT_EQ(reader.seq(), 3);
 }
 
-TEST(PacketReader, APacketOutOfSequenceIsAnError) {
+TEST(MysqlPacketReader, APacketOutOfSequenceIsAnError) {
   PacketReader reader;
   reader.reset(1);
   reader.feed(Bytes{1, 0, 0, 5, 0x00});
@@ -115,7 +115,7 @@ TEST(PacketReader, APacketOutOfSequenceIsAnError) {
   EXPECT_EQ(p.error().message, "packet out of order: sequence number 5, expected 1");
 }
 
-TEST(PacketReader, APayloadOverTheBoundIsRefusedBeforeItArrives) {
+TEST(MysqlPacketReader, APayloadOverTheBoundIsRefusedBeforeItArrives) {
   PacketReader reader(1000);
   reader.feed(Bytes{0xe9, 0x03, 0x00, 0x00});  // announces 1001 bytes
   auto p = reader.next();

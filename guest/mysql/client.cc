@@ -110,6 +110,7 @@ Result<ResultSet> Connection::read_result(bool binary) {
     result.ok = std::move(*ok);
     return result;
   }
+  if (first->empty()) return checked<ResultSet>(protocol_error("an empty reply to a command"));
   if ((*first)[0] == 0xfb) return checked<ResultSet>(protocol_error("LOAD DATA LOCAL INFILE is not supported"));
   PayloadReader r(*first, "result set header");
   auto count = checked(r.lenenc("column count"));

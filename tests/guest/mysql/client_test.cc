@@ -204,6 +204,19 @@ TEST(MysqlConnection, GarbledRepliesAreErrorsNotCrashes) {
   }
 }
 
+TEST(MysqlConnection, AnEmptyReplyIsAProtocolError) {
+  // Found by fuzz/mysql_client: the reply's first byte was read unchecked.
+  auto server = logged_in_server();
+  server->reply({Bytes{}});
+  auto c = Connection::open(std::move(server), kTodo);
+  ASSERT_TRUE(c);
+  auto r = (*c)->query("SELECT 1");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, Error::Kind::Protocol);
+  EXPECT_EQ(r.error().message, "an empty reply to a command");
+  EXPECT_FALSE((*c)->usable());
+}
+
 TEST(MysqlConnection, APeerThatLeftOrSpokeUnaskedIsNotReused) {
   auto server = logged_in_server();
   ScriptedServer* s = server.get();

@@ -31,8 +31,10 @@ std::span<const uint8_t> bytes(std::string_view text) {
 
 void respond(http::ResponseOutparam out, uint16_t status, std::string_view body) {
   http::Fields headers;
-  if (!body.empty()) (void)headers.append("content-type", bytes("application/json"));
-  (void)headers.append("content-length", bytes(std::to_string(body.size())));
+  if (status != 204) {  // which has neither a body nor a length
+    (void)headers.append("content-type", bytes("application/json"));
+    (void)headers.append("content-length", bytes(std::to_string(body.size())));
+  }
   http::OutgoingResponse response(std::move(headers));
   (void)response.set_status_code(status);
   auto outgoing = response.body();

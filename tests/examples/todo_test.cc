@@ -2,9 +2,10 @@
 // the workload runtime, as `stratus up build/examples/todo.yaml` runs it
 // with the port rewritten: create, list and delete; SQL injection attempts
 // stored as plain text; the database restarted under the running workload
-// (503 while it is down, recovered after); and without the port rule, no
-// connection (the log says so) and nothing written. Skipped, saying so, when
-// mariadb-server is not installed (./x deps installs it).
+// (503 while it is down, recovered after); the server's errors (a revoked
+// grant, a changed password) as 503s that quote them; and without the port
+// rule, no connection (the log says so) and nothing written. Skipped, saying
+// so, when mariadb-server is not installed (./x deps installs it).
 #include <fstream>
 #include <sstream>
 
@@ -188,6 +189,25 @@ TEST_F(TodoTest, ADatabaseRestartGives503sThenRecovers) {
   EXPECT_EQ(back.status, 200);
   EXPECT_EQ(back.body, "[{\"id\":1,\"title\":\"before\",\"done\":false}]\n");
   EXPECT_EQ(request(port_, beast_http::verb::post, "/todos", R"({"title": "after"})").status, 201);
+}
+
+TEST_F(TodoTest, DatabaseErrorsAre503sWithTheServersMessage) {
+  ASSERT_TRUE(start(todo_yaml()));
+  ASSERT_EQ(request(port_, beast_http::verb::get, "/todos").status, 200);
+  rows("REVOKE INSERT ON todo.* FROM 'todo'@'localhost'; REVOKE INSERT ON todo.* FROM 'todo'@'127.0.0.1';");
+  auto denied = request(port_, beast_http::verb::post, "/todos", R"({"title": "x"})");
+  EXPECT_EQ(denied.status, 503);
+  EXPECT_NE(denied.body.find("ERROR 1142 (42000): INSERT command denied to user 'todo'@"), std::string::npos)
+      << denied.body;
+  EXPECT_TRUE(log_holds("adding a todo: ERROR 1142 (42000)"));
+  EXPECT_EQ(request(port_, beast_http::verb::get, "/todos").status, 200) << "reads still work";
+
+  rows(
+      "SET PASSWORD FOR 'todo'@'localhost' = PASSWORD('other'); "
+      "SET PASSWORD FOR 'todo'@'127.0.0.1' = PASSWORD('other');");
+  auto refused = request(port_, beast_http::verb::get, "/todos");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_NE(refused.body.find("ERROR 1045 (28000): Access denied for user 'todo'@"), std::string::npos) << refused.body;
 }
 
 TEST_F(TodoTest, WithoutThePortRuleItCannotConnectAndWritesNothing) {

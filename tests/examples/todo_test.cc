@@ -137,6 +137,12 @@ TEST_F(TodoTest, CreatesListsAndDeletes) {
             "{\"error\":\"the body has no \\\"title\\\"\"}\n");
   EXPECT_EQ(request(port_, beast_http::verb::post, "/todos", R"({"title": 7})").status, 400);
   EXPECT_EQ(request(port_, beast_http::verb::post, "/todos", "").status, 400);
+  auto big = request(port_, beast_http::verb::post, "/todos", "{\"title\": \"" + std::string(70000, 'x') + "\"}");
+  EXPECT_EQ(big.status, 413);
+  EXPECT_EQ(big.body, "{\"error\":\"the body is larger than 64 KiB\"}\n");
+  auto long_title = request(port_, beast_http::verb::post, "/todos", "{\"title\": \"" + std::string(1001, 'x') + "\"}");
+  EXPECT_EQ(long_title.status, 400);
+  EXPECT_EQ(long_title.body, "{\"error\":\"\\\"title\\\" is longer than 1000 bytes\"}\n");
   EXPECT_EQ(request(port_, beast_http::verb::put, "/todos").status, 405);
   EXPECT_EQ(request(port_, beast_http::verb::get, "/elsewhere").status, 404);
   EXPECT_EQ(rows("SELECT COUNT(*) FROM todo.todos"), "1\n") << "nothing written for the bad requests";

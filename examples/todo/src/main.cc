@@ -6,6 +6,7 @@
 // Bad JSON gets a 400 with a message; a database that is down or failing
 // gets a 503 with a JSON error (each request connects anew: instances start
 // fresh, so the next request tries again).
+#include <expected>
 #include <optional>
 #include <span>
 #include <string>
@@ -59,19 +60,27 @@ std::string todo_json(const todo::Todo& t) {
          ",\"done\":" + (t.done ? "true" : "false") + "}";
 }
 
-// The request body, or nullopt when it is larger than `kMaxBody` or cannot be read.
-std::optional<std::string> read_body(const http::IncomingRequest& request) {
+struct BodyError {
+  uint16_t status;
+  std::string message;
+};
+
+// The request body, at most kMaxBody bytes.
+std::expected<std::string, BodyError> read_body(const http::IncomingRequest& request) {
   auto body = request.consume();
-  if (!body) return std::nullopt;
+  if (!body) return std::unexpected(BodyError{400, "the body was already read"});
   std::string text;
   {
     auto stream = body->stream();
-    if (!stream) return std::nullopt;
+    if (!stream) return std::unexpected(BodyError{400, "the body has no stream"});
     for (;;) {
       auto chunk = stream->blocking_read(16 * 1024);
-      if (!chunk) break;  // closed: the end
+      if (!chunk) {
+        if (std::holds_alternative<::wasi::io::streams::StreamErrorClosed>(chunk.error())) break;  // the end
+        return std::unexpected(BodyError{400, "the body could not be read whole"});
+      }
       text.append(chunk->begin(), chunk->end());
-      if (text.size() > kMaxBody) return std::nullopt;
+      if (text.size() > kMaxBody) return std::unexpected(BodyError{413, "the body is larger than 64 KiB"});
     }
   }
   (void)http::IncomingBody::finish(std::move(*body));
@@ -151,7 +160,7 @@ void handle_todos(http::IncomingRequest request, http::ResponseOutparam out) {
   std::string title;
   if (post) {
     auto body = read_body(request);
-    if (!body) return respond_error(std::move(out), 413, "the body is larger than 64 KiB");
+    if (!body) return respond_error(std::move(out), body.error().status, body.error().message);
     auto t = title_of(*body);
     if (!t) return respond_error(std::move(out), 400, t.error());
     title = std::move(*t);

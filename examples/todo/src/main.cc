@@ -103,14 +103,12 @@ std::optional<uint64_t> parse_id(std::string_view text) {
 }
 
 // The database settings from wasi:config; an error names the bad key.
-std::optional<todo::Database> database(std::string& error) {
+std::expected<todo::Database, std::string> database() {
   todo::Database db;
   db.host = config("db_host", "127.0.0.1");
   auto port = parse_id(config("db_port", "3306"));
-  if (!port || *port == 0 || *port > 65535) {
-    error = "config db_port: expected a port number";
-    return std::nullopt;
-  }
+  if (!port || *port == 0 || *port > 65535)
+    return std::unexpected(std::string("config db_port: expected a port number"));
   db.port = static_cast<uint16_t>(*port);
   db.credentials = {config("db_user", "todo"), config("db_password", ""), config("db_name", "todo")};
   return db;
@@ -166,9 +164,8 @@ void handle_todos(http::IncomingRequest request, http::ResponseOutparam out) {
     title = std::move(*t);
   }
 
-  std::string config_error;
-  auto db = database(config_error);
-  if (!db) return respond_error(std::move(out), 500, config_error);
+  auto db = database();
+  if (!db) return respond_error(std::move(out), 500, db.error());
   auto store = todo::TodoStore::open(*db);
   if (!store) {
     log_failure("cannot reach the database at " + db->host + ":" + std::to_string(db->port), store.error());

@@ -75,6 +75,7 @@ class TodoTest : public test_host::WorkloadRuntimeTest {
       EXPECT_NE(at, std::string::npos) << from;
       if (at != std::string::npos) y.replace(at, from.size(), to);
     };
+    EXPECT_EQ(y.find("3306"), y.rfind("3306")) << "the port is written once: another is a one-word change";
     replace("image: todo.wasm", "image: " + test_host::example("todo"));
     replace("3306", std::to_string(db_->port()));
     if (!port_rule) {

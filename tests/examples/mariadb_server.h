@@ -38,9 +38,15 @@ class MariaDbServer {
   // socket's) and starts the server. error() says what failed, if anything.
   MariaDbServer(std::string mariadbd, const std::filesystem::path& dir)
       : mariadbd_(std::move(mariadbd)), dir_(dir), port_(free_loopback_port()) {
-    std::filesystem::create_directories(dir_);
-    std::vector<std::string> install = {"mariadb-install-db", "--no-defaults", "--datadir=" + (dir_ / "data").string(),
-                                        "--auth-root-authentication-method=normal", "--skip-test-db"};
+    // Temporary tables in a folder of its own: servers of tests running at
+    // once (and whatever else cleans /tmp) must not meet in /tmp.
+    std::filesystem::create_directories(dir_ / "tmp");
+    std::vector<std::string> install = {"mariadb-install-db",
+                                        "--no-defaults",
+                                        "--datadir=" + (dir_ / "data").string(),
+                                        "--tmpdir=" + (dir_ / "tmp").string(),
+                                        "--auth-root-authentication-method=normal",
+                                        "--skip-test-db"};
     if (::geteuid() == 0) install.push_back("--user=root");
     auto installed = run_process(install);
     if (!installed || !installed->succeeded()) {
@@ -54,6 +60,7 @@ class MariaDbServer {
     std::vector<std::string> argv = {mariadbd_,
                                      "--no-defaults",
                                      "--datadir=" + (dir_ / "data").string(),
+                                     "--tmpdir=" + (dir_ / "tmp").string(),
                                      "--socket=" + socket(),
                                      "--pid-file=" + (dir_ / "mariadbd.pid").string(),
                                      "--log-error=" + (dir_ / "error.log").string(),

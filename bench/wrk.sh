@@ -22,10 +22,11 @@ wait_up() {  # PORT
   return 1
 }
 
-# wrk's requests/s and p99 latency (ms), as "RPS P99".
-wrk_figures() {  # PORT SECONDS
+# wrk's requests/s and p99 latency (ms), as "RPS P99"; more arguments go to
+# wrk (-s SCRIPT: a POST).
+wrk_figures() {  # PORT SECONDS [WRK ARGS...]
   local out rps p99
-  out=$(wrk -t2 -c"$connections" -d"$2s" --latency "http://127.0.0.1:$1$url_path")
+  out=$(wrk -t2 -c"$connections" -d"$2s" --latency "${@:3}" "http://127.0.0.1:$1$url_path")
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
   if grep -q "Non-2xx" <<<"$out"; then echo "bench: non-2xx answers on port $1:" >&2; echo "$out" >&2; fi

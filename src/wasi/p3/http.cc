@@ -4,6 +4,8 @@
 #include "wasi/p3/http.h"
 
 #include <algorithm>
+#include <cctype>
+#include <string_view>
 
 #include "wasi/p3/hosts.h"
 #include "wasi/p3/pumps.h"
@@ -42,10 +44,69 @@ std::string method_name(const types::Method& m) {
   return kNames[m.index()];
 }
 
+// RFC 9110 field-value bytes: visible characters, obs-text, space and tab.
+bool valid_field_value(const std::vector<uint8_t>& value) {
+  return std::all_of(value.begin(), value.end(),
+                     [](uint8_t c) { return c == ' ' || c == '\t' || (c >= 0x21 && c != 0x7f); });
+}
+
 std::optional<types::HeaderError> check_field(const std::string& name, const std::vector<uint8_t>& value) {
-  if (!p2::valid_name(name) || !p2::valid_value(value)) return types::HeaderError{types::HeaderErrorInvalidSyntax{}};
+  if (!p2::valid_name(name) || !valid_field_value(value)) return types::HeaderError{types::HeaderErrorInvalidSyntax{}};
   if (p2::forbidden_header(p2::lower(name))) return types::HeaderError{types::HeaderErrorForbidden{}};
   return std::nullopt;
+}
+
+// URI parts as RFC 3986 has them (and as Wasmtime's http crate checks them,
+// which the wasi-testsuite's http programs follow).
+bool reg_name_char(unsigned char c) {
+  return std::isalnum(c) || std::string_view("-._~%!$&'()*+,;=").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+bool valid_scheme(const std::string& s) {
+  if (s.empty() || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '+' || c == '-' || c == '.'; });
+}
+
+// Path and query: pchar, '/' and '?'; raw UTF-8 passes (it happens).
+bool valid_path_with_query(const std::string& p) {
+  return std::all_of(p.begin(), p.end(), [](unsigned char c) {
+    return c >= 0x80 || reg_name_char(c) || c == ':' || c == '@' || c == '/' || c == '?';
+  });
+}
+
+// [userinfo@]host[:port], the host a reg-name or an IP literal.
+bool valid_authority(const std::string& a) {
+  if (a.empty()) return false;
+  std::string_view rest = a;
+  if (auto at = rest.rfind('@'); at != std::string_view::npos) {
+    auto user = rest.substr(0, at);
+    if (!std::all_of(user.begin(), user.end(), [](unsigned char c) { return reg_name_char(c) || c == ':'; }))
+      return false;
+    rest = rest.substr(at + 1);
+  }
+  std::string_view host = rest, port;
+  if (!rest.empty() && rest.front() == '[') {
+    auto close = rest.find(']');
+    if (close == std::string_view::npos) return false;
+    auto literal = rest.substr(1, close - 1);
+    if (literal.empty() || !std::all_of(literal.begin(), literal.end(),
+                                        [](unsigned char c) { return std::isxdigit(c) || c == ':' || c == '.'; }))
+      return false;
+    host = rest.substr(0, close + 1);
+    rest = rest.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return false;
+      port = rest.substr(1);
+    }
+  } else {
+    if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
+      host = rest.substr(0, colon);
+      port = rest.substr(colon + 1);
+    }
+    if (host.empty() || !std::all_of(host.begin(), host.end(), reg_name_char)) return false;
+  }
+  return std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
 // Answers a future the host made with `value`, then lets it go.
@@ -108,6 +169,7 @@ class TypesHost final : public types::Host {
   }
   HostResult<WitResult<Unit, types::HeaderError>> fields_delete_(const types::FieldsBorrow& self,
                                                                  const std::string& name) override {
+    if (!p2::valid_name(name)) return WitResult<Unit, types::HeaderError>::err(types::HeaderErrorInvalidSyntax{});
     auto f = mutable_fields(self.rep);
     if (auto* e = std::get_if<types::HeaderError>(&f)) return WitResult<Unit, types::HeaderError>::err(*e);
     erase(*std::get<std::shared_ptr<p2::HttpFields>>(f), name);
@@ -116,6 +178,7 @@ class TypesHost final : public types::Host {
   HostResult<WitResult<std::vector<std::vector<uint8_t>>, types::HeaderError>> fields_get_and_delete(
       const types::FieldsBorrow& self, const std::string& name) override {
     using R = WitResult<std::vector<std::vector<uint8_t>>, types::HeaderError>;
+    if (!p2::valid_name(name)) return R::err(types::HeaderErrorInvalidSyntax{});
     auto f = mutable_fields(self.rep);
     if (auto* e = std::get_if<types::HeaderError>(&f)) return R::err(*e);
     auto& fs = *std::get<std::shared_ptr<p2::HttpFields>>(f);
@@ -131,7 +194,11 @@ class TypesHost final : public types::Host {
     auto f = mutable_fields(self.rep);
     if (auto* e = std::get_if<types::HeaderError>(&f)) return WitResult<Unit, types::HeaderError>::err(*e);
     if (auto e = check_field(name, value)) return WitResult<Unit, types::HeaderError>::err(*e);
-    std::get<std::shared_ptr<p2::HttpFields>>(f)->entries.emplace_back(name, value);
+    // A name already there keeps its first spelling (names are not case
+    // sensitive; Wasmtime's http crate keeps one spelling per name).
+    auto& entries = std::get<std::shared_ptr<p2::HttpFields>>(f)->entries;
+    auto same = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return same_name(e.first, name); });
+    entries.emplace_back(same == entries.end() ? name : same->first, value);
     return WitResult<Unit, types::HeaderError>::ok(Unit{});
   }
   HostResult<std::vector<std::tuple<std::string, std::vector<uint8_t>>>> fields_copy_all(
@@ -190,8 +257,8 @@ class TypesHost final : public types::Host {
                                                                 const std::optional<std::string>& p) override {
     auto r = request(self.rep);
     if (!r) return p2::guest_error("request: unknown handle");
-    if (p && (p->empty() || p->find_first_of(" \r\n") != std::string::npos)) return WitResult<Unit, Unit>::err(Unit{});
-    r->path_with_query = p;
+    if (p && !valid_path_with_query(*p)) return WitResult<Unit, Unit>::err(Unit{});
+    r->path_with_query = p && p->empty() ? std::optional<std::string>("/") : p;
     return WitResult<Unit, Unit>::ok(Unit{});
   }
   HostResult<std::optional<types::Scheme>> request_get_scheme(const types::RequestBorrow& self) override {
@@ -214,7 +281,7 @@ class TypesHost final : public types::Host {
       r->scheme = "https";
     } else {
       const auto& other = std::get<types::SchemeOther>(*s).value;
-      if (!p2::valid_name(other)) return WitResult<Unit, Unit>::err(Unit{});
+      if (!valid_scheme(other)) return WitResult<Unit, Unit>::err(Unit{});
       r->scheme = other;
     }
     return WitResult<Unit, Unit>::ok(Unit{});
@@ -228,7 +295,7 @@ class TypesHost final : public types::Host {
                                                           const std::optional<std::string>& a) override {
     auto r = request(self.rep);
     if (!r) return p2::guest_error("request: unknown handle");
-    if (a && a->find_first_of(" /\r\n") != std::string::npos) return WitResult<Unit, Unit>::err(Unit{});
+    if (a && !valid_authority(*a)) return WitResult<Unit, Unit>::err(Unit{});
     r->authority = a;
     return WitResult<Unit, Unit>::ok(Unit{});
   }
@@ -307,7 +374,7 @@ class TypesHost final : public types::Host {
                                                              const uint16_t& status) override {
     auto r = ctx_.p3_responses.get(self.rep);
     if (!r) return p2::guest_error("response: unknown handle");
-    if (status < 100 || status > 999) return WitResult<Unit, Unit>::err(Unit{});
+    if (status < 100 || status > 599) return WitResult<Unit, Unit>::err(Unit{});
     r->status = status;
     return WitResult<Unit, Unit>::ok(Unit{});
   }

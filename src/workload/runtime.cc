@@ -33,6 +33,11 @@ const char* state_name(WorkloadState state) {
 namespace {
 
 constexpr const char* kIncomingHandler = "wasi:http/incoming-handler@0.2.";
+constexpr const char* kHandlerP3 = "wasi:http/handler@0.3.";
+// The WASI versions the host serves: any 0.2.x, and these of 0.3 (wasi/p3).
+bool served_wasi_version(const std::string& v) {
+  return v.empty() || v.rfind("0.2.", 0) == 0 || v == "0.3.0" || v == "0.3.0-rc-2026-03-15";
+}
 constexpr const char* kRun = "wasi:cli/run@0.2.";
 constexpr const char* kMessageHandler = "wasmcloud:messaging/handler@0.2.";
 // The WASI 0.2 packages the host always provides (wasi/p2).
@@ -347,11 +352,18 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
   // the rest are plugins.
   std::vector<plugins::InterfaceRequest> requests;
   std::string route_host, route_prefix;
+  std::optional<std::string> http_version;  // asked for by a wasi:http host interface
   for (size_t i = 0; i < workload.host_interfaces.size(); ++i) {
     const auto& h = workload.host_interfaces[i];
     std::string where = "wit_world.host_interfaces[" + std::to_string(i) + "]";
     if (is_wasi_package(h.ns, h.package)) {
+      if (!served_wasi_version(h.version)) {
+        problems.push_back(where + ": wasi:" + h.package + "@" + h.version +
+                           " is not served by this host (it serves 0.2.x, 0.3.0 and 0.3.0-rc-2026-03-15)");
+        continue;
+      }
       if (h.package == "http") {
+        http_version = h.version;
         for (const auto& [k, v] : h.config) {
           if (k == "host") {
             route_host = v;
@@ -449,13 +461,32 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
   if (!links) return std::move(links).error();
   run->links = std::move(*links);
 
-  // Routes: each component exporting wasi:http/incoming-handler.
+  // Routes: each component exporting wasi:http/incoming-handler@0.2.x or
+  // wasi:http/handler@0.3.x, of the version the wasi:http host interface
+  // asks for. Asked for and exported by none: the workload does not start
+  // (it would answer every request 404).
   std::vector<size_t> routed;
+  std::vector<std::string> mismatched;
+  bool want_p3 = http_version && http_version->rfind("0.3", 0) == 0;
   for (size_t i = 0; i < run->members.size(); ++i) {
     const auto& m = run->members[i];
     if (m.spec == nullptr) continue;
-    for (const auto& e : m.component->type->exports)
-      if (e.name.rfind(kIncomingHandler, 0) == 0) routed.push_back(i);
+    for (const auto& e : m.component->type->exports) {
+      bool p2 = e.name.rfind(kIncomingHandler, 0) == 0, p3 = e.name.rfind(kHandlerP3, 0) == 0;
+      if (!p2 && !p3) continue;
+      if (http_version && p3 != want_p3) {
+        mismatched.push_back(m.name + " exports " + e.name);
+        continue;
+      }
+      routed.push_back(i);
+    }
+  }
+  if (http_version && routed.empty()) {
+    std::string why = "wit_world.host_interfaces: wasi:http@" + *http_version +
+                      " is asked for but no component exports " +
+                      (want_p3 ? "wasi:http/handler@0.3.x" : "wasi:http/incoming-handler@0.2.x");
+    if (!mismatched.empty()) why += " (" + joined(mismatched) + ")";
+    return make_error(why);
   }
   // Several HTTP components in one workload: each under the prefix of its
   // own name ("/PREFIX/NAME").

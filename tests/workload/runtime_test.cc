@@ -126,6 +126,37 @@ TEST_F(WorkloadRuntimeTest, StartErrorsNameWhatIsMissing) {
   EXPECT_NE(twice.error().message.find("workload test/f is already running"), std::string::npos);
 }
 
+// A WASI 0.3 HTTP component (the wasi-testsuite's http-service) behind a
+// workload; and the start errors of a workload whose wasi:http version no
+// component serves, or the host does not.
+TEST_F(WorkloadRuntimeTest, WasiP3HandlersAreRoutedAndVersionMismatchesAreStartErrors) {
+  auto yaml = [](const std::string& name, const std::string& version) {
+    return "namespace: test\nname: " + name +
+           "\nwit_world:\n  components:\n    - name: svc\n      image: " + std::string(STRATUS_FIXTURES_DIR) +
+           "/wasi-testsuite/rust/testsuite/wasm32-wasip3/http-service.wasm\n" +
+           "  host_interfaces:\n    - {namespace: wasi, package: http, version: " + version +
+           ", interfaces: [handler]}\n";
+  };
+  ASSERT_TRUE(start(yaml("p3", "0.3.0")));
+  auto ok = get(port_, "/");
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.body, "hey\n");
+  EXPECT_EQ(get(port_, "/whatever").status, 404);  // the guest's own 404
+
+  auto p2 = start(yaml("p2", "0.2.0"));
+  ASSERT_FALSE(p2);
+  EXPECT_NE(
+      p2.error().message.find("wasi:http@0.2.0 is asked for but no component exports "
+                              "wasi:http/incoming-handler@0.2.x (svc exports wasi:http/handler@0.3.0-rc-2026-03-15)"),
+      std::string::npos)
+      << p2.error().message;
+  auto p4 = start(yaml("p4", "0.4.0"));
+  ASSERT_FALSE(p4);
+  EXPECT_NE(p4.error().message.find("wit_world.host_interfaces[0]: wasi:http@0.4.0 is not served by this host"),
+            std::string::npos)
+      << p4.error().message;
+}
+
 TEST_F(WorkloadRuntimeTest, StopRemovesTheRoutesAndForgetsTheWorkload) {
   auto id = start(counter_yaml("counter"));
   ASSERT_TRUE(id);

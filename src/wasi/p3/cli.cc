@@ -2,19 +2,16 @@
 // streams of bytes: stdout and stderr read what the guest writes to the
 // stream it hands over until it drops it, then answer its future; stdin is
 // a stream the host fills, a chunk each time the guest is waiting to read.
+#include "wasi/p3/byte_pumps.h"
 #include "wasi/p3/hosts.h"
 
 namespace stratus::wasi::p3 {
 namespace {
 
 namespace cli = ::p3::wasi::cli;
-using component::CopyResult;
-using component::HostElements;
 using component::Val;
 using wit::HostResult;
 using wit::Unit;
-
-constexpr uint32_t kChunk = 64 * 1024;
 
 using Status = wit::WitResult<Unit, cli::types::ErrorCode>;
 using StatusFuture = wit::Future<Status>;
@@ -24,10 +21,13 @@ Val status_val(std::optional<cli::types::ErrorCode> error) {
   return wit::to_val(error ? Status::err(*error) : Status::ok(Unit{}));
 }
 
-// Writes `status` to a future the host made, then lets it go.
-void answer(const std::shared_ptr<component::HostWriteEnd>& done, std::optional<cli::types::ErrorCode> error) {
-  auto ok = done->write(HostElements::of_values({status_val(error)}), [done](CopyResult, uint32_t) { done->drop(); });
-  if (!ok.ok()) done->drop();
+// Answers the future of a stream that ended with `failure` (a failed write
+// is a broken pipe, a failed read an I/O error).
+PumpDone answer_status(component::HostWriteEnd future, cli::types::ErrorCode on_failure) {
+  auto done = std::make_shared<component::HostWriteEnd>(std::move(future));
+  return [done, on_failure](std::optional<p2::StreamFailure> failure) {
+    answer_future(done, status_val(failure ? std::optional(on_failure) : std::nullopt));
+  };
 }
 
 class EnvironmentHost final : public cli::environment::Host {
@@ -58,51 +58,11 @@ class ExitHost final : public cli::exit::Host {
   HostResult<Unit> exit_with_code(const uint8_t& status_code) override { return exit_trap(status_code); }
 };
 
-// Copies what the guest writes to `data` into `out` until the guest drops
-// its end; then answers `done`.
-class OutputPump : public std::enable_shared_from_this<OutputPump> {
- public:
-  OutputPump(component::HostReadEnd data, component::HostWriteEnd done, std::shared_ptr<p2::OutputStream> out)
-      : data_(std::move(data)),
-        done_(std::make_shared<component::HostWriteEnd>(std::move(done))),
-        out_(std::move(out)) {}
-
-  void next() {
-    auto self = shared_from_this();
-    auto ok = data_.read(kChunk, [self](CopyResult r, HostElements got) {
-      if (!got.bytes.empty()) {
-        auto failed = self->out_->write(got.bytes);
-        if (!failed) failed = self->out_->flush();
-        if (failed) {
-          self->finish(cli::types::ErrorCode::kPipe);
-          return;
-        }
-      }
-      if (r == CopyResult::Completed) {
-        self->next();
-      } else {
-        self->finish(std::nullopt);
-      }
-    });
-    if (!ok.ok()) finish(cli::types::ErrorCode::kIo);
-  }
-
- private:
-  void finish(std::optional<cli::types::ErrorCode> error) {
-    data_.drop();
-    answer(done_, error);
-  }
-
-  component::HostReadEnd data_;
-  std::shared_ptr<component::HostWriteEnd> done_;
-  std::shared_ptr<p2::OutputStream> out_;
-};
-
 HostResult<StatusFuture> write_via_stream(const wit::Stream<uint8_t>& data, std::shared_ptr<p2::OutputStream> out) {
   auto reader = data.reader();
   if (!reader.ok()) return p2::guest_error("write-via-stream: " + reader.error().message);
   auto [done, future] = StatusFuture::make();
-  std::make_shared<OutputPump>(std::move(*reader), std::move(done), std::move(out))->next();
+  pump_to_output(std::move(*reader), std::move(out), answer_status(std::move(done), cli::types::ErrorCode::kPipe));
   return future;
 }
 
@@ -128,74 +88,14 @@ class StderrHost final : public cli::stderr_::Host {
   WasiCtx& ctx_;
 };
 
-// Fills the stream of stdin: offers nothing until the guest reads (a
-// zero-length write completes only then), then reads a chunk from the
-// host's stdin (which may block: the guest is waiting for it) and offers
-// that.
-class InputPump : public std::enable_shared_from_this<InputPump> {
- public:
-  InputPump(component::HostWriteEnd data, component::HostWriteEnd done, std::shared_ptr<p2::InputStream> in)
-      : data_(std::move(data)), done_(std::make_shared<component::HostWriteEnd>(std::move(done))), in_(std::move(in)) {}
-
-  void wait_for_reader() {
-    auto self = shared_from_this();
-    auto ok = data_.write(HostElements::of_count(0), [self](CopyResult r, uint32_t) {
-      if (r == CopyResult::Completed) {
-        self->offer_chunk();
-      } else {
-        self->finish(std::nullopt);
-      }
-    });
-    if (!ok.ok()) finish(cli::types::ErrorCode::kIo);
-  }
-
- private:
-  void offer_chunk() {
-    auto got = in_->read(kChunk, true);
-    if (auto* failure = std::get_if<p2::StreamFailure>(&got)) {
-      finish(failure->closed ? std::nullopt : std::optional(cli::types::ErrorCode::kIo));
-      return;
-    }
-    auto bytes = std::get<std::vector<uint8_t>>(std::move(got));
-    if (bytes.empty()) {
-      wait_for_reader();
-      return;
-    }
-    write_rest(std::make_shared<std::vector<uint8_t>>(std::move(bytes)), 0);
-  }
-
-  void write_rest(const std::shared_ptr<std::vector<uint8_t>>& bytes, size_t from) {
-    auto self = shared_from_this();
-    auto rest = std::span<const uint8_t>(*bytes).subspan(from);
-    auto ok = data_.write(HostElements::of_bytes(rest), [self, bytes, from](CopyResult r, uint32_t n) {
-      if (r != CopyResult::Completed) {
-        self->finish(std::nullopt);
-      } else if (from + n < bytes->size()) {
-        self->write_rest(bytes, from + n);
-      } else {
-        self->wait_for_reader();
-      }
-    });
-    if (!ok.ok()) finish(cli::types::ErrorCode::kIo);
-  }
-
-  void finish(std::optional<cli::types::ErrorCode> error) {
-    data_.drop();
-    answer(done_, error);
-  }
-
-  component::HostWriteEnd data_;
-  std::shared_ptr<component::HostWriteEnd> done_;
-  std::shared_ptr<p2::InputStream> in_;
-};
-
 class StdinHost final : public cli::stdin_::Host {
  public:
   explicit StdinHost(WasiCtx& ctx) : ctx_(ctx) {}
   HostResult<std::tuple<wit::Stream<uint8_t>, StatusFuture>> read_via_stream() override {
     auto [data, stream] = wit::Stream<uint8_t>::make();
     auto [done, future] = StatusFuture::make();
-    std::make_shared<InputPump>(std::move(data), std::move(done), ctx_.config.stdin_stream)->wait_for_reader();
+    pump_from_input(std::move(data), ctx_.config.stdin_stream,
+                    answer_status(std::move(done), cli::types::ErrorCode::kIo));
     return std::make_tuple(stream, future);
   }
 

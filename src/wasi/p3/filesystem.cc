@@ -225,12 +225,11 @@ class DirectoryPump : public std::enable_shared_from_this<DirectoryPump> {
     auto self = shared_from_this();
     std::vector<Val> rest(entries->begin() + static_cast<std::ptrdiff_t>(from), entries->end());
     auto ok = data_.write(HostElements::of_values(std::move(rest)), [self, entries, from](CopyResult r, uint32_t n) {
-      if (r != CopyResult::Completed) {
-        self->finish(std::nullopt);
+      bool more = r == CopyResult::Completed && (from + n < entries->size() || !self->at_end_);
+      if (!more) {
+        self->finish(std::nullopt);  // the guest let go of its end, or has every entry
       } else if (from + n < entries->size()) {
         self->write_rest(entries, from + n);
-      } else if (self->at_end_) {
-        self->finish(std::nullopt);
       } else {
         self->wait_for_reader();
       }

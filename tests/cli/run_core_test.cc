@@ -2,8 +2,6 @@
 // as a user runs them: the built
 // binary in a child process, checked by exit code and output.
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
@@ -11,44 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "tests/cli/run_stratus.h"
 #include "tests/support/temp_dir.h"
-#include "tests/wasi/capture.h"
-
-extern char** environ;
 
 namespace stratus::cli {
 namespace {
-
-struct Ran {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-Ran run_stratus(std::vector<std::string> args) {
-  testing::CapturedFd in("stdin"), out("stdout"), err("stderr");
-  args.insert(args.begin(), STRATUS_BINARY);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in.fd(), 0);
-  posix_spawn_file_actions_adddup2(&actions, out.fd(), 1);
-  posix_spawn_file_actions_adddup2(&actions, err.fd(), 2);
-  pid_t pid = -1;
-  Ran ran;
-  if (posix_spawn(&pid, STRATUS_BINARY, &actions, nullptr, argv.data(), environ) == 0) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    ran.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  ran.out = out.text();
-  ran.err = err.text();
-  return ran;
-}
 
 class RunCoreTest : public ::testing::TestWithParam<std::string> {
  protected:

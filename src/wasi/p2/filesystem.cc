@@ -12,10 +12,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
-#include <cstring>
-#include <span>
 
-#include "support/utf8.h"
 #include "wasi/p2/filesystem_ops.h"
 #include "wasi/p2/filesystem_paths.h"
 #include "wasi/p2/hosts.h"
@@ -120,14 +117,6 @@ FsResult<Unit> done_errno(int err) {
 
 engine::Trap unknown_descriptor() { return guest_error("unknown descriptor"); }
 
-// Whether `d` is a directory paths may be resolved under, and allows
-// mutating what is below when `mutates`: 0, or the errno saying why not.
-int check_directory(const Descriptor& d, bool mutates) {
-  if (!d.is_directory) return ENOTDIR;
-  if (mutates && !d.mutate_directory) return EROFS;
-  return 0;
-}
-
 types::DescriptorType type_of(mode_t mode) {
   switch (mode & S_IFMT) {
     case S_IFBLK: return types::DescriptorType::kBlockDevice;
@@ -139,25 +128,6 @@ types::DescriptorType type_of(mode_t mode) {
     case S_IFSOCK: return types::DescriptorType::kSocket;
     default: return types::DescriptorType::kUnknown;
   }
-}
-
-// The type of entry `e` of the directory open as `dirfd`, asking the
-// filesystem when readdir does not say.
-types::DescriptorType entry_type(int dirfd, const dirent& e) {
-  switch (e.d_type) {
-    case DT_BLK: return types::DescriptorType::kBlockDevice;
-    case DT_CHR: return types::DescriptorType::kCharacterDevice;
-    case DT_DIR: return types::DescriptorType::kDirectory;
-    case DT_FIFO: return types::DescriptorType::kFifo;
-    case DT_LNK: return types::DescriptorType::kSymbolicLink;
-    case DT_REG: return types::DescriptorType::kRegularFile;
-    case DT_SOCK: return types::DescriptorType::kSocket;
-    default: break;
-  }
-  // A name read from this directory is one component: it cannot leave it.
-  struct stat st {};
-  if (::fstatat(dirfd, e.d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) return types::DescriptorType::kUnknown;
-  return type_of(st.st_mode);
 }
 
 // Before 1970 cannot be expressed (datetime seconds are unsigned).
@@ -189,14 +159,6 @@ bool to_timespec(const types::NewTimestamp& t, timespec& out) {
   return true;
 }
 
-bool valid_utf8(const std::string& s) {
-  const auto* bytes = reinterpret_cast<const uint8_t*>(s.data());
-  for (size_t i = 0; i < s.size();) {
-    if (!next_utf8(bytes, s.size(), i)) return false;
-  }
-  return true;
-}
-
 template <class Call>
 ssize_t retry_eintr(Call call) {
   ssize_t n = 0;
@@ -204,11 +166,6 @@ ssize_t retry_eintr(Call call) {
     n = call();
   } while (n < 0 && errno == EINTR);
   return n;
-}
-
-std::string join(const std::string& dir, const std::string& path) {
-  if (dir.empty() || dir.back() == '/') return dir + path;
-  return dir + "/" + path;
 }
 
 class FilesystemHost final : public types::Host {
@@ -347,20 +304,9 @@ class FilesystemHost final : public types::Host {
   FsResult<types::DirectoryEntryStream> descriptor_read_directory(const types::DescriptorBorrow& self) override {
     auto d = ctx_.descriptors.get(self.rep);
     if (!d) return unknown_descriptor();
-    if (int err = check_directory(*d, false)) return fail(err);
-    // A descriptor of its own, so each stream starts at the beginning and
-    // streams do not move each other's position.
-    int fd = ::openat(d->fd->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return fail(errno);
-    DIR* dir = ::fdopendir(fd);
-    if (dir == nullptr) {
-      int err = errno;
-      ::close(fd);
-      return fail(err);
-    }
-    auto stream = std::make_shared<DirectoryEntryStream>();
-    stream->dir.reset(dir);
-    return ok(types::DirectoryEntryStream{ctx_.directory_streams.add(std::move(stream))});
+    auto stream = open_directory_entries(*d);
+    if (!stream.ok()) return fail(stream.error);
+    return ok(types::DirectoryEntryStream{ctx_.directory_streams.add(std::move(stream.value))});
   }
 
   FsResult<Unit> descriptor_create_directory_at(const types::DescriptorBorrow& self, const std::string& path) override {
@@ -418,10 +364,8 @@ class FilesystemHost final : public types::Host {
                                                  const types::DescriptorFlags& flags) override {
     auto d = ctx_.descriptors.get(self.rep);
     if (!d) return unknown_descriptor();
-    if (int err = check_directory(*d, false)) return fail(err);
-    bool mutates = flags.write || flags.mutate_directory || open_flags.create || open_flags.truncate;
-    if (mutates && !d->mutate_directory) return fail(EROFS);
-    OpenRequest request;
+    DescriptorOpen open;
+    OpenRequest& request = open.request;
     request.follow = path_flags.symlink_follow;
     request.create = open_flags.create;
     request.exclusive = open_flags.exclusive;
@@ -432,26 +376,10 @@ class FilesystemHost final : public types::Host {
     request.sync = flags.file_integrity_sync;
     request.dsync = flags.data_integrity_sync;
     request.rsync = flags.requested_write_sync;
-    auto opened = open_at(d->fd->get(), path, request);
-    if (!opened.ok()) return fail(opened.error);
-
-    auto out = std::make_shared<Descriptor>();
-    out->fd = std::move(opened.value.fd);
-    out->is_directory = S_ISDIR(opened.value.st.st_mode);
-    if (out->is_directory) {
-      // The adapter from preview 1 never asks for mutate-directory: a
-      // directory may do below it what its parent may.
-      out->read = true;
-      out->mutate_directory = d->mutate_directory;
-    } else {
-      out->read = flags.read;
-      out->write = flags.write;
-      out->file_integrity_sync = flags.file_integrity_sync;
-      out->data_integrity_sync = flags.data_integrity_sync;
-      out->requested_write_sync = flags.requested_write_sync;
-    }
-    out->guest_path = join(d->guest_path, path);
-    return ok(types::Descriptor{ctx_.descriptors.add(std::move(out))});
+    open.mutate_directory = flags.mutate_directory;
+    auto out = open_descriptor_at(*d, path, open);
+    if (!out.ok()) return fail(out.error);
+    return ok(types::Descriptor{ctx_.descriptors.add(std::move(out.value))});
   }
 
   FsResult<std::string> descriptor_readlink_at(const types::DescriptorBorrow& self, const std::string& path) override {
@@ -531,19 +459,10 @@ class FilesystemHost final : public types::Host {
       const types::DirectoryEntryStreamBorrow& self) override {
     auto s = ctx_.directory_streams.get(self.rep);
     if (!s) return guest_error("unknown directory-entry-stream");
-    for (;;) {
-      errno = 0;
-      const dirent* e = ::readdir(s->dir.get());
-      if (e == nullptr) {
-        if (errno != 0) return fail(errno);
-        return ok(std::optional<types::DirectoryEntry>());
-      }
-      std::string name = e->d_name;
-      if (name == "." || name == "..") continue;
-      // A WIT string is UTF-8; a name that is not cannot be passed on.
-      if (!valid_utf8(name)) return fail(EILSEQ);
-      return ok(std::optional(types::DirectoryEntry{entry_type(::dirfd(s->dir.get()), *e), std::move(name)}));
-    }
+    auto entry = next_directory_entry(*s);
+    if (!entry.ok()) return fail(entry.error);
+    if (!entry.value) return ok(std::optional<types::DirectoryEntry>());
+    return ok(std::optional(types::DirectoryEntry{type_of(entry.value->type), std::move(entry.value->name)}));
   }
 
   HostResult<std::optional<ErrorCode>> filesystem_error_code(const ::wasi::io::error::ErrorBorrow& err) override {
@@ -554,14 +473,6 @@ class FilesystemHost final : public types::Host {
   }
 
  private:
-  // Whether `d` is a file that allows the operation (`allowed`): 0, or the
-  // errno saying why not.
-  static int check_file(const Descriptor& d, bool allowed) {
-    if (d.is_directory) return EISDIR;
-    if (!allowed) return EBADF;
-    return 0;
-  }
-
   static OrErrno<struct stat> stat_beneath(const Descriptor& d, const types::PathFlags& path_flags,
                                            const std::string& path) {
     if (int err = check_directory(d, false)) return {{}, err};
@@ -579,12 +490,6 @@ class FilesystemHost final : public types::Host {
   IdentityHasher identity_;
 };
 
-// A preopen's host directory, opened when the linker is set up.
-struct OpenPreopen {
-  std::shared_ptr<OwnedFd> fd;
-  Preopen preopen;
-};
-
 class PreopensHost final : public preopens::Host {
  public:
   PreopensHost(WasiCtx& ctx, std::vector<OpenPreopen> dirs) : ctx_(ctx), dirs_(std::move(dirs)) {}
@@ -593,12 +498,7 @@ class PreopensHost final : public preopens::Host {
   HostResult<std::vector<std::tuple<types::Descriptor, std::string>>> get_directories() override {
     std::vector<std::tuple<types::Descriptor, std::string>> out;
     for (const auto& dir : dirs_) {
-      auto d = std::make_shared<Descriptor>();
-      d->fd = dir.fd;
-      d->is_directory = true;
-      d->read = true;
-      d->mutate_directory = !dir.preopen.read_only;
-      d->guest_path = dir.preopen.guest_path;
+      auto d = preopen_descriptor(dir);
       out.emplace_back(types::Descriptor{ctx_.descriptors.add(std::move(d))}, dir.preopen.guest_path);
     }
     return out;
@@ -613,16 +513,10 @@ class PreopensHost final : public preopens::Host {
 
 Result<void> define_filesystem(component::Linker& linker, WasiCtx& ctx, wit::HostResources& resources,
                                HostObjects& keep) {
-  std::vector<OpenPreopen> dirs;
-  for (const auto& p : ctx.config.dirs) {
-    int fd = ::open(p.host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-      return make_error("preopened directory '" + p.host_path + "' (guest path '" + p.guest_path +
-                        "'): " + std::strerror(errno));
-    dirs.push_back({std::make_shared<OwnedFd>(fd), p});
-  }
+  auto dirs = open_preopens(ctx.config.dirs);
+  if (!dirs.ok()) return std::move(dirs).error();
   STRATUS_TRY(types::define(linker, keep.keep(std::make_shared<FilesystemHost>(ctx)), resources));
-  STRATUS_TRY(preopens::define(linker, keep.keep(std::make_shared<PreopensHost>(ctx, std::move(dirs))), resources));
+  STRATUS_TRY(preopens::define(linker, keep.keep(std::make_shared<PreopensHost>(ctx, std::move(*dirs))), resources));
   return {};
 }
 

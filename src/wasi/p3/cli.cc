@@ -1,16 +1,14 @@
 // wasi:cli 0.3: environment, exit, terminals, and the standard streams as
-// streams of bytes (pumps.h): stdout and stderr read what the guest writes
-// to the stream it hands over until it drops it, then answer its future;
-// stdin is a stream the host fills, a chunk each time the guest waits.
+// streams of bytes: stdout and stderr read what the guest writes to the
+// stream it hands over until it drops it, then answer its future; stdin is
+// a stream the host fills, a chunk each time the guest is waiting to read.
+#include "wasi/p3/byte_pumps.h"
 #include "wasi/p3/hosts.h"
-#include "wasi/p3/pumps.h"
 
 namespace stratus::wasi::p3 {
 namespace {
 
 namespace cli = ::p3::wasi::cli;
-using component::CopyResult;
-using component::HostElements;
 using component::Val;
 using wit::HostResult;
 using wit::Unit;
@@ -23,10 +21,13 @@ Val status_val(std::optional<cli::types::ErrorCode> error) {
   return wit::to_val(error ? Status::err(*error) : Status::ok(Unit{}));
 }
 
-// Writes `status` to a future the host made, then lets it go.
-void answer(const std::shared_ptr<component::HostWriteEnd>& done, std::optional<cli::types::ErrorCode> error) {
-  auto ok = done->write(HostElements::of_values({status_val(error)}), [done](CopyResult, uint32_t) { done->drop(); });
-  if (!ok.ok()) done->drop();
+// Answers the future of a stream that ended with `failure` (a failed write
+// is a broken pipe, a failed read an I/O error).
+PumpDone answer_status(component::HostWriteEnd future, cli::types::ErrorCode on_failure) {
+  auto done = std::make_shared<component::HostWriteEnd>(std::move(future));
+  return [done, on_failure](std::optional<p2::StreamFailure> failure) {
+    answer_future(done, status_val(failure ? std::optional(on_failure) : std::nullopt));
+  };
 }
 
 class EnvironmentHost final : public cli::environment::Host {
@@ -60,11 +61,8 @@ class ExitHost final : public cli::exit::Host {
 HostResult<StatusFuture> write_via_stream(const wit::Stream<uint8_t>& data, std::shared_ptr<p2::OutputStream> out) {
   auto reader = data.reader();
   if (!reader.ok()) return p2::guest_error("write-via-stream: " + reader.error().message);
-  auto [done_end, future] = StatusFuture::make();
-  auto done = std::make_shared<component::HostWriteEnd>(std::move(done_end));
-  pump_output(
-      std::move(*reader), [out](std::span<const uint8_t> bytes) { return !out->write(bytes) && !out->flush(); },
-      [done](bool ok) { answer(done, ok ? std::nullopt : std::optional(cli::types::ErrorCode::kPipe)); });
+  auto [done, future] = StatusFuture::make();
+  pump_to_output(std::move(*reader), std::move(out), answer_status(std::move(done), cli::types::ErrorCode::kPipe));
   return future;
 }
 
@@ -95,11 +93,9 @@ class StdinHost final : public cli::stdin_::Host {
   explicit StdinHost(WasiCtx& ctx) : ctx_(ctx) {}
   HostResult<std::tuple<wit::Stream<uint8_t>, StatusFuture>> read_via_stream() override {
     auto [data, stream] = wit::Stream<uint8_t>::make();
-    auto [done_end, future] = StatusFuture::make();
-    auto done = std::make_shared<component::HostWriteEnd>(std::move(done_end));
-    pump_input(std::move(data), ctx_.config.stdin_stream, [done](std::optional<p2::StreamFailure> failure) {
-      answer(done, failure ? std::optional(cli::types::ErrorCode::kIo) : std::nullopt);
-    });
+    auto [done, future] = StatusFuture::make();
+    pump_from_input(std::move(data), ctx_.config.stdin_stream,
+                    answer_status(std::move(done), cli::types::ErrorCode::kIo));
     return std::make_tuple(stream, future);
   }
 

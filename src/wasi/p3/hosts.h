@@ -30,5 +30,7 @@ Result<void> define_clocks(component::Linker& linker, WasiCtx& ctx, wit::HostRes
 Result<void> define_random(component::Linker& linker, WasiCtx& ctx, wit::HostResources& resources, HostObjects& keep);
 Result<void> define_cli(component::Linker& linker, WasiCtx& ctx, wit::HostResources& resources, HostObjects& keep);
 Result<void> define_http(component::Linker& linker, WasiCtx& ctx, wit::HostResources& resources, HostObjects& keep);
+Result<void> define_filesystem(component::Linker& linker, WasiCtx& ctx, wit::HostResources& resources,
+                               HostObjects& keep);
 
 }  // namespace stratus::wasi::p3

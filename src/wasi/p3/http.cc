@@ -7,8 +7,8 @@
 #include <cctype>
 #include <string_view>
 
+#include "wasi/p3/byte_pumps.h"
 #include "wasi/p3/hosts.h"
-#include "wasi/p3/pumps.h"
 
 namespace stratus::wasi::p3 {
 namespace {
@@ -107,13 +107,6 @@ bool valid_authority(const std::string& a) {
     if (host.empty() || !std::all_of(host.begin(), host.end(), reg_name_char)) return false;
   }
   return std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
-}
-
-// Answers a future the host made with `value`, then lets it go.
-void answer(const std::shared_ptr<component::HostWriteEnd>& end, Val value) {
-  if (!end) return;
-  auto ok = end->write(HostElements::of_values({std::move(value)}), [end](CopyResult, uint32_t) { end->drop(); });
-  if (!ok.ok()) end->drop();
 }
 
 Val no_trailers() {
@@ -439,7 +432,8 @@ class TypesHost final : public types::Host {
       auto [data, stream] = wit::Stream<uint8_t>::make();
       auto [trailers_end, trailers] = TrailersFuture::make();
       auto t = std::make_shared<component::HostWriteEnd>(std::move(trailers_end));
-      pump_input(std::move(data), body.incoming, [t](std::optional<p2::StreamFailure>) { answer(t, no_trailers()); });
+      pump_from_input(std::move(data), body.incoming,
+                      [t](std::optional<p2::StreamFailure>) { answer_future(t, no_trailers()); });
       return std::make_tuple(stream, trailers);
     }
     wit::Stream<uint8_t> stream;
@@ -452,7 +446,7 @@ class TypesHost final : public types::Host {
     }
     TrailersFuture trailers;
     trailers.end = *body.trailers;
-    answer(body.transmitted, status_ok());
+    answer_future(body.transmitted, status_ok());
     return std::make_tuple(stream, trailers);
   }
 
@@ -504,6 +498,19 @@ class ClientHost final : public ::p3::wasi::http::client::Host {
   WasiCtx& ctx_;
 };
 
+// A response body's writes, to the connection's sink.
+class SinkOutput final : public p2::OutputStream {
+ public:
+  explicit SinkOutput(std::shared_ptr<p2::ResponseSink> sink) : sink_(std::move(sink)) {}
+  std::variant<uint64_t, p2::StreamFailure> check_write() override { return uint64_t{64 * 1024}; }
+  std::optional<p2::StreamFailure> write(std::span<const uint8_t> bytes) override { return sink_->write(bytes); }
+  std::optional<p2::StreamFailure> flush() override { return sink_->flush(); }
+  p2::Pollable subscribe() override { return p2::Pollable{}; }
+
+ private:
+  std::shared_ptr<p2::ResponseSink> sink_;
+};
+
 }  // namespace
 
 uint32_t add_served_request(p2::WasiCtx& ctx, p2::IncomingRequest in) {
@@ -528,14 +535,14 @@ void send_response(p2::WasiCtx& ctx, uint32_t rep, std::shared_ptr<p2::ResponseS
     return;
   }
   if (auto failed = sink.start(r->status, *r->headers)) {
-    answer(r->body.transmitted, status_ok());
+    answer_future(r->body.transmitted, status_ok());
     done("sending the response head: " + failed->message);
     return;
   }
   auto transmitted = r->body.transmitted;
   auto finish = [sink_ptr, transmitted, done](std::optional<std::string> why) {
     if (!why) sink_ptr->finish();
-    answer(transmitted, status_ok());
+    answer_future(transmitted, status_ok());
     done(std::move(why));
   };
   // The trailers are not sent (the connection's sink has none): read and
@@ -556,11 +563,9 @@ void send_response(p2::WasiCtx& ctx, uint32_t rep, std::shared_ptr<p2::ResponseS
     finish("the response body: " + body.error().message);
     return;
   }
-  pump_output(
-      std::move(*body),
-      [sink_ptr](std::span<const uint8_t> bytes) { return !sink_ptr->write(bytes) && !sink_ptr->flush(); },
-      [finish](bool ok) {
-        finish(ok ? std::nullopt : std::optional<std::string>("writing the response body failed"));
+  pump_to_output(
+      std::move(*body), std::make_shared<SinkOutput>(sink_ptr), [finish](std::optional<p2::StreamFailure> failure) {
+        finish(failure ? std::optional<std::string>("writing the response body: " + failure->message) : std::nullopt);
       });
 }
 

@@ -29,5 +29,6 @@ Result<void> define_versions(component::Linker& linker, const std::string& inter
 Result<void> define_clocks(component::Linker& linker, WasiCtx& ctx, wit::HostResources& resources, HostObjects& keep);
 Result<void> define_random(component::Linker& linker, WasiCtx& ctx, wit::HostResources& resources, HostObjects& keep);
 Result<void> define_cli(component::Linker& linker, WasiCtx& ctx, wit::HostResources& resources, HostObjects& keep);
+Result<void> define_sockets(component::Linker& linker, WasiCtx& ctx, wit::HostResources& resources, HostObjects& keep);
 
 }  // namespace stratus::wasi::p3

@@ -19,6 +19,7 @@ Result<void> add_to_linker(component::Linker& linker, WasiCtx& ctx, wit::HostRes
   STRATUS_TRY(p3::define_clocks(linker, ctx, resources, keep));
   STRATUS_TRY(p3::define_random(linker, ctx, resources, keep));
   STRATUS_TRY(p3::define_cli(linker, ctx, resources, keep));
+  STRATUS_TRY(p3::define_sockets(linker, ctx, resources, keep));
   return {};
 }
 

@@ -2,8 +2,8 @@
 // bytes, async functions for what waits), beside WASI 0.2 in the same
 // linker and over the same WasiCtx (p2/ctx.h): a component may import
 // either, or both (Rust's standard library of a 0.3 program still writes
-// its output through 0.2). Served so far: wasi:clocks, wasi:random and
-// wasi:cli.
+// its output through 0.2). Served so far: wasi:clocks, wasi:random,
+// wasi:cli and wasi:sockets.
 #pragma once
 
 #include "component/runtime/runtime.h"

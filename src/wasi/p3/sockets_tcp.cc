@@ -49,7 +49,9 @@ std::optional<SocketError> bind_checked(const p2::SocketPolicy& policy, int fd, 
   if (p2::check_bind_address(local, v6)) return invalid_argument();
   if (!policy.allows_bind(local)) return access_denied();
   // A listener restarted on its port should not wait out TIME_WAIT (the
-  // WIT asks for SO_REUSEADDR).
+  // WIT asks for SO_REUSEADDR). Not on a bind to port 0: another socket
+  // bound to the same port must still be refused (Linux lets two sockets
+  // with it share a port while neither listens); listen sets it then.
   if (local.port != 0) p2::set_int_option(fd, SOL_SOCKET, SO_REUSEADDR, 1);
   auto native = p2::to_native(local);
   if (::bind(fd, native.get(), native.length) != 0) {
@@ -159,6 +161,9 @@ SocketResult<wit::Stream<types::TcpSocket>> SocketsHost::tcp_socket_listen(const
     if (auto e = bind_checked(ctx_.config.sockets, s->fd->get(), s->v6, unspecified_address(s->v6))) return fail<R>(*e);
     s->state = TcpState::Bound;
   }
+  // The connections it accepts inherit SO_REUSEADDR: once it is gone, its
+  // port can be bound again while they are still closing.
+  p2::set_int_option(s->fd->get(), SOL_SOCKET, SO_REUSEADDR, 1);
   if (::listen(s->fd->get(), s->backlog) != 0) return fail<R>(socket_error(errno));
   s->state = TcpState::Listening;
   auto [writer, stream] = R::make();

@@ -64,10 +64,12 @@ std::optional<SocketError> bind_checked(const p2::SocketPolicy& policy, int fd, 
 }  // namespace
 
 void SocketsHost::drop_tcp_socket(uint32_t rep) {
-  // Dropping the socket ends its connection or its listening (as close(2)
-  // would) even while its streams are still moving: they keep the fd open
-  // and see the end.
-  if (auto s = tcp_.get(rep)) ::shutdown(s->fd->get(), SHUT_RDWR);
+  // A connection outlives the socket's handle while its send or receive
+  // stream is still in use (as on Wasmtime): each pump holds the fd and
+  // ends its own half. Listening stops at once: its stream of sockets would
+  // otherwise hold the port until the next connection came in.
+  auto s = tcp_.get(rep);
+  if (s && s->state == TcpState::Listening) ::shutdown(s->fd->get(), SHUT_RDWR);
   tcp_.remove(rep);
 }
 

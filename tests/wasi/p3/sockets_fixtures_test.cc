@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "engine/engine.h"
 #include "tests/support/component_file.h"
@@ -51,7 +52,7 @@ TEST_P(SocketsFixtureTest, PassesOnLoopback) {
 
 // All but p3-sockets-ip-name-lookup, which resolves public names through
 // the machine's resolver (the tests reach loopback only).
-const char* const kPrograms[] = {
+const std::vector<std::string> kPrograms = {
     "p3-sockets-tcp-bind",
     "p3-sockets-tcp-connect",
     "p3-sockets-tcp-listen",
@@ -69,7 +70,8 @@ const char* const kPrograms[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, SocketsFixtureTest,
-                         ::testing::Combine(::testing::Values("interp", "aot"), ::testing::ValuesIn(kPrograms)),
+                         ::testing::Combine(::testing::Values(std::string("interp"), std::string("aot")),
+                                            ::testing::ValuesIn(kPrograms)),
                          [](const ::testing::TestParamInfo<Case>& info) {
                            std::string name = std::get<0>(info.param) + "_" + std::get<1>(info.param);
                            for (auto& c : name)

@@ -57,9 +57,11 @@ class IpNameLookupHost final : public lookup::Host {
     // posted to the store's thread (the call holds its loop open meanwhile).
     auto poster = reply.reactor().poster();
     try {
-      std::thread([name, reply, poster] {
+      // The reply moves on with the answer: the call is ended (or dropped)
+      // on the store's thread, never on this one.
+      std::thread([name, reply, poster]() mutable {
         auto found = std::make_shared<p2::NameLookup>(p2::lookup_name(name));
-        poster.post([reply, found] {
+        poster.post([reply = std::move(reply), found] {
           if (found->gai_error != 0) {
             reply(LookupResult::err(resolver_error(found->gai_error)));
             return;

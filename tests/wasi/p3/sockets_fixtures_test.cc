@@ -50,6 +50,26 @@ TEST_P(SocketsFixtureTest, PassesOnLoopback) {
   EXPECT_EQ(outcome->exit_code, 0) << "stderr: " << err->contents();
 }
 
+// Without grants a bind is refused with the WIT's access-denied, which the
+// program sees as an error value (and panics on), not a host failure.
+TEST(SocketsGrantsTest, UngrantedBindIsAccessDenied) {
+  engine::EngineOptions options;
+  options.cache_dir = STRATUS_TEST_CACHE_DIR;
+  auto engine = engine::make_engine("interp", options);
+  ASSERT_TRUE(engine.ok()) << engine.error().message;
+  auto component = testing::read_component(std::string(STRATUS_JCO_P3_SOCKETS) + "/p3-sockets-tcp-bind.wasm");
+  ASSERT_TRUE(component.ok()) << component.error().message;
+  WasiConfig config;
+  auto err = std::make_shared<CapturedOutput>();
+  config.stdout_stream = std::make_shared<CapturedOutput>();
+  config.stderr_stream = err;
+  component::InstantiateOptions instantiate;
+  instantiate.allow_sync_cancel_in_waitable_set = true;
+  auto outcome = run_command(**engine, *component, std::move(config), instantiate);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  EXPECT_NE(err->contents().find("ErrorCode::AccessDenied"), std::string::npos) << err->contents();
+}
+
 // All but p3-sockets-ip-name-lookup, which resolves public names through
 // the machine's resolver (the tests reach loopback only).
 const std::vector<std::string> kPrograms = {

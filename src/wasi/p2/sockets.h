@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "wasi/p2/socket_policy.h"
@@ -80,6 +81,17 @@ struct NativeAddress {
 };
 NativeAddress to_native(const SocketAddress& a);
 std::optional<SocketAddress> from_native(const sockaddr_storage& storage);
+
+// Name lookups, as both WASI versions make them: an IP literal is its own
+// answer (brackets allowed); other names must look like DNS names and are
+// resolved by getaddrinfo, which blocks (call it off the store's thread).
+struct NameLookup {
+  int gai_error = 0;  // getaddrinfo's EAI_*, 0: `addresses` holds the answer
+  std::vector<IpAddress> addresses;
+};
+std::optional<IpAddress> literal_address(const std::string& name);
+bool valid_lookup_name(const std::string& name);  // letters, digits, '-', '_' and dots
+NameLookup lookup_name(const std::string& name);
 
 // The streams of a connected TCP socket: recv and send on the non-blocking
 // fd; what send cannot take at once waits in the output stream until the

@@ -38,36 +38,11 @@ C resolver_error(int gai_error) {
   }
 }
 
-// Letters, digits, '-', '_' and dots, as a DNS name may hold.
-bool valid_name(const std::string& name) {
-  if (name.empty() || name.size() > 253) return false;
-  for (char c : name) {
-    bool ok =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
-    if (!ok) return false;
-  }
-  return name.front() != '.' && name.find("..") == std::string::npos;
-}
-
 void resolve(const std::string& name, ResolveAddressStream::Answer& answer) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;  // one entry per address, not one per socket type
-  addrinfo* list = nullptr;
-  int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &list);
-  std::vector<IpAddress> addresses;
-  if (rc == 0) {
-    for (addrinfo* ai = list; ai; ai = ai->ai_next) {
-      sockaddr_storage storage{};
-      std::memcpy(&storage, ai->ai_addr, std::min<size_t>(ai->ai_addrlen, sizeof storage));
-      auto a = from_native(storage);
-      if (a && std::find(addresses.begin(), addresses.end(), a->ip) == addresses.end()) addresses.push_back(a->ip);
-    }
-    ::freeaddrinfo(list);
-  }
+  NameLookup found = lookup_name(name);
   std::lock_guard lock(answer.mutex);
-  answer.gai_error = rc;
-  answer.addresses = std::move(addresses);
+  answer.gai_error = found.gai_error;
+  answer.addresses = std::move(found.addresses);
   answer.finished = true;
   uint64_t one = 1;
   (void)::write(answer.done->get(), &one, sizeof one);
@@ -87,16 +62,13 @@ class IpNameLookupHost final : public lookup::Host {
     auto answer = std::make_shared<ResolveAddressStream::Answer>();
     answer->done = std::make_shared<OwnedFd>(efd);
 
-    std::string literal = name;
-    if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']')
-      literal = literal.substr(1, literal.size() - 2);
-    if (auto ip = IpAddress::parse(literal)) {
+    if (auto ip = literal_address(name)) {
       answer->addresses.push_back(*ip);
       answer->finished = true;
       uint64_t one = 1;
       (void)::write(efd, &one, sizeof one);
     } else {
-      if (!valid_name(name)) return socket_fail(C::kInvalidArgument);
+      if (!valid_lookup_name(name)) return socket_fail(C::kInvalidArgument);
       if (!ctx_.config.sockets.allows_lookup(name)) return socket_fail(C::kAccessDenied);
       try {
         std::thread([name, answer] { resolve(name, *answer); }).detach();
@@ -134,6 +106,42 @@ class IpNameLookupHost final : public lookup::Host {
 };
 
 }  // namespace
+
+bool valid_lookup_name(const std::string& name) {
+  if (name.empty() || name.size() > 253) return false;
+  for (char c : name) {
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return name.front() != '.' && name.find("..") == std::string::npos;
+}
+
+std::optional<IpAddress> literal_address(const std::string& name) {
+  std::string literal = name;
+  if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']')
+    literal = literal.substr(1, literal.size() - 2);
+  return IpAddress::parse(literal);
+}
+
+NameLookup lookup_name(const std::string& name) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;  // one entry per address, not one per socket type
+  addrinfo* list = nullptr;
+  NameLookup found;
+  found.gai_error = ::getaddrinfo(name.c_str(), nullptr, &hints, &list);
+  if (found.gai_error != 0) return found;
+  for (addrinfo* ai = list; ai; ai = ai->ai_next) {
+    sockaddr_storage storage{};
+    std::memcpy(&storage, ai->ai_addr, std::min<size_t>(ai->ai_addrlen, sizeof storage));
+    auto a = from_native(storage);
+    if (a && std::find(found.addresses.begin(), found.addresses.end(), a->ip) == found.addresses.end())
+      found.addresses.push_back(a->ip);
+  }
+  ::freeaddrinfo(list);
+  return found;
+}
 
 Result<void> define_ip_name_lookup(component::Linker& linker, WasiCtx& ctx, wit::HostResources& resources,
                                    HostObjects& keep) {

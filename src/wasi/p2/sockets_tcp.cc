@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <climits>
 
+#include "wasi/p2/socket_options.h"
 #include "wasi/p2/sockets_wit.h"
 
 namespace stratus::wasi::p2 {
@@ -24,24 +25,6 @@ using wit::HostResult;
 using wit::Unit;
 using C = SocketErrorCode;
 
-constexpr uint64_t kNanosPerSecond = 1'000'000'000;
-// Linux's limits for the keep-alive options (MAX_TCP_KEEPIDLE and kin).
-constexpr uint64_t kMaxKeepAliveSeconds = 32767;
-constexpr uint32_t kMaxKeepAliveCount = 127;
-
-bool fd_ready(int fd, short events) {
-  pollfd p{fd, events, 0};
-  return ::poll(&p, 1, 0) > 0;
-}
-
-template <class T>
-std::variant<T, int> get_option(int fd, int level, int name) {
-  int value = 0;
-  socklen_t len = sizeof value;
-  if (::getsockopt(fd, level, name, &value, &len) != 0) return errno;
-  return static_cast<T>(value);
-}
-
 template <class T>
 SocketResult<T> option_result(const std::variant<T, int>& v) {
   if (const int* err = std::get_if<int>(&v)) return socket_fail_errno(*err);
@@ -49,18 +32,9 @@ SocketResult<T> option_result(const std::variant<T, int>& v) {
 }
 
 SocketResult<Unit> set_option(int fd, int level, int name, int value) {
-  if (::setsockopt(fd, level, name, &value, sizeof value) != 0) return socket_fail_errno(errno);
+  if (int err = set_int_option(fd, level, name, value)) return socket_fail_errno(err);
   return socket_ok();
 }
-
-// A duration in whole seconds for the keep-alive options: rounded up, within
-// what the kernel takes.
-int keep_alive_seconds(uint64_t nanos) {
-  uint64_t seconds = nanos / kNanosPerSecond + (nanos % kNanosPerSecond != 0 ? 1 : 0);
-  return static_cast<int>(std::clamp<uint64_t>(seconds, 1, kMaxKeepAliveSeconds));
-}
-
-int clamp_int(uint64_t v) { return static_cast<int>(std::min<uint64_t>(v, INT_MAX)); }
 
 class TcpHost final : public tcp::Host {
  public:

@@ -32,5 +32,6 @@ Result<void> define_cli(component::Linker& linker, WasiCtx& ctx, wit::HostResour
 Result<void> define_http(component::Linker& linker, WasiCtx& ctx, wit::HostResources& resources, HostObjects& keep);
 Result<void> define_filesystem(component::Linker& linker, WasiCtx& ctx, wit::HostResources& resources,
                                HostObjects& keep);
+Result<void> define_sockets(component::Linker& linker, WasiCtx& ctx, wit::HostResources& resources, HostObjects& keep);
 
 }  // namespace stratus::wasi::p3

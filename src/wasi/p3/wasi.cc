@@ -21,6 +21,7 @@ Result<void> add_to_linker(component::Linker& linker, WasiCtx& ctx, wit::HostRes
   STRATUS_TRY(p3::define_cli(linker, ctx, resources, keep));
   STRATUS_TRY(p3::define_filesystem(linker, ctx, resources, keep));
   STRATUS_TRY(p3::define_http(linker, ctx, resources, keep));
+  STRATUS_TRY(p3::define_sockets(linker, ctx, resources, keep));
   return {};
 }
 

@@ -6,19 +6,31 @@
 // test, its JSON spec (legacy or operation-based; defaults when absent)
 // gives the arguments, the environment (exactly that), the preopened
 // directories and the expected exit code and output. Preopened directories
-// are fresh copies, so a test's writes never touch the fixtures. Prints the
-// pass/fail/skip counts per language and checks the failures against a
-// known-failures list.
+// are fresh copies, so a test's writes never touch the fixtures. A test of
+// the `sockets` proposal gets the network (binds anywhere, connects and
+// name lookups on loopback only); its `connect`, `send` and `recv`
+// operations are driven against the running program, which prints the
+// address it listens on. Prints the pass/fail/skip counts per language and
+// checks the failures against a known-failures list.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -28,6 +40,7 @@
 #include "support/file.h"
 #include "tests/support/known_failures.h"
 #include "tests/wasi/capture.h"
+#include "wasi/p2/sockets.h"
 #include "wasi/p2/wasi.h"
 #include "wasi/preview1/preview1.h"
 
@@ -45,6 +58,12 @@ struct Spec {
   std::map<std::string, std::string> output;  // "stdout"/"stderr" -> expected, when given
   std::string stdin_payload;                  // what a `write` to stdin gives it
   std::string skip;                           // why the test cannot run here
+  bool sockets = false;                       // proposals: ["sockets"]
+  // connect, send and recv, in order, on connections by id.
+  struct NetOp {
+    std::string type, id, payload;
+  };
+  std::vector<NetOp> net_ops;
 };
 
 std::vector<std::string> strings(const json& j) {
@@ -74,11 +93,14 @@ Spec read_spec(const fs::path& wasm) {
     s.skip = "unreadable spec " + path.filename().string();
     return s;
   }
-  // A command that needs wasi:http (its types) runs like any other; a
-  // service (requests) or sockets need operations this runner does not
-  // drive yet.
-  if (j.contains("proposals") && !j["proposals"].empty() && j["proposals"] != json::array({"http"}))
-    s.skip = "needs proposals " + j["proposals"].dump() + " (this runner does not drive sockets yet)";
+  // A command that needs wasi:http (its types) runs like any other; one
+  // that needs sockets gets network grants and its operations driven.
+  for (const auto& proposal : strings(j.value("proposals", json::array()))) {
+    if (proposal == "sockets")
+      s.sockets = true;
+    else if (proposal != "http")
+      s.skip = "needs proposal `" + proposal + "` (this runner does not drive it yet)";
+  }
   if (!j.contains("operations")) {
     read_run(j, s);
     if (j.contains("exit_code")) s.exit_code = j["exit_code"].get<int>();
@@ -96,8 +118,12 @@ Spec read_spec(const fs::path& wasm) {
       s.output[op.value("id", "stdout")] += op.value("payload", "");
     } else if (type == "write" && op.value("id", "") == "stdin") {
       s.stdin_payload += op.value("payload", "");
+    } else if (type == "connect" && op.value("protocol_type", "tcp") == "tcp") {
+      s.net_ops.push_back({type, op.value("id", "server"), ""});
+    } else if (type == "send" || type == "recv") {
+      s.net_ops.push_back({type, op.value("id", ""), op.value("payload", "")});
     } else {
-      s.skip = "operation `" + type + "` (this runner does not drive sockets or http services yet)";
+      s.skip = "operation `" + type + "` (this runner drives tcp connections and commands, not " + op.dump() + ")";
     }
   }
   return s;
@@ -170,6 +196,122 @@ Outcome run_preview1(engine::Engine& engine, const fs::path& wasm, const Spec& s
   return judge(spec, exit_code, trap, out.text(), err.text());
 }
 
+// What the program prints, readable while it runs (the runner waits for the
+// address a server prints before it connects).
+class SharedOutput : public wasi::p2::OutputStream {
+ public:
+  std::variant<uint64_t, wasi::p2::StreamFailure> check_write() override { return uint64_t{64 * 1024}; }
+  std::optional<wasi::p2::StreamFailure> write(std::span<const uint8_t> bytes) override {
+    std::lock_guard lock(mutex_);
+    contents_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    return std::nullopt;
+  }
+  wasi::p2::Pollable subscribe() override { return wasi::p2::Pollable{}; }
+  std::string contents() const {
+    std::lock_guard lock(mutex_);
+    return contents_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string contents_;
+};
+
+// The network a `sockets` test may use: binds anywhere (the tests bind
+// unspecified and unroutable addresses to see the errors), connections and
+// lookups only on loopback.
+void grant_network(wasi::p2::SocketPolicy& policy) {
+  wasi::p2::AddressRule loopback;
+  loopback.host = wasi::p2::AddressRule::Host::Loopback;
+  policy.connect.push_back(loopback);
+  policy.bind.push_back(wasi::p2::AddressRule{});
+  policy.name_lookups.push_back("localhost");
+}
+
+constexpr auto kNetTimeout = std::chrono::seconds(20);
+
+// A TCP connection to HOST:PORT (the first line of `printed` that reads as
+// one), on loopback only; -1 and why not in `why`.
+int connect_printed(const std::string& printed, std::string& why) {
+  std::string line = printed.substr(0, printed.find('\n'));
+  auto colon = line.rfind(':');
+  if (colon == std::string::npos) {
+    why = "the program printed no HOST:PORT: [" + line + "]";
+    return -1;
+  }
+  std::string host = line.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  auto ip = wasi::p2::IpAddress::parse(host);
+  int port = std::atoi(line.c_str() + colon + 1);
+  if (!ip || !ip->is_loopback() || port <= 0 || port > 65535) {
+    why = "not a loopback HOST:PORT: [" + line + "]";
+    return -1;
+  }
+  wasi::p2::SocketAddress to{*ip, static_cast<uint16_t>(port), 0};
+  auto native = wasi::p2::to_native(to);
+  int fd = ::socket(ip->v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || ::connect(fd, native.get(), native.length) != 0) {
+    why = "connect " + line + ": " + std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  timeval tv{static_cast<time_t>(kNetTimeout.count()), 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+// Drives the spec's connect, send and recv operations against the running
+// program; empty, or what went wrong.
+std::string drive_network(const Spec& spec, const SharedOutput& out, const std::atomic<bool>& ended) {
+  std::map<std::string, int> connections;
+  std::string why;
+  for (const auto& op : spec.net_ops) {
+    if (op.type == "connect") {
+      auto deadline = std::chrono::steady_clock::now() + kNetTimeout;
+      std::string printed;
+      while ((printed = out.contents()).find('\n') == std::string::npos && !ended &&
+             std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      int fd = connect_printed(printed, why);
+      if (fd < 0) break;
+      connections[op.id] = fd;
+      continue;
+    }
+    auto it = connections.find(op.id);
+    if (it == connections.end()) {
+      why = op.type + " on `" + op.id + "`, which no connect made";
+      break;
+    }
+    if (op.type == "send") {
+      size_t sent = 0;
+      while (sent < op.payload.size()) {
+        ssize_t n = ::send(it->second, op.payload.data() + sent, op.payload.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        sent += static_cast<size_t>(n);
+      }
+      if (sent < op.payload.size()) {
+        why = "send on `" + op.id + "`: " + std::strerror(errno);
+        break;
+      }
+    } else {
+      std::string got;
+      char buf[4096];
+      while (got.size() < op.payload.size()) {
+        ssize_t n = ::recv(it->second, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        got.append(buf, static_cast<size_t>(n));
+      }
+      if (got != op.payload) {
+        why = "recv on `" + op.id + "`: got [" + got + "], expected [" + op.payload + "]";
+        break;
+      }
+    }
+  }
+  for (const auto& [id, fd] : connections) ::close(fd);
+  return why;
+}
+
 // A component (adapted from preview 1, or a WASI 0.3 program as it is) as
 // `stratus run` runs it.
 Outcome run_component(engine::Engine& engine, const fs::path& wasm, const fs::path& file, const Spec& spec,
@@ -184,8 +326,9 @@ Outcome run_component(engine::Engine& engine, const fs::path& wasm, const fs::pa
   config.args.insert(config.args.end(), spec.args.begin(), spec.args.end());
   config.env = spec.env;
   if (std::string err = copy_dirs(wasm, spec, scratch, config.dirs); !err.empty()) return {false, err};
-  auto out = std::make_shared<wasi::p2::CapturedOutput>();
-  auto err = std::make_shared<wasi::p2::CapturedOutput>();
+  if (spec.sockets) grant_network(config.sockets);
+  auto out = std::make_shared<SharedOutput>();
+  auto err = std::make_shared<SharedOutput>();
   config.stdout_stream = out;
   config.stderr_stream = err;
   config.stdin_stream =
@@ -193,12 +336,23 @@ Outcome run_component(engine::Engine& engine, const fs::path& wasm, const fs::pa
   component::InstantiateOptions options;
   options.limits.call_timeout = std::chrono::seconds(60);
   options.allow_sync_cancel_in_waitable_set = true;  // as `stratus run` (component/runtime/runtime.h)
-  auto outcome = wasi::p2::run_command(engine, *component, std::move(config), options);
+  // The program runs on a thread of its own while this one plays the
+  // client of its connections.
+  std::atomic<bool> ended = false;
+  std::optional<Result<wasi::p2::CommandOutcome>> outcome;
+  std::thread program([&] {
+    outcome = wasi::p2::run_command(engine, *component, std::move(config), options);
+    ended = true;
+  });
+  std::string network = drive_network(spec, *out, ended);
+  program.join();
   std::error_code ec;
   fs::remove_all(scratch, ec);
-  if (!outcome) return {false, outcome.error().message};
-  return judge(spec, outcome->exit_code, outcome->trap ? "trap: " + outcome->trap->message : "", out->contents(),
-               err->contents());
+  if (!*outcome) return {false, outcome->error().message};
+  Outcome judged = judge(spec, (*outcome)->exit_code, (*outcome)->trap ? "trap: " + (*outcome)->trap->message : "",
+                         out->contents(), err->contents());
+  if (!network.empty()) judged = {false, network + "; " + judged.why};
+  return judged;
 }
 
 Outcome run_adapted(engine::Engine& engine, const fs::path& wasm, const fs::path& adapted, const Spec& spec,

@@ -1,0 +1,202 @@
+// wasi:sockets 0.3: what the TCP and UDP hosts share (error codes from
+// errno, addresses between the WIT's form and the host's), ip-name-lookup
+// (an async func answered from a thread that runs getaddrinfo) and the
+// definition of both interfaces. Grants are WASI 0.2's (WasiConfig::sockets):
+// what the policy does not allow is refused with access-denied.
+#include "wasi/p3/sockets.h"
+
+#include <netdb.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+#include <thread>
+
+#include "wasi/p2/sockets_wit.h"
+
+namespace stratus::wasi::p3 {
+namespace {
+
+namespace lookup = ::p3::wasi::sockets::ip_name_lookup;
+using wit::Reply;
+
+using LookupError = lookup::ErrorCode;
+using LookupResult = wit::WitResult<std::vector<lookup::IpAddress>, LookupError>;
+
+LookupError resolver_error(int gai_error) {
+  switch (gai_error) {
+    case EAI_NONAME:
+#ifdef EAI_NODATA
+    case EAI_NODATA:
+#endif
+    case EAI_ADDRFAMILY: return lookup::ErrorCodeNameUnresolvable{};
+    case EAI_AGAIN: return lookup::ErrorCodeTemporaryResolverFailure{};
+    case EAI_FAIL: return lookup::ErrorCodePermanentResolverFailure{};
+    default: return lookup::ErrorCodeOther{std::string(::gai_strerror(gai_error))};
+  }
+}
+
+class IpNameLookupHost final : public lookup::Host {
+ public:
+  explicit IpNameLookupHost(WasiCtx& ctx) : ctx_(ctx) {}
+
+  void resolve_addresses(const std::string& name, Reply<LookupResult> reply) override {
+    if (auto ip = p2::literal_address(name)) {
+      reply(LookupResult::ok({wit_ip(*ip)}));
+      return;
+    }
+    if (!p2::valid_lookup_name(name)) {
+      reply(LookupResult::err(lookup::ErrorCodeInvalidArgument{}));
+      return;
+    }
+    if (!ctx_.config.sockets.allows_lookup(name)) {
+      reply(LookupResult::err(lookup::ErrorCodeAccessDenied{}));
+      return;
+    }
+    // getaddrinfo blocks: it runs on a thread of its own, whose answer is
+    // posted to the store's thread (the call holds its loop open meanwhile).
+    auto poster = reply.reactor().poster();
+    try {
+      // The reply moves on with the answer: the call is ended (or dropped)
+      // on the store's thread, never on this one.
+      std::thread([name, reply, poster]() mutable {
+        auto found = std::make_shared<p2::NameLookup>(p2::lookup_name(name));
+        poster.post([reply = std::move(reply), found] {
+          if (found->gai_error != 0) {
+            reply(LookupResult::err(resolver_error(found->gai_error)));
+            return;
+          }
+          std::vector<lookup::IpAddress> out;
+          for (const auto& ip : found->addresses) out.push_back(wit_ip(ip));
+          reply(LookupResult::ok(std::move(out)));
+        });
+      }).detach();
+    } catch (const std::system_error&) {
+      reply(LookupResult::err(lookup::ErrorCodeOther{std::string("cannot start a lookup thread")}));
+    }
+  }
+
+ private:
+  WasiCtx& ctx_;
+};
+
+}  // namespace
+
+SocketError invalid_state() { return types::ErrorCodeInvalidState{}; }
+SocketError invalid_argument() { return types::ErrorCodeInvalidArgument{}; }
+SocketError access_denied() { return types::ErrorCodeAccessDenied{}; }
+
+SocketError from_p2(p2::SocketErrorCode code) {
+  using C = p2::SocketErrorCode;
+  switch (code) {
+    case C::kAccessDenied: return types::ErrorCodeAccessDenied{};
+    case C::kNotSupported: return types::ErrorCodeNotSupported{};
+    case C::kInvalidArgument: return types::ErrorCodeInvalidArgument{};
+    case C::kOutOfMemory: return types::ErrorCodeOutOfMemory{};
+    case C::kTimeout: return types::ErrorCodeTimeout{};
+    case C::kInvalidState:
+    case C::kConcurrencyConflict: return types::ErrorCodeInvalidState{};
+    case C::kAddressNotBindable: return types::ErrorCodeAddressNotBindable{};
+    case C::kAddressInUse: return types::ErrorCodeAddressInUse{};
+    case C::kRemoteUnreachable: return types::ErrorCodeRemoteUnreachable{};
+    case C::kConnectionRefused: return types::ErrorCodeConnectionRefused{};
+    case C::kConnectionReset: return types::ErrorCodeConnectionReset{};
+    case C::kConnectionAborted: return types::ErrorCodeConnectionAborted{};
+    case C::kDatagramTooLarge: return types::ErrorCodeDatagramTooLarge{};
+    default: return types::ErrorCodeOther{};
+  }
+}
+
+SocketError socket_error(int err) {
+  // WASI 0.3 tells a connection that cannot be written any more (EPIPE)
+  // from one the peer reset.
+  if (err == EPIPE) return types::ErrorCodeConnectionBroken{};
+  auto code = p2::socket_error_code(err);
+  if (code == p2::SocketErrorCode::kUnknown) return types::ErrorCodeOther{std::string(std::strerror(err))};
+  return from_p2(code);
+}
+
+p2::SocketAddress from_wit(const types::IpSocketAddress& a) {
+  p2::SocketAddress out;
+  if (const auto* v4 = std::get_if<types::IpSocketAddressIpv4>(&a)) {
+    out.port = v4->value.port;
+    const auto& [b0, b1, b2, b3] = v4->value.address;
+    out.ip.bytes[0] = b0;
+    out.ip.bytes[1] = b1;
+    out.ip.bytes[2] = b2;
+    out.ip.bytes[3] = b3;
+    return out;
+  }
+  const auto& v6 = std::get<types::IpSocketAddressIpv6>(a).value;
+  out.port = v6.port;
+  out.scope_id = v6.scope_id;
+  out.ip.v6 = true;
+  std::apply(
+      [&](auto... segment) {
+        size_t i = 0;
+        ((out.ip.bytes[i++] = static_cast<uint8_t>(segment >> 8), out.ip.bytes[i++] = static_cast<uint8_t>(segment)),
+         ...);
+      },
+      v6.address);
+  return out;
+}
+
+types::IpAddress wit_ip(const p2::IpAddress& ip) {
+  const auto& b = ip.bytes;
+  if (!ip.v6) return types::IpAddressIpv4{{b[0], b[1], b[2], b[3]}};
+  auto seg = [&](size_t i) { return static_cast<uint16_t>(b[2 * i] << 8 | b[2 * i + 1]); };
+  return types::IpAddressIpv6{{seg(0), seg(1), seg(2), seg(3), seg(4), seg(5), seg(6), seg(7)}};
+}
+
+types::IpSocketAddress wit_address(const p2::SocketAddress& a) {
+  auto ip = wit_ip(a.ip);
+  if (auto* v4 = std::get_if<types::IpAddressIpv4>(&ip)) return types::IpSocketAddressIpv4{{a.port, v4->value}};
+  return types::IpSocketAddressIpv6{{a.port, 0, std::get<types::IpAddressIpv6>(ip).value, a.scope_id}};
+}
+
+namespace {
+
+wit::WitResult<types::IpSocketAddress, SocketError> address_result(
+    const std::variant<p2::SocketAddress, p2::SocketErrorCode>& a) {
+  using R = wit::WitResult<types::IpSocketAddress, SocketError>;
+  if (const auto* code = std::get_if<p2::SocketErrorCode>(&a)) return R::err(from_p2(*code));
+  return R::ok(wit_address(std::get<p2::SocketAddress>(a)));
+}
+
+}  // namespace
+
+wit::WitResult<types::IpSocketAddress, SocketError> local_address(int fd) {
+  return address_result(p2::local_address_of(fd));
+}
+
+wit::WitResult<types::IpSocketAddress, SocketError> remote_address(int fd) {
+  return address_result(p2::peer_address_of(fd));
+}
+
+p2::SocketAddress unspecified_address(bool v6) {
+  p2::SocketAddress a;
+  a.ip.v6 = v6;
+  return a;
+}
+
+void answer(const std::shared_ptr<component::HostWriteEnd>& done, const SocketStatus& status) {
+  component::Val v;
+  {
+    wit::HostResourcesScope none(nullptr);
+    v = wit::to_val(status);
+  }
+  auto ok =
+      done->write(component::HostElements::of_values({v}), [done](component::CopyResult, uint32_t) { done->drop(); });
+  if (!ok.ok()) done->drop();
+}
+
+Result<void> define_sockets(component::Linker& linker, WasiCtx& ctx, wit::HostResources& resources, HostObjects& keep) {
+  // types first: ip-name-lookup uses its ip-address.
+  auto& sockets = keep.keep(std::make_shared<SocketsHost>(ctx, linker.reactor(), resources));
+  STRATUS_TRY(define_versions(linker, types::kInterface, types::make_host_instance(sockets, resources)));
+  auto& names = keep.keep(std::make_shared<IpNameLookupHost>(ctx));
+  STRATUS_TRY(define_versions(linker, lookup::kInterface, lookup::make_host_instance(names, resources)));
+  return {};
+}
+
+}  // namespace stratus::wasi::p3

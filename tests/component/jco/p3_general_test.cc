@@ -119,20 +119,22 @@ class P3GeneralTest : public testing::TestWithParam<std::string> {
   // Instantiates `name`, its imports from the host (those an earlier
   // component took from it already, and those in `from_components`, are
   // left to the linker as they are).
-  std::shared_ptr<component::ComponentInstance> start(const std::string& name) {
+  std::shared_ptr<component::ComponentInstance> start(const std::string& name,
+                                                      const component::InstantiateOptions& options = {}) {
     auto c = load(name);
     if (c == nullptr) return nullptr;
     auto defined = host_.define_imports(*linker_, *c);
     EXPECT_TRUE(defined.ok()) << name << ": " << (defined.ok() ? "" : defined.error().message);
     for (const auto& import : c->type->imports) host_.skip(import.name);
-    auto instance = linker_->instantiate(c);
+    auto instance = linker_->instantiate(c, options);
     EXPECT_TRUE(instance.ok()) << name << ": " << (instance.ok() ? "" : instance.error().message);
     return instance.ok() ? *instance : nullptr;
   }
 
   // A callee whose exports the next component's imports bind to.
-  bool start_callee(const std::string& name, std::initializer_list<const char*> exported) {
-    auto callee = start(name);
+  bool start_callee(const std::string& name, std::initializer_list<const char*> exported,
+                    const component::InstantiateOptions& options = {}) {
+    auto callee = start(name, options);
     if (callee == nullptr) return false;
     for (const char* e : exported) host_.skip(e);
     auto ok = linker_->define_exports(callee);
@@ -192,6 +194,22 @@ TEST_P(P3GeneralTest, AnOlderToolchainsSyncCancelOfAStreamInAWaitableSetTraps) {
   ASSERT_TRUE(r.trapped()) << describe(r);
   EXPECT_EQ(r.trap().message,
             "waitable cannot be used synchronously while added to a waitable set (in `canon stream.cancel-read`)");
+}
+
+// What `stratus run` and `serve` allow (InstantiateOptions): the pair then
+// runs to its end, every check of the caller's passing.
+component::InstantiateOptions older_toolchains() {
+  component::InstantiateOptions o;
+  o.allow_sync_cancel_in_waitable_set = true;
+  return o;
+}
+
+TEST_P(P3GeneralTest, TheTransmitPairRunsToItsEndWhenOlderToolchainsAreAllowed) {
+  ASSERT_TRUE(start_callee("async-transmit-callee", {"local:local/transmit"}, older_toolchains()));
+  auto caller = start("async-transmit-caller", older_toolchains());
+  ASSERT_NE(caller, nullptr);
+  auto r = caller->call("local:local/run#run", {});
+  EXPECT_TRUE(r.returned()) << describe(r);
 }
 
 TEST_P(P3GeneralTest, BorrowsLentToATaskMustBeGivenBackBeforeItEnds) {
@@ -311,6 +329,54 @@ TEST_P(P3GeneralTest, ShortReadsOfAnOlderToolchainTrapAtItsSyncCancel) {
   EXPECT_EQ(stopped->message,
             "waitable cannot be used synchronously while added to a waitable set (in `canon stream.cancel-read`)");
   EXPECT_EQ(in.written, 1u);
+}
+
+TEST_P(P3GeneralTest, ShortReadsGiveUnreadResourcesBackWhenOlderToolchainsAreAllowed) {
+  // The host reads the guest's stream of resources one at a time: each
+  // short read leaves the rest with the guest, which offers them again.
+  auto instance = start("async-short-reads", older_toolchains());
+  ASSERT_NE(instance, nullptr);
+  const std::string iface = "local:local/short-reads#";
+  std::vector<std::string> strings = {"a", "b", "c", "d", "e"};
+  std::vector<Val> things;
+  for (const auto& str : strings) {
+    auto made = instance->call(iface + "[constructor]thing", std::vector<Val>{Val::string(str)});
+    ASSERT_TRUE(made.returned()) << describe(made);
+    things.push_back(*made.result());
+  }
+  auto element = component::make_type(component::OwnType{things[0].as_handle().resource, nullptr});
+  auto [writer, readable] = HostWriteEnd::make_stream(element);
+  HostSide in;
+  in.write_later(linker_->reactor(), std::chrono::milliseconds(0), std::move(writer), HostElements::of_values(things));
+  auto r = instance->call(iface + "short-reads", std::vector<Val>{readable});
+  ASSERT_TRUE(r.returned()) << describe(r);
+  auto end = HostReadEnd::take(*r.result());
+  ASSERT_TRUE(end.ok()) << end.error().message;
+  auto reader = std::make_shared<HostReadEnd>(std::move(*end));
+  std::vector<Val> got;
+  bool ended = false;
+  std::function<void()> next = [&] {
+    auto ok = reader->read(1, [&](CopyResult res, HostElements e) {
+      for (auto& v : e.values) got.push_back(std::move(v));
+      if (res == CopyResult::Completed && got.size() < strings.size()) {
+        next();
+      } else {
+        ended = true;
+        reader->drop();
+      }
+    });
+    EXPECT_TRUE(ok.ok()) << ok.error().message;
+  };
+  next();
+  auto stopped = linker_->run_until([&] { return ended; }, std::chrono::seconds(10));
+  ASSERT_FALSE(stopped) << stopped->message;
+  EXPECT_EQ(in.written, strings.size());
+  ASSERT_EQ(got.size(), strings.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    auto str = instance->call(iface + "[method]thing.get", std::vector<Val>{Val::borrow(got[i].as_handle())});
+    ASSERT_TRUE(str.returned()) << describe(str);
+    EXPECT_EQ(str.result()->as_string(), strings[i]);
+  }
 }
 
 TEST_P(P3GeneralTest, SynchronousCopiesBlockUntilTheHostTakesOrGives) {

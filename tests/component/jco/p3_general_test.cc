@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -150,6 +151,9 @@ class P3GeneralTest : public testing::TestWithParam<std::string> {
            "\nstdout: " + host_.stdout_text() + "\nstderr: " + host_.stderr_text();
   }
 
+  // Declared first, gone last: the host's callbacks hold them while the
+  // instances (and their pending copies) go away.
+  std::deque<HostSide> sides_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<component::Linker> linker_;
   TestHost host_;
@@ -282,7 +286,8 @@ TEST_P(P3GeneralTest, ReadinessZeroLengthCopiesWaitForTheHost) {
   ASSERT_NE(instance, nullptr);
   auto& reactor = linker_->reactor();
   auto [writer, readable] = HostWriteEnd::make_stream(component::ValType(component::PrimType::U8));
-  HostSide in, out;
+  HostSide& in = sides_.emplace_back();
+  HostSide& out = sides_.emplace_back();
   std::vector<uint8_t> expected = {2, 4, 6, 8, 9};
   in.write_later(reactor, std::chrono::milliseconds(10), std::move(writer), HostElements::of_bytes(expected));
   auto r = instance->call("local:local/readiness#start", std::vector<Val>{readable, bytes_val(expected)});
@@ -318,7 +323,7 @@ TEST_P(P3GeneralTest, ShortReadsOfAnOlderToolchainTrapAtItsSyncCancel) {
   // handles carry.
   auto element = component::make_type(component::OwnType{things[0].as_handle().resource, nullptr});
   auto [writer, readable] = HostWriteEnd::make_stream(element);
-  HostSide in;
+  HostSide& in = sides_.emplace_back();
   in.write_later(linker_->reactor(), std::chrono::milliseconds(0), std::move(writer), HostElements::of_values(things));
   auto r = instance->call(iface + "short-reads", std::vector<Val>{readable});
   ASSERT_TRUE(r.returned()) << describe(r);
@@ -346,7 +351,7 @@ TEST_P(P3GeneralTest, ShortReadsGiveUnreadResourcesBackWhenOlderToolchainsAreAll
   }
   auto element = component::make_type(component::OwnType{things[0].as_handle().resource, nullptr});
   auto [writer, readable] = HostWriteEnd::make_stream(element);
-  HostSide in;
+  HostSide& in = sides_.emplace_back();
   in.write_later(linker_->reactor(), std::chrono::milliseconds(0), std::move(writer), HostElements::of_values(things));
   auto r = instance->call(iface + "short-reads", std::vector<Val>{readable});
   ASSERT_TRUE(r.returned()) << describe(r);
@@ -385,7 +390,10 @@ TEST_P(P3GeneralTest, SynchronousCopiesBlockUntilTheHostTakesOrGives) {
   auto& reactor = linker_->reactor();
   auto [stream_writer, stream] = HostWriteEnd::make_stream(component::ValType(component::PrimType::U8));
   auto [future_writer, future] = HostWriteEnd::make_future(component::ValType(component::PrimType::U8));
-  HostSide in_stream, in_future, out_stream, out_future;
+  HostSide& in_stream = sides_.emplace_back();
+  HostSide& in_future = sides_.emplace_back();
+  HostSide& out_stream = sides_.emplace_back();
+  HostSide& out_future = sides_.emplace_back();
   std::vector<uint8_t> expected = {2, 4, 6, 8, 9};
   in_stream.write_later(reactor, std::chrono::milliseconds(5), std::move(stream_writer),
                         HostElements::of_bytes(expected));

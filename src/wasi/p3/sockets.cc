@@ -6,12 +6,14 @@
 #include "wasi/p3/sockets.h"
 
 #include <netdb.h>
+#include <netinet/in.h>
 
 #include <cerrno>
 #include <cstring>
 #include <system_error>
 #include <thread>
 
+#include "wasi/p2/socket_options.h"
 #include "wasi/p2/sockets_wit.h"
 
 namespace stratus::wasi::p3 {
@@ -85,6 +87,24 @@ class IpNameLookupHost final : public lookup::Host {
 SocketError invalid_state() { return types::ErrorCodeInvalidState{}; }
 SocketError invalid_argument() { return types::ErrorCodeInvalidArgument{}; }
 SocketError access_denied() { return types::ErrorCodeAccessDenied{}; }
+
+SocketResult<uint8_t> hop_limit(int fd, bool v6) {
+  if (v6) return option_result(p2::get_option<uint8_t>(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS));
+  return option_result(p2::get_option<uint8_t>(fd, IPPROTO_IP, IP_TTL));
+}
+
+SocketResult<wit::Unit> set_hop_limit(int fd, bool v6, uint8_t value) {
+  if (value == 0) return fail<wit::Unit>(invalid_argument());
+  if (v6) return set_result(p2::set_int_option(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, value));
+  return set_result(p2::set_int_option(fd, IPPROTO_IP, IP_TTL, value));
+}
+
+SocketResult<uint64_t> buffer_size(int fd, int which) { return option_result(p2::get_buffer_size(fd, which)); }
+
+SocketResult<wit::Unit> set_buffer_size(int fd, int which, uint64_t value) {
+  if (value == 0) return fail<wit::Unit>(invalid_argument());
+  return set_result(p2::set_buffer_size(fd, which, value));
+}
 
 SocketError from_p2(p2::SocketErrorCode code) {
   using C = p2::SocketErrorCode;

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <optional>
+#include <variant>
 
 #include "component/runtime/reactor.h"
 #include "wasi/p2/sockets.h"
@@ -30,6 +31,36 @@ SocketError from_p2(p2::SocketErrorCode code);
 SocketError invalid_state();
 SocketError invalid_argument();
 SocketError access_denied();
+
+template <class T>
+SocketResult<T> fail(SocketError e) {
+  return wit::WitResult<T, SocketError>::err(std::move(e));
+}
+template <class T>
+SocketResult<T> ok(T v) {
+  return wit::WitResult<T, SocketError>::ok(std::move(v));
+}
+inline SocketResult<wit::Unit> ok() { return ok(wit::Unit{}); }
+
+// A socket option read (its value, or the errno) and written (0, or the
+// errno), as results.
+template <class T>
+SocketResult<T> option_result(const std::variant<T, int>& v) {
+  if (const int* err = std::get_if<int>(&v)) return fail<T>(socket_error(*err));
+  return ok(std::get<T>(v));
+}
+inline SocketResult<wit::Unit> set_result(int err) {
+  if (err != 0) return fail<wit::Unit>(socket_error(err));
+  return ok();
+}
+
+// The options TCP and UDP sockets share: the unicast hop limit of `fd`'s
+// family, and a buffer size (SO_RCVBUF, SO_SNDBUF). Setting either to 0 is
+// invalid-argument.
+SocketResult<uint8_t> hop_limit(int fd, bool v6);
+SocketResult<wit::Unit> set_hop_limit(int fd, bool v6, uint8_t value);
+SocketResult<uint64_t> buffer_size(int fd, int which);
+SocketResult<wit::Unit> set_buffer_size(int fd, int which, uint64_t value);
 
 p2::SocketAddress from_wit(const types::IpSocketAddress& a);
 types::IpSocketAddress wit_address(const p2::SocketAddress& a);

@@ -22,27 +22,6 @@ using Status = SocketStatus;
 
 engine::Trap unknown_socket() { return p2::guest_error("unknown tcp-socket"); }
 
-template <class T>
-SocketResult<T> fail(SocketError e) {
-  return wit::WitResult<T, SocketError>::err(std::move(e));
-}
-template <class T>
-SocketResult<T> ok(T v) {
-  return wit::WitResult<T, SocketError>::ok(std::move(v));
-}
-SocketResult<Unit> ok() { return ok(Unit{}); }
-
-template <class T>
-SocketResult<T> option_result(const std::variant<T, int>& v) {
-  if (const int* err = std::get_if<int>(&v)) return fail<T>(socket_error(*err));
-  return ok(std::get<T>(v));
-}
-
-SocketResult<Unit> set_result(int err) {
-  if (err != 0) return fail<Unit>(socket_error(err));
-  return ok();
-}
-
 // Binds `fd` to `local` after the checks and the policy; nullopt, or why not.
 std::optional<SocketError> bind_checked(const p2::SocketPolicy& policy, int fd, bool v6,
                                         const p2::SocketAddress& local) {
@@ -312,44 +291,39 @@ SocketResult<Unit> SocketsHost::tcp_socket_set_keep_alive_count(const types::Tcp
 SocketResult<uint8_t> SocketsHost::tcp_socket_get_hop_limit(const types::TcpSocketBorrow& self) {
   auto s = tcp_.get(self.rep);
   if (!s) return unknown_socket();
-  if (s->v6) return option_result(p2::get_option<uint8_t>(s->fd->get(), IPPROTO_IPV6, IPV6_UNICAST_HOPS));
-  return option_result(p2::get_option<uint8_t>(s->fd->get(), IPPROTO_IP, IP_TTL));
+  return hop_limit(s->fd->get(), s->v6);
 }
 
 SocketResult<Unit> SocketsHost::tcp_socket_set_hop_limit(const types::TcpSocketBorrow& self, const uint8_t& value) {
   auto s = tcp_.get(self.rep);
   if (!s) return unknown_socket();
-  if (value == 0) return fail<Unit>(invalid_argument());
-  if (s->v6) return set_result(p2::set_int_option(s->fd->get(), IPPROTO_IPV6, IPV6_UNICAST_HOPS, value));
-  return set_result(p2::set_int_option(s->fd->get(), IPPROTO_IP, IP_TTL, value));
+  return set_hop_limit(s->fd->get(), s->v6, value);
 }
 
 SocketResult<uint64_t> SocketsHost::tcp_socket_get_receive_buffer_size(const types::TcpSocketBorrow& self) {
   auto s = tcp_.get(self.rep);
   if (!s) return unknown_socket();
-  return option_result(p2::get_buffer_size(s->fd->get(), SO_RCVBUF));
+  return buffer_size(s->fd->get(), SO_RCVBUF);
 }
 
 SocketResult<Unit> SocketsHost::tcp_socket_set_receive_buffer_size(const types::TcpSocketBorrow& self,
                                                                    const uint64_t& value) {
   auto s = tcp_.get(self.rep);
   if (!s) return unknown_socket();
-  if (value == 0) return fail<Unit>(invalid_argument());
-  return set_result(p2::set_buffer_size(s->fd->get(), SO_RCVBUF, value));
+  return set_buffer_size(s->fd->get(), SO_RCVBUF, value);
 }
 
 SocketResult<uint64_t> SocketsHost::tcp_socket_get_send_buffer_size(const types::TcpSocketBorrow& self) {
   auto s = tcp_.get(self.rep);
   if (!s) return unknown_socket();
-  return option_result(p2::get_buffer_size(s->fd->get(), SO_SNDBUF));
+  return buffer_size(s->fd->get(), SO_SNDBUF);
 }
 
 SocketResult<Unit> SocketsHost::tcp_socket_set_send_buffer_size(const types::TcpSocketBorrow& self,
                                                                 const uint64_t& value) {
   auto s = tcp_.get(self.rep);
   if (!s) return unknown_socket();
-  if (value == 0) return fail<Unit>(invalid_argument());
-  return set_result(p2::set_buffer_size(s->fd->get(), SO_SNDBUF, value));
+  return set_buffer_size(s->fd->get(), SO_SNDBUF, value);
 }
 
 }  // namespace stratus::wasi::p3

@@ -2,6 +2,7 @@
 // streams of bytes: stdout and stderr read what the guest writes to the
 // stream it hands over until it drops it, then answer its future; stdin is
 // a stream the host fills, a chunk each time the guest is waiting to read.
+#include "wasi/p2/cli_hosts.h"
 #include "wasi/p3/byte_pumps.h"
 #include "wasi/p3/hosts.h"
 
@@ -30,32 +31,10 @@ PumpDone answer_status(component::HostWriteEnd future, cli::types::ErrorCode on_
   };
 }
 
-class EnvironmentHost final : public cli::environment::Host {
+class EnvironmentHost final : public p2::EnvironmentHostBase<cli::environment::Host> {
  public:
-  explicit EnvironmentHost(WasiCtx& ctx) : ctx_(ctx) {}
-  HostResult<std::vector<std::tuple<std::string, std::string>>> get_environment() override {
-    std::vector<std::tuple<std::string, std::string>> out;
-    for (const auto& [k, v] : ctx_.config.env) out.emplace_back(k, v);
-    return out;
-  }
-  HostResult<std::vector<std::string>> get_arguments() override { return ctx_.config.args; }
-  // No working directory is granted: paths are relative to preopens.
+  using EnvironmentHostBase::EnvironmentHostBase;
   HostResult<std::optional<std::string>> get_initial_cwd() override { return std::optional<std::string>(); }
-
- private:
-  WasiCtx& ctx_;
-};
-
-engine::Trap exit_trap(int code) {
-  engine::Trap trap{engine::TrapKind::Exit, "exit with code " + std::to_string(code)};
-  trap.exit_code = code;
-  return trap;
-}
-
-class ExitHost final : public cli::exit::Host {
- public:
-  HostResult<Unit> exit(const wit::WitResult<Unit, Unit>& status) override { return exit_trap(status.is_ok() ? 0 : 1); }
-  HostResult<Unit> exit_with_code(const uint8_t& status_code) override { return exit_trap(status_code); }
 };
 
 HostResult<StatusFuture> write_via_stream(const wit::Stream<uint8_t>& data, std::shared_ptr<p2::OutputStream> out) {
@@ -105,64 +84,6 @@ class StdinHost final : public cli::stdin_::Host {
 
 class TypesHost final : public cli::types::Host {};
 
-class TerminalInputHost final : public cli::terminal_input::Host {
- public:
-  explicit TerminalInputHost(WasiCtx& ctx) : ctx_(ctx) {}
-  void drop_terminal_input(uint32_t rep) override { ctx_.terminal_inputs.remove(rep); }
-
- private:
-  WasiCtx& ctx_;
-};
-
-class TerminalOutputHost final : public cli::terminal_output::Host {
- public:
-  explicit TerminalOutputHost(WasiCtx& ctx) : ctx_(ctx) {}
-  void drop_terminal_output(uint32_t rep) override { ctx_.terminal_outputs.remove(rep); }
-
- private:
-  WasiCtx& ctx_;
-};
-
-std::optional<cli::terminal_output::TerminalOutput> terminal_output(WasiCtx& ctx, bool is_terminal) {
-  if (!is_terminal) return std::nullopt;
-  return cli::terminal_output::TerminalOutput{ctx.terminal_outputs.add(std::make_shared<p2::Terminal>())};
-}
-
-class TerminalStdinHost final : public cli::terminal_stdin::Host {
- public:
-  explicit TerminalStdinHost(WasiCtx& ctx) : ctx_(ctx) {}
-  HostResult<std::optional<cli::terminal_input::TerminalInput>> get_terminal_stdin() override {
-    if (!ctx_.config.stdin_terminal) return std::optional<cli::terminal_input::TerminalInput>();
-    return std::optional(
-        cli::terminal_input::TerminalInput{ctx_.terminal_inputs.add(std::make_shared<p2::Terminal>())});
-  }
-
- private:
-  WasiCtx& ctx_;
-};
-
-class TerminalStdoutHost final : public cli::terminal_stdout::Host {
- public:
-  explicit TerminalStdoutHost(WasiCtx& ctx) : ctx_(ctx) {}
-  HostResult<std::optional<cli::terminal_output::TerminalOutput>> get_terminal_stdout() override {
-    return terminal_output(ctx_, ctx_.config.stdout_terminal);
-  }
-
- private:
-  WasiCtx& ctx_;
-};
-
-class TerminalStderrHost final : public cli::terminal_stderr::Host {
- public:
-  explicit TerminalStderrHost(WasiCtx& ctx) : ctx_(ctx) {}
-  HostResult<std::optional<cli::terminal_output::TerminalOutput>> get_terminal_stderr() override {
-    return terminal_output(ctx_, ctx_.config.stderr_terminal);
-  }
-
- private:
-  WasiCtx& ctx_;
-};
-
 template <class H, class MakeInstance>
 Result<void> define_one(component::Linker& linker, const char* iface, std::shared_ptr<H> host, MakeInstance make,
                         wit::HostResources& resources, HostObjects& keep) {
@@ -176,24 +97,32 @@ Result<void> define_cli(component::Linker& linker, WasiCtx& ctx, wit::HostResour
                          resources, keep));
   STRATUS_TRY(define_one(linker, cli::environment::kInterface, std::make_shared<EnvironmentHost>(ctx),
                          cli::environment::make_host_instance, resources, keep));
-  STRATUS_TRY(define_one(linker, cli::exit::kInterface, std::make_shared<ExitHost>(), cli::exit::make_host_instance,
-                         resources, keep));
+  STRATUS_TRY(define_one(linker, cli::exit::kInterface, std::make_shared<p2::ExitHost<cli::exit::Host>>(),
+                         cli::exit::make_host_instance, resources, keep));
   STRATUS_TRY(define_one(linker, cli::stdin_::kInterface, std::make_shared<StdinHost>(ctx),
                          cli::stdin_::make_host_instance, resources, keep));
   STRATUS_TRY(define_one(linker, cli::stdout_::kInterface, std::make_shared<StdoutHost>(ctx),
                          cli::stdout_::make_host_instance, resources, keep));
   STRATUS_TRY(define_one(linker, cli::stderr_::kInterface, std::make_shared<StderrHost>(ctx),
                          cli::stderr_::make_host_instance, resources, keep));
-  STRATUS_TRY(define_one(linker, cli::terminal_input::kInterface, std::make_shared<TerminalInputHost>(ctx),
+  STRATUS_TRY(define_one(linker, cli::terminal_input::kInterface,
+                         std::make_shared<p2::TerminalInputHost<cli::terminal_input::Host>>(ctx),
                          cli::terminal_input::make_host_instance, resources, keep));
-  STRATUS_TRY(define_one(linker, cli::terminal_output::kInterface, std::make_shared<TerminalOutputHost>(ctx),
+  STRATUS_TRY(define_one(linker, cli::terminal_output::kInterface,
+                         std::make_shared<p2::TerminalOutputHost<cli::terminal_output::Host>>(ctx),
                          cli::terminal_output::make_host_instance, resources, keep));
-  STRATUS_TRY(define_one(linker, cli::terminal_stdin::kInterface, std::make_shared<TerminalStdinHost>(ctx),
-                         cli::terminal_stdin::make_host_instance, resources, keep));
-  STRATUS_TRY(define_one(linker, cli::terminal_stdout::kInterface, std::make_shared<TerminalStdoutHost>(ctx),
-                         cli::terminal_stdout::make_host_instance, resources, keep));
-  STRATUS_TRY(define_one(linker, cli::terminal_stderr::kInterface, std::make_shared<TerminalStderrHost>(ctx),
-                         cli::terminal_stderr::make_host_instance, resources, keep));
+  STRATUS_TRY(define_one(
+      linker, cli::terminal_stdin::kInterface,
+      std::make_shared<p2::TerminalStdinHost<cli::terminal_stdin::Host, cli::terminal_input::TerminalInput>>(ctx),
+      cli::terminal_stdin::make_host_instance, resources, keep));
+  STRATUS_TRY(define_one(
+      linker, cli::terminal_stdout::kInterface,
+      std::make_shared<p2::TerminalStdoutHost<cli::terminal_stdout::Host, cli::terminal_output::TerminalOutput>>(ctx),
+      cli::terminal_stdout::make_host_instance, resources, keep));
+  STRATUS_TRY(define_one(
+      linker, cli::terminal_stderr::kInterface,
+      std::make_shared<p2::TerminalStderrHost<cli::terminal_stderr::Host, cli::terminal_output::TerminalOutput>>(ctx),
+      cli::terminal_stderr::make_host_instance, resources, keep));
   return {};
 }
 

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "wasi/p2/socket_address_wit.h"
 #include "wasi/p2/sockets_wit.h"
 
 namespace stratus::wasi::p2 {
@@ -94,41 +95,16 @@ SocketErrorCode socket_error_code(int err) {
 }
 
 SocketAddress from_wit(const WitSocketAddress& a) {
-  SocketAddress out;
-  if (const auto* v4 = std::get_if<network::IpSocketAddressIpv4>(&a)) {
-    out.port = v4->value.port;
-    const auto& [b0, b1, b2, b3] = v4->value.address;
-    out.ip.bytes[0] = b0;
-    out.ip.bytes[1] = b1;
-    out.ip.bytes[2] = b2;
-    out.ip.bytes[3] = b3;
-    return out;
-  }
-  const auto& v6 = std::get<network::IpSocketAddressIpv6>(a).value;
-  out.port = v6.port;
-  out.scope_id = v6.scope_id;
-  out.ip.v6 = true;
-  std::apply(
-      [&](auto... segment) {
-        size_t i = 0;
-        ((out.ip.bytes[i++] = static_cast<uint8_t>(segment >> 8), out.ip.bytes[i++] = static_cast<uint8_t>(segment)),
-         ...);
-      },
-      v6.address);
-  return out;
+  return address_from_wit<network::IpSocketAddressIpv4, network::IpSocketAddressIpv6>(a);
 }
 
 network::IpAddress to_wit(const IpAddress& ip) {
-  const auto& b = ip.bytes;
-  if (!ip.v6) return network::IpAddressIpv4{{b[0], b[1], b[2], b[3]}};
-  auto seg = [&](size_t i) { return static_cast<uint16_t>(b[2 * i] << 8 | b[2 * i + 1]); };
-  return network::IpAddressIpv6{{seg(0), seg(1), seg(2), seg(3), seg(4), seg(5), seg(6), seg(7)}};
+  return ip_to_wit<network::IpAddress, network::IpAddressIpv4, network::IpAddressIpv6>(ip);
 }
 
 WitSocketAddress to_wit(const SocketAddress& a) {
-  auto ip = to_wit(a.ip);
-  if (auto* v4 = std::get_if<network::IpAddressIpv4>(&ip)) return network::IpSocketAddressIpv4{{a.port, v4->value}};
-  return network::IpSocketAddressIpv6{{a.port, 0, std::get<network::IpAddressIpv6>(ip).value, a.scope_id}};
+  return address_to_wit<WitSocketAddress, network::IpSocketAddressIpv4, network::IpSocketAddressIpv6,
+                        network::IpAddress, network::IpAddressIpv4, network::IpAddressIpv6>(a);
 }
 
 NativeAddress to_native(const SocketAddress& a) {

@@ -13,6 +13,7 @@
 #include <system_error>
 #include <thread>
 
+#include "wasi/p2/socket_address_wit.h"
 #include "wasi/p2/socket_options.h"
 #include "wasi/p2/sockets_wit.h"
 
@@ -137,41 +138,16 @@ SocketError socket_error(int err) {
 }
 
 p2::SocketAddress from_wit(const types::IpSocketAddress& a) {
-  p2::SocketAddress out;
-  if (const auto* v4 = std::get_if<types::IpSocketAddressIpv4>(&a)) {
-    out.port = v4->value.port;
-    const auto& [b0, b1, b2, b3] = v4->value.address;
-    out.ip.bytes[0] = b0;
-    out.ip.bytes[1] = b1;
-    out.ip.bytes[2] = b2;
-    out.ip.bytes[3] = b3;
-    return out;
-  }
-  const auto& v6 = std::get<types::IpSocketAddressIpv6>(a).value;
-  out.port = v6.port;
-  out.scope_id = v6.scope_id;
-  out.ip.v6 = true;
-  std::apply(
-      [&](auto... segment) {
-        size_t i = 0;
-        ((out.ip.bytes[i++] = static_cast<uint8_t>(segment >> 8), out.ip.bytes[i++] = static_cast<uint8_t>(segment)),
-         ...);
-      },
-      v6.address);
-  return out;
+  return p2::address_from_wit<types::IpSocketAddressIpv4, types::IpSocketAddressIpv6>(a);
 }
 
 types::IpAddress wit_ip(const p2::IpAddress& ip) {
-  const auto& b = ip.bytes;
-  if (!ip.v6) return types::IpAddressIpv4{{b[0], b[1], b[2], b[3]}};
-  auto seg = [&](size_t i) { return static_cast<uint16_t>(b[2 * i] << 8 | b[2 * i + 1]); };
-  return types::IpAddressIpv6{{seg(0), seg(1), seg(2), seg(3), seg(4), seg(5), seg(6), seg(7)}};
+  return p2::ip_to_wit<types::IpAddress, types::IpAddressIpv4, types::IpAddressIpv6>(ip);
 }
 
 types::IpSocketAddress wit_address(const p2::SocketAddress& a) {
-  auto ip = wit_ip(a.ip);
-  if (auto* v4 = std::get_if<types::IpAddressIpv4>(&ip)) return types::IpSocketAddressIpv4{{a.port, v4->value}};
-  return types::IpSocketAddressIpv6{{a.port, 0, std::get<types::IpAddressIpv6>(ip).value, a.scope_id}};
+  return p2::address_to_wit<types::IpSocketAddress, types::IpSocketAddressIpv4, types::IpSocketAddressIpv6,
+                            types::IpAddress, types::IpAddressIpv4, types::IpAddressIpv6>(a);
 }
 
 namespace {

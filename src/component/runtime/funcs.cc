@@ -571,41 +571,52 @@ MaybeTrap canon_lower(InstanceState* inst, RtFunc* callee, const RtCanonOptions*
 
 }  // namespace
 
+namespace {
+
+using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+
+// Why the host's loop must stop before its next turn: the store trapped,
+// or `deadline` passed (`late` says what was late).
+MaybeTrap loop_stop(const Store& store, const Deadline& deadline, const char* late) {
+  if (store.trap()) return *store.trap();
+  if (deadline && std::chrono::steady_clock::now() > *deadline)
+    return engine::Trap{engine::TrapKind::Deadline, late, 0};
+  return std::nullopt;
+}
+
+// One turn of the host's loop. The host's work that is due goes first, so
+// that guest threads that keep yielding cannot starve it; then a ready
+// guest thread; else it waits for the host (until `deadline`). False when
+// nothing ran and nothing can come from the host any more.
+bool loop_turn(Store& store, const Deadline& deadline) {
+  if (store.reactor.busy()) store.reactor.run(false);
+  if (store.tick()) return true;
+  if (!store.reactor.busy()) return false;
+  store.reactor.run(true, deadline);
+  return true;
+}
+
+}  // namespace
+
 MaybeTrap run_event_loop(Store& store, const std::function<bool()>& done,
                          std::optional<std::chrono::nanoseconds> timeout, std::chrono::steady_clock::time_point start) {
-  std::optional<std::chrono::steady_clock::time_point> deadline;
+  Deadline deadline;
   if (timeout) deadline = start + *timeout;
   while (!done()) {
-    if (store.trap()) return *store.trap();
-    if (deadline && std::chrono::steady_clock::now() > *deadline)
-      return engine::Trap{engine::TrapKind::Deadline, "the call did not resolve before its deadline", 0};
-    // The host's work that is due goes first, so that guest threads that
-    // keep yielding cannot starve it; then a ready guest thread; else wait
-    // for the host, unless nothing can come from it any more.
-    if (store.reactor.busy()) store.reactor.run(false);
-    if (store.tick()) continue;
-    if (!store.reactor.busy()) {
-      if (done() || store.trap()) continue;
-      return trap("deadlock detected: event loop cannot make further progress");
-    }
-    store.reactor.run(true, deadline);
+    STRATUS_TRAP_TRY(loop_stop(store, deadline, "the call did not resolve before its deadline"));
+    if (loop_turn(store, deadline) || done() || store.trap()) continue;
+    return trap("deadlock detected: event loop cannot make further progress");
   }
   return std::nullopt;
 }
 
 MaybeTrap run_until_idle(Store& store, std::optional<std::chrono::nanoseconds> timeout) {
-  std::optional<std::chrono::steady_clock::time_point> deadline;
+  Deadline deadline;
   if (timeout) deadline = std::chrono::steady_clock::now() + *timeout;
-  for (;;) {
-    if (store.trap()) return *store.trap();
-    if (deadline && std::chrono::steady_clock::now() > *deadline)
-      return engine::Trap{engine::TrapKind::Deadline, "the work left after the call did not end before its deadline",
-                          0};
-    if (store.reactor.busy()) store.reactor.run(false);
-    if (store.tick()) continue;
-    if (!store.reactor.busy()) return std::nullopt;
-    store.reactor.run(true, deadline);
-  }
+  do {
+    STRATUS_TRAP_TRY(loop_stop(store, deadline, "the work left after the call did not end before its deadline"));
+  } while (loop_turn(store, deadline));
+  return std::nullopt;
 }
 
 CallOutcome call_and_wait(RtFunc& callee, Store& store, InstanceState* caller, std::span<const Val> args,

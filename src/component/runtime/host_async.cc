@@ -179,45 +179,26 @@ void HostReadEnd::drop() {
   if (state_) state_->drop();
 }
 
-namespace {
-
-template <class State>
-std::pair<std::shared_ptr<State>, Val> make_channel(bool stream, std::optional<ValType> element, bool deferred) {
-  auto state = std::make_shared<State>();
-  state->channel = std::make_shared<SharedChannel>(stream, ElementType{std::move(element), {}, deferred});
-  Val readable = stream ? Val::stream(state->channel) : Val::future(state->channel);
-  return {std::move(state), std::move(readable)};
+std::pair<HostWriteEnd, Val> HostWriteEnd::make(bool stream, std::optional<ValType> element, bool deferred) {
+  HostWriteEnd end;
+  end.state_ = std::make_shared<State>();
+  auto& channel = end.state_->channel;
+  channel = std::make_shared<SharedChannel>(stream, ElementType{std::move(element), {}, deferred});
+  Val readable = stream ? Val::stream(channel) : Val::future(channel);
+  return {std::move(end), std::move(readable)};
 }
 
-}  // namespace
-
 std::pair<HostWriteEnd, Val> HostWriteEnd::make_stream(std::optional<ValType> element) {
-  HostWriteEnd end;
-  auto [state, readable] = make_channel<State>(true, std::move(element), false);
-  end.state_ = std::move(state);
-  return {std::move(end), std::move(readable)};
+  return make(true, std::move(element), false);
 }
 
 std::pair<HostWriteEnd, Val> HostWriteEnd::make_future(std::optional<ValType> element) {
-  HostWriteEnd end;
-  auto [state, readable] = make_channel<State>(false, std::move(element), false);
-  end.state_ = std::move(state);
-  return {std::move(end), std::move(readable)};
+  return make(false, std::move(element), false);
 }
 
-std::pair<HostWriteEnd, Val> HostWriteEnd::make_stream() {
-  HostWriteEnd end;
-  auto [state, readable] = make_channel<State>(true, std::nullopt, true);
-  end.state_ = std::move(state);
-  return {std::move(end), std::move(readable)};
-}
+std::pair<HostWriteEnd, Val> HostWriteEnd::make_stream() { return make(true, std::nullopt, true); }
 
-std::pair<HostWriteEnd, Val> HostWriteEnd::make_future() {
-  HostWriteEnd end;
-  auto [state, readable] = make_channel<State>(false, std::nullopt, true);
-  end.state_ = std::move(state);
-  return {std::move(end), std::move(readable)};
-}
+std::pair<HostWriteEnd, Val> HostWriteEnd::make_future() { return make(false, std::nullopt, true); }
 
 Result<void> HostWriteEnd::write(HostElements elements, OnWrite done) {
   if (!state_) return make_error("not a writable end");

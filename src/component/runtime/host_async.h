@@ -153,6 +153,7 @@ class HostWriteEnd {
   void drop();
 
  private:
+  static std::pair<HostWriteEnd, Val> make(bool stream, std::optional<ValType> element, bool deferred);
   struct State;
   std::shared_ptr<State> state_;
 };

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # bench/http: hello-world requests/s and p99 latency with wrk on loopback,
 # in one run, for `stratus serve` (aot), a native Beast server (the ceiling)
-# and `jco serve` of the same component (the peer); prints the figures and
-# both ratios. Usage: run.sh STRATUS NATIVE_HELLO JCO COMPONENT CACHE_DIR
+# and `jco serve` of the same component (the peer), and `stratus serve` of the
+# WASI 0.3 example (examples/http-p3: an async C++ handler streaming its
+# body); prints the figures and the ratios.
+# Usage: run.sh STRATUS NATIVE_HELLO JCO COMPONENT CACHE_DIR P3_COMPONENT
 set -euo pipefail
-stratus=$1 native=$2 jco=$3 component=$4 cache=$5
+stratus=$1 native=$2 jco=$3 component=$4 cache=$5 p3_component=$6
 duration=${BENCH_HTTP_SECONDS:-10}
 connections=${BENCH_HTTP_CONNECTIONS:-32}
 url_path="/hello?name=stratus"
 # shellcheck source=../wrk.sh
 source "$(dirname "$0")/../wrk.sh"
 
-# Three ports from a range picked by PID (no two runs at once on one machine).
-base_port=$((20000 + ($$ % 10000) * 3))
+# Four ports from a range picked by PID (no two runs at once on one machine).
+base_port=$((20000 + ($$ % 10000) * 4))
 # wrk's requests/s and p99 latency (ms) of a warm-up run, then of the
 # measured run, as "COLD_RPS COLD_P99 RPS P99". The warm-up starts on a
 # fresh server: stratus makes its instance pool's workers as connections
@@ -40,12 +42,22 @@ else
   jco_cold_rps=0 jco_cold_p99=0 jco_rps=0 jco_p99=0
 fi
 
+# The P3 example's greeting only (?n=0): its body one line, like /hello's.
+port=$((base_port + 3))
+url_path="/hello?n=0"
+setsid "$stratus" serve --engine aot --cache-dir "$cache" --addr "127.0.0.1:$port" "$p3_component" >/dev/null 2>&1 &
+pids+=($!)
+wait_up "$port"
+read -r p3_cold_rps p3_cold_p99 p3_rps p3_p99 < <(measure "$port")
+
 printf 'bench/http (wrk -t2 -c%s, GET /hello on loopback): a %ss warm-up on a fresh server, then %ss measured\n' \
   "$connections" "$warmup" "$duration"
 row() { printf '  %-17s %10.0f req/s   p99 %8.2f ms   (warm-up %8.0f req/s, p99 %8.2f ms)\n' "$@"; }
 row "native Beast" "$native_rps" "$native_p99" "$native_cold_rps" "$native_cold_p99"
 row "stratus serve aot" "$stratus_rps" "$stratus_p99" "$stratus_cold_rps" "$stratus_cold_p99"
 row "jco serve" "$jco_rps" "$jco_p99" "$jco_cold_rps" "$jco_cold_p99"
-awk -v s="$stratus_rps" -v n="$native_rps" -v j="$jco_rps" 'BEGIN {
+row "stratus serve P3" "$p3_rps" "$p3_p99" "$p3_cold_rps" "$p3_cold_p99"
+awk -v s="$stratus_rps" -v n="$native_rps" -v j="$jco_rps" -v p="$p3_rps" 'BEGIN {
   printf "  stratus / native  %.2f (goal >= 0.50)\n", (n > 0 ? s / n : 0);
-  printf "  stratus / jco     %.2f (goal >= 5)\n", (j > 0 ? s / j : 0) }'
+  printf "  stratus / jco     %.2f (goal >= 5)\n", (j > 0 ? s / j : 0);
+  printf "  P3 / P2           %.2f (goal >= 0.90)\n", (s > 0 ? p / s : 0) }'

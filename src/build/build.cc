@@ -27,6 +27,9 @@ namespace {
 
 // The WASI 0.2 packages every world may use, as jco ships them.
 constexpr const char* kWasiPackages[] = {"io", "clocks", "random", "cli", "filesystem", "sockets", "http"};
+// WASI 0.3 (P3), beside 0.2: a world picks either by version.
+constexpr const char* kWasiP3Version = "0.3.0";
+constexpr const char* kWasiP3Packages[] = {"clocks", "random", "cli", "filesystem", "sockets", "http"};
 constexpr const char* kWasiVersion = "0.2.12";
 
 std::string env_or(const char* name, const std::string& fallback) {
@@ -134,17 +137,23 @@ Result<std::vector<fs::path>> assemble_wit(const Project& project, const Toolcha
       want[fs::path("deps") / f.filename()] = text_of(*text);
     }
   }
-  for (const char* pkg : kWasiPackages) {
-    fs::path name = fs::path("deps") / (std::string("wasi-") + pkg + ".wit");
-    if (want.count(name) != 0) continue;
-    fs::path source = tools.wasi_wit / (std::string("wasi-") + pkg) / "package.wit";
+  auto add_wasi = [&](const fs::path& folder, const char* version, const char* pkg, const std::string& file) {
+    fs::path name = fs::path("deps") / file;
+    if (want.count(name) != 0) return Result<void>{};
+    fs::path source = folder / (std::string("wasi-") + pkg) / "package.wit";
     auto text = read_file(source);
     if (!text) {
-      return make_error("the WASI " + std::string(kWasiVersion) + " WIT is missing (" + source.string() +
-                        "): run ./x deps in the stratus checkout, or set STRATUS_JCO");
+      return Result<void>(make_error("the WASI " + std::string(version) + " WIT is missing (" + source.string() +
+                                     "): run ./x deps in the stratus checkout, or set STRATUS_JCO"));
     }
     want[name] = text_of(*text);
-  }
+    return Result<void>{};
+  };
+  for (const char* pkg : kWasiPackages)
+    STRATUS_TRY(add_wasi(tools.wasi_wit, kWasiVersion, pkg, std::string("wasi-") + pkg + ".wit"));
+  for (const char* pkg : kWasiP3Packages)
+    STRATUS_TRY(
+        add_wasi(tools.wasi_p3_wit, kWasiP3Version, pkg, std::string("wasi-") + pkg + "-" + kWasiP3Version + ".wit"));
   // The host interfaces beyond WASI (wasi:keyvalue, wasi:config, ...), so a
   // world may import them as it imports WASI.
   auto host_files = wit_files(tools.host_wit, "");
@@ -230,6 +239,7 @@ Toolchain default_toolchain() {
   fs::path real = fs::canonical(t.jco, ec);
   if (!ec && real.parent_path().filename() == "dist") package = real.parent_path().parent_path();
   t.wasi_wit = package / "lib" / "wit" / "builtin" / kWasiVersion;
+  t.wasi_p3_wit = package / "lib" / "wit" / "builtin" / kWasiP3Version;
   t.embed_script = checkout / "cmake" / "jco_embed_root.mjs";
   t.host_wit = checkout / "src" / "plugins" / "wit";
   return t;
@@ -274,6 +284,8 @@ Result<BuildOutcome> build_project(const Project& project, const Toolchain& tool
     if (!generated) return std::move(generated).error().context("bindings for world '" + *project.world + "'");
     STRATUS_TRY(write_if_changed(bindings_dir / "bindings.h", generated->header));
     STRATUS_TRY(write_if_changed(bindings_dir / "bindings.cc", generated->source));
+    if (!generated->runtime.empty())
+      STRATUS_TRY(write_if_changed(bindings_dir / "stratus_guest_async.h", generated->runtime));
     sources.push_back(bindings_dir / "bindings.cc");
   }
 

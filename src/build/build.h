@@ -30,6 +30,7 @@ struct Toolchain {
   std::filesystem::path jco;           // the jco command
   std::filesystem::path embed_script;  // cmake/jco_embed_root.mjs
   std::filesystem::path wasi_wit;      // the WASI 0.2 packages, one folder each
+  std::filesystem::path wasi_p3_wit;   // the WASI 0.3 packages, likewise
   std::filesystem::path host_wit;      // the host interfaces' packages (src/plugins/wit), a file each
 };
 Toolchain default_toolchain();

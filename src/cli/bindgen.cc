@@ -57,10 +57,16 @@ int bindgen(const Options& o) {
     return 1;
   }
   std::string name = !o.name.empty() ? o.name : o.host ? "host_bindings" : "guest_bindings";
-  // Either generator's output: the header and the source.
-  auto files = [](auto r) -> Result<std::pair<std::string, std::string>> {
+  // Either generator's output as files: the header, the source, and for a
+  // guest whose world is async the coroutine runtime the header includes.
+  auto files = [&name](auto r) -> Result<std::vector<std::pair<std::string, std::string>>> {
     if (!r) return std::move(r).error();
-    return std::pair{std::move(r->header), std::move(r->source)};
+    std::vector<std::pair<std::string, std::string>> out = {{name + ".h", std::move(r->header)},
+                                                            {name + ".cc", std::move(r->source)}};
+    if constexpr (requires { r->runtime; }) {
+      if (!r->runtime.empty()) out.emplace_back("stratus_guest_async.h", std::move(r->runtime));
+    }
+    return out;
   };
   auto generated = o.host ? files(wit::generate_host(*packages, o.world, name, o.only, o.ns))
                           : files(wit::generate_guest_cpp(*packages, o.world, name));
@@ -68,11 +74,10 @@ int bindgen(const Options& o) {
     std::fprintf(stderr, "stratus: %s\n", generated.error().message.c_str());
     return 1;
   }
-  const auto& [header, source] = *generated;
   std::error_code ec;
   std::filesystem::create_directories(o.out, ec);
-  for (const auto& [file, text] : {std::pair{name + ".h", &header}, {name + ".cc", &source}}) {
-    auto done = write_text(std::filesystem::path(o.out) / file, *text);
+  for (const auto& [file, text] : *generated) {
+    auto done = write_text(std::filesystem::path(o.out) / file, text);
     if (!done) {
       std::fprintf(stderr, "stratus: %s\n", done.error().message.c_str());
       return 1;

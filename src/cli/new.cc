@@ -1,4 +1,4 @@
-// `stratus new NAME [--template http-hello|cli] [--dir DIR]`: makes a guest
+// `stratus new NAME [--template http-hello|http-p3|cli] [--dir DIR]`: makes a guest
 // project from a template (build/templates.h) in DIR (default: ./NAME).
 #include <cstdio>
 #include <memory>

@@ -76,6 +76,8 @@ std::vector<const ValType*> children(const ValType& t) {
           for (const auto& e : k.elements) out.push_back(&e);
         } else if constexpr (std::is_same_v<K, ListType> || std::is_same_v<K, OptionType>) {
           out.push_back(&k.element);
+        } else if constexpr (std::is_same_v<K, StreamType> || std::is_same_v<K, FutureType>) {
+          if (k.element) out.push_back(&*k.element);
         } else if constexpr (std::is_same_v<K, ResultType>) {
           if (k.ok) out.push_back(&*k.ok);
           if (k.err) out.push_back(&*k.err);
@@ -98,9 +100,17 @@ bool has_pointer(const ValType& t) {
     return x.is_primitive() ? x.primitive() == PrimType::String : std::holds_alternative<ListType>(x.defined().kind);
   });
 }
+// Streams, futures and error-context values: handles the C++ side owns.
+bool is_async_value(const ValType& t) {
+  if (t.is_primitive()) return t.primitive() == PrimType::ErrorContext;
+  const auto& k = t.defined().kind;
+  return std::holds_alternative<StreamType>(k) || std::holds_alternative<FutureType>(k);
+}
+// What holds owned handles: move-only in C++.
 bool has_own(const ValType& t) {
-  return any_in(
-      t, [](const ValType& x) { return !x.is_primitive() && std::holds_alternative<OwnType>(x.defined().kind); });
+  return any_in(t, [](const ValType& x) {
+    return is_async_value(x) || (!x.is_primitive() && std::holds_alternative<OwnType>(x.defined().kind));
+  });
 }
 // Numbers and chars: a list of them is its C++ array as it is.
 bool trivial(const ValType& t) {
@@ -185,12 +195,23 @@ class Generator {
   // them: those would need objects living for the call).
   Result<void> check(const ValType& t, bool nested_borrow) {
     if (t.is_primitive()) {
-      if (t.primitive() == PrimType::ErrorContext) return make_error("error-context values are not supported");
+      if (t.primitive() == PrimType::ErrorContext) async_ = true;
       return {};
     }
     const auto& k = t.defined().kind;
-    if (std::holds_alternative<StreamType>(k) || std::holds_alternative<FutureType>(k))
-      return make_error("streams and futures are not supported by the guest generator yet");
+    if (const auto* st = std::get_if<StreamType>(&k)) {
+      if (!st->element) return make_error("a stream without an element type is not supported by the guest generator");
+      if (has_own(*st->element) ||
+          any_in(*st->element, [](const ValType& x) { return kind_of<BorrowType>(x) != nullptr; }))
+        return make_error("a stream of values holding handles is not supported by the guest generator");
+      async_ = true;
+      return check(*st->element, false);
+    }
+    if (const auto* fu = std::get_if<FutureType>(&k)) {
+      if (!fu->element) return make_error("a future without a value type is not supported by the guest generator");
+      async_ = true;
+      return check(*fu->element, false);
+    }
     if (std::holds_alternative<MapType>(k)) return make_error("maps are not supported by the guest generator yet");
     if (const auto* l = std::get_if<ListType>(&k); l != nullptr && l->length)
       return make_error("fixed-length lists are not supported by the guest generator yet");
@@ -219,7 +240,15 @@ class Generator {
 
   Result<void> check_func(const Unit& u, const std::string& name, const FuncType& f) {
     auto where = "interface `" + u.name + "`, function `" + name + "`";
-    if (f.async) return make_error(where + ": async functions are not supported by the guest generator yet");
+    if (f.async) {
+      async_ = true;
+      if (u.exported && parse_func_name(name).kind != FuncName::Free)
+        return make_error(where + ": async functions of exported resources are not supported by the guest generator");
+      if (u.exported)
+        for (const auto& p : f.params)
+          if (any_in(p.type, [](const ValType& x) { return kind_of<BorrowType>(x) != nullptr; }))
+            return make_error(where + ": an exported async function's borrow parameters are not supported");
+    }
     for (const auto& p : f.params) {
       auto r = kind_of<BorrowType>(p.type) != nullptr ? check(p.type, true) : check(p.type, !u.exported);
       if (!r.ok()) return std::move(r).error().context(where);
@@ -233,9 +262,15 @@ class Generator {
 
   const Resource& resource(const ResourceTypePtr& r) const { return resources_.at(r.get()); }
 
-  std::string cpp(const ValType& t) const {
-    if (t.name() != nullptr)
-      if (auto it = names_.find(t.name()); it != names_.end()) return it->second;
+  // The C++ type of `t`. Where one type has several names (`use`d into
+  // other interfaces), `canonical` spells it by the name of its definition,
+  // so that one C++ type has one spelling (the streams' and futures' Ops).
+  std::string cpp(const ValType& t, bool canonical = false) const {
+    if (t.name() != nullptr) {
+      const TypeName* n = t.name();
+      for (auto a = aliases_.find(n); canonical && a != aliases_.end(); a = aliases_.find(n)) n = a->second;
+      if (auto it = names_.find(n); it != names_.end()) return it->second;
+    }
     if (t.is_primitive()) {
       switch (t.primitive()) {
         case PrimType::Bool: return "bool";
@@ -250,18 +285,23 @@ class Generator {
         case PrimType::F32: return "float";
         case PrimType::F64: return "double";
         case PrimType::Char: return "char32_t";
+        case PrimType::ErrorContext: return "::stratus_guest::ErrorContext";
         default: return "std::string";
       }
     }
     const auto& k = t.defined().kind;
-    if (const auto* l = std::get_if<ListType>(&k)) return "std::vector<" + cpp(l->element) + ">";
-    if (const auto* o = std::get_if<OptionType>(&k)) return "std::optional<" + cpp(o->element) + ">";
+    if (const auto* l = std::get_if<ListType>(&k)) return "std::vector<" + cpp(l->element, canonical) + ">";
+    if (const auto* st = std::get_if<StreamType>(&k))
+      return "::stratus_guest::StreamReader<" + cpp(*st->element, canonical) + ">";
+    if (const auto* fu = std::get_if<FutureType>(&k))
+      return "::stratus_guest::FutureReader<" + cpp(*fu->element, canonical) + ">";
+    if (const auto* o = std::get_if<OptionType>(&k)) return "std::optional<" + cpp(o->element, canonical) + ">";
     if (const auto* r = std::get_if<ResultType>(&k))
-      return "std::expected<" + (r->ok ? cpp(*r->ok) : "void") + ", " +
-             (r->err ? cpp(*r->err) : "::stratus_guest::Unit") + ">";
+      return "std::expected<" + (r->ok ? cpp(*r->ok, canonical) : "void") + ", " +
+             (r->err ? cpp(*r->err, canonical) : "::stratus_guest::Unit") + ">";
     if (const auto* tu = std::get_if<TupleType>(&k)) {
       std::string out = "std::tuple<";
-      for (size_t i = 0; i < tu->elements.size(); ++i) out += (i ? ", " : "") + cpp(tu->elements[i]);
+      for (size_t i = 0; i < tu->elements.size(); ++i) out += (i ? ", " : "") + cpp(tu->elements[i], canonical);
       return out + ">";
     }
     if (const auto* o = std::get_if<OwnType>(&k)) {
@@ -308,6 +348,7 @@ class Generator {
         case PrimType::F64: return x;
         case PrimType::Char: return "static_cast<char32_t>(static_cast<uint32_t>(" + x + "))";
         case PrimType::String: return abi_ + "take_string(" + x + ", " + v[1].expr + ")";
+        case PrimType::ErrorContext: return handle_value(t, x);
         default: return "static_cast<" + cpp(t) + ">(" + x + ")";
       }
     }
@@ -340,6 +381,7 @@ class Generator {
     }
     if (std::holds_alternative<EnumType>(k)) return "static_cast<" + T + ">(" + v[0].expr + ")";
     if (const auto* o = std::get_if<OwnType>(&k)) return own_from_handle(o->resource, v[0].expr);
+    if (is_async_value(t)) return handle_value(t, v[0].expr);
     // Variants, options and results: the case's payload from the joined slots.
     auto cases = canon::variant_cases(t.defined());
     std::vector<std::string> payloads;
@@ -367,6 +409,7 @@ class Generator {
         case PrimType::String:
           return abi_ + "take_string(" + abi_ + "load<int32_t>(" + a + "), " + abi_ + "load<int32_t>(" +
                  at(p, off + 4) + "))";
+        case PrimType::ErrorContext: return handle_value(t, abi_ + "load<int32_t>(" + a + ")");
         default: return abi_ + "load<" + cpp(t) + ">(" + a + ")";
       }
     }
@@ -399,6 +442,7 @@ class Generator {
       return "static_cast<" + T + ">(" + abi_ + "load<" + disc_cpp(e->names.size()) + ">(" + a + "))";
     if (const auto* o = std::get_if<OwnType>(&k))
       return own_from_handle(o->resource, abi_ + "load<int32_t>(" + a + ")");
+    if (is_async_value(t)) return handle_value(t, abi_ + "load<int32_t>(" + a + ")");
     auto cases = canon::variant_cases(t.defined());
     uint32_t payload = off + align_to(canon::discriminant_size(cases.size()), payload_alignment(cases));
     std::vector<std::string> payloads;
@@ -418,6 +462,11 @@ class Generator {
     std::string e = tmp("e");
     return abi_ + "take_list<" + cpp(elem) + ">(" + ptr + ", " + len + ", " + std::to_string(canon::elem_size(elem)) +
            ", [&](const uint8_t* " + e + ") { return " + load(elem, e, 0) + "; })";
+  }
+
+  // A stream's or future's readable end, or an error-context, from its handle.
+  std::string handle_value(const ValType& t, const std::string& handle) const {
+    return cpp(t) + "::from_handle(static_cast<uint32_t>(" + handle + "))";
   }
 
   std::string own_from_handle(const ResourceTypePtr& r, const std::string& handle) const {
@@ -470,6 +519,7 @@ class Generator {
           out.push_back({abi_ + "i32_of(" + x + ".data())", Core::I32});
           out.push_back({"static_cast<int32_t>(" + x + ".size())", Core::I32});
           return;
+        case PrimType::ErrorContext: out.push_back({handle_of(t, x), Core::I32}); return;
         default: out.push_back({"static_cast<int32_t>(" + x + ")", Core::I32}); return;
       }
     }
@@ -498,7 +548,7 @@ class Generator {
       out.push_back({"static_cast<int32_t>(" + x + ")", Core::I32});
       return;
     }
-    if (std::holds_alternative<OwnType>(k) || std::holds_alternative<BorrowType>(k)) {
+    if (std::holds_alternative<OwnType>(k) || std::holds_alternative<BorrowType>(k) || is_async_value(t)) {
       out.push_back({handle_of(t, x), Core::I32});
       return;
     }
@@ -543,6 +593,7 @@ class Generator {
           c.line(abi_ + "store<int32_t>(" + a + ", " + abi_ + "i32_of(" + x + ".data()));");
           c.line(abi_ + "store<int32_t>(" + at(p, off + 4) + ", static_cast<int32_t>(" + x + ".size()));");
           return;
+        case PrimType::ErrorContext: c.line(abi_ + "store<int32_t>(" + a + ", " + handle_of(t, x) + ");"); return;
         default: c.line(abi_ + "store<" + cpp(t) + ">(" + a + ", " + x + ");"); return;
       }
     }
@@ -579,7 +630,7 @@ class Generator {
       c.line(abi_ + "store<" + d + ">(" + a + ", static_cast<" + d + ">(" + x + "));");
       return;
     }
-    if (std::holds_alternative<OwnType>(k) || std::holds_alternative<BorrowType>(k)) {
+    if (std::holds_alternative<OwnType>(k) || std::holds_alternative<BorrowType>(k) || is_async_value(t)) {
       c.line(abi_ + "store<int32_t>(" + a + ", " + handle_of(t, x) + ");");
       return;
     }
@@ -628,6 +679,7 @@ class Generator {
   }
 
   std::string handle_of(const ValType& t, const std::string& x) const {
+    if (is_async_value(t)) return "static_cast<int32_t>(" + x + ".release())";
     if (const auto* b = kind_of<BorrowType>(t)) {
       // A pointer (inside another type); parameters are lowered by
       // borrowed_param.
@@ -803,15 +855,44 @@ class Generator {
 
   // ------------------------------------------------------------ functions
 
+  // The core signature of a function: flatten_functype, for async ones
+  // too (a lowered async call takes at most 4 flat parameters, an out-pointer
+  // for its result and returns its status; a lifted one with a callback
+  // returns the callback code, its result going through task.return).
+  static canon::FlatSignature core_sig(const FuncType& f, canon::Direction d) {
+    if (!f.async) return canon::flatten_func(f, d);
+    canon::FlatSignature sig;
+    for (const auto& p : f.params) {
+      auto flat = canon::flatten(p.type);
+      sig.params.insert(sig.params.end(), flat.begin(), flat.end());
+    }
+    size_t max = d == canon::Direction::Lower ? canon::kMaxFlatAsyncParams : canon::kMaxFlatParams;
+    if (sig.params.size() > max) {
+      sig.params = {Core::I32};
+      sig.params_indirect = true;
+    }
+    if (d == canon::Direction::Lower && f.result) {
+      sig.params.push_back(Core::I32);
+      sig.results_indirect = true;
+    }
+    sig.results = {Core::I32};
+    return sig;
+  }
+
+  // Parameters: views and references for a synchronous function; values
+  // for an async one, whose coroutine keeps them past its first suspension.
   std::string params_decl(const FuncType& f, size_t first, bool named) const {
     std::string out;
     for (size_t i = first; i < f.params.size(); ++i)
-      out += (i > first ? ", " : "") + param_cpp(f.params[i].type) + " " +
+      out += (i > first ? ", " : "") + (f.async ? cpp(f.params[i].type) : param_cpp(f.params[i].type)) + " " +
              (named ? snake(f.params[i].name) : "p" + std::to_string(i));
     return out;
   }
 
-  std::string result_cpp(const FuncType& f) const { return f.result ? cpp(*f.result) : "void"; }
+  std::string result_cpp(const FuncType& f) const {
+    std::string r = f.result ? cpp(*f.result) : "void";
+    return f.async ? "::stratus_guest::Task<" + r + ">" : r;
+  }
 
   std::string core_signature(const std::vector<Core>& params, const std::vector<Core>& results,
                              const std::string& cname, bool named) const {
@@ -824,7 +905,7 @@ class Generator {
   // The body of an imported function's C++ definition: parameters are
   // `p<i>` (the method's receiver is `handle_`).
   std::string import_body(const FuncType& f, const FuncName& fn, const std::string& core) {
-    auto sig = canon::flatten_func(f, canon::Direction::Lower);
+    auto sig = core_sig(f, canon::Direction::Lower);
     Code c;
     std::vector<std::string> args;
     if (!sig.params_indirect) {
@@ -873,7 +954,13 @@ class Generator {
     std::string call = "::" + core + "(";
     for (size_t i = 0; i < args.size(); ++i) call += (i ? ", " : "") + args[i];
     call += ")";
-    if (fn.kind == FuncName::Constructor) {
+    if (f.async) {
+      // The call returns its status: wait until the subtask has returned
+      // (the result is in `ret` then). The coroutine's frame holds the
+      // parameters' memory meanwhile.
+      c.line("co_await ::stratus_guest::detail::finish_subtask(static_cast<uint32_t>(" + call + "));");
+      if (f.result) c.line("co_return " + load(*f.result, ret, 0) + ";");
+    } else if (fn.kind == FuncName::Constructor) {
       c.line("handle_ = static_cast<uint32_t>(" + call + ");");
     } else if (!f.result) {
       c.line(call + ";");
@@ -890,10 +977,11 @@ class Generator {
 
   // Declares the core import of function `name` of `module`; returns its C name.
   std::string declare_import(const std::string& module, const std::string& name, const FuncType& f) {
-    auto sig = canon::flatten_func(f, canon::Direction::Lower);
+    auto sig = core_sig(f, canon::Direction::Lower);
     std::string cname = base_ + "_import_" + std::to_string(core_count_++);
     decls_ += "extern \"C\" __attribute__((import_module(" + string_literal(module) + "), import_name(" +
-              string_literal(name) + "))) " + core_signature(sig.params, sig.results, cname, false) + ";\n";
+              string_literal((f.async ? "[async-lower]" : "") + name) + "))) " +
+              core_signature(sig.params, sig.results, cname, false) + ";\n";
     return cname;
   }
 
@@ -913,6 +1001,7 @@ class Generator {
       auto fn = parse_func_name(e.name);
       if (fn.kind == FuncName::Free || fn.resource != wit) continue;
       const FuncType& f = **fp;
+      note_async_types(u, e.name, f);
       std::string core = declare_import(u.module, e.name, f);
       std::string body = import_body(f, fn, core);
       if (fn.kind == FuncName::Constructor) {
@@ -1128,6 +1217,182 @@ class Generator {
                 core_signature(sig.params, sig.results, cname, true) + " {\n" + c.text + "}\n\n" + post;
   }
 
+  // An exported async function: lifted with a callback. The core export
+  // lifts the parameters into values and starts the task with a coroutine
+  // that awaits what the guest defines and hands its result to
+  // `task.return`; the callback export passes each event to the task.
+  void export_async_func(const Unit& u, const std::string& name, const FuncType& f) {
+    auto sig = core_sig(f, canon::Direction::Lift);
+    std::string id = std::to_string(core_count_++);
+    Code c;
+    std::vector<std::string> values;
+    std::vector<Flat> flat;
+    for (size_t i = 0; i < sig.params.size(); ++i) flat.push_back({"a" + std::to_string(i), sig.params[i]});
+    uint32_t o = 0;
+    size_t next = 0;
+    for (const auto& p : f.params) {
+      std::string v = tmp("v");
+      std::string value;
+      if (sig.params_indirect) {
+        o = align_to(o, canon::alignment(p.type));
+        value = load(p.type, abi_ + "ptr_of(a0)", o);
+        o += canon::elem_size(p.type);
+      } else {
+        size_t n = canon::flatten(p.type).size();
+        value = lift_flat(p.type, std::vector<Flat>(flat.begin() + static_cast<ptrdiff_t>(next),
+                                                    flat.begin() + static_cast<ptrdiff_t>(next + n)));
+        next += n;
+      }
+      c.line("auto " + v + " = " + value + ";");
+      values.push_back("std::move(" + v + ")");
+    }
+    if (sig.params_indirect) c.line("std::free(" + abi_ + "ptr_of(a0));");
+
+    // task.return takes the result as an imported function's parameters.
+    std::vector<Core> ret_params = f.result ? canon::flatten(*f.result) : std::vector<Core>{};
+    bool ret_indirect = ret_params.size() > canon::kMaxFlatParams;
+    if (ret_indirect) ret_params = {Core::I32};
+    std::string task_return = base_ + "_import_" + std::to_string(core_count_++);
+    decls_ += "extern \"C\" __attribute__((import_module(" + string_literal(async_module(u)) + "), import_name(" +
+              string_literal("[task-return]" + name) + "))) " + core_signature(ret_params, {}, task_return, false) +
+              ";\n";
+
+    Code body;
+    body.depth = 2;
+    std::string call = "::" + u.ns + "::" + snake(name) + "(";
+    for (size_t i = 0; i < f.params.size(); ++i)
+      call += std::string(i ? ", " : "") + "std::move(p" + std::to_string(i) + ")";
+    call += ")";
+    if (!f.result) {
+      body.line("co_await " + call + ";");
+      body.line("::" + task_return + "();");
+    } else {
+      body.line("auto r = co_await " + call + ";");
+      Code lowering;
+      lowering.depth = 2;
+      std::vector<std::string> args;
+      if (ret_indirect) {
+        lowering.line("alignas(" + std::to_string(canon::alignment(*f.result)) + ") uint8_t ret[" +
+                      std::to_string(canon::elem_size(*f.result)) + "];");
+        store(*f.result, "r", "ret", 0, lowering);
+        args.push_back(abi_ + "i32_of(ret)");
+      } else {
+        std::vector<Flat> out;
+        lower_flat(*f.result, "r", lowering, out);
+        for (const auto& x : out) args.push_back(x.expr);
+      }
+      if (lowering.allocs) body.line(abi_ + "Allocs allocs;");
+      body.text += lowering.text;
+      std::string ret_call = "::" + task_return + "(";
+      for (size_t i = 0; i < args.size(); ++i) ret_call += (i ? ", " : "") + args[i];
+      body.line(ret_call + ");");
+    }
+    body.line("::stratus_guest::detail::scheduler().returned();");
+    std::string lambda = "[](" + params_decl(f, 0, false) + ") -> ::stratus_guest::Task<void> {\n" + body.text + "  }(";
+    for (size_t i = 0; i < values.size(); ++i) lambda += (i ? ", " : "") + values[i];
+    c.line("return ::stratus_guest::detail::start_task(" + lambda + "));");
+    exports_ += "extern \"C\" __attribute__((export_name(" + string_literal("[async-lift]" + u.prefix + name) + "))) " +
+                core_signature(sig.params, sig.results, base_ + "_export_" + id, true) + " {\n" + c.text + "}\n\n";
+    exports_ += "extern \"C\" __attribute__((export_name(" +
+                string_literal("[callback][async-lift]" + u.prefix + name) + "))) int32_t " + base_ + "_callback_" +
+                id + "(int32_t event, int32_t index, int32_t payload) {\n" +
+                "  return ::stratus_guest::detail::on_callback(event, index, payload);\n}\n\n";
+  }
+
+  // The core module the component model's built-ins of a unit's functions
+  // (task.return, stream.new, ...) come from.
+  static std::string async_module(const Unit& u) {
+    if (!u.exported) return u.module;
+    return "[export]" + (u.world ? std::string("$root") : u.name);
+  }
+
+  // ------------------------------------------------------------ streams and futures
+
+  // Notes each stream and future type function `name` of `u` mentions, with
+  // its index among them (wit-parser's find_futures_and_streams: depth
+  // first, parameters then result, a type after what it holds): the
+  // built-ins of that type are imported as `[stream-new-<index>]<name>` etc.
+  void note_async_types(const Unit& u, const std::string& name, const FuncType& f) {
+    size_t index = 0;
+    std::function<void(const ValType&)> walk = [&](const ValType& t) {
+      if (t.is_primitive()) return;
+      const auto& k = t.defined().kind;
+      if (std::holds_alternative<OwnType>(k) || std::holds_alternative<BorrowType>(k)) return;
+      for (const auto* c : children(t)) walk(*c);
+      const auto* st = std::get_if<StreamType>(&k);
+      const auto* fu = std::get_if<FutureType>(&k);
+      if (st == nullptr && fu == nullptr) return;
+      const ValType& elem = st != nullptr ? *st->element : *fu->element;
+      std::string key = (st != nullptr ? "stream " : "future ") + cpp(elem, true);
+      async_types_.emplace(key, AsyncType{st != nullptr, elem, async_module(u), name, index});
+      ++index;
+    };
+    for (const auto& p : f.params) walk(p.type);
+    if (f.result) walk(*f.result);
+  }
+
+  // StreamOps<T> and FutureOps<T> for each stream and future type: their
+  // declarations (header) and definitions over the imported built-ins.
+  void async_ops(std::string& h) {
+    if (async_types_.empty()) return;
+    h += "\n// The component model's built-ins of each stream and future type (stratus_guest_async.h).\n"
+         "namespace stratus_guest {\n\n";
+    for (const auto& entry : async_types_) {
+      const AsyncType& a = entry.second;
+      std::string T = cpp(a.elem, true);
+      std::string ops = std::string(a.stream ? "StreamOps" : "FutureOps") + "<" + T + ">";
+      std::string kind = a.stream ? "stream" : "future";
+      std::string n = std::to_string(a.index);
+      auto import = [&](const std::string& what, const std::string& sig_ret, const std::string& sig_params) {
+        std::string cname = base_ + "_import_" + std::to_string(core_count_++);
+        decls_ += "extern \"C\" __attribute__((import_module(" + string_literal(a.module) + "), import_name(" +
+                  string_literal(what + "-" + n + "]" + a.func) + "))) " + sig_ret + " " + cname + "(" + sig_params +
+                  ");\n";
+        return cname;
+      };
+      std::string q = "stratus_guest::" + ops + "::";
+      std::string count = a.stream ? ", int32_t" : "";
+      std::string count_param = a.stream ? ", uint32_t count" : "";
+      std::string count_arg = a.stream ? ", static_cast<int32_t>(count)" : "";
+      std::string mk = import("[" + kind + "-new", "int64_t", "");
+      std::string rd = import("[async-lower][" + kind + "-read", "int32_t", "int32_t, int32_t" + count);
+      std::string wr = import("[async-lower][" + kind + "-write", "int32_t", "int32_t, int32_t" + count);
+      std::string cr = import("[" + kind + "-cancel-read", "int32_t", "int32_t");
+      std::string cw = import("[" + kind + "-cancel-write", "int32_t", "int32_t");
+      std::string dr = import("[" + kind + "-drop-readable", "void", "int32_t");
+      std::string dw = import("[" + kind + "-drop-writable", "void", "int32_t");
+      h += "template <>\nstruct " + ops +
+           " {\n  static constexpr uint32_t kSize = " + std::to_string(canon::elem_size(a.elem)) +
+           ";\n  static constexpr uint32_t kAlign = " + std::to_string(canon::alignment(a.elem)) +
+           ";\n  static constexpr bool kTrivial = " + (trivial(a.elem) ? "true" : "false") +
+           ";\n  static uint64_t make();\n" + "  static uint32_t read(uint32_t handle, void* into" + count_param +
+           ");\n" + "  static uint32_t write(uint32_t handle, const void* from" + count_param + ");\n" +
+           "  static uint32_t cancel_read(uint32_t handle);\n  static uint32_t cancel_write(uint32_t handle);\n" +
+           "  static void drop_readable(uint32_t handle);\n  static void drop_writable(uint32_t handle);\n" +
+           "  static " + T + " load(const uint8_t* p);\n  static void store(" + (a.stream ? "const " : "") + T +
+           "& value, uint8_t* p, Buffers& allocs);\n};\n\n";
+      defs_ += "uint64_t " + q + "make() { return static_cast<uint64_t>(::" + mk + "()); }\n";
+      defs_ += "uint32_t " + q + "read(uint32_t handle, void* into" + count_param +
+               ") {\n  return static_cast<uint32_t>(::" + rd + "(static_cast<int32_t>(handle), " + abi_ +
+               "i32_of(into)" + count_arg + "));\n}\n";
+      defs_ += "uint32_t " + q + "write(uint32_t handle, const void* from" + count_param +
+               ") {\n  return static_cast<uint32_t>(::" + wr + "(static_cast<int32_t>(handle), " + abi_ +
+               "i32_of(from)" + count_arg + "));\n}\n";
+      defs_ += "uint32_t " + q + "cancel_read(uint32_t handle) {\n  return static_cast<uint32_t>(::" + cr +
+               "(static_cast<int32_t>(handle)));\n}\n";
+      defs_ += "uint32_t " + q + "cancel_write(uint32_t handle) {\n  return static_cast<uint32_t>(::" + cw +
+               "(static_cast<int32_t>(handle)));\n}\n";
+      defs_ += "void " + q + "drop_readable(uint32_t handle) { ::" + dr + "(static_cast<int32_t>(handle)); }\n";
+      defs_ += "void " + q + "drop_writable(uint32_t handle) { ::" + dw + "(static_cast<int32_t>(handle)); }\n";
+      defs_ += "auto " + q + "load(const uint8_t* p) -> " + T + " { return " + load(a.elem, "p", 0) + "; }\n";
+      Code st;
+      store(a.elem, "value", "p", 0, st);
+      defs_ += "void " + q + "store(" + (a.stream ? "const " : "") + T +
+               "& value, uint8_t* p, [[maybe_unused]] ::stratus_guest::Buffers& allocs) {\n" + st.text + "}\n\n";
+    }
+    h += "}  // namespace stratus_guest\n";
+  }
+
   // ------------------------------------------------------------ units
 
   Result<void> unit(const Unit& u, GeneratedGuest& out) {
@@ -1179,8 +1444,13 @@ class Generator {
       std::string fname = snake(e.name);
       funcs += result_cpp(f) + " " + fname + "(" + params_decl(f, 0, true) + ");" +
                (u.exported ? "  // the guest defines it" : "") + "\n";
+      note_async_types(u, e.name, f);
       if (u.exported) {
-        export_func(u, e.name, f);
+        if (f.async) {
+          export_async_func(u, e.name, f);
+        } else {
+          export_func(u, e.name, f);
+        }
       } else {
         std::string core = declare_import(u.module, e.name, f);
         defs_ += "auto ::" + u.ns + "::" + fname + "(" + params_decl(f, 0, false) + ") -> " + result_cpp(f) + " {\n" +
@@ -1190,7 +1460,9 @@ class Generator {
     if (u.exported) {
       for (const auto& e : u.type->exports) {
         const auto* fp = std::get_if<FuncTypePtr>(&e.type);
-        if (fp != nullptr && parse_func_name(e.name).kind != FuncName::Free) export_func(u, e.name, **fp);
+        if (fp == nullptr || parse_func_name(e.name).kind == FuncName::Free) continue;
+        note_async_types(u, e.name, **fp);
+        export_func(u, e.name, **fp);
       }
     }
     for (std::string* section : {&decls, &classes, &defs, &funcs}) {
@@ -1210,17 +1482,27 @@ class Generator {
   std::string base_;  // C identifier from `name_`
   std::string abi_;   // "::<base>_abi::"
   std::map<const TypeName*, std::string> names_;
+  std::map<const TypeName*, const TypeName*> aliases_;        // a `use`d or aliased name -> the name it stands for
   std::map<const DefinedType*, std::string> variant_prefix_;  // variant -> qualified case struct prefix
   std::map<const ResourceType*, Resource> resources_;
   std::map<const TypeName*, std::pair<std::string, const TypeBound*>> locals_;  // the unit's named types
   std::shared_ptr<InstanceType> world_imports_ = std::make_shared<InstanceType>();
   std::shared_ptr<InstanceType> world_exports_ = std::make_shared<InstanceType>();
-  size_t counter_ = 0;     // temporaries
-  size_t core_count_ = 0;  // core functions
-  std::string decls_;      // core imports
-  std::string helpers_;    // helpers of exported resources
-  std::string defs_;       // imported functions
-  std::string exports_;    // core exports
+  struct AsyncType {
+    bool stream = false;
+    ValType elem;
+    std::string module;  // of the built-ins
+    std::string func;    // the function whose type names it
+    size_t index = 0;    // among that function's streams and futures
+  };
+  std::map<std::string, AsyncType> async_types_;  // by "stream T" / "future T"
+  bool async_ = false;                            // the world needs stratus_guest_async.h
+  size_t counter_ = 0;                            // temporaries
+  size_t core_count_ = 0;                         // core functions
+  std::string decls_;                             // core imports
+  std::string helpers_;                           // helpers of exported resources
+  std::string defs_;                              // imported functions
+  std::string exports_;                           // core exports
 };
 
 std::vector<Unit> Generator::units() {
@@ -1300,6 +1582,8 @@ Result<GeneratedGuest> Generator::run() {
         if (b->sub_resource) resources_[r->get()] = Resource{q, u.exported, std::to_string(resources_.size())};
       } else if (b->name != nullptr) {
         names_[b->name.get()] = q;
+        if (const auto& v = std::get<ValType>(b->type); v.name() != nullptr && v.name() != b->name.get())
+          aliases_[b->name.get()] = v.name();
         const auto& v = std::get<ValType>(b->type);
         if (!v.is_primitive() && std::holds_alternative<VariantType>(v.defined().kind) &&
             (v.name() == nullptr || v.name() == b->name.get()))
@@ -1349,7 +1633,18 @@ Result<GeneratedGuest> Generator::run() {
       "#ifndef STRATUS_GUEST_UNIT\n#define STRATUS_GUEST_UNIT\nnamespace stratus_guest {\n"
       "// The absent side of a `result` (`result<T>`, `result`).\nstruct Unit {\n"
       "  bool operator==(const Unit&) const = default;\n};\n}  // namespace stratus_guest\n#endif\n";
-  for (const auto& u : all) STRATUS_TRY(unit(u, out));
+  std::string units;
+  for (const auto& u : all) {
+    GeneratedGuest part;
+    STRATUS_TRY(unit(u, part));
+    units += part.header;
+  }
+  async_ops(units);
+  if (async_) {
+    out.header += "\n// Tasks, streams and futures: C++20 coroutines.\n#include \"stratus_guest_async.h\"\n";
+    out.runtime = std::string(guest_async_runtime());
+  }
+  out.header += units;
   out.source = "// Generated by `stratus bindgen --guest cpp` from world `" + world_name_ +
                "`. Do not edit.\n#include \"" + name_ +
                ".h\"\n\n#include <bit>\n#include <cstdlib>\n#include <cstring>\n\n" + source_prelude() +

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "support/result.h"
@@ -32,16 +33,31 @@
 namespace stratus::wit {
 
 struct GeneratedGuest {
-  std::string header;  // <name>.h
-  std::string source;  // <name>.cc, which includes "<name>.h"
+  std::string header;   // <name>.h
+  std::string source;   // <name>.cc, which includes "<name>.h"
+  std::string runtime;  // stratus_guest_async.h, which <name>.h includes; empty when the world needs none
 };
+
+// The async runtime the bindings of worlds with async functions, streams
+// or futures include (src/wit/guest/stratus_guest_async.h, embedded).
+std::string_view guest_async_runtime();
 
 // `name` is the base name of the generated files (for the #include, and as
 // the prefix of the core functions' C names, so that bindings of several
-// worlds may share a module). Streams, futures, error-context values, async
-// functions, maps and fixed-length lists are refused with an error naming
+// worlds may share a module; the stream and future types' StreamOps and
+// FutureOps are not prefixed: one world's bindings with streams or futures
+// per module). Maps and fixed-length lists are refused with an error naming
 // the interface and the item; so are borrow handles anywhere but as a
-// function's parameter.
+// function's parameter (and as an exported async function's), streams of
+// values holding handles, and async functions of exported resources.
+//
+// Async functions, streams, futures and error-context values map to the
+// coroutine runtime `stratus_guest_async.h` (GeneratedGuest::runtime): an
+// async function returns `stratus_guest::Task<T>` and takes its parameters
+// by value; `stream<T>` is a `StreamReader<T>` (make_stream gives a writer
+// and a reader), `future<T>` a `FutureReader<T>`. Exported async functions
+// are lifted with a callback (`[async-lift]`, `[callback][async-lift]`),
+// imported ones lowered async (`[async-lower]`).
 Result<GeneratedGuest> generate_guest_cpp(const std::vector<ParsedPackage>& packages, const std::string& world,
                                           const std::string& name);
 

@@ -143,6 +143,29 @@ TEST(WorkflowTest, NewBuildServeAnswersHttpAndRebuildsOnlyWhatChanged) {
   EXPECT_NE(edited.output.find("built build/demo.wasm"), std::string::npos) << edited.output;
 }
 
+// The WASI 0.3 template: an async handler (a C++ coroutine) whose body a
+// spawned coroutine streams after the response has gone out.
+TEST(WorkflowTest, NewHttpP3BuildServeStreamsTheBody) {
+  TempDir tmp;
+  auto made = sh("cd " + tmp.path().string() + " && " + kStratus + " new demo --template http-p3");
+  ASSERT_EQ(exit_code(made), 0) << made.output;
+  fs::path demo = tmp.path() / "demo";
+  auto built = sh("cd " + demo.string() + " && " + kStratus + " build");
+  ASSERT_EQ(exit_code(built), 0) << built.output;
+  ASSERT_TRUE(fs::exists(demo / "build/bindings/stratus_guest_async.h"));
+
+  Server server(demo, "--engine interp build/demo.wasm");
+  ASSERT_NE(server.port(), 0) << "stratus serve did not start";
+  auto res = testing::http_get(server.port(), "/demo?n=2");
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res[boost::beast::http::field::content_type], "text/plain");
+  // Streamed: no length known up front.
+  EXPECT_TRUE(res.chunked());
+  EXPECT_EQ(res.body(),
+            "Hello from a WASI 0.3 component in C++!\nchunk 1 of 2 for /demo?n=2\nchunk 2 of 2 for /demo?n=2\n");
+  EXPECT_EQ(server.stop(), 0);
+}
+
 TEST(WorkflowTest, CliTemplateReadsStdinArgumentsAndOnlyGrantedFiles) {
   TempDir tmp;
   fs::path tool = tmp.path() / "tool";
@@ -209,6 +232,26 @@ TEST(ExamplesTest, HttpHelloServes) {
   auto res = testing::http_get(server.port(), "/?name=stratus");
   EXPECT_EQ(res.result_int(), 200);
   EXPECT_EQ(res.body(), "Hello, stratus!\n");
+  EXPECT_EQ(server.stop(), 0);
+}
+
+// The request's body read as a stream, many chunks written back, on aot.
+TEST(ExamplesTest, HttpP3StreamsBothWays) {
+  Server server(fs::current_path(),
+                std::string("--engine aot --cache-dir ") + STRATUS_TEST_CACHE_DIR + " " + STRATUS_EXAMPLE_HTTP_P3);
+  ASSERT_NE(server.port(), 0) << "stratus serve did not start";
+  std::string body(3 << 20, 'x');
+  TempDir tmp;
+  std::ofstream(tmp.path() / "body") << body;
+  auto r = sh("curl -s -S --data-binary @" + (tmp.path() / "body").string() +
+              " 'http://127.0.0.1:" + std::to_string(server.port()) + "/up?n=2000'");
+  ASSERT_EQ(exit_code(r), 0) << r.output;
+  EXPECT_EQ(r.output.rfind("Hello from a WASI 0.3 component in C++!\nyour request's body had 3145728 bytes\n", 0), 0u)
+      << r.output.substr(0, 200);
+  EXPECT_NE(r.output.find("chunk 2000 of 2000 for /up?n=2000\n"), std::string::npos);
+  size_t lines = 0;
+  for (char c : r.output) lines += c == '\n' ? 1 : 0;
+  EXPECT_EQ(lines, 2002u);
   EXPECT_EQ(server.stop(), 0);
 }
 

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 
+#include "tests/support/server_process.h"
 #include "tests/workload/runtime_fixture.h"
 
 namespace stratus::workload {
@@ -83,6 +84,51 @@ class Listener {
   uint16_t port_ = 0;
 };
 
+// The hostile guest's workload: one volume of each kind (data, ro: folders
+// beside the spec), loopback port `granted`, lookups of localhost, HTTP to
+// the host's own listener (`router`), 16 MiB, two instances at once.
+std::string hostile_yaml(const std::string& ns, const std::string& host, uint16_t router, uint16_t granted) {
+  return "namespace: " + ns + "\nname: " + ns +
+         "\nwit_world:\n  components:\n    - name: hostile\n      image: " + std::string(STRATUS_HOSTILE_COMPONENT) +
+         "\n      max_concurrency: 2\n      local_resources:\n        memory_limit_mb: 16\n"
+         "        allowed_hosts: [\"127.0.0.1:" +
+         std::to_string(router) +
+         "\"]\n        allowed_ip_name_lookups: [localhost]\n        allowed_host_loopback_ports: [" +
+         std::to_string(granted) +
+         "]\n        volume_mounts:\n          - {name: data, mount_path: /data}\n"
+         "          - {name: ro, mount_path: /ro, read_only: true}\n"
+         "  host_interfaces:\n"
+         "    - {namespace: wasi, package: http, interfaces: [incoming-handler], config: {host: " +
+         host +
+         "}}\n"
+         "    - {namespace: wasi, package: keyvalue, version: 0.2.0-draft, interfaces: [store]}\n"
+         "    - {namespace: wasi, package: blobstore, version: 0.2.0-draft, interfaces: [blobstore]}\n"
+         "volumes:\n  - {name: data, host_path: {local_path: data}}\n  - {name: ro, host_path: {local_path: ro}}\n";
+}
+
+// The healthy workload beside it: examples/http-hello on healthy.test.
+std::string healthy_yaml() {
+  return "namespace: healthy\nname: hello\nwit_world:\n  components:\n    - name: hello\n      image: " +
+         test_host::example("http-hello") +
+         "\n  host_interfaces:\n    - {namespace: wasi, package: http, interfaces: [incoming-handler], "
+         "config: {host: healthy.test}}\n";
+}
+
+// The test's side of the volumes: data (read-write) and ro (read-only),
+// beside a folder the guest must never reach, linked into data.
+void make_volumes(const fs::path& dir) {
+  for (const char* d : {"data", "ro", "outside", "data/sub"}) fs::create_directories(dir / d);
+  std::ofstream(dir / "outside" / "secret.txt") << "the host's secret";
+  std::ofstream(dir / "data" / "mine.txt") << "the guest's own file";
+  std::ofstream(dir / "ro" / "ro.txt") << "read only";
+  fs::create_directory_symlink(dir / "outside", dir / "data" / "abs-dir-link");
+  fs::create_symlink(dir / "outside" / "secret.txt", dir / "data" / "abs-link");
+  fs::create_symlink("../outside/secret.txt", dir / "data" / "rel-link");
+  fs::create_symlink("../../outside/secret.txt", dir / "data" / "sub" / "deep-link");
+  fs::create_directory_symlink("..", dir / "data" / "up-link");
+  fs::create_symlink("/etc/passwd", dir / "data" / "passwd-link");
+}
+
 class SandboxTest : public test_host::WorkloadRuntimeTest, public ::testing::WithParamInterface<std::string> {
  protected:
   std::string engine_name() const override { return GetParam(); }
@@ -92,52 +138,15 @@ class SandboxTest : public test_host::WorkloadRuntimeTest, public ::testing::Wit
     if (HasFatalFailure()) return;
     ASSERT_GT(granted_.port(), 0);
     ASSERT_GT(ungranted_.port(), 0);
-    // The volumes: data (read-write) and ro (read-only), beside a folder
-    // the guest must never reach, linked into data from the host's side.
-    for (const char* d : {"data", "ro", "outside", "data/sub"}) fs::create_directories(dir_ / d);
-    std::ofstream(dir_ / "outside" / "secret.txt") << "the host's secret";
-    std::ofstream(dir_ / "data" / "mine.txt") << "the guest's own file";
-    std::ofstream(dir_ / "ro" / "ro.txt") << "read only";
-    fs::create_directory_symlink(dir_ / "outside", dir_ / "data" / "abs-dir-link");
-    fs::create_symlink(dir_ / "outside" / "secret.txt", dir_ / "data" / "abs-link");
-    fs::create_symlink("../outside/secret.txt", dir_ / "data" / "rel-link");
-    fs::create_symlink("../../outside/secret.txt", dir_ / "data" / "sub" / "deep-link");
-    fs::create_directory_symlink("..", dir_ / "data" / "up-link");
-    fs::create_symlink("/etc/passwd", dir_ / "data" / "passwd-link");
+    make_volumes(dir_);
 
-    auto hostile = start(hostile_yaml("hostile", "hostile.test"));
+    auto hostile = start(hostile_yaml("hostile", "hostile.test", port_, granted_.port()));
     ASSERT_TRUE(hostile) << hostile.error().message;
-    auto victim = start(hostile_yaml("victim", "victim.test"));
+    auto victim = start(hostile_yaml("victim", "victim.test", port_, granted_.port()));
     ASSERT_TRUE(victim) << victim.error().message;
-    auto healthy =
-        start("namespace: healthy\nname: hello\nwit_world:\n  components:\n    - name: hello\n      image: " +
-              test_host::example("http-hello") +
-              "\n  host_interfaces:\n    - {namespace: wasi, package: http, interfaces: [incoming-handler], "
-              "config: {host: healthy.test}}\n");
+    auto healthy = start(healthy_yaml());
     ASSERT_TRUE(healthy) << healthy.error().message;
     ASSERT_TRUE(serving()) << "the healthy workload answers before any try";
-  }
-
-  // The hostile guest's workload: one volume of each kind, loopback port
-  // `granted_`, lookups of localhost, HTTP to the router itself, 16 MiB,
-  // two instances at once.
-  std::string hostile_yaml(const std::string& ns, const std::string& host) {
-    return "namespace: " + ns + "\nname: " + ns +
-           "\nwit_world:\n  components:\n    - name: hostile\n      image: " + std::string(STRATUS_HOSTILE_COMPONENT) +
-           "\n      max_concurrency: 2\n      local_resources:\n        memory_limit_mb: 16\n"
-           "        allowed_hosts: [\"127.0.0.1:" +
-           std::to_string(port_) +
-           "\"]\n        allowed_ip_name_lookups: [localhost]\n        allowed_host_loopback_ports: [" +
-           std::to_string(granted_.port()) +
-           "]\n        volume_mounts:\n          - {name: data, mount_path: /data}\n"
-           "          - {name: ro, mount_path: /ro, read_only: true}\n"
-           "  host_interfaces:\n"
-           "    - {namespace: wasi, package: http, interfaces: [incoming-handler], config: {host: " +
-           host +
-           "}}\n"
-           "    - {namespace: wasi, package: keyvalue, version: 0.2.0-draft, interfaces: [store]}\n"
-           "    - {namespace: wasi, package: blobstore, version: 0.2.0-draft, interfaces: [blobstore]}\n"
-           "volumes:\n  - {name: data, host_path: {local_path: data}}\n  - {name: ro, host_path: {local_path: ro}}\n";
   }
 
   Reply ask(const std::string& target, const std::string& host = "hostile.test") {
@@ -388,6 +397,81 @@ TEST_P(SandboxTest, AnotherWorkloadsKeyvalueAndBlobs) {
                                     {"/blob-read?container=../victim/secrets&object=o", "refused:", ""},
                                     {"/blob-read?container=../../victim/secrets&object=o", "refused:", ""}});
 }
+
+// A few tries of each kind again through `stratus up` itself, as a user
+// runs it: the spec files beside their volumes, the host's lines on its
+// stderr ("stratus up: ..." for refusals, "stratus serve: ..." for traps).
+class StratusUpTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("stratus-sandbox-up-" + std::to_string(::getpid()) + "-" + GetParam());
+    fs::remove_all(dir_);
+    make_volumes(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Whether the process's output holds `part`; waits up to 2 s for it.
+  bool logged(const std::string& part) {
+    for (int i = 0; i < 200; ++i) {
+      std::ifstream in(dir_ / "up.log");
+      std::string text((std::istreambuf_iterator<char>(in)), {});
+      if (text.find(part) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  fs::path dir_;
+};
+
+TEST_P(StratusUpTest, TheWallsHoldUnderStratusUp) {
+  Listener granted(false);
+  ASSERT_GT(granted.port(), 0);
+  uint16_t port = test_support::free_loopback_port();
+  std::ofstream(dir_ / "hostile.yaml") << hostile_yaml("hostile", "hostile.test", port, granted.port());
+  std::ofstream(dir_ / "healthy.yaml") << healthy_yaml();
+  test_support::ServerProcess up(
+      {STRATUS_BINARY, "up", (dir_ / "hostile.yaml").string(), (dir_ / "healthy.yaml").string(), "--addr",
+       "127.0.0.1:" + std::to_string(port), "--engine", GetParam(), "--cache-dir", STRATUS_TEST_CACHE_DIR, "--data-dir",
+       (dir_ / "state").string()},
+      port, (dir_ / "up.log").string());
+  ASSERT_TRUE(up.running()) << "stratus up did not listen on " << port;
+  auto serving = [&] { return test_host::get(port, "/", "healthy.test").body == "Hello from stratus!\n"; };
+  ASSERT_TRUE(serving());
+
+  std::string g = std::to_string(granted.port());
+  const std::string who = "stratus up: hostile/hostile hostile: ";
+  const std::vector<Try> tries = {
+      {"/tcp-connect?ip=127.0.0.2&port=" + g, "refused: access-denied",
+       who + "wasi:sockets: TCP connect to 127.0.0.2:" + g + " refused: access-denied"},
+      {"/lookup?name=example.com", "refused: access-denied",
+       who + "wasi:sockets: resolve-addresses of `example.com` refused: access-denied"},
+      {"/open?dir=/data&path=rel-link&follow=1", "refused: not-permitted",
+       who + "wasi:filesystem: open-at `rel-link` refused: not-permitted"},
+      {"/mkdir?dir=/ro&path=d", "refused: read-only",
+       who + "wasi:filesystem: create-directory-at `d` refused: read-only"},
+      {"/http?authority=example.com", "refused: HTTP-request-denied",
+       who + "wasi:http: a request to example.com refused: HTTP-request-denied"},
+      {"/recurse?kind=direct", "trap: call stack exhausted",
+       "stratus serve: hostile/hostile: GET /recurse?kind=direct: trap: call stack exhausted"},
+      {"/handles?kind=sockets", "refused: new-socket-limit after 256 sockets",
+       who + "wasi:sockets: create-tcp-socket refused: new-socket-limit"}};
+  Row row{"stratus-up [" + GetParam() + "]", 0, 0};
+  for (const auto& t : tries) {
+    ++row.tries;
+    auto r = test_host::get(port, t.target, "hostile.test");
+    bool answered = r.body.find(t.answer) != std::string::npos && r.body.find("escaped") == std::string::npos;
+    bool told = logged(t.logged);
+    EXPECT_TRUE(answered) << t.target << ": " << r.status << " " << r.body;
+    EXPECT_TRUE(told) << t.target << ": stratus up did not log `" << t.logged << "`";
+    EXPECT_TRUE(serving()) << "after " << t.target;
+    if (answered && told) ++row.refused;
+  }
+  table().push_back(row);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StratusUpTest, ::testing::Values("aot", "interp"),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 INSTANTIATE_TEST_SUITE_P(Backends, SandboxTest, ::testing::Values("aot", "interp"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });

@@ -135,7 +135,7 @@ class HttpServer::Stream {
 
 namespace {
 
-void log(const std::string& message) {
+void log_to_stderr(const std::string& message) {
   std::time_t now = std::time(nullptr);
   char when[32];
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
@@ -303,6 +303,7 @@ class HttpServer::Worker {
       : wasi_(route.wasi), linker_(engine), timeout_(options.timeout) {
     instantiate_options_.limits.call_timeout = options.timeout;
     instantiate_options_.limits.max_memory_bytes = route.max_memory_bytes;
+    instantiate_options_.max_handles = route.max_handles;
     instantiate_options_.allow_sync_cancel_in_waitable_set = true;  // runtime.h: older toolchains' components
   }
 
@@ -455,6 +456,7 @@ struct HttpServer::Target {
   std::condition_variable freed;
   std::vector<std::unique_ptr<Worker>> idle;
   size_t workers = 0;
+  size_t waiting = 0;  // requests in checkout waiting for a worker
 };
 
 // A client's connection. It is in the epoll set (edge-triggered) from
@@ -662,23 +664,43 @@ std::string HttpServer::not_found(std::string_view host, std::string_view path) 
   return body;
 }
 
-std::unique_ptr<HttpServer::Worker> HttpServer::checkout(Target& target) {
+void HttpServer::log(const std::string& message) const {
+  if (options_.log)
+    options_.log(message);
+  else
+    log_to_stderr(message);
+}
+
+std::unique_ptr<HttpServer::Worker> HttpServer::checkout(Target& target, std::string& why) {
   std::unique_lock lock(target.mu);
+  const size_t max_waiting = target.route.max_waiting != 0 ? target.route.max_waiting : 4 * target.route.max_workers;
+  bool waited = false;
   for (;;) {
     if (!target.idle.empty()) {
       auto w = std::move(target.idle.back());
       target.idle.pop_back();
+      if (waited) --target.waiting;
       return w;
     }
     if (target.workers < target.route.max_workers) break;
+    if (!waited && target.waiting >= max_waiting) {
+      why = "the component is busy: " + std::to_string(target.route.max_workers) + " requests run (its limit) and " +
+            std::to_string(target.waiting) + " wait";
+      log(target.route.name + ": refused a request: " + why);
+      return nullptr;
+    }
+    if (!waited) ++target.waiting;
+    waited = true;
     target.freed.wait(lock);
   }
+  if (waited) --target.waiting;
   ++target.workers;
   lock.unlock();
   auto w = std::make_unique<Worker>(engine_, options_, target.route);
   auto ok = w->init(target.route);
   if (ok) ok = w->prepare(target.route);
   if (!ok) {
+    why = "no instance of the component is available";
     log(target.route.name + ": cannot make an instance: " + ok.error().message);
     retire(target);
     return nullptr;
@@ -1031,9 +1053,10 @@ bool HttpServer::answer(Connection& c) {
     skip_body(c.stream, c.buffer, parser, ec);
     return !ec;
   }
-  auto worker = checkout(*target);
+  std::string why;
+  auto worker = checkout(*target, why);
   if (!worker) {
-    sink.error_response(503, "no instance of the component is available");
+    sink.error_response(503, why);
     return false;
   }
   std::optional<std::string> problem;

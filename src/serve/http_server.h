@@ -78,12 +78,19 @@ struct Route {
   std::string host;         // the Host header it takes (any case, port ignored); empty: any
   std::string path_prefix;  // "/api" takes /api and /api/...; empty or "/": any path
   component::ComponentPtr component;
-  wasi::p2::WasiConfig wasi;                 // what each instance is granted
-  ExtendLinker extend;                       // optional
-  size_t max_workers = 64;                   // instances running at once; more requests wait
+  wasi::p2::WasiConfig wasi;  // what each instance is granted
+  ExtendLinker extend;        // optional
+  size_t max_workers = 64;    // instances running at once; more requests wait
+  // Requests that may wait for an instance (0: 4 x max_workers); one more
+  // gets 503 at once, so a flood holds neither serving threads nor memory.
+  size_t max_waiting = 0;
   size_t warm_workers = 1;                   // instances made when the route is added
   uint64_t max_invocations = 0;              // a worker serves at most this many requests (0: no limit)
   std::optional<uint64_t> max_memory_bytes;  // per core instance (memory_limit_mb)
+  // Handles an instance may hold at once (resources, streams, futures): a
+  // guest that makes more traps, and its request gets a 500, before its
+  // host objects cost the host much memory.
+  uint32_t max_handles = 16384;
 };
 
 struct ServeOptions {
@@ -99,6 +106,9 @@ struct ServeOptions {
   // When set and it becomes true (a signal handler sets it), run() stops
   // as stop() would.
   const std::atomic<bool>* stop_flag = nullptr;
+  // Where the server's lines go (a guest that trapped, a request refused):
+  // by default stderr, each with its UTC time and "stratus serve: ".
+  std::function<void(const std::string&)> log;
 };
 
 class HttpServer {
@@ -157,7 +167,10 @@ class HttpServer {
   void reap_finished();
   std::shared_ptr<Target> match(std::string_view host, std::string_view target) const;
   std::string not_found(std::string_view host, std::string_view target) const;
-  std::unique_ptr<Worker> checkout(Target& target);
+  // A worker for the target's next request; null (and `why`) when none can
+  // be had: too many requests wait, or making an instance failed.
+  std::unique_ptr<Worker> checkout(Target& target, std::string& why);
+  void log(const std::string& message) const;
   void give_back(Target& target, std::unique_ptr<Worker> worker);
   void retire(Target& target);
 

@@ -14,11 +14,16 @@ Result<wasi::p2::WasiConfig> guest_grants(const std::string& component, const Lo
   }
   c.allowed_hosts = resources.allowed_hosts;
   c.sockets.name_lookups = resources.allowed_ip_name_lookups;
+  // 127.0.0.1 and ::1 exactly, as runtime.h says: not the rest of
+  // 127.0.0.0/8, which a Loopback rule would also let through.
   for (uint16_t port : resources.allowed_host_loopback_ports) {
-    wasi::p2::AddressRule rule;
-    rule.host = wasi::p2::AddressRule::Host::Loopback;
-    rule.port = port;
-    c.sockets.connect.push_back(rule);
+    for (const char* ip : {"127.0.0.1", "::1"}) {
+      wasi::p2::AddressRule rule;
+      rule.host = wasi::p2::AddressRule::Host::Exact;
+      rule.address = *wasi::p2::IpAddress::parse(ip);
+      rule.port = port;
+      c.sockets.connect.push_back(rule);
+    }
   }
   return c;
 }

@@ -6,6 +6,7 @@
 //   allowed_ip_name_lookups      wasi:sockets ip-name-lookup
 //   allowed_host_loopback_ports  wasi:sockets may connect to these ports of
 //                                127.0.0.1 and ::1 (a database on the host), and nothing else
+//                                (not 127.0.0.2, not 0.0.0.0, not ::ffff:127.0.0.1)
 #pragma once
 
 #include <filesystem>

@@ -423,6 +423,9 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
     m.wasi = std::move(*wasi);
     m.wasi.stdout_stream = settings_.guest_stdout;
     m.wasi.stderr_stream = settings_.guest_stderr;
+    m.wasi.on_refused = [log = settings_.log, who = run->id + " " + name](const std::string& what) {
+      log(who + ": " + what);
+    };
     return m;
   };
   for (size_t i = 0; i < workload.components.size(); ++i) {

@@ -7,7 +7,9 @@
 // `path_prefix` of the workload's wasi:http host interface config, else
 // every host and path. Such a component is instantiated per request from
 // its pool (pool_size instances made at start, max_concurrency at once,
-// max_invocations per instance); the components it links to are
+// max_invocations per instance; past max_concurrency, up to 4 x
+// max_concurrency requests wait for an instance and the rest are answered
+// 503 at once, logged); the components it links to are
 // instantiated beside it, one of each per instance, and start over with it.
 // The service, when there is one, is a wasi:cli command run once and
 // restarted up to max_restarts times with back-off (100 ms doubling, 5 s at
@@ -18,7 +20,9 @@
 // (preopens; host_path, or an empty_dir made for the workload and removed
 // at stop), memory_limit_mb, allowed_hosts (outbound HTTP),
 // allowed_ip_name_lookups, and allowed_host_loopback_ports (wasi:sockets may
-// connect to those ports of 127.0.0.1 and ::1, nothing else).
+// connect to those ports of 127.0.0.1 and ::1, nothing else). What the
+// sandbox refuses a guest (wasi:filesystem, wasi:sockets, wasi:http) is
+// logged, "NS/NAME COMPONENT: what and why", through HostSettings::log.
 //
 // States: STARTING, RUNNING, COMPLETED (the service finished and nothing is
 // routed to the workload), STOPPING, ERROR (the message says why).

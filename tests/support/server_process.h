@@ -43,17 +43,19 @@ inline bool port_open(uint16_t port) {
 
 class ServerProcess {
  public:
-  // Runs `argv` (argv[0] found on PATH, output to /dev/null) and waits up
-  // to 10 s for `port` to accept connections; running() says whether it did.
-  ServerProcess(const std::vector<std::string>& argv, uint16_t port) : port_(port) {
+  // Runs `argv` (argv[0] found on PATH, its stdout and stderr to `output`)
+  // and waits up to 10 s for `port` to accept connections; running() says
+  // whether it did.
+  ServerProcess(const std::vector<std::string>& argv, uint16_t port, const std::string& output = "/dev/null")
+      : port_(port) {
     pid_ = ::fork();
     if (pid_ == 0) {
       std::vector<char*> args;
       for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
       args.push_back(nullptr);
-      int devnull = ::open("/dev/null", O_WRONLY);
-      ::dup2(devnull, 1);
-      ::dup2(devnull, 2);
+      int out = ::open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      ::dup2(out, 1);
+      ::dup2(out, 2);
       ::execvp(args[0], args.data());
       ::_exit(127);
     }

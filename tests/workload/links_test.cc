@@ -90,6 +90,9 @@ TEST(GrantsTest, ResourcesBecomeDenyByDefaultGrants) {
   EXPECT_TRUE(g->sockets.allows_connect(at("::1", 5432)));
   EXPECT_FALSE(g->sockets.allows_connect(at("127.0.0.1", 5433))) << "only the named port";
   EXPECT_FALSE(g->sockets.allows_connect(at("10.0.0.1", 5432))) << "only the host's loopback";
+  EXPECT_FALSE(g->sockets.allows_connect(at("127.0.0.2", 5432))) << "127.0.0.1 and ::1 only";
+  EXPECT_FALSE(g->sockets.allows_connect(at("::ffff:127.0.0.1", 5432))) << "not the IPv4-mapped form";
+  EXPECT_FALSE(g->sockets.allows_connect(at("0.0.0.0", 5432)));
   EXPECT_FALSE(g->sockets.allows_bind(at("127.0.0.1", 5432)));
 
   auto none = guest_grants("api", LocalResources{}, {});

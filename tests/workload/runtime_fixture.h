@@ -73,11 +73,14 @@ class WorkloadRuntimeTest : public ::testing::Test {
     fs::create_directories(dir_);
     engine::EngineOptions options;
     options.cache_dir = STRATUS_TEST_CACHE_DIR;
-    auto made = engine::make_engine("aot", options);
+    auto made = engine::make_engine(engine_name(), options);
     ASSERT_TRUE(made) << made.error().message;
     engine_ = std::move(*made);
     start_host();
   }
+
+  // The backend the host runs guests on.
+  virtual std::string engine_name() const { return "aot"; }
 
   void TearDown() override {
     stop_host();
@@ -87,6 +90,10 @@ class WorkloadRuntimeTest : public ::testing::Test {
   void start_host() {
     serve::ServeOptions options;
     options.port = 0;
+    options.log = [this](const std::string& line) {
+      std::lock_guard lock(log_mu_);
+      host_lines_.push_back(line);
+    };
     router_ = serve::HttpServer::create_router(*engine_, options);
     auto port = router_->listen();
     ASSERT_TRUE(port) << port.error().message;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -40,6 +41,16 @@ struct WasiConfig {
   // What wasi:sockets may connect to, bind and look up (`--allow-connect`,
   // `--allow-bind`, `--allow-lookup`). Empty: nothing.
   SocketPolicy sockets;
+  // Sockets and name lookups (each holds a host file descriptor) one
+  // instance may hold at once; past it, create-*-socket, accept and
+  // resolve-addresses fail with new-socket-limit, so a guest cannot take the
+  // host's descriptors from the other workloads.
+  uint32_t max_sockets = 256;
+  // Told each try the sandbox refused (a path out of a preopen, an address
+  // or host not granted, a write to a read-only mount, a socket past
+  // max_sockets), in a sentence naming what and why; the workload runtime
+  // logs it under the workload's name. Unset: not told.
+  std::function<void(const std::string&)> on_refused;
   // The guest's standard streams; by default it reads nothing and its output
   // goes nowhere. `stratus run` passes the process's own.
   std::shared_ptr<InputStream> stdin_stream = memory_input({});
@@ -81,6 +92,15 @@ struct ResolveAddressStream;
 
 struct WasiCtx {
   explicit WasiCtx(WasiConfig c) : config(std::move(c)) {}
+
+  // Says `what` was refused, to config.on_refused.
+  void refused(const std::string& what) const {
+    if (config.on_refused) config.on_refused(what);
+  }
+  // Whether one more socket or lookup fits under config.max_sockets.
+  bool socket_room() const {
+    return tcp_sockets.size() + udp_sockets.size() + resolve_address_streams.size() < config.max_sockets;
+  }
 
   WasiConfig config;
   // What the last check-write allowed, per output stream (rep).

@@ -110,11 +110,6 @@ FsResult<Unit> done(int rc) {
 }
 
 // The result of an operation returning 0 or an errno.
-FsResult<Unit> done_errno(int err) {
-  if (err != 0) return fail(err);
-  return ok();
-}
-
 engine::Trap unknown_descriptor() { return guest_error("unknown descriptor"); }
 
 types::DescriptorType type_of(mode_t mode) {
@@ -172,6 +167,23 @@ class FilesystemHost final : public types::Host {
  public:
   explicit FilesystemHost(WasiCtx& ctx) : ctx_(ctx) {}
 
+  // A path operation's error: one the sandbox makes (a path out of the
+  // preopen, a change under a read-only mount or through a read-only
+  // descriptor) is told to ctx.refused, naming `op` and `path`.
+  Fail refuse(const char* op, const std::string& path, int err) {
+    const char* why = nullptr;
+    if (err == EPERM) why = "not-permitted (it would leave the preopen, or the descriptor may not do it)";
+    if (err == EROFS) why = "read-only (the mount is read-only)";
+    if (err == EACCES) why = "access";
+    if (err == EBADF) why = "bad-descriptor (not opened for it)";
+    if (why != nullptr) ctx_.refused(std::string("wasi:filesystem: ") + op + " `" + path + "` refused: " + why);
+    return fail(err);
+  }
+  FsResult<Unit> path_done(const char* op, const std::string& path, int err) {
+    if (err != 0) return refuse(op, path, err);
+    return ok();
+  }
+
   void drop_descriptor(uint32_t rep) override { ctx_.descriptors.remove(rep); }
   void drop_directory_entry_stream(uint32_t rep) override { ctx_.directory_streams.remove(rep); }
 
@@ -186,13 +198,13 @@ class FilesystemHost final : public types::Host {
                                                               const types::Filesize& offset) override {
     auto d = ctx_.descriptors.get(self.rep);
     if (!d) return unknown_descriptor();
-    if (int err = check_file(*d, d->write)) return fail(err);
+    if (int err = check_file(*d, d->write)) return refuse("write-via-stream", "(a descriptor)", err);
     return ok(streams::OutputStream{ctx_.output_streams.add(file_output(d->fd, offset, false))});
   }
   FsResult<streams::OutputStream> descriptor_append_via_stream(const types::DescriptorBorrow& self) override {
     auto d = ctx_.descriptors.get(self.rep);
     if (!d) return unknown_descriptor();
-    if (int err = check_file(*d, d->write)) return fail(err);
+    if (int err = check_file(*d, d->write)) return refuse("append-via-stream", "(a descriptor)", err);
     return ok(streams::OutputStream{ctx_.output_streams.add(file_output(d->fd, 0, true))});
   }
 
@@ -266,8 +278,8 @@ class FilesystemHost final : public types::Host {
                                       const types::NewTimestamp& mtime) override {
     auto d = ctx_.descriptors.get(self.rep);
     if (!d) return unknown_descriptor();
-    if (d->is_directory && !d->mutate_directory) return fail(EROFS);
-    if (!d->is_directory && !d->write) return fail(EPERM);
+    if (d->is_directory && !d->mutate_directory) return refuse("set-times", "(a directory)", EROFS);
+    if (!d->is_directory && !d->write) return refuse("set-times", "(a file)", EPERM);
     std::array<timespec, 2> times{};
     if (!to_timespec(atime, times[0]) || !to_timespec(mtime, times[1])) return fail(EINVAL);
     return done(::utimensat(d->fd->get(), "", times.data(), AT_EMPTY_PATH));
@@ -293,7 +305,7 @@ class FilesystemHost final : public types::Host {
                                              const types::Filesize& offset) override {
     auto d = ctx_.descriptors.get(self.rep);
     if (!d) return unknown_descriptor();
-    if (int err = check_file(*d, d->write)) return fail(err);
+    if (int err = check_file(*d, d->write)) return refuse("write", "(a descriptor)", err);
     if (offset > INT64_MAX) return fail(EFBIG);
     int fd = d->fd->get();
     ssize_t n = retry_eintr([&] { return ::pwrite(fd, buffer.data(), buffer.size(), static_cast<off_t>(offset)); });
@@ -312,8 +324,8 @@ class FilesystemHost final : public types::Host {
   FsResult<Unit> descriptor_create_directory_at(const types::DescriptorBorrow& self, const std::string& path) override {
     auto d = ctx_.descriptors.get(self.rep);
     if (!d) return unknown_descriptor();
-    if (int err = check_directory(*d, true)) return fail(err);
-    return done_errno(create_directory_at(d->fd->get(), path));
+    int err = check_directory(*d, true);
+    return path_done("create-directory-at", path, err != 0 ? err : create_directory_at(d->fd->get(), path));
   }
 
   FsResult<types::DescriptorStat> descriptor_stat(const types::DescriptorBorrow& self) override {
@@ -339,10 +351,10 @@ class FilesystemHost final : public types::Host {
                                          const types::NewTimestamp& mtime) override {
     auto d = ctx_.descriptors.get(self.rep);
     if (!d) return unknown_descriptor();
-    if (int err = check_directory(*d, true)) return fail(err);
+    if (int err = check_directory(*d, true)) return refuse("set-times-at", path, err);
     std::array<timespec, 2> times{};
     if (!to_timespec(atime, times[0]) || !to_timespec(mtime, times[1])) return fail(EINVAL);
-    return done_errno(set_times_at(d->fd->get(), path_flags.symlink_follow, path, times));
+    return path_done("set-times-at", path, set_times_at(d->fd->get(), path_flags.symlink_follow, path, times));
   }
 
   FsResult<Unit> descriptor_link_at(const types::DescriptorBorrow& self, const types::PathFlags& old_path_flags,
@@ -353,9 +365,17 @@ class FilesystemHost final : public types::Host {
     if (!from || !to) return unknown_descriptor();
     // Both sides must allow changes: a second name for a file under a
     // read-only directory would let it be written through the new one.
-    if (int err = check_directory(*from, true)) return fail(err);
-    if (int err = check_directory(*to, true)) return fail(err);
-    return done_errno(link_at(from->fd->get(), old_path_flags.symlink_follow, old_path, to->fd->get(), new_path));
+    if (old_path_flags.symlink_follow) {
+      // The kernel would follow a last symlink without staying beneath the
+      // preopen, and hard-link whatever file it names.
+      ctx_.refused("wasi:filesystem: link-at `" + old_path +
+                   "` following symlinks refused: invalid (a symlink may name a file outside the preopen)");
+      return fail(EINVAL);
+    }
+    int err = check_directory(*from, true);
+    if (err == 0) err = check_directory(*to, true);
+    if (err == 0) err = link_at(from->fd->get(), old_path_flags.symlink_follow, old_path, to->fd->get(), new_path);
+    return path_done("link-at", old_path + "` -> `" + new_path, err);
   }
 
   FsResult<types::Descriptor> descriptor_open_at(const types::DescriptorBorrow& self,
@@ -378,7 +398,7 @@ class FilesystemHost final : public types::Host {
     request.rsync = flags.requested_write_sync;
     open.mutate_directory = flags.mutate_directory;
     auto out = open_descriptor_at(*d, path, open);
-    if (!out.ok()) return fail(out.error);
+    if (!out.ok()) return refuse("open-at", path, out.error);
     return ok(types::Descriptor{ctx_.descriptors.add(std::move(out.value))});
   }
 
@@ -396,8 +416,8 @@ class FilesystemHost final : public types::Host {
   FsResult<Unit> descriptor_remove_directory_at(const types::DescriptorBorrow& self, const std::string& path) override {
     auto d = ctx_.descriptors.get(self.rep);
     if (!d) return unknown_descriptor();
-    if (int err = check_directory(*d, true)) return fail(err);
-    return done_errno(remove_directory_at(d->fd->get(), path));
+    int err = check_directory(*d, true);
+    return path_done("remove-directory-at", path, err != 0 ? err : remove_directory_at(d->fd->get(), path));
   }
 
   FsResult<Unit> descriptor_rename_at(const types::DescriptorBorrow& self, const std::string& old_path,
@@ -406,24 +426,26 @@ class FilesystemHost final : public types::Host {
     auto from = ctx_.descriptors.get(self.rep);
     auto to = ctx_.descriptors.get(new_descriptor.rep);
     if (!from || !to) return unknown_descriptor();
-    if (int err = check_directory(*from, true)) return fail(err);
-    if (int err = check_directory(*to, true)) return fail(err);
-    return done_errno(rename_at(from->fd->get(), old_path, to->fd->get(), new_path));
+    int err = check_directory(*from, true);
+    if (err == 0) err = check_directory(*to, true);
+    if (err == 0) err = rename_at(from->fd->get(), old_path, to->fd->get(), new_path);
+    return path_done("rename-at", old_path + "` -> `" + new_path, err);
   }
 
   FsResult<Unit> descriptor_symlink_at(const types::DescriptorBorrow& self, const std::string& old_path,
                                        const std::string& new_path) override {
     auto d = ctx_.descriptors.get(self.rep);
     if (!d) return unknown_descriptor();
-    if (int err = check_directory(*d, true)) return fail(err);
-    return done_errno(symlink_at(d->fd->get(), old_path, new_path));
+    int err = check_directory(*d, true);
+    return path_done("symlink-at", new_path + "` -> `" + old_path,
+                     err != 0 ? err : symlink_at(d->fd->get(), old_path, new_path));
   }
 
   FsResult<Unit> descriptor_unlink_file_at(const types::DescriptorBorrow& self, const std::string& path) override {
     auto d = ctx_.descriptors.get(self.rep);
     if (!d) return unknown_descriptor();
-    if (int err = check_directory(*d, true)) return fail(err);
-    return done_errno(unlink_file_at(d->fd->get(), path));
+    int err = check_directory(*d, true);
+    return path_done("unlink-file-at", path, err != 0 ? err : unlink_file_at(d->fd->get(), path));
   }
 
   HostResult<bool> descriptor_is_same_object(const types::DescriptorBorrow& self,

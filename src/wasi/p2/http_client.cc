@@ -173,9 +173,14 @@ HostResult<WitResult<types::FutureIncomingResponse, types::ErrorCode>> handle(Wa
   if (scheme != "http" && scheme != "https") return reject(types::ErrorCodeHttpProtocolError{});
   if (!r->authority) return reject(types::ErrorCodeHttpRequestUriInvalid{});
   auto target = split_authority(*r->authority, scheme == "https" ? 443 : 80);
-  if (!target) return reject(types::ErrorCodeHttpRequestUriInvalid{});
-  if (!host_allowed(ctx.config.allowed_hosts, target->first, target->second))
+  if (!target) {
+    ctx.refused("wasi:http: a request to `" + *r->authority + "` refused: HTTP-request-URI-invalid (not HOST[:PORT])");
+    return reject(types::ErrorCodeHttpRequestUriInvalid{});
+  }
+  if (!host_allowed(ctx.config.allowed_hosts, target->first, target->second)) {
+    ctx.refused("wasi:http: a request to " + *r->authority + " refused: HTTP-request-denied (not in allowed_hosts)");
     return reject(types::ErrorCodeHttpRequestDenied{});
+  }
   std::string path = r->path_with_query.value_or("/");
   if (!valid_path(path)) return reject(types::ErrorCodeHttpRequestUriInvalid{});
 

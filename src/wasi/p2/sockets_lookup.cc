@@ -57,6 +57,7 @@ class IpNameLookupHost final : public lookup::Host {
   SocketResult<lookup::ResolveAddressStream> resolve_addresses(const lookup::NetworkBorrow& network,
                                                                const std::string& name) override {
     if (!known_network(ctx_, network.rep)) return guest_error("unknown network");
+    if (auto no = refuse_new_socket(ctx_, "resolve-addresses")) return socket_fail(*no);
     int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (efd < 0) return socket_fail_errno(errno);
     auto answer = std::make_shared<ResolveAddressStream::Answer>();
@@ -69,7 +70,11 @@ class IpNameLookupHost final : public lookup::Host {
       (void)::write(efd, &one, sizeof one);
     } else {
       if (!valid_lookup_name(name)) return socket_fail(C::kInvalidArgument);
-      if (!ctx_.config.sockets.allows_lookup(name)) return socket_fail(C::kAccessDenied);
+      if (!ctx_.config.sockets.allows_lookup(name)) {
+        ctx_.refused("wasi:sockets: resolve-addresses of `" + name +
+                     "` refused: access-denied (not in the names granted for lookup)");
+        return socket_fail(C::kAccessDenied);
+      }
       try {
         std::thread([name, answer] { resolve(name, *answer); }).detach();
       } catch (const std::system_error&) {

@@ -175,6 +175,26 @@ std::optional<SocketErrorCode> check_remote_address(const SocketAddress& a, bool
   return std::nullopt;
 }
 
+std::optional<SocketErrorCode> refuse_address(WasiCtx& ctx, const char* what, const SocketAddress& a, bool v6,
+                                              bool connect) {
+  auto told = [&](SocketErrorCode code, const char* why) {
+    ctx.refused(std::string("wasi:sockets: ") + what + " " + a.to_string() + " refused: " + why);
+    return code;
+  };
+  if (auto bad = connect ? check_remote_address(a, v6) : check_bind_address(a, v6))
+    return told(*bad, "invalid-argument (not an address a socket of its family may use)");
+  if (connect ? !ctx.config.sockets.allows_connect(a) : !ctx.config.sockets.allows_bind(a))
+    return told(SocketErrorCode::kAccessDenied, "access-denied (no grant allows it)");
+  return std::nullopt;
+}
+
+std::optional<SocketErrorCode> refuse_new_socket(WasiCtx& ctx, const char* what) {
+  if (ctx.socket_room()) return std::nullopt;
+  ctx.refused(std::string("wasi:sockets: ") + what + " refused: new-socket-limit (the instance holds " +
+              std::to_string(ctx.config.max_sockets) + " sockets and lookups)");
+  return SocketErrorCode::kNewSocketLimit;
+}
+
 std::variant<std::shared_ptr<OwnedFd>, SocketErrorCode> open_socket(bool v6, int type) {
   int fd = ::socket(v6 ? AF_INET6 : AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return socket_error_code(errno);

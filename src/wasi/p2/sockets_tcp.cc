@@ -56,8 +56,7 @@ class TcpHost final : public tcp::Host {
     if (s->state == TcpState::BindStarted) return socket_fail(C::kConcurrencyConflict);
     if (s->state != TcpState::Unbound) return socket_fail(C::kInvalidState);
     SocketAddress local = from_wit(local_address);
-    if (auto bad = check_bind_address(local, s->v6)) return socket_fail(*bad);
-    if (!ctx_.config.sockets.allows_bind(local)) return socket_fail(C::kAccessDenied);
+    if (auto no = refuse_address(ctx_, "TCP bind", local, s->v6, false)) return socket_fail(*no);
     // A listener restarted on its port should not wait out TIME_WAIT (the
     // WIT asks for SO_REUSEADDR on a non-zero port).
     if (local.port != 0) {
@@ -88,8 +87,7 @@ class TcpHost final : public tcp::Host {
       return socket_fail(C::kConcurrencyConflict);
     if (s->state != TcpState::Unbound && s->state != TcpState::Bound) return socket_fail(C::kInvalidState);
     SocketAddress remote = from_wit(remote_address);
-    if (auto bad = check_remote_address(remote, s->v6)) return socket_fail(*bad);
-    if (!ctx_.config.sockets.allows_connect(remote)) return socket_fail(C::kAccessDenied);
+    if (auto no = refuse_address(ctx_, "TCP connect to", remote, s->v6, true)) return socket_fail(*no);
     auto native = to_native(remote);
     int rc;
     do {
@@ -147,6 +145,7 @@ class TcpHost final : public tcp::Host {
     auto s = ctx_.tcp_sockets.get(self.rep);
     if (!s) return unknown_socket();
     if (s->state != TcpState::Listening) return socket_fail(C::kInvalidState);
+    if (auto no = refuse_new_socket(ctx_, "TCP accept")) return socket_fail(*no);
     int fd;
     do {
       fd = ::accept4(s->fd->get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -336,6 +335,7 @@ class TcpCreateSocketHost final : public ::wasi::sockets::tcp_create_socket::Hos
   explicit TcpCreateSocketHost(WasiCtx& ctx) : ctx_(ctx) {}
   SocketResult<tcp::TcpSocket> create_tcp_socket(const tcp::IpAddressFamily& family) override {
     bool v6 = family == tcp::IpAddressFamily::kIpv6;
+    if (auto no = refuse_new_socket(ctx_, "create-tcp-socket")) return socket_fail(*no);
     auto fd = open_socket(v6, SOCK_STREAM);
     if (const auto* code = std::get_if<C>(&fd)) return socket_fail(*code);
     auto s = std::make_shared<TcpSocket>();

@@ -64,8 +64,7 @@ class UdpHost final : public udp::Host {
     if (s->state == UdpState::BindStarted) return socket_fail(C::kConcurrencyConflict);
     if (s->state != UdpState::Unbound) return socket_fail(C::kInvalidState);
     SocketAddress local = from_wit(local_address);
-    if (auto bad = check_bind_address(local, s->v6)) return socket_fail(*bad);
-    if (!ctx_.config.sockets.allows_bind(local)) return socket_fail(C::kAccessDenied);
+    if (auto no = refuse_address(ctx_, "UDP bind", local, s->v6, false)) return socket_fail(*no);
     auto native = to_native(local);
     if (::bind(s->fd->get(), native.get(), native.length) != 0) return socket_fail_errno(errno);
     s->state = UdpState::BindStarted;
@@ -87,8 +86,7 @@ class UdpHost final : public udp::Host {
     if (s->state != UdpState::Bound) return socket_fail(C::kInvalidState);
     if (remote_address) {
       SocketAddress remote = from_wit(*remote_address);
-      if (auto bad = check_remote_address(remote, s->v6)) return socket_fail(*bad);
-      if (!ctx_.config.sockets.allows_connect(remote)) return socket_fail(C::kAccessDenied);
+      if (auto no = refuse_address(ctx_, "UDP stream to", remote, s->v6, true)) return socket_fail(*no);
       auto native = to_native(remote);
       if (::connect(s->fd->get(), native.get(), native.length) != 0) return socket_fail_errno(errno);
       s->remote = remote;
@@ -257,9 +255,8 @@ class UdpHost final : public udp::Host {
     std::optional<SocketAddress> to;
     if (d.remote_address) {
       to = from_wit(*d.remote_address);
-      if (auto bad = check_remote_address(*to, s.v6)) return bad;
       if (s.remote && !(s.remote->ip == to->ip && s.remote->port == to->port)) return C::kInvalidArgument;
-      if (!ctx_.config.sockets.allows_connect(*to)) return C::kAccessDenied;
+      if (auto no = refuse_address(ctx_, "UDP send to", *to, s.v6, true)) return no;
     } else if (!s.remote) {
       return C::kInvalidArgument;  // no peer to send to
     }
@@ -286,6 +283,7 @@ class UdpCreateSocketHost final : public ::wasi::sockets::udp_create_socket::Hos
   explicit UdpCreateSocketHost(WasiCtx& ctx) : ctx_(ctx) {}
   SocketResult<udp::UdpSocket> create_udp_socket(const udp::IpAddressFamily& family) override {
     bool v6 = family == udp::IpAddressFamily::kIpv6;
+    if (auto no = refuse_new_socket(ctx_, "create-udp-socket")) return socket_fail(*no);
     auto fd = open_socket(v6, SOCK_DGRAM);
     if (const auto* code = std::get_if<C>(&fd)) return socket_fail(*code);
     auto s = std::make_shared<UdpSocket>();

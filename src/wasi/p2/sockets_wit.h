@@ -32,6 +32,16 @@ std::optional<SocketErrorCode> check_bind_address(const SocketAddress& a, bool v
 // The same for a remote address, which also needs a port and a specified IP.
 std::optional<SocketErrorCode> check_remote_address(const SocketAddress& a, bool v6);
 
+// The sandbox's answer to a bind (`connect` false) or a connect or send to
+// `a`: the address check above, then the policy; nullopt when it may go on.
+// A refusal is told to ctx.refused, naming `what` ("TCP connect"), the
+// address and why.
+std::optional<SocketErrorCode> refuse_address(WasiCtx& ctx, const char* what, const SocketAddress& a, bool v6,
+                                              bool connect);
+// new-socket-limit, told to ctx.refused, when the instance already holds
+// config.max_sockets sockets and lookups; nullopt when one more fits.
+std::optional<SocketErrorCode> refuse_new_socket(WasiCtx& ctx, const char* what);
+
 // A new socket of `type` (SOCK_STREAM, SOCK_DGRAM), non-blocking, IPv6 ones
 // IPv6-only (so an IPv4 peer never reaches them past the policy's rules).
 std::variant<std::shared_ptr<OwnedFd>, SocketErrorCode> open_socket(bool v6, int type);

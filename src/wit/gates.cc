@@ -125,6 +125,45 @@ class GateChecker {
 
 }  // namespace
 
+namespace {
+
+// WIT.md wants every item of a gated item gated too, but wit-parser takes an
+// ungated item of a `@since` container as gated like its container, and
+// WASI's own WIT relies on it (the `use`s, resource functions and world
+// items of wasi:*@0.3.0-rc-2026-03-15). So do we: such items get their
+// container's `@since` before the checks. `@unstable` is not inherited (an
+// ungated item there stays an error: it would read as stable).
+void inherit(Gates& item, const Gates& container) {
+  if (item.empty() && container.since && !container.unstable) item.since = container.since;
+}
+
+template <class Items>
+void inherit_items(Items& items, const Gates& container) {
+  for (auto& item : items) {
+    std::visit(
+        [&](auto& x) {
+          using X = std::decay_t<decltype(x)>;
+          inherit(x.attrs.gates, container);
+          if constexpr (std::is_same_v<X, TypeDecl>) {
+            for (auto& f : x.funcs) inherit(f.attrs.gates, x.attrs.gates);
+          } else if constexpr (std::is_same_v<X, ExternDecl>) {
+            if (x.interface) inherit_items(x.interface->items, x.attrs.gates);
+          }
+        },
+        item);
+  }
+}
+
+}  // namespace
+
+void inherit_gates(ParsedPackage& p) {
+  for (auto& body : p.bodies)
+    for (auto& item : body.items) {
+      if (auto* i = std::get_if<InterfaceDecl>(&item)) inherit_items(i->items, i->attrs.gates);
+      if (auto* w = std::get_if<WorldDecl>(&item)) inherit_items(w->items, w->attrs.gates);
+    }
+}
+
 Result<void> check_gates(const ParsedPackage& p) {
   for (size_t i = 0; i < p.bodies.size(); ++i) {
     const std::string& file = i < p.files.size() ? p.files[i] : p.files.back();

@@ -87,7 +87,10 @@ Result<std::vector<ParsedPackage>> packages_of(const File& file) {
   add_nested(*f, out);
   // The root package of a single file is its own, or else its last block.
   if (!f->top.name && !out.empty()) std::rotate(out.begin(), out.end() - 1, out.end());
-  for (const auto& p : out) STRATUS_TRY(check_gates(p));
+  for (auto& p : out) {
+    inherit_gates(p);
+    STRATUS_TRY(check_gates(p));
+  }
   return out;
 }
 
@@ -102,7 +105,10 @@ Result<std::vector<ParsedPackage>> parse_root(const fs::path& root) {
   auto packages = parse_folder(root);
   if (!packages.ok()) return std::move(packages).error();
   if (packages->empty()) return make_error(root.string() + ": defines no package");
-  for (const auto& p : *packages) STRATUS_TRY(check_gates(p));
+  for (auto& p : *packages) {
+    inherit_gates(p);
+    STRATUS_TRY(check_gates(p));
+  }
   fs::path deps = root / "deps";
   if (fs::is_directory(deps, ec)) {
     std::vector<fs::path> entries;
@@ -115,6 +121,7 @@ Result<std::vector<ParsedPackage>> parse_root(const fs::path& root) {
                                                    : Result<std::vector<ParsedPackage>>(std::vector<ParsedPackage>{});
       if (!dep.ok()) return std::move(dep).error();
       for (auto& p : *dep) {
+        inherit_gates(p);
         STRATUS_TRY(check_gates(p));
         packages->push_back(std::move(p));
       }

@@ -36,6 +36,9 @@ Result<std::vector<ParsedPackage>> packages_of(const File& file);
 // gated interface, world or resource are gated at least as strongly, and a
 // package using gates has a version. parse_root and packages_of apply it.
 Result<void> check_gates(const ParsedPackage& package);
+// Gives each ungated item of a `@since` item its container's `@since`, as
+// wit-parser reads them (before check_gates; parse_root and packages_of do).
+void inherit_gates(ParsedPackage& package);
 
 // -1, 0 or 1 as version a precedes, equals or follows b (semver).
 int compare_versions(const std::string& a, const std::string& b);

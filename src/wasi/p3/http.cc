@@ -1,6 +1,6 @@
-// wasi:http 0.3: types (fields, request, response, request-options), the
-// client (outbound requests: refused unless a host is granted), and the
-// server's side of a served request (http.h).
+// wasi:http 0.3: types (fields, request, response, request-options) and
+// the server's side of a served request (http.h); the client is
+// http_client.cc.
 #include "wasi/p3/http.h"
 
 #include <algorithm>
@@ -9,6 +9,7 @@
 
 #include "wasi/p3/byte_pumps.h"
 #include "wasi/p3/hosts.h"
+#include "wasi/p3/http_client.h"
 
 namespace stratus::wasi::p3 {
 namespace {
@@ -121,7 +122,8 @@ Val status_ok() {
 
 class TypesHost final : public types::Host {
  public:
-  explicit TypesHost(WasiCtx& ctx) : ctx_(ctx) {}
+  TypesHost(WasiCtx& ctx, component::Reactor& reactor, wit::HostResources& resources)
+      : ctx_(ctx), reactor_(reactor), resources_(resources) {}
 
   // ---------------------------------------------------------------- fields
   void drop_fields(uint32_t rep) override { ctx_.fields.remove(rep); }
@@ -428,6 +430,11 @@ class TypesHost final : public types::Host {
     if (body.consumed) return p2::guest_error("consume-body: the body was consumed already");
     body.consumed = true;
     if (auto reader = res.reader(); reader.ok()) reader->drop();
+    if (body.received) {
+      auto [data, trailers] = consume_received(*body.received, reactor_, ctx_, resources_);
+      body.received.reset();
+      return std::make_tuple(wit::Stream<uint8_t>{data}, TrailersFuture{trailers});
+    }
     if (body.incoming) {
       auto [data, stream] = wit::Stream<uint8_t>::make();
       auto [trailers_end, trailers] = TrailersFuture::make();
@@ -466,36 +473,8 @@ class TypesHost final : public types::Host {
   }
 
   WasiCtx& ctx_;
-};
-
-// Outbound requests. Deny by default: only hosts granted (`--allow-host`,
-// a workload's allowed_hosts) may be reached, and this host does not send
-// WASI 0.3 requests yet: a granted one is answered with internal-error
-// saying so (issue #8).
-class ClientHost final : public ::p3::wasi::http::client::Host {
- public:
-  explicit ClientHost(WasiCtx& ctx) : ctx_(ctx) {}
-  void send(const types::Request& request, wit::Reply<WitResult<types::Response, types::ErrorCode>> reply) override {
-    auto r = ctx_.p3_requests.get(request.rep);
-    ctx_.p3_requests.remove(request.rep);
-    using R = WitResult<types::Response, types::ErrorCode>;
-    if (!r) {
-      reply.trap(p2::guest_error("client.send: unknown request handle"));
-      return;
-    }
-    std::string host = r->authority.value_or("");
-    host = host.substr(0, host.rfind(':') == std::string::npos ? host.size() : host.rfind(':'));
-    bool granted = std::any_of(ctx_.config.allowed_hosts.begin(), ctx_.config.allowed_hosts.end(),
-                               [&](const std::string& h) { return h == host; });
-    if (!granted) {
-      reply(R::err(types::ErrorCodeHttpRequestDenied{}));
-      return;
-    }
-    reply(R::err(types::ErrorCodeInternalError{std::string("outbound wasi:http 0.3 requests are not supported yet")}));
-  }
-
- private:
-  WasiCtx& ctx_;
+  component::Reactor& reactor_;
+  wit::HostResources& resources_;
 };
 
 // A response body's writes, to the connection's sink.
@@ -570,12 +549,9 @@ void send_response(p2::WasiCtx& ctx, uint32_t rep, std::shared_ptr<p2::ResponseS
 }
 
 Result<void> define_http(component::Linker& linker, WasiCtx& ctx, wit::HostResources& resources, HostObjects& keep) {
-  auto& t = keep.keep(std::make_shared<TypesHost>(ctx));
+  auto& t = keep.keep(std::make_shared<TypesHost>(ctx, linker.reactor(), resources));
   STRATUS_TRY(define_versions(linker, types::kInterface, types::make_host_instance(t, resources)));
-  auto& c = keep.keep(std::make_shared<ClientHost>(ctx));
-  STRATUS_TRY(define_versions(linker, ::p3::wasi::http::client::kInterface,
-                              ::p3::wasi::http::client::make_host_instance(c, resources)));
-  return {};
+  return define_client(linker, ctx, resources, keep);
 }
 
 }  // namespace stratus::wasi::p3

@@ -17,6 +17,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <iterator>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -136,35 +138,62 @@ using Parser = boost::beast::http::request_parser<boost::beast::http::buffer_bod
 using Stream = HttpServer::Stream;
 using wasi::p2::StreamFailure;
 
-// The request body as the guest reads it, straight from the connection.
+// The request body as the guest reads it, straight from the connection,
+// for as long as the request is under way: once the connection has moved
+// on (detach), a guest still reading finds it ended.
 class RequestBody final : public wasi::p2::InputStream {
  public:
   RequestBody(Stream& stream, boost::beast::flat_buffer& buffer, Parser& parser)
-      : stream_(stream), buffer_(buffer), parser_(parser) {}
+      : stream_(&stream), buffer_(&buffer), parser_(&parser), head_fields_(count_fields(parser)) {}
 
   std::variant<std::vector<uint8_t>, StreamFailure> read(uint64_t len, bool) override {
-    if (parser_.is_done()) return StreamFailure::end();
+    if (parser_ == nullptr) return StreamFailure{false, 0, "the request is over: its body can no longer be read"};
+    if (parser_->is_done()) return StreamFailure::end();
     std::vector<uint8_t> out(static_cast<size_t>(std::min<uint64_t>(len, 64 * 1024)));
     if (out.empty()) return out;
-    auto& body = parser_.get().body();
+    auto& body = parser_->get().body();
     body.data = out.data();
     body.size = out.size();
     boost::beast::error_code ec;
     // The client may wait for what the guest flushed before it sends more.
     wasi::p2::before_blocking();
-    boost::beast::http::read_some(stream_, buffer_, parser_, ec);
+    boost::beast::http::read_some(*stream_, *buffer_, *parser_, ec);
     if (ec == boost::beast::http::error::need_buffer) ec = {};
     if (ec) return StreamFailure{false, ec.value(), "reading the request body: " + ec.message()};
     out.resize(out.size() - body.size);
-    if (out.empty() && parser_.is_done()) return StreamFailure::end();
+    if (out.empty() && parser_->is_done()) return StreamFailure::end();
     return out;
   }
   wasi::p2::Pollable subscribe() override { return wasi::p2::Pollable{}; }
 
+  // The trailers of a chunked body read to its end (Beast adds them to the
+  // head's fields); null when there are none or the body is not all read.
+  std::shared_ptr<wasi::p2::HttpFields> trailers() const {
+    if (parser_ == nullptr || !parser_->is_done()) return nullptr;
+    std::shared_ptr<wasi::p2::HttpFields> out;
+    size_t i = 0;
+    for (const auto& field : parser_->get()) {
+      if (i++ < head_fields_) continue;
+      if (!out) out = std::make_shared<wasi::p2::HttpFields>();
+      out->entries.emplace_back(std::string(field.name_string()),
+                                std::vector<uint8_t>(field.value().begin(), field.value().end()));
+    }
+    if (out) out->immutable = true;
+    return out;
+  }
+
+  void detach() { stream_ = nullptr, buffer_ = nullptr, parser_ = nullptr; }
+
  private:
-  Stream& stream_;
-  boost::beast::flat_buffer& buffer_;
-  Parser& parser_;
+  static size_t count_fields(const Parser& parser) {
+    const auto& head = parser.get();
+    return static_cast<size_t>(std::distance(head.begin(), head.end()));
+  }
+
+  Stream* stream_;
+  boost::beast::flat_buffer* buffer_;
+  Parser* parser_;
+  size_t head_fields_;
 };
 
 // Where the guest's response goes. What the guest writes is gathered and
@@ -222,8 +251,14 @@ class ConnectionSink final : public wasi::p2::ResponseSink {
   void finish() override {
     if (finished_) return;
     finished_ = true;
-    if (chunked_) out_ += "0\r\n\r\n";
+    if (chunked_) out_ += "0\r\n" + trailers_ + "\r\n";
     send_gathered();
+  }
+
+  void set_trailers(const wasi::p2::HttpFields& trailers) override {
+    trailers_.clear();
+    for (const auto& [name, value] : trailers.entries)
+      trailers_.append(name).append(": ").append(value.begin(), value.end()).append("\r\n");
   }
 
   void fail(const std::string& why) override {
@@ -280,7 +315,8 @@ class ConnectionSink final : public wasi::p2::ResponseSink {
   Stream& stream_;
   bool keep_alive_;
   bool head_request_;
-  std::string out_;  // gathered, not yet sent: the head, then body bytes as framed
+  std::string out_;       // gathered, not yet sent: the head, then body bytes as framed
+  std::string trailers_;  // the trailer section's fields, as sent
   bool started_ = false, finished_ = false, chunked_ = false, broken_ = false, sent_ = false;
   bool flushed_ = false;  // the guest flushed since the last send
   std::string failure_;

@@ -430,6 +430,14 @@ void HttpServer::start_thread() {
 void HttpServer::work(Thread& self) {
   std::array<epoll_event, kEventBatch> events{};
   for (;;) {
+    if (auto finishing = next_settling()) {
+      busy_threads_++;
+      self.busy_since.store(now_ns(), std::memory_order_relaxed);
+      finish_worker(*finishing);
+      self.busy_since.store(0, std::memory_order_relaxed);
+      busy_threads_--;
+      continue;
+    }
     auto connection = next_ready();
     if (!connection) {
       int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), kIdleThreadMs);
@@ -556,6 +564,7 @@ void HttpServer::stop() {
 // Reads request heads off `c` as they come and answers them, until it has
 // no whole head (it goes back to the epoll set) or closes.
 void HttpServer::serve(Connection& c) {
+  std::optional<Finishing> finishing;
   for (;;) {
     if (!c.parser) {
       c.parser.emplace();
@@ -570,7 +579,12 @@ void HttpServer::serve(Connection& c) {
     if (ec == asio::error::would_block) {
       if (c.buffer.size() > 0 && c.head_started == Clock::time_point{}) c.head_started = Clock::now();
       if (stopping_.load() && c.head_started == Clock::time_point{}) break;
-      if (park(c)) return;
+      if (park(c)) {
+        // The last request's worker finishes once the connection is
+        // another thread's to serve.
+        if (finishing) finish_worker(*finishing);
+        return;
+      }
       continue;  // more came meanwhile
     }
     if (ec) {
@@ -590,18 +604,26 @@ void HttpServer::serve(Connection& c) {
       }
       break;
     }
-    bool go_on = answer(c);
+    // A request came before the connection was parked: the last one's
+    // worker finishes on another thread.
+    if (finishing) hand_off(std::move(*finishing));
+    finishing.reset();
+    bool go_on = answer(c, finishing);
     c.parser.reset();
     if (!go_on || stopping_.load()) break;
     // Without a next request already read (pipelined) or left unread, the
     // connection is parked: no read that would find nothing.
-    if (c.buffer.size() == 0 && c.stream.drained() && park(c)) return;
+    if (c.buffer.size() == 0 && c.stream.drained() && park(c)) {
+      if (finishing) finish_worker(*finishing);
+      return;
+    }
   }
   close(c);
+  if (finishing) finish_worker(*finishing);
 }
 
 // Answers the request whose head `c` has read; whether the connection goes on.
-bool HttpServer::answer(Connection& c) {
+bool HttpServer::answer(Connection& c, std::optional<Finishing>& finishing) {
   auto& parser = *c.parser;
   auto& req = parser.get();
   bool keep_alive = req.keep_alive() && !stopping_.load();
@@ -620,7 +642,14 @@ bool HttpServer::answer(Connection& c) {
     request.headers->entries.emplace_back(name, std::vector<uint8_t>(value.begin(), value.end()));
   }
   request.headers->immutable = true;
-  request.body = std::make_shared<RequestBody>(c.stream, c.buffer, parser);
+  auto body = std::make_shared<RequestBody>(c.stream, c.buffer, parser);
+  request.body = body;
+  request.trailers = [body] { return body->trailers(); };
+  // Whatever of the guest still holds the body once this returns finds it over.
+  struct Detach {
+    RequestBody& body;
+    ~Detach() { body.detach(); }
+  } detach{*body};
 
   counters_.requests++;
   auto target = match(request.authority, request.path_with_query);
@@ -652,20 +681,10 @@ bool HttpServer::answer(Connection& c) {
   } else if (!sink.finished() && !sink.sent()) {
     sink.error_response(500, "the component did not finish the response body");
   }
-  // The next instance is made now that the client has its answer, off
-  // the next request's path; a worker that served its max_invocations
-  // goes, and a new one is made when needed.
-  uint64_t limit = target->route.max_invocations;
-  if (limit != 0 && worker->invocations() >= limit) {
-    worker.reset();
-    retire(*target);
-  } else if (auto ready = worker->prepare(target->route); ready) {
-    give_back(*target, std::move(worker));
-  } else {
-    log(target->route.name + ": cannot make an instance: " + ready.error().message);
-    worker.reset();
-    retire(*target);
-  }
+  // What is left of the worker's work (a WASI 0.3 guest's tasks after
+  // its response) and its next instance wait until the connection has
+  // moved on (serve, finish_worker).
+  finishing = Finishing{target, std::move(worker), std::string(req.method_string()) + " " + std::string(req.target())};
   if (sink.started() && !sink.finished()) {
     log(std::string(req.method_string()) + " " + std::string(req.target()) +
         ": the component did not finish the response body");
@@ -674,6 +693,46 @@ bool HttpServer::answer(Connection& c) {
   if (sink.broken() || !keep_alive) return false;
   skip_body(c.stream, c.buffer, parser, ec);
   return !ec;
+}
+
+// After a request's response: what the worker's guest still does, then
+// the next instance, made off the next request's path; a worker that
+// served its max_invocations goes, and a new one is made when needed.
+void HttpServer::finish_worker(Finishing& f) {
+  Target& target = *f.target;
+  auto worker = std::move(f.worker);
+  if (auto problem = worker->settle()) {
+    counters_.guest_traps++;
+    log(target.route.name + ": " + f.request + ": after the response: " + *problem);
+  }
+  uint64_t limit = target.route.max_invocations;
+  if (limit != 0 && worker->invocations() >= limit) {
+    worker.reset();
+    retire(target);
+  } else if (auto ready = worker->prepare(target.route); ready) {
+    give_back(target, std::move(worker));
+  } else {
+    log(target.route.name + ": cannot make an instance: " + ready.error().message);
+    worker.reset();
+    retire(target);
+  }
+}
+
+// Gives `f` to an idle serving thread (work), so the connection's next
+// request need not wait for it.
+void HttpServer::hand_off(Finishing f) {
+  std::lock_guard lock(mu_);
+  settling_.push_back(std::move(f));
+  uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(nudge_fd_, &one, sizeof one);
+}
+
+std::optional<HttpServer::Finishing> HttpServer::next_settling() {
+  std::lock_guard lock(mu_);
+  if (settling_.empty()) return std::nullopt;
+  auto f = std::move(settling_.front());
+  settling_.pop_front();
+  return f;
 }
 
 // Parks `c` until more of a request comes (or the deadline: a head's

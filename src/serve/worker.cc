@@ -29,6 +29,9 @@ class HttpServer::Worker::GuardedSink final : public wasi::p2::ResponseSink {
   void finish() override {
     if (sink_) sink_->finish();
   }
+  void set_trailers(const wasi::p2::HttpFields& trailers) override {
+    if (sink_) sink_->set_trailers(trailers);
+  }
   void fail(const std::string& why) override {
     if (sink_) sink_->fail(why);
   }
@@ -123,7 +126,14 @@ std::optional<std::string> HttpServer::Worker::handle_p3(const std::string& hand
   guarded->detach();
   if (stopped) return "while sending the response: " + stopped->message;
   if (**ended) return **ended;
-  if (auto after = linker_.run_until_idle(timeout_)) return "after the response: " + after->message;
+  settling_ = true;
+  return std::nullopt;
+}
+
+std::optional<std::string> HttpServer::Worker::settle() {
+  if (!settling_) return std::nullopt;
+  settling_ = false;
+  if (auto after = linker_.run_until_idle(timeout_)) return after->message;
   return std::nullopt;
 }
 

@@ -34,11 +34,17 @@ class HttpServer::Worker {
 
   // The same for a wasi:http/handler@0.3.x: the guest gets a request and
   // answers with a response (or an error-code); its head goes out at once,
-  // its body as the guest writes it, possibly after the call returned. Work
-  // the guest goes on with after that runs to its end before the worker
-  // serves again (within the call timeout).
+  // its body as the guest writes it, possibly after the call returned, then
+  // its trailers. Returns once the response ended: work the guest goes on
+  // with after that is settle()'s.
   std::optional<std::string> handle_p3(const std::string& handler, wasi::p2::IncomingRequest request,
                                        wasi::p2::ResponseSink& sink);
+
+  // What a WASI 0.3 guest goes on with after its response ended (tasks
+  // that run past their return), run to its end within the call timeout;
+  // called once the connection has moved on. Why it did not end well, or
+  // nothing.
+  std::optional<std::string> settle();
 
   uint64_t invocations() const { return invocations_; }
 
@@ -53,8 +59,9 @@ class HttpServer::Worker {
   component::Linker linker_;
   component::InstantiateOptions instantiate_options_;
   std::shared_ptr<component::ComponentInstance> instance_;
-  bool fresh_ = false;  // instance_ has not served a request since it was made or reset
-  bool async_ = false;  // it served a WASI 0.3 request
+  bool fresh_ = false;     // instance_ has not served a request since it was made or reset
+  bool async_ = false;     // it served a WASI 0.3 request
+  bool settling_ = false;  // its last request's response ended; settle() runs what the guest still does
   uint64_t invocations_ = 0;
   std::chrono::milliseconds timeout_;
 };

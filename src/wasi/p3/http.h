@@ -23,6 +23,7 @@ struct HttpBody {
   std::optional<component::Val> contents;  // stream<u8>
   std::optional<component::Val> trailers;  // future<result<option<trailers>, error-code>>
   std::shared_ptr<p2::InputStream> incoming;
+  std::function<std::shared_ptr<p2::HttpFields>()> incoming_trailers;  // its trailers, once read (unset: none)
   // The body of a response the client received.
   std::shared_ptr<ReceivedBody> received;
   // The future `new` returned: answered once the body went out (or failed).

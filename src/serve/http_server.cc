@@ -22,116 +22,16 @@
 #include <ctime>
 
 #include "component/runtime/runtime.h"
+#include "serve/connection_io.h"
+#include "serve/worker.h"
 #include "wasi/p2/http.h"
 #include "wasi/p2/wasi.h"
-#include "wasi/p3/http.h"
 
 namespace stratus::serve {
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
-using wasi::p2::StreamFailure;
 using Clock = std::chrono::steady_clock;
-
-// A connection's socket (non-blocking) as Beast's sync algorithms see it.
-// Waiting, reads and writes wait up to the timeout for each piece (a
-// slow client gets that long between bytes, as with SO_RCVTIMEO); not
-// waiting, a read with nothing to take fails with would_block, and the
-// connection goes back to the event loop with what it has read so far.
-class HttpServer::Stream {
- public:
-  Stream(int fd, std::chrono::milliseconds timeout) : fd_(fd), timeout_(timeout) {}
-  void set_waiting(bool waiting) { waiting_ = waiting; }
-  // Whether the last read took all the socket had (it got less than it
-  // asked for, or nothing): what comes later is a new edge for epoll.
-  bool drained() const { return drained_; }
-
-  template <class MutableBuffers>
-  size_t read_some(const MutableBuffers& buffers, boost::system::error_code& ec) {
-    ec = {};
-    std::array<iovec, 8> iov{};
-    size_t n = 0;
-    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers) && n < iov.size();
-         ++it) {
-      asio::mutable_buffer b = *it;
-      if (b.size() > 0) iov[n++] = {b.data(), b.size()};
-    }
-    if (n == 0) return 0;
-    size_t asked = 0;
-    for (size_t i = 0; i < n; ++i) asked += iov[i].iov_len;
-    msghdr msg{};
-    msg.msg_iov = iov.data();
-    msg.msg_iovlen = n;
-    for (;;) {
-      ssize_t got = ::recvmsg(fd_, &msg, 0);
-      drained_ = got < 0 || static_cast<size_t>(got) < asked;
-      if (got > 0) return static_cast<size_t>(got);
-      if (got == 0) {
-        ec = asio::error::eof;
-        return 0;
-      }
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        ec.assign(errno, boost::system::system_category());
-        return 0;
-      }
-      if (!waiting_) {
-        ec = asio::error::would_block;
-        return 0;
-      }
-      if (!wait(POLLIN, ec)) return 0;
-    }
-  }
-  template <class MutableBuffers>
-  size_t read_some(const MutableBuffers& buffers) {
-    boost::system::error_code ec;
-    size_t n = read_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
-  }
-
-  // Sends all of `bytes`, waiting for room as needed.
-  void write_all(std::string_view bytes, boost::system::error_code& ec) {
-    ec = {};
-    while (!bytes.empty()) {
-      ssize_t sent = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (sent >= 0) {
-        bytes.remove_prefix(static_cast<size_t>(sent));
-        continue;
-      }
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        ec.assign(errno, boost::system::system_category());
-        return;
-      }
-      if (!wait(POLLOUT, ec)) return;
-    }
-  }
-
- private:
-  // Waits for `events` up to the timeout; false (and ec set) if it passed.
-  bool wait(short events, boost::system::error_code& ec) {
-    auto deadline = Clock::now() + timeout_;
-    for (;;) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0) break;
-      pollfd p{fd_, events, 0};
-      int ready = ::poll(&p, 1, static_cast<int>(left.count()));
-      if (ready > 0) return true;
-      if (ready < 0 && errno != EINTR) {
-        ec.assign(errno, boost::system::system_category());
-        return false;
-      }
-    }
-    ec = asio::error::timed_out;
-    return false;
-  }
-
-  int fd_;
-  std::chrono::milliseconds timeout_;
-  bool waiting_ = true;
-  bool drained_ = true;
-};
 
 namespace {
 
@@ -142,309 +42,7 @@ void log_to_stderr(const std::string& message) {
   std::fprintf(stderr, "%s stratus serve: %s\n", when, message.c_str());
 }
 
-using Parser = http::request_parser<http::buffer_body>;
-using Stream = HttpServer::Stream;
-
-// The request body as the guest reads it, straight from the connection.
-class RequestBody final : public wasi::p2::InputStream {
- public:
-  RequestBody(Stream& stream, boost::beast::flat_buffer& buffer, Parser& parser)
-      : stream_(stream), buffer_(buffer), parser_(parser) {}
-
-  std::variant<std::vector<uint8_t>, StreamFailure> read(uint64_t len, bool) override {
-    if (parser_.is_done()) return StreamFailure::end();
-    std::vector<uint8_t> out(static_cast<size_t>(std::min<uint64_t>(len, 64 * 1024)));
-    if (out.empty()) return out;
-    auto& body = parser_.get().body();
-    body.data = out.data();
-    body.size = out.size();
-    boost::beast::error_code ec;
-    // The client may wait for what the guest flushed before it sends more.
-    wasi::p2::before_blocking();
-    http::read_some(stream_, buffer_, parser_, ec);
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) return StreamFailure{false, ec.value(), "reading the request body: " + ec.message()};
-    out.resize(out.size() - body.size);
-    if (out.empty() && parser_.is_done()) return StreamFailure::end();
-    return out;
-  }
-  wasi::p2::Pollable subscribe() override { return wasi::p2::Pollable{}; }
-
- private:
-  Stream& stream_;
-  boost::beast::flat_buffer& buffer_;
-  Parser& parser_;
-};
-
-// Where the guest's response goes. What the guest writes is gathered and
-// sent when it finishes the body, has written 64 KiB, or has flushed and is
-// about to wait (for the request body, a poll, ...: deliver() runs then, see
-// answer): a small response (head, body, end of the chunked body)
-// leaves in one send, as a native server's does, and a streaming one still
-// reaches the client before the guest sleeps.
-class ConnectionSink final : public wasi::p2::ResponseSink {
- public:
-  ConnectionSink(Stream& stream, bool keep_alive, bool head_request)
-      : stream_(stream), keep_alive_(keep_alive), head_request_(head_request) {}
-
-  std::optional<StreamFailure> start(uint16_t status, const wasi::p2::HttpFields& headers) override {
-    std::string& head = out_;
-    head += "HTTP/1.1 " + std::to_string(status) + " " +
-            std::string(http::obsolete_reason(static_cast<http::status>(status))) + "\r\n";
-    bool has_length = false;
-    for (const auto& [name, value] : headers.entries) {
-      if (boost::beast::iequals(name, "content-length")) has_length = true;
-      head.append(name).append(": ").append(value.begin(), value.end()).append("\r\n");
-    }
-    chunked_ = !has_length && !head_request_ && status != 204 && status != 304;
-    if (chunked_) head += "transfer-encoding: chunked\r\n";
-    head += keep_alive_ ? "connection: keep-alive\r\n\r\n" : "connection: close\r\n\r\n";
-    started_ = true;
-    return std::nullopt;
-  }
-
-  std::optional<StreamFailure> write(std::span<const uint8_t> bytes) override {
-    if (broken_ || finished_) return StreamFailure::end();
-    if (bytes.empty() || head_request_) return std::nullopt;
-    if (chunked_) {
-      char size[24];
-      std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
-      out_ += size;
-    }
-    out_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    if (chunked_) out_ += "\r\n";
-    if (out_.size() >= kGather) return send_gathered();
-    return std::nullopt;
-  }
-
-  std::optional<StreamFailure> flush() override {
-    if (broken_) return StreamFailure::end();
-    flushed_ = true;
-    return std::nullopt;
-  }
-
-  // Sends what the guest flushed, if it flushed anything not sent yet.
-  void deliver() {
-    if (flushed_) send_gathered();
-  }
-
-  void finish() override {
-    if (finished_) return;
-    finished_ = true;
-    if (chunked_) out_ += "0\r\n\r\n";
-    send_gathered();
-  }
-
-  void fail(const std::string& why) override {
-    failure_ = why;
-    if (!sent_) {
-      error_response(500, "the component answered with an error: " + why);
-    } else {
-      broken_ = true;  // a response already under way cannot turn into an error: cut the connection
-    }
-  }
-
-  void error_response(int status, const std::string& message) {
-    std::string body = message + "\n";
-    std::string head = "HTTP/1.1 " + std::to_string(status) + " " +
-                       std::string(http::obsolete_reason(static_cast<http::status>(status))) +
-                       "\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: " + std::to_string(body.size()) +
-                       (keep_alive_ ? "\r\nconnection: keep-alive\r\n\r\n" : "\r\nconnection: close\r\n\r\n");
-    started_ = finished_ = true;
-    out_.clear();
-    send(head + (head_request_ ? "" : body));
-  }
-
-  bool started() const { return started_; }
-  bool finished() const { return finished_; }
-  // Whether any of the response went out: until then a failure can still be
-  // answered with an error response instead.
-  bool sent() const { return sent_; }
-  bool broken() const { return broken_; }
-  const std::string& failure() const { return failure_; }
-
- private:
-  std::optional<StreamFailure> send_gathered() {
-    flushed_ = false;
-    if (out_.empty()) return std::nullopt;
-    auto failure = send(out_);
-    out_.clear();
-    return failure;
-  }
-
-  std::optional<StreamFailure> send(std::string_view bytes) {
-    if (broken_) return StreamFailure::end();
-    sent_ = true;
-    boost::system::error_code ec;
-    stream_.write_all(bytes, ec);
-    if (ec) {
-      broken_ = true;
-      return StreamFailure{false, ec.value(), "writing the response: " + ec.message()};
-    }
-    return std::nullopt;
-  }
-
-  static constexpr size_t kGather = 64 * 1024;
-  Stream& stream_;
-  bool keep_alive_;
-  bool head_request_;
-  std::string out_;  // gathered, not yet sent: the head, then body bytes as framed
-  bool started_ = false, finished_ = false, chunked_ = false, broken_ = false, sent_ = false;
-  bool flushed_ = false;  // the guest flushed since the last send
-  std::string failure_;
-};
-
 }  // namespace
-
-// One instance at a time, made (or reset) ahead of the request it will serve.
-class HttpServer::Worker {
- public:
-  Worker(engine::Engine& engine, const ServeOptions& options, const Route& route)
-      : wasi_(route.wasi), linker_(engine), timeout_(options.timeout) {
-    instantiate_options_.limits.call_timeout = options.timeout;
-    instantiate_options_.limits.max_memory_bytes = route.max_memory_bytes;
-    instantiate_options_.max_handles = route.max_handles;
-    instantiate_options_.allow_sync_cancel_in_waitable_set = true;  // runtime.h: older toolchains' components
-  }
-
-  Result<void> init(const Route& route) {
-    STRATUS_TRY(wasi_.add_to_linker(linker_));
-    if (route.extend) {
-      auto extension = route.extend(linker_, wasi_);
-      if (!extension) return std::move(extension).error();
-      extension_ = std::move(*extension);
-    }
-    return {};
-  }
-
-  // The instance that served the last request is reset in place when its
-  // call returned and the engine can (the aot backend): as fresh as a new
-  // one, at a fraction of the cost. Otherwise it is instantiated anew.
-  Result<void> prepare(const Route& route) {
-    wasi_.reset(route.wasi);
-    if (extension_) STRATUS_TRY(extension_->prepare());
-    if (instance_ && !fresh_) {
-      // A WASI 0.3 instance may hold tasks and streams its last request
-      // left: it is made anew, not reset in place.
-      if (!async_ && instance_->reset().ok()) {
-        fresh_ = true;
-        return {};
-      }
-      instance_.reset();
-    }
-    auto instance = linker_.instantiate(route.component, instantiate_options_);
-    if (!instance) return std::move(instance).error();
-    instance_ = std::move(*instance);
-    fresh_ = true;
-    return {};
-  }
-
-  // Runs the guest's handler for `request`; the response goes to `sink`.
-  // A trap or an error comes back as its message.
-  std::optional<std::string> handle(const std::string& handler, wasi::p2::IncomingRequest request,
-                                    ConnectionSink& sink) {
-    if (!instance_ || !fresh_) return std::string("no instance was ready");
-    fresh_ = false;
-    ++invocations_;
-    auto& instance = instance_;
-    auto& ctx = wasi_.ctx();
-    uint32_t req = ctx.incoming_requests.add(std::make_shared<wasi::p2::IncomingRequest>(std::move(request)));
-    uint32_t out = ctx.response_outparams.add(
-        std::make_shared<wasi::p2::ResponseOutparam>(wasi::p2::ResponseOutparam{&sink, false}));
-    static const std::string kRequest = std::string(kTypes) + "#incoming-request";
-    static const std::string kOutparam = std::string(kTypes) + "#response-outparam";
-    auto req_type = wasi_.resource_type(kRequest);
-    auto out_type = wasi_.resource_type(kOutparam);
-    std::vector<component::Val> args = {component::Val::own(component::ResourceRef{req_type, req}),
-                                        component::Val::own(component::ResourceRef{out_type, out})};
-    auto outcome = instance->call(handler, args);
-    if (outcome.trapped()) return "trap: " + outcome.trap().message;
-    if (outcome.failed()) return outcome.error().message;
-    return std::nullopt;
-  }
-
-  // The same for a wasi:http/handler@0.3.x: the guest gets a request and
-  // answers with a response (or an error-code); its head goes out at once,
-  // its body as the guest writes it, possibly after the call returned. Work
-  // the guest goes on with after that runs to its end before the worker
-  // serves again (within the call timeout).
-  std::optional<std::string> handle_p3(const std::string& handler, wasi::p2::IncomingRequest request,
-                                       ConnectionSink& sink) {
-    if (!instance_ || !fresh_) return std::string("no instance was ready");
-    fresh_ = false;
-    async_ = true;
-    ++invocations_;
-    auto& ctx = wasi_.ctx();
-    uint32_t req = wasi::p3::add_served_request(ctx, std::move(request));
-    auto req_type = wasi_.resource_type("wasi:http/types@0.3.0#request");
-    std::vector<component::Val> args = {component::Val::own(component::ResourceRef{req_type, req})};
-    auto outcome = instance_->call(handler, args);
-    if (outcome.trapped()) return "trap: " + outcome.trap().message;
-    if (outcome.failed()) return outcome.error().message;
-    const auto& r = outcome.result();
-    if (!r || r->kind() != component::ValKind::Result || r->payload() == nullptr)
-      return std::string("the handler returned no response");
-    if (r->discriminant() == 1) {
-      sink.fail("the handler answered with an error-code (case " + std::to_string(r->payload()->discriminant()) + ")");
-      return std::nullopt;
-    }
-    auto guarded = std::make_shared<GuardedSink>(sink);
-    auto ended = std::make_shared<std::optional<std::optional<std::string>>>();
-    wasi::p3::send_response(ctx, r->payload()->as_handle().rep, guarded,
-                            [ended](std::optional<std::string> why) { *ended = std::move(why); });
-    auto stopped = linker_.run_until([&ended] { return ended->has_value(); }, timeout_);
-    guarded->detach();
-    if (stopped) return "while sending the response: " + stopped->message;
-    if (**ended) return **ended;
-    if (auto after = linker_.run_until_idle(timeout_)) return "after the response: " + after->message;
-    return std::nullopt;
-  }
-
-  uint64_t invocations() const { return invocations_; }
-
- private:
-  // The connection's sink for as long as the request is under way: a body
-  // the guest is still writing after that goes nowhere.
-  class GuardedSink final : public wasi::p2::ResponseSink {
-   public:
-    explicit GuardedSink(wasi::p2::ResponseSink& sink) : sink_(&sink) {}
-    void detach() { sink_ = nullptr; }
-    std::optional<wasi::p2::StreamFailure> start(uint16_t status, const wasi::p2::HttpFields& headers) override {
-      if (!sink_) return wasi::p2::StreamFailure::end();
-      return sink_->start(status, headers);
-    }
-    std::optional<wasi::p2::StreamFailure> write(std::span<const uint8_t> bytes) override {
-      if (!sink_) return wasi::p2::StreamFailure::end();
-      return sink_->write(bytes);
-    }
-    std::optional<wasi::p2::StreamFailure> flush() override {
-      if (!sink_) return wasi::p2::StreamFailure::end();
-      return sink_->flush();
-    }
-    void finish() override {
-      if (sink_) sink_->finish();
-    }
-    void fail(const std::string& why) override {
-      if (sink_) sink_->fail(why);
-    }
-
-   private:
-    wasi::p2::ResponseSink* sink_;
-  };
-
-  static constexpr const char* kTypes = "wasi:http/types@0.2.12";
-  // Declared first, destroyed last: the linker's functions and the
-  // instance call into what the extension holds.
-  std::unique_ptr<InstanceExtension> extension_;
-  wasi::p2::WasiHost wasi_;
-  component::Linker linker_;
-  component::InstantiateOptions instantiate_options_;
-  std::shared_ptr<component::ComponentInstance> instance_;
-  bool fresh_ = false;  // instance_ has not served a request since it was made or reset
-  bool async_ = false;  // it served a WASI 0.3 request
-  uint64_t invocations_ = 0;
-  std::chrono::milliseconds timeout_;
-};
 
 // A route and its pool of workers.
 struct HttpServer::Target {
@@ -853,6 +451,14 @@ void HttpServer::start_thread() {
 void HttpServer::work(Thread& self) {
   std::array<epoll_event, kEventBatch> events{};
   for (;;) {
+    if (auto finishing = next_settling()) {
+      busy_threads_++;
+      self.busy_since.store(now_ns(), std::memory_order_relaxed);
+      finish_worker(*finishing);
+      self.busy_since.store(0, std::memory_order_relaxed);
+      busy_threads_--;
+      continue;
+    }
     auto connection = next_ready();
     if (!connection) {
       int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), kIdleThreadMs);
@@ -979,6 +585,7 @@ void HttpServer::stop() {
 // Reads request heads off `c` as they come and answers them, until it has
 // no whole head (it goes back to the epoll set) or closes.
 void HttpServer::serve(Connection& c) {
+  std::optional<Finishing> finishing;
   for (;;) {
     if (!c.parser) {
       c.parser.emplace();
@@ -993,7 +600,12 @@ void HttpServer::serve(Connection& c) {
     if (ec == asio::error::would_block) {
       if (c.buffer.size() > 0 && c.head_started == Clock::time_point{}) c.head_started = Clock::now();
       if (stopping_.load() && c.head_started == Clock::time_point{}) break;
-      if (park(c)) return;
+      if (park(c)) {
+        // The last request's worker finishes once the connection is
+        // another thread's to serve.
+        if (finishing) finish_worker(*finishing);
+        return;
+      }
       continue;  // more came meanwhile
     }
     if (ec) {
@@ -1013,18 +625,26 @@ void HttpServer::serve(Connection& c) {
       }
       break;
     }
-    bool go_on = answer(c);
+    // A request came before the connection was parked: the last one's
+    // worker finishes on another thread.
+    if (finishing) hand_off(std::move(*finishing));
+    finishing.reset();
+    bool go_on = answer(c, finishing);
     c.parser.reset();
     if (!go_on || stopping_.load()) break;
     // Without a next request already read (pipelined) or left unread, the
     // connection is parked: no read that would find nothing.
-    if (c.buffer.size() == 0 && c.stream.drained() && park(c)) return;
+    if (c.buffer.size() == 0 && c.stream.drained() && park(c)) {
+      if (finishing) finish_worker(*finishing);
+      return;
+    }
   }
   close(c);
+  if (finishing) finish_worker(*finishing);
 }
 
 // Answers the request whose head `c` has read; whether the connection goes on.
-bool HttpServer::answer(Connection& c) {
+bool HttpServer::answer(Connection& c, std::optional<Finishing>& finishing) {
   auto& parser = *c.parser;
   auto& req = parser.get();
   bool keep_alive = req.keep_alive() && !stopping_.load();
@@ -1043,7 +663,14 @@ bool HttpServer::answer(Connection& c) {
     request.headers->entries.emplace_back(name, std::vector<uint8_t>(value.begin(), value.end()));
   }
   request.headers->immutable = true;
-  request.body = std::make_shared<RequestBody>(c.stream, c.buffer, parser);
+  auto body = std::make_shared<RequestBody>(c.stream, c.buffer, parser);
+  request.body = body;
+  request.trailers = [body] { return body->trailers(); };
+  // Whatever of the guest still holds the body once this returns finds it over.
+  struct Detach {
+    RequestBody& body;
+    ~Detach() { body.detach(); }
+  } detach{*body};
 
   counters_.requests++;
   auto target = match(request.authority, request.path_with_query);
@@ -1076,20 +703,10 @@ bool HttpServer::answer(Connection& c) {
   } else if (!sink.finished() && !sink.sent()) {
     sink.error_response(500, "the component did not finish the response body");
   }
-  // The next instance is made now that the client has its answer, off
-  // the next request's path; a worker that served its max_invocations
-  // goes, and a new one is made when needed.
-  uint64_t limit = target->route.max_invocations;
-  if (limit != 0 && worker->invocations() >= limit) {
-    worker.reset();
-    retire(*target);
-  } else if (auto ready = worker->prepare(target->route); ready) {
-    give_back(*target, std::move(worker));
-  } else {
-    log(target->route.name + ": cannot make an instance: " + ready.error().message);
-    worker.reset();
-    retire(*target);
-  }
+  // What is left of the worker's work (a WASI 0.3 guest's tasks after
+  // its response) and its next instance wait until the connection has
+  // moved on (serve, finish_worker).
+  finishing = Finishing{target, std::move(worker), std::string(req.method_string()) + " " + std::string(req.target())};
   if (sink.started() && !sink.finished()) {
     log(std::string(req.method_string()) + " " + std::string(req.target()) +
         ": the component did not finish the response body");
@@ -1098,6 +715,46 @@ bool HttpServer::answer(Connection& c) {
   if (sink.broken() || !keep_alive) return false;
   skip_body(c.stream, c.buffer, parser, ec);
   return !ec;
+}
+
+// After a request's response: what the worker's guest still does, then
+// the next instance, made off the next request's path; a worker that
+// served its max_invocations goes, and a new one is made when needed.
+void HttpServer::finish_worker(Finishing& f) {
+  Target& target = *f.target;
+  auto worker = std::move(f.worker);
+  if (auto problem = worker->settle()) {
+    counters_.guest_traps++;
+    log(target.route.name + ": " + f.request + ": after the response: " + *problem);
+  }
+  uint64_t limit = target.route.max_invocations;
+  if (limit != 0 && worker->invocations() >= limit) {
+    worker.reset();
+    retire(target);
+  } else if (auto ready = worker->prepare(target.route); ready) {
+    give_back(target, std::move(worker));
+  } else {
+    log(target.route.name + ": cannot make an instance: " + ready.error().message);
+    worker.reset();
+    retire(target);
+  }
+}
+
+// Gives `f` to an idle serving thread (work), so the connection's next
+// request need not wait for it.
+void HttpServer::hand_off(Finishing f) {
+  std::lock_guard lock(mu_);
+  settling_.push_back(std::move(f));
+  uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(nudge_fd_, &one, sizeof one);
+}
+
+std::optional<HttpServer::Finishing> HttpServer::next_settling() {
+  std::lock_guard lock(mu_);
+  if (settling_.empty()) return std::nullopt;
+  auto f = std::move(settling_.front());
+  settling_.pop_front();
+  return f;
 }
 
 // Parks `c` until more of a request comes (or the deadline: a head's

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -44,6 +45,9 @@ class ResponseSink {
   virtual std::optional<StreamFailure> flush() { return std::nullopt; }
   // The body is complete (outgoing-body.finish).
   virtual void finish() = 0;
+  // Trailers to send after the body, given before finish(): sent when the
+  // body is chunked (HTTP/1.1 has no place for them otherwise).
+  virtual void set_trailers(const HttpFields& trailers) {}
   // The guest answered with an error-code instead of a response.
   virtual void fail(const std::string& why) = 0;
 };
@@ -55,6 +59,8 @@ struct IncomingRequest {
   std::string scheme = "http";
   std::shared_ptr<HttpFields> headers;
   std::shared_ptr<InputStream> body;  // the request body, read as the guest reads it
+  // Once the body was read to its end: its trailers (null: none). Unset: none.
+  std::function<std::shared_ptr<HttpFields>()> trailers;
   bool body_taken = false;
 };
 

@@ -147,6 +147,49 @@ bool host_allowed(const std::vector<std::string>& allowed, std::string_view host
 
 size_t outbound_http_requests_running() { return HttpExchange::running(); }
 
+std::variant<OutboundRequest, HttpErrorCode> outbound_request(const WasiConfig& config, const OutboundAsk& ask) {
+  std::string scheme = ask.scheme.value_or("https");
+  if (scheme != "http" && scheme != "https") return types::ErrorCodeHttpProtocolError{};
+  if (!ask.authority) return types::ErrorCodeHttpRequestUriInvalid{};
+  auto target = split_authority(*ask.authority, scheme == "https" ? 443 : 80);
+  if (!target) {
+    if (config.on_refused)
+      config.on_refused("wasi:http: a request to `" + *ask.authority +
+                        "` refused: HTTP-request-URI-invalid (not HOST[:PORT])");
+    return types::ErrorCodeHttpRequestUriInvalid{};
+  }
+  if (!host_allowed(config.allowed_hosts, target->first, target->second)) {
+    if (config.on_refused)
+      config.on_refused("wasi:http: a request to " + *ask.authority +
+                        " refused: HTTP-request-denied (not in allowed_hosts)");
+    return types::ErrorCodeHttpRequestDenied{};
+  }
+  std::string path = ask.path_with_query.value_or("/");
+  if (!valid_path(path)) return types::ErrorCodeHttpRequestUriInvalid{};
+
+  OutboundRequest out;
+  out.method = ask.method;
+  out.path = std::move(path);
+  out.authority = *ask.authority;
+  out.target = HttpTarget{target->first, target->second, scheme == "https"};
+  if (ask.headers) out.headers = ask.headers->entries;
+  if (ask.has_body && ask.headers) out.content_length = parse_content_length(*ask.headers);
+  if (const auto* o = ask.options) {
+    if (o->connect_timeout) out.connect_timeout_ns = *o->connect_timeout;
+    if (o->first_byte_timeout) out.first_byte_timeout_ns = *o->first_byte_timeout;
+    if (o->between_bytes_timeout) out.between_bytes_timeout_ns = *o->between_bytes_timeout;
+  }
+  return out;
+}
+
+std::variant<std::shared_ptr<HttpExchange>, HttpErrorCode> start_outbound(OutboundRequest request) {
+  if (HttpExchange::running() >= kMaxRequestsRunning) return types::ErrorCodeConnectionLimitReached{};
+  auto exchange = HttpExchange::create();
+  if (!exchange) return types::ErrorCodeInternalError{std::string("out of file descriptors")};
+  if (auto failed = start_request(exchange, std::move(request))) return types::ErrorCodeInternalError{*failed};
+  return exchange;
+}
+
 namespace http_client {
 
 HostResult<WitResult<types::FutureIncomingResponse, types::ErrorCode>> handle(WasiCtx& ctx, uint32_t request,
@@ -167,44 +210,18 @@ HostResult<WitResult<types::FutureIncomingResponse, types::ErrorCode>> handle(Wa
     if (body) body->drop_reader();
     return R::err(std::move(code));
   };
-
-  // No scheme: https, the safe default the WIT leaves to the host.
-  std::string scheme = r->scheme.value_or("https");
-  if (scheme != "http" && scheme != "https") return reject(types::ErrorCodeHttpProtocolError{});
-  if (!r->authority) return reject(types::ErrorCodeHttpRequestUriInvalid{});
-  auto target = split_authority(*r->authority, scheme == "https" ? 443 : 80);
-  if (!target) {
-    ctx.refused("wasi:http: a request to `" + *r->authority + "` refused: HTTP-request-URI-invalid (not HOST[:PORT])");
-    return reject(types::ErrorCodeHttpRequestUriInvalid{});
-  }
-  if (!host_allowed(ctx.config.allowed_hosts, target->first, target->second)) {
-    ctx.refused("wasi:http: a request to " + *r->authority + " refused: HTTP-request-denied (not in allowed_hosts)");
-    return reject(types::ErrorCodeHttpRequestDenied{});
-  }
-  std::string path = r->path_with_query.value_or("/");
-  if (!valid_path(path)) return reject(types::ErrorCodeHttpRequestUriInvalid{});
-
-  OutboundRequest out;
-  out.method = r->method;
-  out.path = std::move(path);
-  out.authority = *r->authority;
-  out.target = HttpTarget{target->first, target->second, scheme == "https"};
-  out.headers = r->headers ? r->headers->entries : decltype(out.headers){};
-  out.body = body;
-  out.content_length = r->body ? r->body->content_length : std::nullopt;
-  if (o) {
-    if (o->connect_timeout) out.connect_timeout_ns = *o->connect_timeout;
-    if (o->first_byte_timeout) out.first_byte_timeout_ns = *o->first_byte_timeout;
-    if (o->between_bytes_timeout) out.between_bytes_timeout_ns = *o->between_bytes_timeout;
-  }
-  if (HttpExchange::running() >= kMaxRequestsRunning) return reject(types::ErrorCodeConnectionLimitReached{});
-  auto exchange = HttpExchange::create();
-  if (!exchange) return reject(types::ErrorCodeInternalError{std::string("out of file descriptors")});
-  if (auto failed = start_request(exchange, std::move(out))) return reject(types::ErrorCodeInternalError{*failed});
+  auto out = outbound_request(ctx.config, OutboundAsk{r->method, r->scheme, r->authority, r->path_with_query,
+                                                      r->headers.get(), body != nullptr, o.get()});
+  if (auto* refused = std::get_if<HttpErrorCode>(&out)) return reject(*refused);
+  auto& outbound = std::get<OutboundRequest>(out);
+  outbound.body = body;
+  outbound.content_length = r->body ? r->body->content_length : std::nullopt;
+  auto started = start_outbound(std::move(outbound));
+  if (auto* failed = std::get_if<HttpErrorCode>(&started)) return reject(*failed);
   // From now on what the guest writes goes out at the connection's pace.
   if (body) body->bound(kBodyWindow);
   auto future = std::make_shared<FutureIncomingResponse>();
-  future->exchange = std::make_shared<ExchangeHold>(std::move(exchange));
+  future->exchange = std::make_shared<ExchangeHold>(std::get<std::shared_ptr<HttpExchange>>(std::move(started)));
   return R::ok(types::FutureIncomingResponse{ctx.future_incoming_responses.add(std::move(future))});
 }
 

@@ -22,6 +22,7 @@
 
 #include "wasi/p2/hosts.h"
 #include "wasi/p2/http.h"
+#include "wasi/p2/http_exchange.h"
 #include "wasi/p2/http_transport.h"
 
 namespace stratus::wasi::p2 {
@@ -43,6 +44,24 @@ struct ExchangeHold {
 // entry is a name (any port), `name:port`, or `*.suffix` for the subdomains
 // of suffix; names compare without regard to case.
 bool host_allowed(const std::vector<std::string>& allowed, std::string_view host, uint16_t port);
+
+// What a guest's outbound request asks for, in either WASI version's words.
+struct OutboundAsk {
+  std::string method;
+  std::optional<std::string> scheme, authority, path_with_query;
+  const HttpFields* headers = nullptr;  // null: none
+  bool has_body = false;
+  const RequestOptions* options = nullptr;  // null: the defaults
+};
+// `ask` checked against `config`'s grants and made into what the request's
+// thread sends (its body channel left for the caller to set); or the
+// error-code that refuses it: HTTP-request-denied for a host not granted,
+// HTTP-request-URI-invalid, HTTP-protocol-error for a scheme other than
+// http and https (none: https).
+std::variant<OutboundRequest, HttpErrorCode> outbound_request(const WasiConfig& config, const OutboundAsk& ask);
+// Starts `request` on its thread: the exchange it fills in, or why not
+// (connection-limit-reached past the process-wide limit, internal-error).
+std::variant<std::shared_ptr<HttpExchange>, HttpErrorCode> start_outbound(OutboundRequest request);
 
 namespace http_client {
 

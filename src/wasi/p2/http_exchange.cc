@@ -183,7 +183,12 @@ class RequestRun {
         return false;
       }
     }
-    return !chunked_ || write("0\r\n\r\n");
+    if (!chunked_) return true;
+    std::string end = "0\r\n";
+    if (auto trailers = x_->request_trailers())
+      for (const auto& [name, value] : trailers->entries)
+        end += name + ": " + std::string(value.begin(), value.end()) + "\r\n";
+    return write(end + "\r\n");
   }
 
   void receive() {
@@ -317,6 +322,16 @@ std::optional<HttpExchange::HeadResult> HttpExchange::head() const {
 std::optional<HttpExchange::TrailersResult> HttpExchange::trailers() const {
   std::lock_guard lock(mu_);
   return trailers_;
+}
+
+void HttpExchange::set_request_trailers(std::shared_ptr<HttpFields> trailers) {
+  std::lock_guard lock(mu_);
+  request_trailers_ = std::move(trailers);
+}
+
+std::shared_ptr<HttpFields> HttpExchange::request_trailers() const {
+  std::lock_guard lock(mu_);
+  return request_trailers_;
 }
 
 void HttpExchange::cancel() { set_eventfd(*cancel_fd_); }

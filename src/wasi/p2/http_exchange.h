@@ -57,6 +57,13 @@ class HttpExchange {
   std::optional<TrailersResult> trailers() const;
   Pollable head_ready() const { return Pollable{Pollable::Kind::Readable, 0, head_fd_, head_fd_->get()}; }
   Pollable trailers_ready() const { return Pollable{Pollable::Kind::Readable, 0, trailers_fd_, trailers_fd_->get()}; }
+  int head_fd() const { return head_fd_->get(); }
+  int trailers_fd() const { return trailers_fd_->get(); }
+  // Trailers to send after the request body (a chunked one; a body with a
+  // content-length has no place for them): set before the body's channel
+  // closes.
+  void set_request_trailers(std::shared_ptr<HttpFields> trailers);
+  std::shared_ptr<HttpFields> request_trailers() const;
   // Stops the request's thread at its next wait (they all watch cancel_fd).
   void cancel();
 
@@ -67,6 +74,7 @@ class HttpExchange {
   mutable std::mutex mu_;
   std::optional<HeadResult> head_;
   std::optional<TrailersResult> trailers_;
+  std::shared_ptr<HttpFields> request_trailers_;
   std::shared_ptr<OwnedFd> head_fd_, trailers_fd_, cancel_fd_;
 };
 

@@ -1,6 +1,6 @@
-// wasi:http 0.3: types (fields, request, response, request-options), the
-// client (outbound requests: refused unless a host is granted), and the
-// server's side of a served request (http.h).
+// wasi:http 0.3: types (fields, request, response, request-options) and
+// the server's side of a served request (http.h); the client is
+// http_client.cc.
 #include "wasi/p3/http.h"
 
 #include <algorithm>
@@ -9,6 +9,7 @@
 
 #include "wasi/p3/byte_pumps.h"
 #include "wasi/p3/hosts.h"
+#include "wasi/p3/http_client.h"
 
 namespace stratus::wasi::p3 {
 namespace {
@@ -121,7 +122,8 @@ Val status_ok() {
 
 class TypesHost final : public types::Host {
  public:
-  explicit TypesHost(WasiCtx& ctx) : ctx_(ctx) {}
+  TypesHost(WasiCtx& ctx, component::Reactor& reactor, wit::HostResources& resources)
+      : ctx_(ctx), reactor_(reactor), resources_(resources) {}
 
   // ---------------------------------------------------------------- fields
   void drop_fields(uint32_t rep) override { ctx_.fields.remove(rep); }
@@ -428,12 +430,33 @@ class TypesHost final : public types::Host {
     if (body.consumed) return p2::guest_error("consume-body: the body was consumed already");
     body.consumed = true;
     if (auto reader = res.reader(); reader.ok()) reader->drop();
+    if (body.received) {
+      auto [data, trailers] = consume_received(*body.received, reactor_, ctx_, resources_);
+      body.received.reset();
+      return std::make_tuple(wit::Stream<uint8_t>{data}, TrailersFuture{trailers});
+    }
     if (body.incoming) {
       auto [data, stream] = wit::Stream<uint8_t>::make();
       auto [trailers_end, trailers] = TrailersFuture::make();
       auto t = std::make_shared<component::HostWriteEnd>(std::move(trailers_end));
+      // The trailers once the body was read to its end; a body that failed
+      // (the client went away, a malformed chunk) answers with why.
       pump_from_input(std::move(data), body.incoming,
-                      [t](std::optional<p2::StreamFailure>) { answer_future(t, no_trailers()); });
+                      [t, get = body.incoming_trailers, ctx = &ctx_,
+                       resources = &resources_](std::optional<p2::StreamFailure> failure) {
+                        wit::HostResourcesScope scope(resources);
+                        if (failure) {
+                          answer_future(t, wit::to_val(TrailersResult::err(types::ErrorCodeInternalError{
+                                               "the request body: " + failure->message})));
+                          return;
+                        }
+                        auto fields = get ? get() : nullptr;
+                        if (!fields) {
+                          answer_future(t, no_trailers());
+                          return;
+                        }
+                        answer_future(t, wit::to_val(TrailersResult::ok(types::Fields{ctx->fields.add(fields)})));
+                      });
       return std::make_tuple(stream, trailers);
     }
     wit::Stream<uint8_t> stream;
@@ -466,36 +489,8 @@ class TypesHost final : public types::Host {
   }
 
   WasiCtx& ctx_;
-};
-
-// Outbound requests. Deny by default: only hosts granted (`--allow-host`,
-// a workload's allowed_hosts) may be reached, and this host does not send
-// WASI 0.3 requests yet: a granted one is answered with internal-error
-// saying so (issue #8).
-class ClientHost final : public ::p3::wasi::http::client::Host {
- public:
-  explicit ClientHost(WasiCtx& ctx) : ctx_(ctx) {}
-  void send(const types::Request& request, wit::Reply<WitResult<types::Response, types::ErrorCode>> reply) override {
-    auto r = ctx_.p3_requests.get(request.rep);
-    ctx_.p3_requests.remove(request.rep);
-    using R = WitResult<types::Response, types::ErrorCode>;
-    if (!r) {
-      reply.trap(p2::guest_error("client.send: unknown request handle"));
-      return;
-    }
-    std::string host = r->authority.value_or("");
-    host = host.substr(0, host.rfind(':') == std::string::npos ? host.size() : host.rfind(':'));
-    bool granted = std::any_of(ctx_.config.allowed_hosts.begin(), ctx_.config.allowed_hosts.end(),
-                               [&](const std::string& h) { return h == host; });
-    if (!granted) {
-      reply(R::err(types::ErrorCodeHttpRequestDenied{}));
-      return;
-    }
-    reply(R::err(types::ErrorCodeInternalError{std::string("outbound wasi:http 0.3 requests are not supported yet")}));
-  }
-
- private:
-  WasiCtx& ctx_;
+  component::Reactor& reactor_;
+  wit::HostResources& resources_;
 };
 
 // A response body's writes, to the connection's sink.
@@ -522,6 +517,7 @@ uint32_t add_served_request(p2::WasiCtx& ctx, p2::IncomingRequest in) {
   r->headers = in.headers ? in.headers : std::make_shared<p2::HttpFields>();
   r->headers->immutable = true;
   r->body.incoming = in.body ? in.body : p2::memory_input({});
+  r->body.incoming_trailers = std::move(in.trailers);
   return ctx.p3_requests.add(r);
 }
 
@@ -532,6 +528,14 @@ void send_response(p2::WasiCtx& ctx, uint32_t rep, std::shared_ptr<p2::ResponseS
   ctx.p3_responses.remove(rep);
   if (!r) {
     done("the handler returned an unknown response handle");
+    return;
+  }
+  if (r->body.received) {
+    // Its body is the client's channel, not a stream the guest gave: the
+    // guest must consume it and hand the stream to a response of its own.
+    done(
+        "the handler returned a response it received from wasi:http/client as it is (serving one is not supported: "
+        "consume its body and give it to response.new)");
     return;
   }
   if (auto failed = sink.start(r->status, *r->headers)) {
@@ -545,37 +549,65 @@ void send_response(p2::WasiCtx& ctx, uint32_t rep, std::shared_ptr<p2::ResponseS
     answer_future(transmitted, status_ok());
     done(std::move(why));
   };
-  // The trailers are not sent (the connection's sink has none): read and
-  // let go, so that the guest's write of them completes.
+  std::shared_ptr<component::HostReadEnd> trailers;
   if (r->body.trailers) {
-    if (auto t = component::HostReadEnd::take(*r->body.trailers); t.ok()) {
-      auto end = std::make_shared<component::HostReadEnd>(std::move(*t));
-      auto ok = end->read(1, [end](CopyResult, HostElements) { end->drop(); });
-      if (!ok.ok()) end->drop();
-    }
+    if (auto t = component::HostReadEnd::take(*r->body.trailers); t.ok())
+      trailers = std::make_shared<component::HostReadEnd>(std::move(*t));
   }
+  // Once the body is whole: the trailers the guest writes to its future go
+  // out after it (a future dropped unwritten: none); an error-code there
+  // fails the response, as a body cut short does.
+  auto after_body = [&ctx, sink_ptr, trailers, finish](std::optional<std::string> why) {
+    if (why || !trailers) {
+      if (trailers) trailers->drop();
+      finish(std::move(why));
+      return;
+    }
+    auto ok = trailers->read(1, [&ctx, sink_ptr, trailers, finish](CopyResult r, HostElements got) {
+      trailers->drop();
+      if (r != CopyResult::Completed || got.values.empty()) {
+        finish(std::nullopt);
+        return;
+      }
+      TrailersResult result = TrailersResult::ok(std::nullopt);
+      wit::from_val(got.values.front(), result);
+      if (!result.is_ok()) {
+        finish("the response's trailers future answered with an error-code (case " +
+               std::to_string(result.error().index()) + ")");
+        return;
+      }
+      if (const auto& fields = result.value()) {
+        auto f = ctx.fields.get(fields->rep);
+        ctx.fields.remove(fields->rep);
+        if (f) sink_ptr->set_trailers(*f);
+      }
+      finish(std::nullopt);
+    });
+    if (!ok.ok()) {
+      trailers->drop();
+      finish(std::nullopt);
+    }
+  };
   if (!r->body.contents) {
-    finish(std::nullopt);
+    after_body(std::nullopt);
     return;
   }
   auto body = component::HostReadEnd::take(*r->body.contents);
   if (!body.ok()) {
-    finish("the response body: " + body.error().message);
+    after_body("the response body: " + body.error().message);
     return;
   }
-  pump_to_output(
-      std::move(*body), std::make_shared<SinkOutput>(sink_ptr), [finish](std::optional<p2::StreamFailure> failure) {
-        finish(failure ? std::optional<std::string>("writing the response body: " + failure->message) : std::nullopt);
-      });
+  pump_to_output(std::move(*body), std::make_shared<SinkOutput>(sink_ptr),
+                 [after_body](std::optional<p2::StreamFailure> failure) {
+                   after_body(failure ? std::optional<std::string>("writing the response body: " + failure->message)
+                                      : std::nullopt);
+                 });
 }
 
 Result<void> define_http(component::Linker& linker, WasiCtx& ctx, wit::HostResources& resources, HostObjects& keep) {
-  auto& t = keep.keep(std::make_shared<TypesHost>(ctx));
+  auto& t = keep.keep(std::make_shared<TypesHost>(ctx, linker.reactor(), resources));
   STRATUS_TRY(define_versions(linker, types::kInterface, types::make_host_instance(t, resources)));
-  auto& c = keep.keep(std::make_shared<ClientHost>(ctx));
-  STRATUS_TRY(define_versions(linker, ::p3::wasi::http::client::kInterface,
-                              ::p3::wasi::http::client::make_host_instance(c, resources)));
-  return {};
+  return define_client(linker, ctx, resources, keep);
 }
 
 }  // namespace stratus::wasi::p3

@@ -15,12 +15,17 @@
 
 namespace stratus::wasi::p3 {
 
+struct ReceivedBody;  // http_client.h
+
 // The body of a request or a response: the stream and trailers future the
 // guest gave `new`, or the body of a request the server received.
 struct HttpBody {
   std::optional<component::Val> contents;  // stream<u8>
   std::optional<component::Val> trailers;  // future<result<option<trailers>, error-code>>
   std::shared_ptr<p2::InputStream> incoming;
+  std::function<std::shared_ptr<p2::HttpFields>()> incoming_trailers;  // its trailers, once read (unset: none)
+  // The body of a response the client received.
+  std::shared_ptr<ReceivedBody> received;
   // The future `new` returned: answered once the body went out (or failed).
   std::shared_ptr<component::HostWriteEnd> transmitted;
   bool consumed = false;

@@ -3,8 +3,9 @@
 // linker and over the same WasiCtx (p2/ctx.h): a component may import
 // either, or both (Rust's standard library of a 0.3 program still writes
 // its output through 0.2). Served so far: wasi:clocks, wasi:random,
-// wasi:cli, wasi:filesystem, wasi:sockets and wasi:http's types (served
-// requests: serve/; outbound ones are refused, p3/http.cc).
+// wasi:cli, wasi:filesystem, wasi:sockets and wasi:http (served requests:
+// serve/; outbound ones through the client, p3/http_client.h, to the hosts
+// granted).
 #pragma once
 
 #include "component/runtime/runtime.h"

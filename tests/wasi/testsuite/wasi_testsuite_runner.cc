@@ -10,8 +10,13 @@
 // the `sockets` proposal gets the network (binds anywhere, connects and
 // name lookups on loopback only); its `connect`, `send` and `recv`
 // operations are driven against the running program, which prints the
-// address it listens on. Prints the pass/fail/skip counts per language and
-// checks the failures against a known-failures list.
+// address it listens on. A program of the world wasi:http/service is served
+// as `stratus serve` serves it (on 127.0.0.1, a free port): its `request`
+// operations are asked with a real HTTP client and their responses
+// checked, its `kill` raises the signal in this process, whose handler
+// stops the server as `stratus serve`'s does, and `wait` expects the
+// server to end with the exit code. Prints the pass/fail/skip counts per
+// language and checks the failures against a known-failures list.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -21,7 +26,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -37,6 +46,7 @@
 
 #include "component/binary/decoder.h"
 #include "engine/engine.h"
+#include "serve/http_server.h"
 #include "support/file.h"
 #include "tests/support/known_failures.h"
 #include "tests/wasi/capture.h"
@@ -64,6 +74,17 @@ struct Spec {
     std::string type, id, payload;
   };
   std::vector<NetOp> net_ops;
+  bool service = false;  // world wasi:http/service: served, not run
+  // request and kill, in order, against the served program.
+  struct HttpOp {
+    std::string type, method, path, body;
+    std::vector<std::pair<std::string, std::string>> headers;
+    int signal = 0;                             // kill's
+    std::optional<int> status;                  // the response's, when given
+    std::map<std::string, std::string> expect;  // headers the response must have
+    std::optional<std::string> expect_body;
+  };
+  std::vector<HttpOp> http_ops;
 };
 
 std::vector<std::string> strings(const json& j) {
@@ -79,6 +100,42 @@ void read_run(const json& j, Spec& s) {
   if (j.contains("env") && j["env"].is_object())
     for (auto it = j["env"].begin(); it != j["env"].end(); ++it)
       s.env.emplace_back(it.key(), it.value().get<std::string>());
+}
+
+std::map<std::string, std::string> string_map(const json& j) {
+  std::map<std::string, std::string> out;
+  if (j.is_object())
+    for (auto it = j.begin(); it != j.end(); ++it)
+      if (it.value().is_string()) out[it.key()] = it.value().get<std::string>();
+  return out;
+}
+
+// A service's `request` or `kill` into `s`; empty, or why it cannot run.
+std::string read_http_op(const json& op, Spec& s) {
+  Spec::HttpOp h;
+  h.type = op.value("type", "");
+  if (h.type == "kill") {
+    std::string name = op.value("signal", "SIGTERM");
+    // The signals `stratus serve` stops on (gracefully); the runner cannot
+    // raise another in its own process and go on.
+    if (name == "SIGINT")
+      h.signal = SIGINT;
+    else if (name == "SIGTERM")
+      h.signal = SIGTERM;
+    else
+      return "kill with " + name + " (the runner raises SIGINT and SIGTERM only)";
+  } else {
+    h.method = op.value("method", "GET");
+    h.path = op.value("path", "/");
+    h.body = op.value("body", "");
+    for (const auto& [k, v] : string_map(op.value("headers", json::object()))) h.headers.emplace_back(k, v);
+    const json response = op.value("response", json::object());
+    if (response.contains("status")) h.status = response["status"].get<int>();
+    h.expect = string_map(response.value("headers", json::object()));
+    if (response.contains("body")) h.expect_body = response["body"].get<std::string>();
+  }
+  s.http_ops.push_back(std::move(h));
+  return "";
 }
 
 // The spec of `wasm` (foo.json beside foo.wasm), in either form.
@@ -108,9 +165,12 @@ Spec read_spec(const fs::path& wasm) {
     if (j.contains("stderr")) s.output["stderr"] = j["stderr"].get<std::string>();
     return s;
   }
+  s.service = j.value("world", "") == "wasi:http/service";
   for (const auto& op : j["operations"]) {
     std::string type = op.value("type", "");
-    if (type == "run") {
+    if (s.service && (type == "request" || type == "kill")) {
+      if (std::string why = read_http_op(op, s); !why.empty()) s.skip = why;
+    } else if (type == "run") {
       read_run(op, s);
     } else if (type == "wait") {
       s.exit_code = op.value("exit_code", 0);
@@ -355,6 +415,102 @@ Outcome run_component(engine::Engine& engine, const fs::path& wasm, const fs::pa
   return judged;
 }
 
+// The stop flag of the service being run: what its signal handler sets.
+std::atomic<bool> g_service_stop{false};
+void on_service_signal(int) { g_service_stop = true; }
+
+// One `request` against the server on `port`; empty, or what differs.
+std::string ask(uint16_t port, const Spec::HttpOp& op) {
+  namespace http = boost::beast::http;
+  try {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::socket socket(io);
+    socket.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+    http::request<http::string_body> req{http::string_to_verb(op.method), op.path, 11};
+    if (req.method() == http::verb::unknown) req.method_string(op.method);
+    req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+    for (const auto& [k, v] : op.headers) req.set(k, v);
+    req.body() = op.body;
+    req.prepare_payload();
+    http::write(socket, req);
+    boost::beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(socket, buffer, res);
+    std::string what = op.method + " " + op.path + ": ";
+    if (op.status && res.result_int() != static_cast<unsigned>(*op.status))
+      return what + "status " + std::to_string(res.result_int()) + ", expected " + std::to_string(*op.status);
+    for (const auto& [name, value] : op.expect)
+      if (res[name] != value)
+        return what + "header " + name + " is [" + std::string(res[name]) + "], expected [" + value + "]";
+    if (op.expect_body && res.body() != *op.expect_body)
+      return what + "body [" + res.body() + "], expected [" + *op.expect_body + "]";
+    return "";
+  } catch (const std::exception& e) {
+    return op.method + " " + op.path + ": " + e.what();
+  }
+}
+
+// A wasi:http/service program served as `stratus serve` serves it, driven
+// by the spec's requests, stopped by its kill's signal.
+Outcome run_service(engine::Engine& engine, const fs::path& wasm, const Spec& spec) {
+  auto bytes = read_file(wasm);
+  if (!bytes) return {false, bytes.error().message};
+  auto component = component::decode_component(*bytes);
+  if (!component) return {false, "decode: " + component.error().message};
+  serve::ServeOptions options;
+  options.port = 0;
+  options.timeout = std::chrono::seconds(60);
+  options.wasi.args.push_back(wasm.filename().string());
+  options.wasi.args.insert(options.wasi.args.end(), spec.args.begin(), spec.args.end());
+  options.wasi.env = spec.env;
+  auto out = std::make_shared<SharedOutput>();
+  auto err = std::make_shared<SharedOutput>();
+  options.wasi.stdout_stream = out;
+  options.wasi.stderr_stream = err;
+  g_service_stop = false;
+  options.stop_flag = &g_service_stop;
+  auto server = serve::HttpServer::create(engine, *component, std::move(options));
+  if (!server) return {false, server.error().message};
+  auto port = (*server)->listen();
+  if (!port) return {false, port.error().message};
+  struct sigaction handler {
+  }, old_int{}, old_term{};
+  handler.sa_handler = on_service_signal;
+  sigemptyset(&handler.sa_mask);
+  ::sigaction(SIGINT, &handler, &old_int);
+  ::sigaction(SIGTERM, &handler, &old_term);
+  std::atomic<bool> ended = false;
+  std::thread serving([&] {
+    (*server)->run();
+    ended = true;
+  });
+  std::string why;
+  bool killed = false;
+  for (const auto& op : spec.http_ops) {
+    if (op.type == "kill") {
+      ::raise(op.signal);
+      killed = true;
+      break;
+    }
+    if (why = ask(*port, op); !why.empty()) break;
+  }
+  // `wait`: a killed server ends by itself; one the spec never kills (or
+  // that failed a request) is stopped here.
+  auto deadline = std::chrono::steady_clock::now() + kNetTimeout;
+  while (killed && !ended && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  bool stopped_by_signal = ended.load();
+  if (!ended) (*server)->stop();
+  serving.join();
+  ::sigaction(SIGINT, &old_int, nullptr);
+  ::sigaction(SIGTERM, &old_term, nullptr);
+  if (killed && !stopped_by_signal && why.empty()) why = "the server did not stop on its signal";
+  int exit_code = why.empty() ? 0 : 1;
+  Outcome judged = judge(spec, exit_code, "", out->contents(), err->contents());
+  if (!why.empty()) judged = {false, why + "; " + judged.why};
+  return judged;
+}
+
 Outcome run_adapted(engine::Engine& engine, const fs::path& wasm, const fs::path& adapted, const Spec& spec,
                     const fs::path& scratch) {
   if (fs::exists(adapted.string() + ".error")) {
@@ -432,6 +588,7 @@ int main(int argc, char** argv) {
       }
       fs::path adapted = fs::path(adapted_dir) / lang / (wasm.stem().string() + ".component.wasm");
       Outcome r = mode == "preview1" ? run_preview1(**engine, wasm, spec, scratch)
+                  : spec.service     ? run_service(**engine, wasm, spec)
                   : mode == "p3"     ? run_component(**engine, wasm, wasm, spec, scratch)
                                      : run_adapted(**engine, wasm, adapted, spec, scratch);
       if (r.passed) {

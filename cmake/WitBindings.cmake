@@ -1,19 +1,23 @@
 # Host bindings generated from WIT by the build (`stratus bindgen --host`).
 #
 #   stratus_host_bindings(<target> WIT <file-or-folder> WORLD <world> NAME <base>
-#                         [INTERFACES <iface>...] [DEPENDS <files>...])
+#                         [INTERFACES <iface>...] [DEFERRED <iface>...] [DEPENDS <files>...])
 #
 # Makes a static library <target> from the generated <base>.cc, with
 # <base>.h on its include path; it is regenerated when the WIT or stratus
-# generator changes.
+# generator changes. DEFERRED interfaces' functions are answered later,
+# through a Reply (`--deferred`).
 include_guard(GLOBAL)
 
 function(stratus_host_bindings target)
-  cmake_parse_arguments(ARG "" "WIT;WORLD;NAME;NAMESPACE" "INTERFACES;DEPENDS" ${ARGN})
+  cmake_parse_arguments(ARG "" "WIT;WORLD;NAME;NAMESPACE" "INTERFACES;DEFERRED;DEPENDS" ${ARGN})
   set(out "${CMAKE_CURRENT_BINARY_DIR}/${target}")
   set(only)
   foreach(i IN LISTS ARG_INTERFACES)
     list(APPEND only --interface "${i}")
+  endforeach()
+  foreach(i IN LISTS ARG_DEFERRED)
+    list(APPEND only --deferred "${i}")
   endforeach()
   if(ARG_NAMESPACE)
     list(APPEND only --namespace "${ARG_NAMESPACE}")

@@ -1,5 +1,5 @@
 // `stratus bindgen --host WIT --world NAME --out DIR [--name BASE]
-// [--interface NAME]...`: writes
+// [--interface NAME]... [--deferred NAME]...`: writes
 // C++ host bindings for the interfaces the world imports (wit/host_bindgen.h)
 // as DIR/BASE.h and DIR/BASE.cc.
 // `stratus bindgen --guest cpp WIT --world NAME --out DIR [--name BASE]`:
@@ -30,6 +30,7 @@ struct Options {
   std::string name;
   std::vector<std::string> only;
   std::string ns;
+  std::vector<std::string> deferred;
   bool host = false;
   std::string guest;  // the guest's language
 };
@@ -47,8 +48,8 @@ int bindgen(const Options& o) {
     std::fprintf(stderr, "stratus: bindgen: --guest %s: only cpp is implemented\n", o.guest.c_str());
     return 1;
   }
-  if (!o.host && !o.only.empty()) {
-    std::fprintf(stderr, "stratus: bindgen: --interface applies to --host only\n");
+  if (!o.host && (!o.only.empty() || !o.deferred.empty())) {
+    std::fprintf(stderr, "stratus: bindgen: --interface and --deferred apply to --host only\n");
     return 1;
   }
   auto packages = wit::parse_root(o.wit);
@@ -68,7 +69,7 @@ int bindgen(const Options& o) {
     }
     return out;
   };
-  auto generated = o.host ? files(wit::generate_host(*packages, o.world, name, o.only, o.ns))
+  auto generated = o.host ? files(wit::generate_host(*packages, o.world, name, o.only, o.ns, o.deferred))
                           : files(wit::generate_guest_cpp(*packages, o.world, name));
   if (!generated) {
     std::fprintf(stderr, "stratus: %s\n", generated.error().message.c_str());
@@ -99,6 +100,9 @@ Subcommand add_bindgen(CLI::App& parent) {
   app->add_option("--name", o->name, "base name of the generated files (default host_bindings or guest_bindings)");
   app->add_option("--interface", o->only, "--host: generate only this imported interface (repeatable)");
   app->add_option("--namespace", o->ns, "--host: a namespace around every generated one (two versions of a package)");
+  app->add_option("--deferred", o->deferred,
+                  "--host: this interface's functions are answered later, through a Reply, as async ones are "
+                  "(repeatable)");
   return {app, [o] { return bindgen(*o); }};
 }
 

@@ -56,12 +56,22 @@ struct BlobHandles {
 };
 
 template <class T>
-HostResult<WitResult<T, std::string>> failed(const Error& e) {
-  return WitResult<T, std::string>::err(e.message);
+using BlobAnswer = WitResult<T, std::string>;
+template <class T>
+using BlobReply = wit::Reply<BlobAnswer<T>>;
+
+template <class T>
+BlobAnswer<T> failed(const Error& e) {
+  return BlobAnswer<T>::err(e.message);
 }
-HostResult<WitResult<Unit, std::string>> done(const Result<void>& r) {
-  if (!r) return WitResult<Unit, std::string>::err(r.error().message);
-  return WitResult<Unit, std::string>::ok(Unit{});
+BlobAnswer<Unit> done(const Result<void>& r) {
+  if (!r) return BlobAnswer<Unit>::err(r.error().message);
+  return BlobAnswer<Unit>::ok(Unit{});
+}
+template <class T>
+BlobAnswer<T> answer_of(Result<T> r) {
+  if (!r) return failed<T>(r.error());
+  return BlobAnswer<T>::ok(std::move(*r));
 }
 
 class TypesHost final : public types::Host {
@@ -113,154 +123,190 @@ class TypesHost final : public types::Host {
   wasi::p2::WasiCtx& ctx_;
 };
 
+// The calls of container and blobstore, answered later (their bindings
+// are generated deferred): a container is looked up on the store's thread,
+// the folder's work runs through the instance's BackendCalls with copies of
+// what it needs, and new handles are made back on the store's thread.
 class ContainerHost final : public container::Host {
  public:
-  ContainerHost(BlobHandles& h, std::shared_ptr<FsBlobStore> store) : h_(h), store_(std::move(store)) {}
+  ContainerHost(BlobHandles& h, std::shared_ptr<FsBlobStore> store, BackendCalls& calls)
+      : h_(h), store_(std::move(store)), calls_(calls) {}
   void drop_container(uint32_t rep) override { h_.containers.remove(rep); }
   void drop_stream_object_names(uint32_t rep) override { h_.names.remove(rep); }
 
-  HostResult<WitResult<std::string, std::string>> container_name(const container::ContainerBorrow& self) override {
+  void container_name(const container::ContainerBorrow& self, BlobReply<std::string> reply) override {
     auto c = h_.containers.get(self.rep);
-    if (!c) return guest_error("wasi:blobstore: unknown container");
-    return WitResult<std::string, std::string>::ok(*c);
+    if (!c) return reply.trap(unknown_container());
+    reply(BlobAnswer<std::string>::ok(*c));
   }
-  HostResult<WitResult<types::ContainerMetadata, std::string>> container_info(
-      const container::ContainerBorrow& self) override {
+  void container_info(const container::ContainerBorrow& self, BlobReply<types::ContainerMetadata> reply) override {
+    in_container(self.rep, reply, [](FsBlobStore& store, const std::string& c) {
+      auto info = store.container_info(c);
+      if (!info) return failed<types::ContainerMetadata>(info.error());
+      return BlobAnswer<types::ContainerMetadata>::ok(types::ContainerMetadata{c, info->created_at});
+    });
+  }
+  void container_get_data(const container::ContainerBorrow& self, const std::string& name, const uint64_t& start,
+                          const uint64_t& end, BlobReply<types::IncomingValue> reply) override {
     auto c = h_.containers.get(self.rep);
-    if (!c) return guest_error("wasi:blobstore: unknown container");
-    auto info = store_->container_info(*c);
-    if (!info) return failed<types::ContainerMetadata>(info.error());
-    return WitResult<types::ContainerMetadata, std::string>::ok(types::ContainerMetadata{*c, info->created_at});
+    if (!c) return reply.trap(unknown_container());
+    calls_.run<BlobAnswer<types::IncomingValue>, Result<std::vector<uint8_t>>>(
+        BackendPool::Lane::kIo, reply,
+        [store = store_, c = *c, name, start, end] { return store->read(c, name, start, end); },
+        [this](Result<std::vector<uint8_t>> data) -> wit::HostResult<BlobAnswer<types::IncomingValue>> {
+          if (!data) return failed<types::IncomingValue>(data.error());
+          uint32_t rep = h_.incoming.add(std::make_shared<std::vector<uint8_t>>(std::move(*data)));
+          return BlobAnswer<types::IncomingValue>::ok(types::IncomingValue{rep});
+        });
   }
-  HostResult<WitResult<types::IncomingValue, std::string>> container_get_data(const container::ContainerBorrow& self,
-                                                                              const std::string& name,
-                                                                              const uint64_t& start,
-                                                                              const uint64_t& end) override {
-    auto c = h_.containers.get(self.rep);
-    if (!c) return guest_error("wasi:blobstore: unknown container");
-    auto data = store_->read(*c, name, start, end);
-    if (!data) return failed<types::IncomingValue>(data.error());
-    uint32_t rep = h_.incoming.add(std::make_shared<std::vector<uint8_t>>(std::move(*data)));
-    return WitResult<types::IncomingValue, std::string>::ok(types::IncomingValue{rep});
-  }
-  HostResult<WitResult<Unit, std::string>> container_write_data(const container::ContainerBorrow& self,
-                                                                const std::string& name,
-                                                                const types::OutgoingValueBorrow& data) override {
+  void container_write_data(const container::ContainerBorrow& self, const std::string& name,
+                            const types::OutgoingValueBorrow& data, BlobReply<Unit> reply) override {
     auto c = h_.containers.get(self.rep);
     auto v = h_.outgoing.get(data.rep);
-    if (!c || !v) return guest_error("wasi:blobstore: unknown container or outgoing-value");
-    return done(store_->write(*c, name, v->body->bytes));
+    if (!c || !v) return reply.trap(guest_error("wasi:blobstore: unknown container or outgoing-value"));
+    // A copy: the guest may write more to the value meanwhile, or write it
+    // again under another name.
+    calls_.run<BlobAnswer<Unit>>(BackendPool::Lane::kIo, reply, [store = store_, c = *c, name, bytes = v->body->bytes] {
+      return done(store->write(c, name, bytes));
+    });
   }
-  HostResult<WitResult<container::StreamObjectNames, std::string>> container_list_objects(
-      const container::ContainerBorrow& self) override {
+  void container_list_objects(const container::ContainerBorrow& self,
+                              BlobReply<container::StreamObjectNames> reply) override {
     auto c = h_.containers.get(self.rep);
-    if (!c) return guest_error("wasi:blobstore: unknown container");
-    auto names = store_->list(*c);
-    if (!names) return failed<container::StreamObjectNames>(names.error());
-    uint32_t rep = h_.names.add(std::make_shared<NameStream>(NameStream{std::move(*names), 0}));
-    return WitResult<container::StreamObjectNames, std::string>::ok(container::StreamObjectNames{rep});
+    if (!c) return reply.trap(unknown_container());
+    calls_.run<BlobAnswer<container::StreamObjectNames>, Result<std::vector<std::string>>>(
+        BackendPool::Lane::kIo, reply, [store = store_, c = *c] { return store->list(c); },
+        [this](Result<std::vector<std::string>> names) -> wit::HostResult<BlobAnswer<container::StreamObjectNames>> {
+          if (!names) return failed<container::StreamObjectNames>(names.error());
+          uint32_t rep = h_.names.add(std::make_shared<NameStream>(NameStream{std::move(*names), 0}));
+          return BlobAnswer<container::StreamObjectNames>::ok(container::StreamObjectNames{rep});
+        });
   }
-  HostResult<WitResult<Unit, std::string>> container_delete_object(const container::ContainerBorrow& self,
-                                                                   const std::string& name) override {
-    auto c = h_.containers.get(self.rep);
-    if (!c) return guest_error("wasi:blobstore: unknown container");
-    return done(store_->remove(*c, name));
+  void container_delete_object(const container::ContainerBorrow& self, const std::string& name,
+                               BlobReply<Unit> reply) override {
+    in_container(self.rep, reply,
+                 [name](FsBlobStore& store, const std::string& c) { return done(store.remove(c, name)); });
   }
-  HostResult<WitResult<Unit, std::string>> container_delete_objects(const container::ContainerBorrow& self,
-                                                                    const std::vector<std::string>& names) override {
-    auto c = h_.containers.get(self.rep);
-    if (!c) return guest_error("wasi:blobstore: unknown container");
-    for (const auto& n : names) {
-      auto r = store_->remove(*c, n);
-      if (!r) return done(r);
-    }
-    return WitResult<Unit, std::string>::ok(Unit{});
+  void container_delete_objects(const container::ContainerBorrow& self, const std::vector<std::string>& names,
+                                BlobReply<Unit> reply) override {
+    in_container(self.rep, reply, [names](FsBlobStore& store, const std::string& c) {
+      for (const auto& n : names) {
+        auto r = store.remove(c, n);
+        if (!r) return done(r);
+      }
+      return BlobAnswer<Unit>::ok(Unit{});
+    });
   }
-  HostResult<WitResult<bool, std::string>> container_has_object(const container::ContainerBorrow& self,
-                                                                const std::string& name) override {
-    auto c = h_.containers.get(self.rep);
-    if (!c) return guest_error("wasi:blobstore: unknown container");
-    auto has = store_->has(*c, name);
-    if (!has) return failed<bool>(has.error());
-    return WitResult<bool, std::string>::ok(*has);
+  void container_has_object(const container::ContainerBorrow& self, const std::string& name,
+                            BlobReply<bool> reply) override {
+    in_container(self.rep, reply,
+                 [name](FsBlobStore& store, const std::string& c) { return answer_of(store.has(c, name)); });
   }
-  HostResult<WitResult<types::ObjectMetadata, std::string>> container_object_info(
-      const container::ContainerBorrow& self, const std::string& name) override {
-    auto c = h_.containers.get(self.rep);
-    if (!c) return guest_error("wasi:blobstore: unknown container");
-    auto info = store_->info(*c, name);
-    if (!info) return failed<types::ObjectMetadata>(info.error());
-    return WitResult<types::ObjectMetadata, std::string>::ok(
-        types::ObjectMetadata{name, *c, info->created_at, info->size});
+  void container_object_info(const container::ContainerBorrow& self, const std::string& name,
+                             BlobReply<types::ObjectMetadata> reply) override {
+    in_container(self.rep, reply, [name](FsBlobStore& store, const std::string& c) {
+      auto info = store.info(c, name);
+      if (!info) return failed<types::ObjectMetadata>(info.error());
+      return BlobAnswer<types::ObjectMetadata>::ok(types::ObjectMetadata{name, c, info->created_at, info->size});
+    });
   }
-  HostResult<WitResult<Unit, std::string>> container_clear(const container::ContainerBorrow& self) override {
-    auto c = h_.containers.get(self.rep);
-    if (!c) return guest_error("wasi:blobstore: unknown container");
-    return done(store_->clear(*c));
+  void container_clear(const container::ContainerBorrow& self, BlobReply<Unit> reply) override {
+    in_container(self.rep, reply, [](FsBlobStore& store, const std::string& c) { return done(store.clear(c)); });
   }
 
   using Page = std::tuple<std::vector<std::string>, bool>;
-  HostResult<WitResult<Page, std::string>> stream_object_names_read_stream_object_names(
-      const container::StreamObjectNamesBorrow& self, const uint64_t& len) override {
+  void stream_object_names_read_stream_object_names(const container::StreamObjectNamesBorrow& self, const uint64_t& len,
+                                                    BlobReply<Page> reply) override {
     auto s = h_.names.get(self.rep);
-    if (!s) return guest_error("wasi:blobstore: unknown stream-object-names");
+    if (!s) return reply.trap(guest_error("wasi:blobstore: unknown stream-object-names"));
     std::vector<std::string> page;
     while (page.size() < len && s->at < s->names.size()) page.push_back(s->names[s->at++]);
-    return WitResult<Page, std::string>::ok(Page{std::move(page), s->at >= s->names.size()});
+    reply(BlobAnswer<Page>::ok(Page{std::move(page), s->at >= s->names.size()}));
   }
-  HostResult<WitResult<std::tuple<uint64_t, bool>, std::string>> stream_object_names_skip_stream_object_names(
-      const container::StreamObjectNamesBorrow& self, const uint64_t& num) override {
+  void stream_object_names_skip_stream_object_names(const container::StreamObjectNamesBorrow& self, const uint64_t& num,
+                                                    BlobReply<std::tuple<uint64_t, bool>> reply) override {
     auto s = h_.names.get(self.rep);
-    if (!s) return guest_error("wasi:blobstore: unknown stream-object-names");
+    if (!s) return reply.trap(guest_error("wasi:blobstore: unknown stream-object-names"));
     uint64_t skipped = std::min<uint64_t>(num, s->names.size() - s->at);
     s->at += static_cast<size_t>(skipped);
-    return WitResult<std::tuple<uint64_t, bool>, std::string>::ok(std::make_tuple(skipped, s->at >= s->names.size()));
+    reply(BlobAnswer<std::tuple<uint64_t, bool>>::ok(std::make_tuple(skipped, s->at >= s->names.size())));
   }
 
  private:
+  static engine::Trap unknown_container() { return guest_error("wasi:blobstore: unknown container"); }
+
+  // Answers `reply` with op(store, container name) from the backend pool.
+  template <class T, class Op>
+  void in_container(uint32_t rep, const BlobReply<T>& reply, Op op) {
+    auto c = h_.containers.get(rep);
+    if (!c) return reply.trap(unknown_container());
+    calls_.run<BlobAnswer<T>>(BackendPool::Lane::kIo, reply,
+                              [store = store_, c = *c, op = std::move(op)] { return op(*store, c); });
+  }
+
   BlobHandles& h_;
   std::shared_ptr<FsBlobStore> store_;
+  BackendCalls& calls_;
 };
 
 class BlobstoreHost final : public blobstore::Host {
  public:
-  BlobstoreHost(BlobHandles& h, std::shared_ptr<FsBlobStore> store) : h_(h), store_(std::move(store)) {}
+  BlobstoreHost(BlobHandles& h, std::shared_ptr<FsBlobStore> store, BackendCalls& calls)
+      : h_(h), store_(std::move(store)), calls_(calls) {}
 
-  HostResult<WitResult<container::Container, std::string>> create_container(const std::string& name) override {
-    auto made = store_->create_container(name);
-    if (!made) return failed<container::Container>(made.error());
-    return handle(name);
+  void create_container(const std::string& name, BlobReply<container::Container> reply) override {
+    with_handle(
+        reply, [name](FsBlobStore& store) -> Result<void> { return store.create_container(name); }, name);
   }
-  HostResult<WitResult<container::Container, std::string>> get_container(const std::string& name) override {
-    auto exists = store_->container_exists(name);
-    if (!exists) return failed<container::Container>(exists.error());
-    if (!*exists) return WitResult<container::Container, std::string>::err("no container `" + name + "`");
-    return handle(name);
+  void get_container(const std::string& name, BlobReply<container::Container> reply) override {
+    with_handle(
+        reply,
+        [name](FsBlobStore& store) -> Result<void> {
+          auto exists = store.container_exists(name);
+          if (!exists) return std::move(exists).error();
+          if (!*exists) return make_error("no container `" + name + "`");
+          return {};
+        },
+        name);
   }
-  HostResult<WitResult<Unit, std::string>> delete_container(const std::string& name) override {
-    return done(store_->delete_container(name));
+  void delete_container(const std::string& name, BlobReply<Unit> reply) override {
+    run(reply, [name](FsBlobStore& store) { return done(store.delete_container(name)); });
   }
-  HostResult<WitResult<bool, std::string>> container_exists(const std::string& name) override {
-    auto exists = store_->container_exists(name);
-    if (!exists) return failed<bool>(exists.error());
-    return WitResult<bool, std::string>::ok(*exists);
+  void container_exists(const std::string& name, BlobReply<bool> reply) override {
+    run(reply, [name](FsBlobStore& store) { return answer_of(store.container_exists(name)); });
   }
-  HostResult<WitResult<Unit, std::string>> copy_object(const types::ObjectId& src,
-                                                       const types::ObjectId& dest) override {
-    return done(store_->copy(src.container, src.object, dest.container, dest.object));
+  void copy_object(const types::ObjectId& src, const types::ObjectId& dest, BlobReply<Unit> reply) override {
+    run(reply, [src, dest](FsBlobStore& store) {
+      return done(store.copy(src.container, src.object, dest.container, dest.object));
+    });
   }
-  HostResult<WitResult<Unit, std::string>> move_object(const types::ObjectId& src,
-                                                       const types::ObjectId& dest) override {
-    return done(store_->move(src.container, src.object, dest.container, dest.object));
+  void move_object(const types::ObjectId& src, const types::ObjectId& dest, BlobReply<Unit> reply) override {
+    run(reply, [src, dest](FsBlobStore& store) {
+      return done(store.move(src.container, src.object, dest.container, dest.object));
+    });
   }
 
  private:
-  HostResult<WitResult<container::Container, std::string>> handle(const std::string& name) {
-    return WitResult<container::Container, std::string>::ok(
-        container::Container{h_.containers.add(std::make_shared<std::string>(name))});
+  template <class T, class Op>
+  void run(const BlobReply<T>& reply, Op op) {
+    calls_.run<BlobAnswer<T>>(BackendPool::Lane::kIo, reply,
+                              [store = store_, op = std::move(op)] { return op(*store); });
   }
+  // Answers with a new handle of container `name` once op(store) succeeded.
+  template <class Op>
+  void with_handle(const BlobReply<container::Container>& reply, Op op, const std::string& name) {
+    calls_.run<BlobAnswer<container::Container>, Result<void>>(
+        BackendPool::Lane::kIo, reply, [store = store_, op = std::move(op)] { return op(*store); },
+        [this, name](Result<void> r) -> wit::HostResult<BlobAnswer<container::Container>> {
+          if (!r) return failed<container::Container>(r.error());
+          return BlobAnswer<container::Container>::ok(
+              container::Container{h_.containers.add(std::make_shared<std::string>(name))});
+        });
+  }
+
   BlobHandles& h_;
   std::shared_ptr<FsBlobStore> store_;
+  BackendCalls& calls_;
 };
 
 }  // namespace
@@ -273,8 +319,8 @@ Result<void> define_blobstore(component::Linker& linker, wasi::p2::WasiHost& was
   return wasi.define_extra(
       linker, [&](component::Linker& l, wasi::p2::WasiCtx& ctx, wit::HostResources& resources) -> Result<void> {
         auto t = std::make_shared<TypesHost>(*handles, ctx);
-        auto c = std::make_shared<ContainerHost>(*handles, store);
-        auto b = std::make_shared<BlobstoreHost>(*handles, store);
+        auto c = std::make_shared<ContainerHost>(*handles, store, state.calls);
+        auto b = std::make_shared<BlobstoreHost>(*handles, store, state.calls);
         state.objects.insert(state.objects.end(), {t, c, b});
         STRATUS_TRY(types::define(l, *t, resources));
         STRATUS_TRY(container::define(l, *c, resources));

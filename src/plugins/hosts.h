@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "plugins/backend_calls.h"
 #include "plugins/keyvalue_store.h"
 #include "plugins/message_broker.h"
 #include "plugins/plugins.h"
@@ -19,9 +20,12 @@ class PluginState final : public InstanceState {
   void reset() override {
     for (auto& r : resets) r();
   }
+  explicit PluginState(std::shared_ptr<BackendPool> pool) : calls(std::move(pool)) {}
   wit::HostResources resources;
   std::vector<std::shared_ptr<void>> objects;
   std::vector<std::function<void()>> resets;
+  // After what its answers use (the hosts, the resources): goes first.
+  BackendCalls calls;
 };
 
 Result<void> define_keyvalue(component::Linker& linker, const std::shared_ptr<KeyValueStore>& store,

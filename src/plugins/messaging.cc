@@ -1,5 +1,6 @@
 // wasmcloud:messaging/consumer over a MessageBroker. A guest's request waits
-// at most kMaxRequestTimeout, whatever it asks for.
+// at most kMaxRequestTimeout, whatever it asks for; an async caller waits
+// without holding its store's thread (backend_calls.h).
 #include "plugins/hosts.h"
 #include "wasi/p2/streams.h"
 
@@ -8,7 +9,6 @@ namespace {
 
 namespace consumer = ::wasmcloud::messaging::consumer;
 using BrokerMessage = ::wasmcloud::messaging::types::BrokerMessage;
-using wit::HostResult;
 using wit::Unit;
 using wit::WitResult;
 
@@ -16,27 +16,36 @@ constexpr std::chrono::milliseconds kMaxRequestTimeout{60'000};
 
 class ConsumerHost final : public consumer::Host {
  public:
-  explicit ConsumerHost(std::shared_ptr<MessageBroker> broker) : broker_(std::move(broker)) {}
+  ConsumerHost(std::shared_ptr<MessageBroker> broker, BackendCalls& calls)
+      : broker_(std::move(broker)), calls_(calls) {}
 
-  HostResult<WitResult<BrokerMessage, std::string>> request(const std::string& subject,
-                                                            const std::vector<uint8_t>& body,
-                                                            const uint32_t& timeout_ms) override {
+  void request(const std::string& subject, const std::vector<uint8_t>& body, const uint32_t& timeout_ms,
+               wit::Reply<WitResult<BrokerMessage, std::string>> reply) override {
     auto timeout = std::min(std::chrono::milliseconds(timeout_ms), kMaxRequestTimeout);
     wasi::p2::before_blocking();  // what the guest flushed goes out before it waits for the reply
-    auto reply = broker_->request(subject, body, timeout);
-    if (!reply) return WitResult<BrokerMessage, std::string>::err(reply.error().message);
-    return WitResult<BrokerMessage, std::string>::ok(
-        BrokerMessage{std::move(reply->subject), std::move(reply->body), std::move(reply->reply_to)});
+    // On the lane of calls that wait on others: the reply may come from a
+    // handler of this host that needs the I/O lane.
+    calls_.run<WitResult<BrokerMessage, std::string>>(
+        BackendPool::Lane::kWait, reply, [broker = broker_, subject, body, timeout] {
+          auto got = broker->request(subject, body, timeout);
+          if (!got) return WitResult<BrokerMessage, std::string>::err(got.error().message);
+          return WitResult<BrokerMessage, std::string>::ok(
+              BrokerMessage{std::move(got->subject), std::move(got->body), std::move(got->reply_to)});
+        });
   }
 
-  HostResult<WitResult<Unit, std::string>> publish(const BrokerMessage& msg) override {
-    auto sent = broker_->publish(Message{msg.subject, msg.body, msg.reply_to});
-    if (!sent) return WitResult<Unit, std::string>::err(sent.error().message);
-    return WitResult<Unit, std::string>::ok(Unit{});
+  void publish(const BrokerMessage& msg, wit::Reply<WitResult<Unit, std::string>> reply) override {
+    calls_.run<WitResult<Unit, std::string>>(
+        BackendPool::Lane::kIo, reply, [broker = broker_, message = Message{msg.subject, msg.body, msg.reply_to}] {
+          auto sent = broker->publish(message);
+          if (!sent) return WitResult<Unit, std::string>::err(sent.error().message);
+          return WitResult<Unit, std::string>::ok(Unit{});
+        });
   }
 
  private:
   std::shared_ptr<MessageBroker> broker_;
+  BackendCalls& calls_;
 };
 
 // wasmcloud:messaging/types holds only the message record.
@@ -49,7 +58,7 @@ Result<void> define_messaging(component::Linker& linker, const std::shared_ptr<M
   auto types = std::make_shared<TypesHost>();
   state.objects.push_back(types);
   STRATUS_TRY(::wasmcloud::messaging::types::define(linker, *types, state.resources));
-  auto host = std::make_shared<ConsumerHost>(broker);
+  auto host = std::make_shared<ConsumerHost>(broker, state.calls);
   state.objects.push_back(host);
   return consumer::define(linker, *host, state.resources);
 }

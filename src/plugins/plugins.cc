@@ -70,6 +70,8 @@ std::string config_or(const InterfaceRequest& r, const std::string& key, const s
 
 HostPlugins::~HostPlugins() = default;
 
+std::shared_ptr<BackendPool> make_backend_pool() { return std::make_shared<BackendPool>(); }
+
 std::vector<std::string> HostPlugins::offered() {
   std::vector<std::string> out;
   for (const auto& o : offers()) out.push_back(std::string(o.ns) + ":" + o.package + "@" + o.version);
@@ -80,6 +82,7 @@ Result<std::unique_ptr<HostPlugins>> HostPlugins::create(const std::vector<Inter
                                                          HostOptions options) {
   std::unique_ptr<HostPlugins> plugins(new HostPlugins());
   plugins->options_ = std::move(options);
+  if (!plugins->options_.backend_pool) plugins->options_.backend_pool = make_backend_pool();
   std::vector<std::string> problems;
   std::vector<std::string> seen;
   std::string offered_list;
@@ -231,7 +234,7 @@ bool HostPlugins::provides(const std::string& name) const {
 
 Result<std::unique_ptr<InstanceState>> HostPlugins::define(component::Linker& linker, wasi::p2::WasiHost& wasi,
                                                            const ComponentScope& scope) const {
-  auto state = std::make_unique<PluginState>();
+  auto state = std::make_unique<PluginState>(options_.backend_pool);
   if (keyvalue_) STRATUS_TRY(define_keyvalue(linker, keyvalue_, keyvalue_interfaces_, scope, *state));
   if (config_) STRATUS_TRY(define_config(linker, scope, *state));
   if (logging_) STRATUS_TRY(define_logging(linker, log_level_, options_.log, scope, *state));

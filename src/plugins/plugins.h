@@ -33,6 +33,7 @@
 
 namespace stratus::plugins {
 
+class BackendPool;
 class FsBlobStore;
 class KeyValueStore;
 class MessageBroker;
@@ -63,7 +64,12 @@ struct HostOptions {
   // The host's in-process broker, which workloads asking for messaging
   // without a backend share; made on first need when null.
   std::shared_ptr<MessageBroker> broker;
+  // The bounded threads that do the backends' blocking work for async
+  // callers (backend_calls.h), best one per host; made when null.
+  std::shared_ptr<BackendPool> backend_pool;
 };
+
+std::shared_ptr<BackendPool> make_backend_pool();
 
 // Who an instance is: what its records and buckets are tagged with, and
 // what wasi:config/store answers it.
@@ -94,6 +100,10 @@ class HostPlugins {
 
   // Defines the requested interfaces in `linker` for one instance of the
   // component `scope` names. The linker must not outlive the state returned.
+  // Calls that reach a backend (keyvalue, messaging, blobstore) from an
+  // async task do their blocking work on the backend pool's threads: the
+  // task waits, its store runs the others. A synchronous caller alone in
+  // its store (a WASI 0.2 component) does it on its own thread, as before.
   // `wasi` is the instance's WASI host, defined in `linker` already.
   Result<std::unique_ptr<InstanceState>> define(component::Linker& linker, wasi::p2::WasiHost& wasi,
                                                 const ComponentScope& scope) const;

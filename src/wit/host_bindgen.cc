@@ -33,7 +33,16 @@ struct Unit {
   std::string ns;    // "wasi::cli::environment", or "<world>_world"
   const InstanceType* type = nullptr;
   bool world = false;
+  bool deferred = false;  // its sync-typed functions too are answered later, through a Reply
 };
+
+// Whether `iface` ("wasi:cli/environment@0.2.0") is in `names`, with or
+// without its version.
+bool named_in(const std::vector<std::string>& names, const std::string& iface) {
+  std::string bare = iface.substr(0, iface.find('@'));
+  return std::find(names.begin(), names.end(), iface) != names.end() ||
+         std::find(names.begin(), names.end(), bare) != names.end();
+}
 
 class Generator {
  public:
@@ -41,7 +50,7 @@ class Generator {
       : world_(world), wit_(std::move(wit)), prefix_(ns.empty() ? "" : ns + "::") {}
 
   Result<GeneratedHost> run(const std::string& name, const std::string& world_name,
-                            const std::vector<std::string>& only) {
+                            const std::vector<std::string>& only, const std::vector<std::string>& deferred) {
     std::vector<Unit> units;
     for (const auto& e : world_.imports) {
       const auto* i = std::get_if<InstanceTypePtr>(&e.type);
@@ -53,6 +62,7 @@ class Generator {
       u.name = e.name;
       u.type = i->get();
       u.ns = prefix_ + interface_namespace(e.name);
+      u.deferred = named_in(deferred, e.name);
       units.push_back(u);
     }
     bool world_funcs = std::any_of(world_items_->exports.begin(), world_items_->exports.end(),
@@ -83,15 +93,9 @@ class Generator {
                  ".h\"\n\n#include <functional>\n#include <span>\n\n#include \"component/binary/subtype.h\"\n#include "
                  "\"wit/parser.h\"\n#include \"wit/resolve.h\"\n\n";
     STRATUS_TRY(world_source(out.source));
-    auto wanted = [&](const std::string& iface) {
-      if (only.empty()) return true;
-      std::string bare = iface.substr(0, iface.find('@'));
-      return std::find(only.begin(), only.end(), iface) != only.end() ||
-             std::find(only.begin(), only.end(), bare) != only.end();
-    };
     size_t generated = 0;
     for (const auto& u : units) {
-      if (!wanted(u.name)) continue;
+      if (!only.empty() && !named_in(only, u.name)) continue;
       STRATUS_TRY(unit(u, out));
       ++generated;
     }
@@ -377,7 +381,7 @@ class Generator {
                  "], a" + std::to_string(i) + ");\n";
       }
       std::string fn = host_function_name(e.name);
-      if (ft.async) {
+      if (ft.async || u.deferred) {
         // Answered later, through the Reply, without holding the store's thread.
         h += "  virtual void " + fn + "(" + params + (params.empty() ? "" : ", ") + "::stratus::wit::Reply<" + result +
              "> reply) = 0;\n";
@@ -533,13 +537,13 @@ class Generator {
 
 Result<GeneratedHost> generate_host(const std::vector<ParsedPackage>& packages, const std::string& world,
                                     const std::string& name, const std::vector<std::string>& only,
-                                    const std::string& ns) {
+                                    const std::string& ns, const std::vector<std::string>& deferred) {
   auto resolved = resolve_world(packages, world);
   if (!resolved.ok()) return std::move(resolved).error();
   // The printed world resolves back to the same types (tested over every
   // jco fixture), so it is what the generated code embeds.
   Generator g(**resolved, print_wit(**resolved), ns);
-  return g.run(name, world, only);
+  return g.run(name, world, only, deferred);
 }
 
 }  // namespace stratus::wit

@@ -33,8 +33,12 @@ struct GeneratedHost {
 // wit::Future and wit::ErrorContext (host_support.h).
 // `ns`, when not empty, is a namespace every generated one goes in (two
 // versions of one package in one program: `p3::wasi::cli::environment`).
+// The functions of the interfaces `deferred` names (as `only` does) are
+// answered later through a wit::Reply even when they are not `async`: a
+// host whose work blocks (a database, a broker) does it on another thread
+// while the caller's store runs its other tasks.
 Result<GeneratedHost> generate_host(const std::vector<ParsedPackage>& packages, const std::string& world,
                                     const std::string& name, const std::vector<std::string>& only = {},
-                                    const std::string& ns = "");
+                                    const std::string& ns = "", const std::vector<std::string>& deferred = {});
 
 }  // namespace stratus::wit

@@ -300,6 +300,8 @@ WorkloadHost::WorkloadHost(engine::Engine& engine, serve::HttpServer& router, Ho
     settings_.log = [](const std::string& line) { std::fprintf(stderr, "stratus up: %s\n", line.c_str()); };
   // One in-process broker per host: workloads on it reach each other.
   if (!settings_.plugins.broker) settings_.plugins.broker = plugins::make_in_process_broker();
+  // And one pool of backend threads, whatever the number of workloads.
+  if (!settings_.plugins.backend_pool) settings_.plugins.backend_pool = plugins::make_backend_pool();
 }
 
 WorkloadHost::~WorkloadHost() {

@@ -214,6 +214,19 @@ world w { import store; import events; }
        {"namespace v1::a::b::events {", "::stratus::wit::HostResult<::stratus::wit::Stream<uint8_t>> watch()",
         "::v1::a::b::store::Bucket"})
     EXPECT_NE(all->header.find(want), std::string::npos) << want << "\n" << all->header;
+  // Deferred: store's sync-typed functions get a Reply, as async ones do;
+  // events, not named, keeps its direct form.
+  auto deferred = generate_host(*packages, "w", "gen", {}, "", {"a:b/store"});
+  ASSERT_TRUE(deferred.ok()) << deferred.error().message;
+  for (const char* want : {"bucket_get(const ::a::b::store::BucketBorrow& self, const std::string& key, "
+                           "::stratus::wit::Reply<",
+                           "::stratus::component::AsyncHostFuncCallback(",
+                           "::stratus::wit::HostResult<::stratus::wit::Stream<uint8_t>> watch()"})
+    EXPECT_TRUE(deferred->header.find(want) != std::string::npos || deferred->source.find(want) != std::string::npos)
+        << want << "\n"
+        << deferred->header;
+  EXPECT_EQ(deferred->header.find("HostResult<::stratus::wit::WitResult<::a::b::store::Bucket"), std::string::npos)
+      << "open answers through a Reply";
   auto none = generate_host(*packages, "w", "gen", {"a:b/nothing"});
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.error().message.find("imports no interface to generate"), std::string::npos);

@@ -17,7 +17,13 @@ engine::Trap trap_from(const Error& error) { return trap(error.message); }
 class CallHooks final : public canon::ResourceHooks {
  public:
   CallHooks(InstanceState& instance, BorrowScope* scope) : instance_(instance), scope_(scope) {}
-  ~CallHooks() override { release_lends(); }
+  // A call a host ends late (an async host function still under way when
+  // its caller's instance went) ends its loans only if the instance is
+  // still there.
+  ~CallHooks() override {
+    if (!lenders_.empty() && lenders_alive_.expired()) return;
+    release_lends();
+  }
 
   Result<ResourceRef> lift_own(const ResourceTypePtr& type, uint32_t index) override {
     auto rt = instance_.resolve(type);
@@ -40,6 +46,7 @@ class CallHooks final : public canon::ResourceHooks {
     auto* h = *entry;
     if (h->resource != rt) return wrong_type(index, rt, h->resource);
     h->num_lends += 1;
+    if (lenders_.empty()) lenders_alive_ = instance_.weak_from_this();
     lenders_.push_back(index);
     return ResourceRef{rt, h->rep};
   }
@@ -82,6 +89,7 @@ class CallHooks final : public canon::ResourceHooks {
   InstanceState& instance_;
   BorrowScope* scope_;
   std::vector<uint32_t> lenders_;
+  std::weak_ptr<InstanceState> lenders_alive_;  // the instance, while there are loans
 };
 
 }  // namespace

@@ -24,6 +24,14 @@ HostCall::~HostCall() {
     inst->store().poison(async_trap("host function `" + *name_ + "` dropped its call without ending it"));
 }
 
+bool HostCall::caller_waits_alone() const {
+  auto inst = caller_.lock();
+  if (!inst) return true;
+  const Store& store = inst->store();
+  const Thread* thread = Thread::current();
+  return (thread == nullptr || !thread->on_fiber()) && store.live.empty() && store.waiting.empty();
+}
+
 void HostCall::finish(Resolution r) {
   if (done_) return;
   done_ = true;

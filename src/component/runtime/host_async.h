@@ -57,6 +57,13 @@ class HostCall {
   void resolve_cancelled();
   bool cancel_requested() const { return cancel_requested_; }
   bool done() const { return done_; }
+  // Whether the caller is a synchronous call on its host's stack in a store
+  // with no other guest thread (a WASI 0.2 component's call, say): nothing
+  // else of the store could run while it waits, so a host may do blocking
+  // work on the store's thread at once rather than hand it to another
+  // thread and back. False for a task on a fiber (an async task) and
+  // whenever other threads of the store are alive.
+  bool caller_waits_alone() const;
   Reactor& reactor() const { return reactor_; }
   const std::string& name() const { return *name_; }
 

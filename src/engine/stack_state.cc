@@ -1,5 +1,7 @@
 #include "engine/stack_state.h"
 
+#include <utility>
+
 namespace stratus::engine {
 
 StackState StackState::fresh(uintptr_t lo, uintptr_t hi) {
@@ -17,5 +19,13 @@ void StackState::restore() {
   aot::restore_stack_state(*this);
   interp::exchange_nesting(interp_nesting);
 }
+
+HeldLocks HeldLocks::release() {
+  HeldLocks held;
+  held.interp_ = interp::release_stack_locks();
+  return held;
+}
+
+void HeldLocks::retake() { interp::retake_stack_locks(std::move(interp_)); }
 
 }  // namespace stratus::engine

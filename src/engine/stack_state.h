@@ -36,6 +36,32 @@ class StackState {
   int interp_nesting = 0;
 };
 
+namespace interp {
+class StoreMutex;
+// The current stack's store locks, let go (innermost first) and listed in
+// the order they were taken; and taken again in that order.
+std::vector<StoreMutex*> release_stack_locks();
+void retake_stack_locks(std::vector<StoreMutex*> locks);
+}  // namespace interp
+
+// The locks the stack running on this thread holds that a switch to another
+// stack must not carry along: the interpreter's store locks, which a call
+// holds across the host calls a fiber may park in. A switch lets them go on
+// the stack it leaves and takes them again when that stack runs on, so a
+// parked call does not keep other threads out of the store, and each lock is
+// taken and released by the same stack (as ThreadSanitizer, which sees each
+// fiber as a thread of its own, requires).
+class HeldLocks {
+ public:
+  // Lets go of the current stack's locks.
+  static HeldLocks release();
+  // Takes them again, on the stack that let them go.
+  void retake();
+
+ private:
+  std::vector<interp::StoreMutex*> interp_;
+};
+
 namespace aot {
 void save_stack_state(StackState& s);
 void restore_stack_state(const StackState& s);

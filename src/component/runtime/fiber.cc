@@ -16,6 +16,18 @@
 #include <boost/context/fiber.hpp>
 #endif
 
+// ThreadSanitizer keeps a shadow call stack and a clock per thread; a stack
+// switch it is not told of mixes two stacks' frames and reports races
+// between a fiber and the thread it runs on. Each fiber gets a TSan context
+// of its own, switched to just before the stack is (no flags: the switch
+// orders what came before it with what follows, as a call would).
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define STRATUS_FIBER_TSAN 1
+#include <sanitizer/tsan_interface.h>
+#endif
+#endif
+
 namespace stratus::component {
 namespace {
 
@@ -127,6 +139,7 @@ Fiber::~Fiber() {
 }
 
 void Fiber::resume() {
+  engine::HeldLocks mine_held = engine::HeldLocks::release();
   engine::StackState mine;
   mine.save();
   impl_->state.restore();
@@ -140,13 +153,16 @@ void Fiber::resume() {
   t_current = prev;
   impl_->state.save();
   mine.restore();
+  mine_held.retake();
 }
 
 void Fiber::park() {
   Impl* impl = t_current->impl_.get();
+  engine::HeldLocks held = engine::HeldLocks::release();
   __sanitizer_start_switch_fiber(&impl->fake_stack, impl->back_bottom, impl->back_size);
   swapcontext(&impl->self, &impl->back);
   __sanitizer_finish_switch_fiber(impl->fake_stack, &impl->back_bottom, &impl->back_size);
+  held.retake();
 }
 
 #else
@@ -160,6 +176,10 @@ struct Fiber::Impl {
   engine::StackState state;
   bool started = false;
   bool finished = false;
+#if STRATUS_FIBER_TSAN
+  void* tsan_self = nullptr;  // this fiber's TSan context
+  void* tsan_back = nullptr;  // its resumer's, while it runs
+#endif
 };
 
 namespace {
@@ -189,12 +209,26 @@ class PooledStack {
 Fiber::Fiber(std::function<void()> body) : impl_(std::make_unique<Impl>()) {
   impl_->body = std::move(body);
   Impl* impl = impl_.get();
+#if STRATUS_FIBER_TSAN
+  // Boost enters the new stack once to set it up (and leaves a frame of its
+  // own there): in the fiber's TSan context, so that no frame of it is left
+  // on the creator's shadow stack.
+  impl_->tsan_self = __tsan_create_fiber(0);
+  void* creator = __tsan_get_current_fiber();
+  __tsan_switch_to_fiber(impl_->tsan_self, 0);
+#endif
   impl_->self = ctx::fiber(std::allocator_arg, PooledStack(impl), [impl](ctx::fiber&& back) {
     impl->back = std::move(back);
     impl->body();
     impl->finished = true;
+#if STRATUS_FIBER_TSAN
+    __tsan_switch_to_fiber(impl->tsan_back, 0);
+#endif
     return std::move(impl->back);
   });
+#if STRATUS_FIBER_TSAN
+  __tsan_switch_to_fiber(creator, 0);
+#endif
 }
 
 Fiber::~Fiber() {
@@ -203,24 +237,45 @@ Fiber::~Fiber() {
     std::fprintf(stderr, "stratus: a parked fiber was destroyed\n");
     std::abort();
   }
+#if STRATUS_FIBER_TSAN
+  if (!impl_->started) {
+    // Boost unwinds a fiber that never ran on its own stack: in its context.
+    void* destroyer = __tsan_get_current_fiber();
+    __tsan_switch_to_fiber(impl_->tsan_self, 0);
+    impl_->self = ctx::fiber();
+    __tsan_switch_to_fiber(destroyer, 0);
+  }
+  __tsan_destroy_fiber(impl_->tsan_self);
+#endif
 }
 
 void Fiber::resume() {
+  engine::HeldLocks mine_held = engine::HeldLocks::release();
   engine::StackState mine;
   mine.save();
   impl_->state.restore();
   Fiber* prev = t_current;
   t_current = this;
   impl_->started = true;
+#if STRATUS_FIBER_TSAN
+  impl_->tsan_back = __tsan_get_current_fiber();
+  __tsan_switch_to_fiber(impl_->tsan_self, 0);
+#endif
   impl_->self = std::move(impl_->self).resume();
   t_current = prev;
   impl_->state.save();
   mine.restore();
+  mine_held.retake();
 }
 
 void Fiber::park() {
   Fiber* f = t_current;
+  engine::HeldLocks held = engine::HeldLocks::release();
+#if STRATUS_FIBER_TSAN
+  __tsan_switch_to_fiber(f->impl_->tsan_back, 0);
+#endif
   f->impl_->back = std::move(f->impl_->back).resume();
+  held.retake();
 }
 
 #endif

@@ -7,10 +7,12 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include <wabt/interp/interp.h>
 
 #include "engine/engine.h"
+#include "engine/stack_state.h"
 
 namespace stratus::engine::interp {
 
@@ -19,19 +21,40 @@ namespace wi = wabt::interp;
 class InstanceCore;
 
 // A recursive mutex that knows whether another thread waits for it, so a long
-// call steps aside only when someone needs the store.
+// call steps aside only when someone needs the store. It is held by a stack,
+// not a thread: each lock is recorded for the stack that took it, and a
+// fiber switch lets go of the leaving stack's locks and takes them again
+// when that stack runs on (engine::HeldLocks), so a parked call does not
+// keep other threads out of the store while its thread does other work.
 class StoreMutex {
  public:
   void lock() {
+    take();
+    held_by_this_stack(this);
+  }
+  bool try_lock() {
+    if (!mutex_.try_lock()) return false;
+    held_by_this_stack(this);
+    return true;
+  }
+  void unlock() {
+    released_by_this_stack(this);
+    mutex_.unlock();
+  }
+  bool contended() const { return waiting_.load(std::memory_order_relaxed) > 0; }
+
+  friend std::vector<StoreMutex*> release_stack_locks();
+  friend void retake_stack_locks(std::vector<StoreMutex*> locks);
+
+ private:
+  void take() {
     waiting_.fetch_add(1, std::memory_order_relaxed);
     mutex_.lock();
     waiting_.fetch_sub(1, std::memory_order_relaxed);
   }
-  bool try_lock() { return mutex_.try_lock(); }
-  void unlock() { mutex_.unlock(); }
-  bool contended() const { return waiting_.load(std::memory_order_relaxed) > 0; }
+  static void held_by_this_stack(StoreMutex* m);
+  static void released_by_this_stack(StoreMutex* m);
 
- private:
   std::recursive_mutex mutex_;
   std::atomic<int> waiting_{0};
 };

@@ -4,7 +4,9 @@
 // whose other end is the host, with backpressure both ways.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -241,6 +243,41 @@ TEST_P(HostAsyncTest, TheHostWritesAFutureLater) {
   });
   EXPECT_EQ(call_u32("await-future", {readable}), 42u);
   EXPECT_EQ(*result, CopyResult::Completed);
+}
+
+TEST_P(HostAsyncTest, AParkedCallLeavesTheEngineToOtherThreads) {
+  // While the guest waits for the future (its fiber parked inside a host
+  // call), another thread compiles a module on the same engine: it must not
+  // wait for the parked call (the interpreter's store lock is the stack's,
+  // let go while it is parked). The future is written once that compile is
+  // done, or after 5 s if it never gets through.
+  static const uint8_t kEmptyModule[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+  auto [writer, readable] = HostWriteEnd::make_future(ValType(PrimType::U32));
+  auto w = std::make_shared<HostWriteEnd>(std::move(writer));
+  auto compiled = std::make_shared<std::atomic<bool>>(false);
+  engine::Engine* engine = engine_.get();
+  linker_->reactor().at(Clock::now() + milliseconds(5), [this, engine, compiled] {
+    threads_.emplace_back([engine, compiled] {
+      EXPECT_TRUE(engine->compile(kEmptyModule).ok());
+      compiled->store(true);
+    });
+  });
+  auto write_when_compiled = std::make_shared<std::function<void()>>();
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  *write_when_compiled = [this, w, compiled, deadline, weak = std::weak_ptr(write_when_compiled)] {
+    if (!compiled->load() && Clock::now() < deadline) {
+      linker_->reactor().at(Clock::now() + milliseconds(5), [weak] {
+        if (auto next = weak.lock()) (*next)();
+      });
+      return;
+    }
+    uint32_t v = compiled->load() ? 1 : 0;
+    auto ok = w->write(HostElements::of_bytes(std::span<const uint8_t>(reinterpret_cast<uint8_t*>(&v), 4), 4),
+                       [](CopyResult, uint32_t) {});
+    EXPECT_TRUE(ok.ok()) << ok.error().message;
+  };
+  linker_->reactor().at(Clock::now() + milliseconds(10), [write_when_compiled] { (*write_when_compiled)(); });
+  EXPECT_EQ(call_u32("await-future", {readable}), 1u) << "the other thread's compile waited for the parked call";
 }
 
 TEST_P(HostAsyncTest, AHostThatDropsItsCallTrapsTheCallerNotTheHost) {

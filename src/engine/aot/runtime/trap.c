@@ -4,7 +4,7 @@
  * Written in C on purpose: a trap longjmps from wasm_rt_trap (or the signal
  * handler) back to stratus_rt_guarded_call, and every frame it crosses must be
  * generated C, glue C, or this file: never a C++ frame owning resources. */
-#define _GNU_SOURCE
+#define _GNU_SOURCE  // NOLINT(bugprone-reserved-identifier): glibc's feature-test macro
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>

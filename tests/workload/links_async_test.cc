@@ -4,7 +4,9 @@
 // fixtures/jco/p3 (as tests/component/jco/p3_general_test.cc runs them in
 // one linker), and a stream of megabytes between two WAT components
 // (guests/stream_*.wat) with a slow reader, early drops and a callee that
-// traps mid-stream. On both engine backends.
+// traps mid-stream, and an error context passed back through the link.
+// On both engine backends.
+#include "component/runtime/host_async.h"
 #include "tests/workload/runtime_fixture.h"
 
 namespace stratus::workload {
@@ -148,6 +150,13 @@ TEST_P(LinkedStreamTest, ACalleeTrappingMidStreamGivesTheCallerATrapAndTheHostGo
   auto next = run(kMiB, 64 * 1024, 0, 65536, 0);
   ASSERT_TRUE(next.returned()) << describe(next);
   EXPECT_EQ(read_and_reads(next), std::make_pair(uint64_t{kMiB}, uint64_t{16}));
+}
+
+TEST_P(LinkedStreamTest, AnErrorContextTheCalleeMadeReachesTheHostThroughTheCaller) {
+  auto r = call(id_, "consumer", "test:link/run#relay-oops");
+  ASSERT_TRUE(r.returned()) << describe(r);
+  ASSERT_TRUE(r.result());
+  EXPECT_EQ(component::error_context_message(*r.result()), std::optional<std::string>("stream producer: oops"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LinkedAsyncTest, ::testing::Values("interp", "aot"));

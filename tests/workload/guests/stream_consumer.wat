@@ -4,16 +4,20 @@
 ;; times between reads (a slow reader: the writer waits), checking every
 ;; byte (a wrong one traps); with `stop-after` > 0 it drops the readable end
 ;; once it has that many. Returns (bytes read, reads that got bytes).
+;; relay-oops() returns the error context produce's component made.
 ;; Memory: the read buffer at 64 KiB.
 (component
   (type $S (stream u8))
   (import "test:link/bytes" (instance $bytes
     (type $S (stream u8))
-    (export "produce" (func async (param "total" u32) (param "chunk" u32) (param "mode" u32) (result $S)))))
+    (export "produce" (func async (param "total" u32) (param "chunk" u32) (param "mode" u32) (result $S)))
+    (export "oops" (func (result error-context)))))
   (alias export $bytes "produce" (func $produce))
+  (alias export $bytes "oops" (func $oops))
   (core module $Mem (memory (export "mem") 2))
   (core instance $mem (instantiate $Mem))
   (core func $produce (canon lower (func $produce)))
+  (core func $oops.lowered (canon lower (func $oops)))
   (core func $task.return (canon task.return (result (tuple u32 u32))))
   (core func $stream.read (canon stream.read $S (memory (core memory $mem "mem"))))
   (core func $stream.drop-readable (canon stream.drop-readable $S))
@@ -21,10 +25,12 @@
   (core module $M
     (import "" "mem" (memory 2))
     (import "" "produce" (func $produce (param i32 i32 i32) (result i32)))
+    (import "" "oops" (func $oops (result i32)))
     (import "" "task.return" (func $task.return (param i32 i32)))
     (import "" "stream.read" (func $stream.read (param i32 i32 i32) (result i32)))
     (import "" "stream.drop-readable" (func $stream.drop-readable (param i32)))
     (import "" "thread.yield" (func $thread.yield (result i32)))
+    (func (export "relay-oops") (result i32) (call $oops))
     (func (export "run") (param $total i32) (param $chunk i32) (param $mode i32) (param $size i32) (param $stop i32)
       (local $s i32) (local $r i32) (local $n i32) (local $k i32) (local $got i32) (local $reads i32)
       (if (i32.or (i32.eqz (local.get $size)) (i32.gt_u (local.get $size) (i32.const 65536))) (then unreachable))
@@ -54,6 +60,7 @@
   (core instance $m (instantiate $M (with "" (instance
     (export "mem" (memory $mem "mem"))
     (export "produce" (func $produce))
+    (export "oops" (func $oops.lowered))
     (export "task.return" (func $task.return))
     (export "stream.read" (func $stream.read))
     (export "stream.drop-readable" (func $stream.drop-readable))
@@ -61,6 +68,7 @@
   (func $run async (param "total" u32) (param "chunk" u32) (param "mode" u32) (param "read-size" u32)
     (param "stop-after" u32) (result (tuple u32 u32))
     (canon lift (core func $m "run") async))
-  (instance $runner (export "run" (func $run)))
+  (func $relay-oops (result error-context) (canon lift (core func $m "relay-oops")))
+  (instance $runner (export "run" (func $run)) (export "relay-oops" (func $relay-oops)))
   (export "test:link/run" (instance $runner))
 )

@@ -4,7 +4,8 @@
 ;; until the reader took it (the rest of a short write is written again).
 ;; Mode 1 drops the writable end after half; mode 2 traps after half. A
 ;; write the reader dropped ends the writing (mode 3 traps there instead: a
-;; probe that the drop was seen).
+;; probe that the drop was seen). oops() returns an error context whose
+;; debug message is "stream producer: oops".
 ;; Memory: the chunk at 64 KiB.
 (component
   (type $S (stream u8))
@@ -14,12 +15,16 @@
   (core func $stream.new (canon stream.new $S))
   (core func $stream.write (canon stream.write $S (memory (core memory $mem "mem"))))
   (core func $stream.drop-writable (canon stream.drop-writable $S))
+  (core func $error-context.new (canon error-context.new (memory (core memory $mem "mem"))))
   (core module $M
     (import "" "mem" (memory 17))
     (import "" "task.return" (func $task.return (param i32)))
     (import "" "stream.new" (func $stream.new (result i64)))
     (import "" "stream.write" (func $stream.write (param i32 i32 i32) (result i32)))
     (import "" "stream.drop-writable" (func $stream.drop-writable (param i32)))
+    (import "" "error-context.new" (func $error-context.new (param i32 i32) (result i32)))
+    (data (i32.const 16) "stream producer: oops")
+    (func (export "oops") (result i32) (call $error-context.new (i32.const 16) (i32.const 21)))
     (func (export "produce") (param $total i32) (param $chunk i32) (param $mode i32)
       (local $ends i64) (local $w i32) (local $sent i32) (local $stop i32) (local $len i32) (local $off i32)
       (local $k i32) (local $r i32)
@@ -61,9 +66,11 @@
     (export "task.return" (func $task.return))
     (export "stream.new" (func $stream.new))
     (export "stream.write" (func $stream.write))
-    (export "stream.drop-writable" (func $stream.drop-writable))))))
+    (export "stream.drop-writable" (func $stream.drop-writable))
+    (export "error-context.new" (func $error-context.new))))))
   (func $produce async (param "total" u32) (param "chunk" u32) (param "mode" u32) (result $S)
     (canon lift (core func $m "produce") async))
-  (instance $bytes (export "produce" (func $produce)))
+  (func $oops (result error-context) (canon lift (core func $m "oops")))
+  (instance $bytes (export "produce" (func $produce)) (export "oops" (func $oops)))
   (export "test:link/bytes" (instance $bytes))
 )

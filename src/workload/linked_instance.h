@@ -2,7 +2,10 @@
 // beside the instance that uses them and started over with it.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include "component/runtime/runtime.h"
@@ -69,6 +72,17 @@ struct MemberInstance {
     STRATUS_TRY(self->prepare());
     for (auto& p : providers.list) STRATUS_TRY(p->prepare());
     return {};
+  }
+
+  // Calls `function` of the member's instance, then runs the work the call
+  // left under way (a provider still writing a stream it returned, a task
+  // after its return) until nothing can run: a trap there is the outcome.
+  component::CallOutcome call(std::string_view function, std::span<const component::Val> args,
+                              std::chrono::milliseconds timeout) {
+    auto outcome = self->instance->call(function, args);
+    if (!outcome.returned()) return outcome;
+    if (auto after = self->linker.run_until_idle(timeout)) return component::CallOutcome(std::move(*after));
+    return outcome;
   }
 };
 

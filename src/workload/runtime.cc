@@ -186,7 +186,7 @@ class InvocationPool {
   std::optional<std::string> invoke(const std::string& function, const std::vector<component::Val>& args) {
     auto slot = checkout();
     if (!slot) return std::move(slot).error().message;
-    auto outcome = (*slot)->member.self->instance->call(function, args);
+    auto outcome = (*slot)->member.call(function, args, timeout_);
     std::optional<std::string> problem;
     bool keep = true;
     if (outcome.trapped()) {
@@ -691,11 +691,7 @@ Result<component::CallOutcome> WorkloadHost::call(const std::string& id, const s
   auto made =
       run->instantiate_member(engine_, static_cast<size_t>(member - run->members.begin()), settings_.call_timeout);
   if (!made) return std::move(made).error().context(id + " " + component);
-  auto outcome = made->self->instance->call(function, args);
-  if (!outcome.returned()) return outcome;
-  if (auto after = made->self->linker.run_until_idle(settings_.call_timeout))
-    return component::CallOutcome(std::move(*after));
-  return outcome;
+  return made->call(function, args, settings_.call_timeout);
 }
 
 Result<void> WorkloadHost::stop(const std::string& id) {

@@ -2,7 +2,10 @@
 // beside the instance that uses them and started over with it.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include "component/runtime/runtime.h"
@@ -15,6 +18,9 @@ namespace stratus::workload {
 // that uses it and started over with it.
 struct LinkedInstance {
   LinkedInstance(engine::Engine& engine, const wasi::p2::WasiConfig& c) : config(c), wasi(c), linker(engine) {}
+  // One whose instance joins `store`, that of the instance linked to it.
+  LinkedInstance(engine::Engine& engine, const wasi::p2::WasiConfig& c, std::shared_ptr<component::Store> store)
+      : config(c), wasi(c), linker(engine, std::move(store)) {}
   wasi::p2::WasiConfig config;
   std::unique_ptr<plugins::InstanceState> plugin_state;  // before the linker: its functions use it
   wasi::p2::WasiHost wasi;
@@ -48,6 +54,36 @@ struct ProviderChain {
     while (!list.empty()) list.pop_back();
   }
   std::vector<std::unique_ptr<LinkedInstance>> list;
+};
+
+// An instance of a workload's member and the instances of its providers,
+// all in the member's store (component::Linker's two-argument
+// constructor): calls between them, async ones included, and the streams,
+// futures and error contexts they pass each other run on its one loop.
+struct MemberInstance {
+  // Destroyed in reverse: the instance, then what it links to.
+  ProviderChain providers;
+  std::unique_ptr<LinkedInstance> self;
+
+  // Starts every one of them over for another call; an error when one
+  // cannot be (it holds a task, stream or future still under way): the
+  // caller then drops them all and makes new ones.
+  Result<void> prepare() {
+    STRATUS_TRY(self->prepare());
+    for (auto& p : providers.list) STRATUS_TRY(p->prepare());
+    return {};
+  }
+
+  // Calls `function` of the member's instance, then runs the work the call
+  // left under way (a provider still writing a stream it returned, a task
+  // after its return) until nothing can run: a trap there is the outcome.
+  component::CallOutcome call(std::string_view function, std::span<const component::Val> args,
+                              std::chrono::milliseconds timeout) {
+    auto outcome = self->instance->call(function, args);
+    if (!outcome.returned()) return outcome;
+    if (auto after = self->linker.run_until_idle(timeout)) return component::CallOutcome(std::move(*after));
+    return outcome;
+  }
 };
 
 }  // namespace stratus::workload

@@ -115,7 +115,7 @@ class WorkloadHost::Running {
     std::map<size_t, LinkedInstance*> by_index;
     for (size_t p : provider_order(links, i)) {
       const Member& m = members[p];
-      auto li = std::make_unique<LinkedInstance>(engine, m.wasi);
+      auto li = std::make_unique<LinkedInstance>(engine, m.wasi, linker.store());
       STRATUS_TRY(li->wasi.add_to_linker(li->linker));
       auto state = plugins->define(li->linker, li->wasi, m.scope);
       if (!state) return std::move(state).error().context(m.name);
@@ -134,6 +134,34 @@ class WorkloadHost::Running {
     }
     for (const auto& l : links[i])
       STRATUS_TRY(linker.define_export(l.import_name, by_index.at(l.provider)->instance, l.export_name));
+    return made;
+  }
+
+  // An instance of member `i` with its host interfaces, linked to new
+  // instances of its providers; calls into it end after `timeout`, unless
+  // it is `long_lived` (the service: its providers' calls still do).
+  Result<MemberInstance> instantiate_member(engine::Engine& engine, size_t i, std::chrono::milliseconds timeout,
+                                            bool long_lived = false) const {
+    const Member& m = members[i];
+    MemberInstance made;
+    made.self = std::make_unique<LinkedInstance>(engine, m.wasi);
+    LinkedInstance& self = *made.self;
+    STRATUS_TRY(self.wasi.add_to_linker(self.linker));
+    auto state = plugins->define(self.linker, self.wasi, m.scope);
+    if (!state) return std::move(state).error().context(m.name);
+    self.plugin_state = std::move(*state);
+    auto providers = make_providers(engine, i, self.linker, timeout);
+    if (!providers) return std::move(providers).error();
+    made.providers = std::move(*providers);
+    component::InstantiateOptions options;
+    if (!long_lived) options.limits.call_timeout = timeout;
+    options.limits.max_memory_bytes = m.max_memory_bytes;
+    options.allow_sync_cancel_in_waitable_set = true;  // runtime.h: older toolchains' components
+    auto instance = self.linker.instantiate(m.component, options);
+    if (!instance) return std::move(instance).error().context("instantiating " + m.name);
+    self.instance = std::move(*instance);
+    self.used = true;  // made for this use: fresh already
+    for (auto& p : made.providers.list) p->used = true;
     return made;
   }
 };
@@ -158,7 +186,7 @@ class InvocationPool {
   std::optional<std::string> invoke(const std::string& function, const std::vector<component::Val>& args) {
     auto slot = checkout();
     if (!slot) return std::move(slot).error().message;
-    auto outcome = (*slot)->self->instance->call(function, args);
+    auto outcome = (*slot)->member.call(function, args, timeout_);
     std::optional<std::string> problem;
     bool keep = true;
     if (outcome.trapped()) {
@@ -179,31 +207,15 @@ class InvocationPool {
 
  private:
   struct Slot {
-    // Destroyed in reverse: the instance, then what it links to.
-    ProviderChain providers;
-    std::unique_ptr<LinkedInstance> self;
+    MemberInstance member;
     uint64_t invocations = 0;
   };
 
   Result<std::unique_ptr<Slot>> make() {
-    const Member& m = run_.members[index_];
+    auto member = run_.instantiate_member(engine_, index_, timeout_);
+    if (!member) return std::move(member).error();
     auto slot = std::make_unique<Slot>();
-    slot->self = std::make_unique<LinkedInstance>(engine_, m.wasi);
-    LinkedInstance& self = *slot->self;
-    STRATUS_TRY(self.wasi.add_to_linker(self.linker));
-    auto state = run_.plugins->define(self.linker, self.wasi, m.scope);
-    if (!state) return std::move(state).error();
-    self.plugin_state = std::move(*state);
-    auto providers = run_.make_providers(engine_, index_, self.linker, timeout_);
-    if (!providers) return std::move(providers).error();
-    slot->providers = std::move(*providers);
-    component::InstantiateOptions options;
-    options.limits.call_timeout = timeout_;
-    options.limits.max_memory_bytes = m.max_memory_bytes;
-    options.allow_sync_cancel_in_waitable_set = true;
-    auto instance = self.linker.instantiate(m.component, options);
-    if (!instance) return std::move(instance).error().context("instantiating " + m.name);
-    self.instance = std::move(*instance);
+    slot->member = std::move(*member);
     return slot;
   }
 
@@ -215,9 +227,7 @@ class InvocationPool {
         auto slot = std::move(idle_.back());
         idle_.pop_back();
         lock.unlock();
-        bool fresh = slot->self->prepare().ok();
-        for (auto& p : slot->providers.list) fresh = fresh && p->prepare().ok();
-        if (fresh) return slot;
+        if (slot->member.prepare().ok()) return slot;
         slot.reset();
         lock.lock();
         --count_;
@@ -234,8 +244,6 @@ class InvocationPool {
       freed_.notify_one();
       return std::move(made).error();
     }
-    (*made)->self->used = true;  // made for this call: fresh already
-    for (auto& p : (*made)->providers.list) p->used = true;
     return made;
   }
 
@@ -586,43 +594,11 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
         if (run_export.empty()) {
           failure = "the service does not export wasi:cli/run@0.2.x";
         } else {
-          // Destroyed in reverse: the service's instance, then the
-          // service, then what it links to.
-          ProviderChain providers;
-          auto self_holder = std::make_unique<LinkedInstance>(engine, m.wasi);
-          LinkedInstance& self = *self_holder;
-          auto ok = self.wasi.add_to_linker(self.linker);
-          if (ok) {
-            auto state = r->plugins->define(self.linker, self.wasi, m.scope);
-            if (state) {
-              self.plugin_state = std::move(*state);
-            } else {
-              ok = std::move(state).error();
-            }
-          }
-          if (ok) {
-            auto made = r->make_providers(engine, index, self.linker, timeout);
-            if (made) {
-              providers = std::move(*made);
-            } else {
-              ok = std::move(made).error();
-            }
-          }
-          std::shared_ptr<component::ComponentInstance> instance;
-          if (ok) {
-            component::InstantiateOptions options;  // long-lived: no call timeout
-            options.limits.max_memory_bytes = m.max_memory_bytes;
-            options.allow_sync_cancel_in_waitable_set = true;
-            auto made = self.linker.instantiate(m.component, options);
-            if (made) {
-              instance = std::move(*made);
-            } else {
-              ok = std::move(made).error();
-            }
-          }
-          if (!ok) {
-            failure = ok.error().message;
+          auto member = r->instantiate_member(engine, index, timeout, /*long_lived=*/true);
+          if (!member) {
+            failure = member.error().message;
           } else {
+            const auto& instance = member->self->instance;
             {
               std::lock_guard lock(r->mu);
               if (r->stopping) return;
@@ -700,6 +676,24 @@ std::vector<WorkloadStatus> WorkloadHost::list() const {
   for (const auto& id : ids)
     if (auto s = status(id)) out.push_back(std::move(*s));
   return out;
+}
+
+Result<component::CallOutcome> WorkloadHost::call(const std::string& id, const std::string& component,
+                                                  const std::string& function, std::span<const component::Val> args) {
+  std::shared_ptr<Running> run;
+  {
+    std::lock_guard lock(mu_);
+    auto it = workloads_.find(id);
+    if (it == workloads_.end()) return make_error("no workload " + id);
+    run = it->second;
+  }
+  auto member = std::find_if(run->members.begin(), run->members.end(),
+                             [&](const Member& m) { return m.spec != nullptr && m.name == component; });
+  if (member == run->members.end()) return make_error(id + ": no component named `" + component + "`");
+  auto made =
+      run->instantiate_member(engine_, static_cast<size_t>(member - run->members.begin()), settings_.call_timeout);
+  if (!made) return std::move(made).error().context(id + " " + component);
+  return made->call(function, args, settings_.call_timeout);
 }
 
 Result<void> WorkloadHost::stop(const std::string& id) {

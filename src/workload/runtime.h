@@ -35,9 +35,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "component/runtime/runtime.h"
 #include "engine/engine.h"
 #include "plugins/plugins.h"
 #include "serve/http_server.h"
@@ -85,6 +87,16 @@ class WorkloadHost {
   // Removes its routes (requests under way finish), stops its service and
   // forgets it. Errors: no such workload.
   Result<void> stop(const std::string& id);
+
+  // Calls `function` ("iface#f") of the component `component` of workload
+  // `id` in a new instance of it, linked by the host to new instances of
+  // the components it imports from (as a routed request's instance is,
+  // all in one store), then runs the work the call left under way (a
+  // callee still writing a stream, a task after its return) to its end.
+  // Errors: no such workload or component, or an instance that could not
+  // be made; a trap (the callee's too) is in the outcome, and the host goes on.
+  Result<component::CallOutcome> call(const std::string& id, const std::string& component, const std::string& function,
+                                      std::span<const component::Val> args);
 
   // The host's in-process message broker, which workloads asking for
   // wasmcloud:messaging without a backend share.

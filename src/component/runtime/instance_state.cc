@@ -200,6 +200,16 @@ void InstanceState::clear_call_state() {
   for (auto& child : children_) child->clear_call_state();
 }
 
+bool InstanceState::holds_channel_end() const {
+  for (const auto& h : handles_.async_elements()) {
+    auto kind = h->kind;
+    if (kind == AsyncHandle::Kind::StreamReadable || kind == AsyncHandle::Kind::StreamWritable ||
+        kind == AsyncHandle::Kind::FutureReadable || kind == AsyncHandle::Kind::FutureWritable)
+      return true;
+  }
+  return std::any_of(children_.begin(), children_.end(), [](const auto& c) { return c->holds_channel_end(); });
+}
+
 Result<void> InstanceState::reset() {
   if (parent_ != nullptr) return make_error("reset: only a top-level instance can be reset");
   if (unusable_) return make_error("reset: a call into the instance did not return, or an earlier reset failed");
@@ -208,6 +218,10 @@ Result<void> InstanceState::reset() {
   for (const auto& t : store_->live)
     for (const InstanceState* s = t.second->task().inst; s != nullptr; s = s->parent_)
       if (s == this) return make_error("reset: a task of the instance is still running");
+  // An end it holds belongs to a channel whose other end may live in
+  // another instance (a link) or the host: starting over would cut it
+  // without the other side seeing a drop.
+  if (holds_channel_end()) return make_error("reset: the instance still holds an end of a stream or future");
   clear_call_state();
   for (size_t i = 0; i < core_order_.size(); ++i) {
     auto done = core_order_[i]->reinitialize();

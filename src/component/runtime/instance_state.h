@@ -153,6 +153,8 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
     return *s;
   }
   void clear_call_state();
+  // Whether it or a child holds a stream or future end.
+  bool holds_channel_end() const;
   bool root_poisoned() const {
     const InstanceState* s = this;
     while (s->parent_ != nullptr) s = s->parent_;

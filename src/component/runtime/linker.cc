@@ -84,9 +84,10 @@ struct Linker::HostItems {
   std::map<std::string, RtItem, std::less<>> by_import;
 };
 
-Linker::Linker(engine::Engine& engine)
+Linker::Linker(engine::Engine& engine) : Linker(engine, std::make_shared<Store>()) {}
+Linker::Linker(engine::Engine& engine, std::shared_ptr<Store> store)
     : engine_(engine),
-      store_(std::make_shared<Store>()),
+      store_(std::move(store)),
       host_items_(std::make_unique<HostItems>()),
       bind_cache_(std::make_unique<BindCache>()) {}
 Linker::~Linker() = default;

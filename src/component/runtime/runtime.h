@@ -121,6 +121,11 @@ struct InstantiateOptions {
 class Linker {
  public:
   explicit Linker(engine::Engine& engine);
+  // A linker whose instances join `store`, another linker's (its store()).
+  // Instances the host links to each other must share one: a task of one
+  // waits on a subtask of the other, a stream made in one is read in the
+  // other, and one event loop (run_until, or a blocked call) runs them all.
+  Linker(engine::Engine& engine, std::shared_ptr<Store> store);
   ~Linker();
   Linker(const Linker&) = delete;
   Linker& operator=(const Linker&) = delete;

@@ -220,8 +220,9 @@ TEST_P(RuntimeTest, GuestResourceLifecycleAndDestructor) {
 // reset() makes an instance as fresh as a new instantiation, in place, on
 // the aot backend: the guest's globals and memory as instantiated, the
 // handle table empty (the next handle is 1 again), nested components'
-// core instances too. A call that trapped makes it refuse; the interpreter
-// cannot reset, and says so.
+// core instances too. A call that trapped makes it refuse, as do ends of a
+// stream still in its table (their other side may be another instance's);
+// the interpreter cannot reset, and says so.
 TEST_P(RuntimeTest, ResetMakesAnInstanceFreshInPlace) {
   auto instance = instantiate("counter");
   ASSERT_NE(instance, nullptr);
@@ -251,6 +252,13 @@ TEST_P(RuntimeTest, ResetMakesAnInstanceFreshInPlace) {
   ASSERT_TRUE(nested->reset().ok());
   EXPECT_EQ(returned(nested->call("c1-a-m", {})), Val::u32(410));
   EXPECT_EQ(returned(nested->call("c2-b-k", {})), Val::u32(8));
+
+  auto leaky = instantiate("counter");
+  ASSERT_NE(leaky, nullptr);
+  ASSERT_TRUE(leaky->call("leak-stream", {}).returned());
+  auto holding = leaky->reset();
+  ASSERT_FALSE(holding.ok());
+  EXPECT_EQ(holding.error().message, "reset: the instance still holds an end of a stream or future");
 
   ASSERT_TRUE(instance->call("double-drop", {}).trapped());
   auto refused = instance->reset();

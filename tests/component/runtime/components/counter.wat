@@ -1,4 +1,5 @@
-;; A guest-defined resource with a destructor, plus handle misuse that must trap.
+;; A guest-defined resource with a destructor, plus handle misuse that must trap,
+;; and a function that leaves both ends of a new stream in its table.
 (component
   (core module $D
     (global (export "dropped") (mut i32) (i32.const 0))
@@ -11,10 +12,13 @@
   (core func $new (canon resource.new $R))
   (core func $drop (canon resource.drop $R))
   (core func $rep (canon resource.rep $R))
+  (type $ST (stream u8))
+  (core func $stream.new (canon stream.new $ST))
   (core module $M
     (import "r" "new" (func $new (param i32) (result i32)))
     (import "r" "drop" (func $drop (param i32)))
     (import "r" "rep" (func $rep (param i32) (result i32)))
+    (import "r" "stream.new" (func $stream.new (result i64)))
     (memory 1)
     (global $next (mut i32) (i32.const 16))
     (func (export "ctor") (param i32) (result i32)
@@ -37,9 +41,11 @@
       (local.set $h (call $new (i32.const 0)))
       (call $drop (local.get $h))
       (call $drop (local.get $h)))
-    (func (export "rep-of-unknown") (result i32) (call $rep (i32.const 7))))
+    (func (export "rep-of-unknown") (result i32) (call $rep (i32.const 7)))
+    (func (export "leak-stream") (drop (call $stream.new))))
   (core instance $m (instantiate $M
-    (with "r" (instance (export "new" (func $new)) (export "drop" (func $drop)) (export "rep" (func $rep))))))
+    (with "r" (instance (export "new" (func $new)) (export "drop" (func $drop)) (export "rep" (func $rep))
+      (export "stream.new" (func $stream.new))))))
   (export $R' "counter" (type $R))
   (func (export "[constructor]counter") (param "v" u32) (result (own $R')) (canon lift (core func $m "ctor")))
   (func (export "[method]counter.get") (param "self" (borrow $R')) (result u32) (canon lift (core func $m "get")))
@@ -48,4 +54,5 @@
   (func (export "dropped-count") (result u32) (canon lift (core func $d "dropped-count")))
   (func (export "double-drop") (canon lift (core func $m "double-drop")))
   (func (export "rep-of-unknown") (result u32) (canon lift (core func $m "rep-of-unknown")))
+  (func (export "leak-stream") (canon lift (core func $m "leak-stream")))
 )

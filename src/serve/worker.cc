@@ -62,9 +62,9 @@ Result<void> HttpServer::Worker::prepare(const Route& route) {
   wasi_.reset(route.wasi);
   if (extension_) STRATUS_TRY(extension_->prepare());
   if (instance_ && !fresh_) {
-    // A WASI 0.3 instance may hold tasks and streams its last request
-    // left: it is made anew, not reset in place.
-    if (!async_ && instance_->reset().ok()) {
+    // A WASI 0.3 instance too, once its last request has settled: reset()
+    // refuses one a task of which is still live (it is made anew then).
+    if (instance_->reset().ok()) {
       fresh_ = true;
       return {};
     }
@@ -103,7 +103,6 @@ std::optional<std::string> HttpServer::Worker::handle_p3(const std::string& hand
                                                          wasi::p2::ResponseSink& sink) {
   if (!instance_ || !fresh_) return std::string("no instance was ready");
   fresh_ = false;
-  async_ = true;
   ++invocations_;
   auto& ctx = wasi_.ctx();
   uint32_t req = wasi::p3::add_served_request(ctx, std::move(request));

@@ -60,7 +60,6 @@ class HttpServer::Worker {
   component::InstantiateOptions instantiate_options_;
   std::shared_ptr<component::ComponentInstance> instance_;
   bool fresh_ = false;     // instance_ has not served a request since it was made or reset
-  bool async_ = false;     // it served a WASI 0.3 request
   bool settling_ = false;  // its last request's response ended; settle() runs what the guest still does
   uint64_t invocations_ = 0;
   std::chrono::milliseconds timeout_;

@@ -137,7 +137,7 @@ TEST(TemplateTest, RefusesUnknownTemplatesBadNamesAndNonEmptyFolders) {
 
 TEST(TemplateTest, TemplatesAreTheExamples) {
   auto names = template_names();
-  EXPECT_EQ(names, (std::vector<std::string>{"http-hello", "cli"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"http-hello", "http-p3", "cli"}));
   for (const auto& f : template_files()) {
     fs::path on_disk = fs::path(STRATUS_SOURCE_DIR) / "examples" / std::string(f.template_name) / std::string(f.path);
     EXPECT_EQ(read(on_disk), f.contents) << on_disk;

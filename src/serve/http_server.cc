@@ -626,8 +626,11 @@ void HttpServer::serve(Connection& c) {
       break;
     }
     // A request came before the connection was parked: the last one's
-    // worker finishes on another thread.
-    if (finishing) hand_off(std::move(*finishing));
+    // worker finishes here first. Not on another thread: its guest's
+    // parked fibers must resume on the thread they ran on (aot code keeps
+    // thread-local state across a park; ThreadSanitizer caught a fiber
+    // resumed elsewhere writing this thread's).
+    if (finishing) finish_worker(*finishing);
     finishing.reset();
     bool go_on = answer(c, finishing);
     c.parser.reset();

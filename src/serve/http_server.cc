@@ -451,14 +451,6 @@ void HttpServer::start_thread() {
 void HttpServer::work(Thread& self) {
   std::array<epoll_event, kEventBatch> events{};
   for (;;) {
-    if (auto finishing = next_settling()) {
-      busy_threads_++;
-      self.busy_since.store(now_ns(), std::memory_order_relaxed);
-      finish_worker(*finishing);
-      self.busy_since.store(0, std::memory_order_relaxed);
-      busy_threads_--;
-      continue;
-    }
     auto connection = next_ready();
     if (!connection) {
       int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), kIdleThreadMs);
@@ -741,23 +733,6 @@ void HttpServer::finish_worker(Finishing& f) {
     worker.reset();
     retire(target);
   }
-}
-
-// Gives `f` to an idle serving thread (work), so the connection's next
-// request need not wait for it.
-void HttpServer::hand_off(Finishing f) {
-  std::lock_guard lock(mu_);
-  settling_.push_back(std::move(f));
-  uint64_t one = 1;
-  [[maybe_unused]] auto n = ::write(nudge_fd_, &one, sizeof one);
-}
-
-std::optional<HttpServer::Finishing> HttpServer::next_settling() {
-  std::lock_guard lock(mu_);
-  if (settling_.empty()) return std::nullopt;
-  auto f = std::move(settling_.front());
-  settling_.pop_front();
-  return f;
 }
 
 // Parks `c` until more of a request comes (or the deadline: a head's

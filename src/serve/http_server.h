@@ -169,8 +169,6 @@ class HttpServer {
   void serve(Connection& connection);
   bool answer(Connection& connection, std::optional<Finishing>& finishing);
   void finish_worker(Finishing& finishing);
-  void hand_off(Finishing finishing);
-  std::optional<Finishing> next_settling();
   bool park(Connection& connection);
   void close(Connection& connection);
   void reap_finished();
@@ -203,8 +201,6 @@ class HttpServer {
   std::unordered_map<uint64_t, std::shared_ptr<Connection>> connections_;
   // Connections with a request coming that no thread serves yet.
   std::deque<std::shared_ptr<Connection>> ready_;
-  // Workers whose request was answered, for an idle thread to finish.
-  std::deque<Finishing> settling_;
   std::vector<std::unique_ptr<Thread>> threads_;        // serving threads
   std::vector<std::thread> finished_;                   // threads that ended, to join
   size_t base_threads_ = 2;                             // started by run(); more while these are held up

@@ -289,5 +289,25 @@ TEST_F(InterpTest, ExportsOutliveTheirInstanceObject) {
   EXPECT_EQ(result.values()[0].i32(), 7u);
 }
 
+// A store dropped by a thread's exit (a thread_local, or a static at the
+// process's exit) is dropped after that thread's other thread_locals, the
+// engine's record of the locks its stack holds among them: it must still
+// lock the store safely (AddressSanitizer saw a use after free there).
+TEST_F(InterpTest, AStoreDroppedAsItsThreadEndsLocksSafely) {
+  auto instance = instantiate(kLoop);
+  ASSERT_TRUE(instance);
+  std::thread owner([&] {
+    // Made before the thread's first call records a lock, so destroyed after
+    // that record's thread_local.
+    thread_local std::shared_ptr<Instance> held;
+    held = std::move(instance);
+    auto seven = held->call("seven", {});
+    ASSERT_TRUE(seven.ok());
+    EXPECT_EQ(seven.values()[0].i32(), 7u);
+  });
+  owner.join();
+  engine_.reset();
+}
+
 }  // namespace
 }  // namespace stratus::engine

@@ -17,12 +17,15 @@ function(add_component_from_text target source)
     set(ARG_OUTPUT "${CMAKE_CURRENT_BINARY_DIR}/${target}.wasm")
   endif()
   get_filename_component(abs "${source}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
-  add_custom_command(
-    OUTPUT "${ARG_OUTPUT}"
-    COMMAND "${STRATUS_JCO}" parse "${abs}" -o "${ARG_OUTPUT}"
-    DEPENDS "${abs}"
-    COMMENT "jco parse ${source}"
-    VERBATIM)
+  stratus_guest_from_other_build("${ARG_OUTPUT}" copied)
+  if(NOT copied)
+    add_custom_command(
+      OUTPUT "${ARG_OUTPUT}"
+      COMMAND "${STRATUS_JCO}" parse "${abs}" -o "${ARG_OUTPUT}"
+      DEPENDS "${abs}"
+      COMMENT "jco parse ${source}"
+      VERBATIM)
+  endif()
   add_custom_target(${target} ALL DEPENDS "${ARG_OUTPUT}")
   set_target_properties(${target} PROPERTIES WASM_FILE "${ARG_OUTPUT}")
 endfunction()

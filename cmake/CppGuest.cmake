@@ -41,6 +41,13 @@ function(add_cpp_guest_component target)
     list(APPEND sources "${abs}")
   endforeach()
 
+  stratus_guest_from_other_build("${ARG_OUTPUT}" copied)
+  if(copied)
+    add_custom_target(${target} ALL DEPENDS "${ARG_OUTPUT}")
+    set_target_properties(${target} PROPERTIES WASM_FILE "${ARG_OUTPUT}")
+    return()
+  endif()
+
   set(gen "${work}/bindings")
   set(core "${work}/${target}.core.wasm")
   set(embedded "${work}/${target}.embedded.wasm")

@@ -25,16 +25,19 @@ function(add_wasm32_wasi_program target)
     get_filename_component(abs "${src}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
     list(APPEND abs_sources "${abs}")
   endforeach()
-  # One clang call compiles and links; the depfile makes header edits rebuild.
-  add_custom_command(
-    OUTPUT "${ARG_OUTPUT}"
-    COMMAND "${STRATUS_WASM_CC}" --target=wasm32-wasi "--sysroot=${STRATUS_WASI_SYSROOT}"
-            -O2 -Wall -Wextra -Werror -Wl,--strip-debug ${ARG_FLAGS} -MD -MF "${ARG_OUTPUT}.d"
-            -o "${ARG_OUTPUT}" ${abs_sources}
-    DEPENDS ${abs_sources}
-    DEPFILE "${ARG_OUTPUT}.d"
-    COMMENT "Building wasm32-wasi program ${target}"
-    VERBATIM)
+  stratus_guest_from_other_build("${ARG_OUTPUT}" copied)
+  if(NOT copied)
+    # One clang call compiles and links; the depfile makes header edits rebuild.
+    add_custom_command(
+      OUTPUT "${ARG_OUTPUT}"
+      COMMAND "${STRATUS_WASM_CC}" --target=wasm32-wasi "--sysroot=${STRATUS_WASI_SYSROOT}"
+              -O2 -Wall -Wextra -Werror -Wl,--strip-debug ${ARG_FLAGS} -MD -MF "${ARG_OUTPUT}.d"
+              -o "${ARG_OUTPUT}" ${abs_sources}
+      DEPENDS ${abs_sources}
+      DEPFILE "${ARG_OUTPUT}.d"
+      COMMENT "Building wasm32-wasi program ${target}"
+      VERBATIM)
+  endif()
   add_custom_target(${target} ALL DEPENDS "${ARG_OUTPUT}")
   set_target_properties(${target} PROPERTIES WASM_FILE "${ARG_OUTPUT}")
 endfunction()
@@ -45,12 +48,15 @@ endfunction()
 #   add_wasi_command_component(<target> <input.wasm> OUTPUT <file.wasm> [DEPENDS <targets>...])
 function(add_wasi_command_component target input)
   cmake_parse_arguments(ARG "" "OUTPUT" "DEPENDS" ${ARGN})
-  add_custom_command(
-    OUTPUT "${ARG_OUTPUT}"
-    COMMAND "${STRATUS_JCO}" new "${input}" --wasi-command -o "${ARG_OUTPUT}"
-    DEPENDS "${input}" ${ARG_DEPENDS}
-    COMMENT "jco new --wasi-command ${target}"
-    VERBATIM)
+  stratus_guest_from_other_build("${ARG_OUTPUT}" copied)
+  if(NOT copied)
+    add_custom_command(
+      OUTPUT "${ARG_OUTPUT}"
+      COMMAND "${STRATUS_JCO}" new "${input}" --wasi-command -o "${ARG_OUTPUT}"
+      DEPENDS "${input}" ${ARG_DEPENDS}
+      COMMENT "jco new --wasi-command ${target}"
+      VERBATIM)
+  endif()
   add_custom_target(${target} ALL DEPENDS "${ARG_OUTPUT}")
   set_target_properties(${target} PROPERTIES WASM_FILE "${ARG_OUTPUT}")
 endfunction()

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <optional>
+#include <set>
 
 namespace stratus::workload {
 namespace {
@@ -71,9 +72,9 @@ std::string names(const std::vector<LinkableComponent>& components, const std::v
 }
 
 // The HTTP chains (links.h): each middleware's handler import goes to the
-// next member after it exporting a compatible handler. `next[i]` is that
-// member of middleware i (for its import `chained[i]`), `linked_to[j]`
-// whether a middleware links to j.
+// next member after it exporting a compatible handler. `next[i]` is the
+// link of middleware i to that member, `linked_to[j]` whether a middleware
+// links to j.
 struct Chains {
   std::vector<std::optional<Link>> next;
   std::vector<bool> linked_to;
@@ -117,8 +118,7 @@ Result<std::vector<std::vector<Link>>> plan_links(const std::vector<LinkableComp
   std::vector<std::string> problems;
 
   Chains chains(components.size());
-  std::vector<size_t> unterminated;
-  std::vector<std::string> unterminated_import;
+  std::vector<std::pair<size_t, std::string>> unterminated;  // a middleware and its handler import
   for (size_t i = 0; i < components.size(); ++i) {
     for (const auto& import : components[i].imports) {
       if (!chains.middleware(components, i, import) || chains.next[i]) continue;
@@ -129,30 +129,24 @@ Result<std::vector<std::vector<Link>>> plan_links(const std::vector<LinkableComp
             chains.linked_to[j] = true;
             break;
           }
-      if (!chains.next[i]) {
-        unterminated.push_back(i);
-        unterminated_import.push_back(import);
-      }
+      if (!chains.next[i]) unterminated.emplace_back(i, import);
     }
   }
-  for (size_t u = 0; u < unterminated.size(); ++u) {
-    size_t i = unterminated[u];
-    problems.push_back("wit_world: the HTTP chain " + names(components, chains.path_to(i), " -> ") +
-                       " is circular: " + components[i].name + " imports " + unterminated_import[u] +
-                       " and no member after it exports it");
-  }
-  std::vector<std::string> ambiguous;
+  for (const auto& [i, import] : unterminated)
+    problems.push_back("wit_world: the HTTP chain " + names(components, chains.path_to(i), " -> ") + " is circular: " +
+                       components[i].name + " imports " + import + " and no member after it exports it");
+  // Once for each handler and its heads, not for each middleware of a chain.
+  std::set<std::pair<std::string, std::vector<size_t>>> ambiguous;
   for (size_t i = 0; i < components.size(); ++i) {
     if (!chains.next[i]) continue;
     auto heads = chains.heads(components, chains.next[i]->import_name);
-    if (heads.size() < 2) continue;
+    if (heads.size() < 2 || !ambiguous.emplace(chains.next[i]->import_name, heads).second) continue;
     std::string why = "wit_world: the HTTP chain " + names(components, chains.path_to(i), " -> ") + " -> " +
                       components[chains.next[i]->provider].name + " is ambiguous: several members export " +
                       chains.next[i]->import_name + " as the head of a chain (" + names(components, heads, ", ") +
                       "), so which requests pass " + components[i].name + " is unclear";
-    if (std::find(ambiguous.begin(), ambiguous.end(), why) == ambiguous.end()) ambiguous.push_back(why);
+    problems.push_back(std::move(why));
   }
-  problems.insert(problems.end(), ambiguous.begin(), ambiguous.end());
 
   for (size_t i = 0; i < components.size(); ++i) {
     const auto& c = components[i];

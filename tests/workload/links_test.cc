@@ -128,6 +128,12 @@ TEST(LinksTest, AMiddlewareBesideAnotherHeadIsAmbiguous) {
         << links.error().message;
     EXPECT_NE(links.error().message.find("(mw, other)"), std::string::npos) << links.error().message;
   }
+  auto three = plan_links({middleware("auth", kP3), middleware("log", kP3), handler("app", kP3), handler("other", kP3)},
+                          host_has_wasi);
+  ASSERT_FALSE(three);
+  EXPECT_NE(three.error().message.find("wit_world: the HTTP chain auth -> log is ambiguous"), std::string::npos)
+      << three.error().message;
+  EXPECT_EQ(three.error().message.find('\n'), std::string::npos) << "once: " << three.error().message;
   // Without a middleware, several handlers are routes of their own.
   auto plain = plan_links({handler("a", kP3), handler("b", kP3)}, host_has_wasi);
   EXPECT_TRUE(plain) << plain.error().message;

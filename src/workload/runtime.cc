@@ -143,10 +143,6 @@ class WorkloadHost::Running {
     }
     for (const auto& l : links[i]) {
       if (!l.chain) continue;
-      if (defined.count(l.import_name) != 0)
-        return make_error(members[i].where + " (" + members[i].name +
-                          "): HTTP chains of more than two members are not supported yet (its " + l.import_name +
-                          " import would need a second definition in the head's linker)");
       const Member& next = members[l.provider];
       STRATUS_TRY(link_member(engine, l.provider, linker, timeout, made, by_index, defined));
       auto li = std::make_unique<LinkedInstance>(engine, next.wasi, linker.store());
@@ -154,8 +150,13 @@ class WorkloadHost::Running {
       auto instance = linker.instantiate(next.component, provider_options(l.provider, timeout));
       if (!instance) return std::move(instance).error().context("instantiating " + next.name);
       li->instance = std::move(*instance);
-      STRATUS_TRY(linker.define_export(l.import_name, li->instance, l.export_name));
-      defined.insert(l.import_name);
+      // The member after next took the definition before: it goes to next
+      // now, for the member before it (instances keep what they were given).
+      if (defined.insert(l.import_name).second) {
+        STRATUS_TRY(linker.define_export(l.import_name, li->instance, l.export_name));
+      } else {
+        STRATUS_TRY(linker.redefine_export(l.import_name, li->instance, l.export_name));
+      }
       made.list.push_back(std::move(li));
     }
     return {};
@@ -521,8 +522,9 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
 
   // Routes: each component exporting wasi:http/incoming-handler@0.2.x or
   // wasi:http/handler@0.3.x, of the version the wasi:http host interface
-  // asks for. Asked for and exported by none: the workload does not start
-  // (it would answer every request 404).
+  // asks for, but for those inside an HTTP chain. Asked for and exported
+  // by none: the workload does not start (it would answer every request
+  // 404).
   std::vector<size_t> routed;
   std::vector<std::string> mismatched;
   bool want_p3 = http_version && http_version->rfind("0.3", 0) == 0;

@@ -21,6 +21,7 @@ struct Answer {
   int status = 0;
   std::string body;
   std::string middleware;  // the x-middleware header
+  size_t middlewares = 0;  // how many x-middleware headers came
   std::string error;       // what went wrong reading the response, if anything
 };
 
@@ -51,6 +52,7 @@ Answer post(uint16_t port, const std::string& target, const std::string& body) {
   if (parser.is_header_done()) {
     out.status = static_cast<int>(parser.get().result_int());
     out.middleware = std::string(parser.get()["x-middleware"]);
+    out.middlewares = parser.get().count("x-middleware");
   }
   out.body = parser.get().body();
   if (ec) out.error = ec.message();
@@ -94,7 +96,24 @@ TEST_P(ChainTest, MegabytesStreamThroughAMiddlewareToItsBackendAndBack) {
     ASSERT_EQ(a.error, "") << "round " << round;
     EXPECT_EQ(a.status, 200);
     EXPECT_EQ(a.middleware, "1") << "the request went through the middleware";
+    EXPECT_EQ(a.middlewares, 1u);
     EXPECT_EQ(a.body.size(), body.size());
+    EXPECT_TRUE(a.body == body) << "the body came back changed";
+  }
+}
+
+TEST_P(ChainTest, AThreeMemberChainPassesEachMiddlewareInTurn) {
+  auto id = start(yaml("three", {{"outer", kMiddleware}, {"inner", kMiddleware}, {"backend", kBackend}}));
+  ASSERT_TRUE(id) << id.error().message;
+  auto status = host_->status(*id);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->routes.size(), 1u) << "only the head is routed";
+  std::string body = payload(kMiB);
+  for (int round = 0; round < 2; ++round) {
+    auto a = post(port_, "/echo", body);
+    ASSERT_EQ(a.error, "") << "round " << round;
+    EXPECT_EQ(a.status, 200);
+    EXPECT_EQ(a.middlewares, 2u) << "each middleware added its header";
     EXPECT_TRUE(a.body == body) << "the body came back changed";
   }
 }

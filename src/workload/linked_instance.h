@@ -27,6 +27,10 @@ struct LinkedInstance {
   component::Linker linker;
   std::shared_ptr<component::ComponentInstance> instance;
   bool used = false;
+  // Made in the linker of the member it serves, on that member's WASI host
+  // (the next member of an HTTP chain): `wasi` and `linker` go unused, and
+  // whoever owns that host starts it over.
+  bool in_requester = false;
 
   Result<void> prepare() {
     if (!used) {
@@ -34,7 +38,7 @@ struct LinkedInstance {
       return {};
     }
     if (plugin_state) plugin_state->reset();
-    wasi.reset(config);
+    if (!in_requester) wasi.reset(config);
     return instance->reset();
   }
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
+#include <set>
 #include <thread>
 
 #include "component/binary/decoder.h"
@@ -113,28 +114,73 @@ class WorkloadHost::Running {
                                        std::chrono::milliseconds timeout) const {
     ProviderChain made;
     std::map<size_t, LinkedInstance*> by_index;
-    for (size_t p : provider_order(links, i)) {
-      const Member& m = members[p];
-      auto li = std::make_unique<LinkedInstance>(engine, m.wasi, linker.store());
-      STRATUS_TRY(li->wasi.add_to_linker(li->linker));
-      auto state = plugins->define(li->linker, li->wasi, m.scope);
-      if (!state) return std::move(state).error().context(m.name);
-      li->plugin_state = std::move(*state);
-      for (const auto& l : links[p])
-        STRATUS_TRY(li->linker.define_export(l.import_name, by_index.at(l.provider)->instance, l.export_name));
-      component::InstantiateOptions options;
-      options.limits.call_timeout = timeout;
-      options.limits.max_memory_bytes = m.max_memory_bytes;
-      options.allow_sync_cancel_in_waitable_set = true;  // runtime.h: older toolchains' components
-      auto instance = li->linker.instantiate(m.component, options);
-      if (!instance) return std::move(instance).error().context("instantiating " + m.name);
+    std::set<std::string> defined;
+    STRATUS_TRY(link_member(engine, i, linker, timeout, made, by_index, defined));
+    return made;
+  }
+
+  component::InstantiateOptions provider_options(size_t p, std::chrono::milliseconds timeout) const {
+    component::InstantiateOptions options;
+    options.limits.call_timeout = timeout;
+    options.limits.max_memory_bytes = members[p].max_memory_bytes;
+    options.allow_sync_cancel_in_waitable_set = true;  // runtime.h: older toolchains' components
+    return options;
+  }
+
+  // Gives `linker` what member i imports from others (`defined`: the names
+  // it has so far). A provider is made once, in a linker of its own; the
+  // next member of i's HTTP chain is made in `linker` itself, as the
+  // instances of one chain must share one WASI host: the request and
+  // response handles they pass along are that host's resources.
+  Result<void> link_member(engine::Engine& engine, size_t i, component::Linker& linker,
+                           std::chrono::milliseconds timeout, ProviderChain& made,
+                           std::map<size_t, LinkedInstance*>& by_index, std::set<std::string>& defined) const {
+    for (const auto& l : links[i]) {
+      if (l.chain) continue;
+      STRATUS_TRY(make_provider(engine, l.provider, linker, timeout, made, by_index));
+      if (!defined.insert(l.import_name).second) continue;  // a member of the chain imports it too
+      STRATUS_TRY(linker.define_export(l.import_name, by_index.at(l.provider)->instance, l.export_name));
+    }
+    for (const auto& l : links[i]) {
+      if (!l.chain) continue;
+      const Member& next = members[l.provider];
+      STRATUS_TRY(link_member(engine, l.provider, linker, timeout, made, by_index, defined));
+      auto li = std::make_unique<LinkedInstance>(engine, next.wasi, linker.store());
+      li->in_requester = true;
+      auto instance = linker.instantiate(next.component, provider_options(l.provider, timeout));
+      if (!instance) return std::move(instance).error().context("instantiating " + next.name);
       li->instance = std::move(*instance);
-      by_index[p] = li.get();
+      // The member after next took the definition before: it goes to next
+      // now, for the member before it (instances keep what they were given).
+      if (defined.insert(l.import_name).second) {
+        STRATUS_TRY(linker.define_export(l.import_name, li->instance, l.export_name));
+      } else {
+        STRATUS_TRY(linker.redefine_export(l.import_name, li->instance, l.export_name));
+      }
       made.list.push_back(std::move(li));
     }
-    for (const auto& l : links[i])
-      STRATUS_TRY(linker.define_export(l.import_name, by_index.at(l.provider)->instance, l.export_name));
-    return made;
+    return {};
+  }
+
+  // Member p's instance in a linker of its own, made once (`by_index`).
+  Result<void> make_provider(engine::Engine& engine, size_t p, component::Linker& linker,
+                             std::chrono::milliseconds timeout, ProviderChain& made,
+                             std::map<size_t, LinkedInstance*>& by_index) const {
+    if (by_index.count(p) != 0) return {};
+    const Member& m = members[p];
+    auto li = std::make_unique<LinkedInstance>(engine, m.wasi, linker.store());
+    STRATUS_TRY(li->wasi.add_to_linker(li->linker));
+    auto state = plugins->define(li->linker, li->wasi, m.scope);
+    if (!state) return std::move(state).error().context(m.name);
+    li->plugin_state = std::move(*state);
+    std::set<std::string> defined;
+    STRATUS_TRY(link_member(engine, p, li->linker, timeout, made, by_index, defined));
+    auto instance = li->linker.instantiate(m.component, provider_options(p, timeout));
+    if (!instance) return std::move(instance).error().context("instantiating " + m.name);
+    li->instance = std::move(*instance);
+    by_index[p] = li.get();
+    made.list.push_back(std::move(li));
+    return {};
   }
 
   // An instance of member `i` with its host interfaces, linked to new
@@ -283,8 +329,8 @@ class LinkedExtension final : public serve::InstanceExtension {
     for (auto& p : providers.list) STRATUS_TRY(p->prepare());
     return {};
   }
+  std::unique_ptr<plugins::InstanceState> plugin_state;  // before the providers: those of its chain use it
   ProviderChain providers;
-  std::unique_ptr<plugins::InstanceState> plugin_state;
 };
 
 // The exit code a run of wasi:cli/run ended with; a trap is its message.
@@ -476,14 +522,20 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
 
   // Routes: each component exporting wasi:http/incoming-handler@0.2.x or
   // wasi:http/handler@0.3.x, of the version the wasi:http host interface
-  // asks for. Asked for and exported by none: the workload does not start
-  // (it would answer every request 404).
+  // asks for, but for those inside an HTTP chain. Asked for and exported
+  // by none: the workload does not start (it would answer every request
+  // 404).
   std::vector<size_t> routed;
   std::vector<std::string> mismatched;
   bool want_p3 = http_version && http_version->rfind("0.3", 0) == 0;
+  // Members inside an HTTP chain (links.h) are reached through its head.
+  std::vector<bool> chained(run->members.size(), false);
+  for (const auto& member_links : run->links)
+    for (const auto& l : member_links)
+      if (l.chain) chained[l.provider] = true;
   for (size_t i = 0; i < run->members.size(); ++i) {
     const auto& m = run->members[i];
-    if (m.spec == nullptr) continue;
+    if (m.spec == nullptr || chained[i]) continue;
     for (const auto& e : m.component->type->exports) {
       bool p2 = e.name.rfind(kIncomingHandler, 0) == 0, p3 = e.name.rfind(kHandlerP3, 0) == 0;
       if (!p2 && !p3) continue;
@@ -526,12 +578,14 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
       auto r = weak.lock();
       if (!r) return make_error("the workload was stopped");
       auto ext = std::make_unique<LinkedExtension>();
-      auto providers = r->make_providers(engine, i, linker, timeout);
-      if (!providers) return std::move(providers).error();
-      ext->providers = std::move(*providers);
+      // Its host plugins first: the members of its HTTP chain, made in its
+      // linker, use them too.
       auto state = r->plugins->define(linker, wasi, r->members[i].scope);
       if (!state) return std::move(state).error();
       ext->plugin_state = std::move(*state);
+      auto providers = r->make_providers(engine, i, linker, timeout);
+      if (!providers) return std::move(providers).error();
+      ext->providers = std::move(*providers);
       return std::unique_ptr<serve::InstanceExtension>(std::move(ext));
     };
     std::string text = (route.host.empty() ? std::string("*") : route.host) +

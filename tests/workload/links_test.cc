@@ -65,6 +65,92 @@ TEST(LinksTest, MissingAmbiguousAndCyclicLinksAreStartErrors) {
       << c.error().message;
 }
 
+constexpr const char* kP3 = "wasi:http/handler@0.3.0";
+constexpr const char* kP2 = "wasi:http/incoming-handler@0.2.3";
+
+LinkableComponent middleware(const char* name, const char* handler) { return {name, name, {handler}, {handler}}; }
+LinkableComponent handler(const char* name, const char* h) { return {name, name, {}, {h}}; }
+
+TEST(LinksTest, AMiddlewareLinksToTheNextHandlerAfterIt) {
+  for (const char* h : {kP3, kP2}) {
+    auto links = plan_links({middleware("mw", h), handler("app", h)}, host_has_wasi);
+    ASSERT_TRUE(links) << links.error().message;
+    ASSERT_EQ((*links)[0].size(), 1u) << h;
+    EXPECT_EQ((*links)[0][0].provider, 1u);
+    EXPECT_EQ((*links)[0][0].export_name, h);
+    EXPECT_TRUE((*links)[0][0].chain);
+    EXPECT_TRUE((*links)[1].empty());
+  }
+}
+
+TEST(LinksTest, AThreeMemberChainLinksInTheOrderOfTheComponents) {
+  for (const char* h : {kP3, kP2}) {
+    std::vector<LinkableComponent> c = {middleware("auth", h),
+                                        middleware("log", h),
+                                        handler("app", h),
+                                        {"svc", "service", {h, "acme:x/y@1.0.0"}, {}},
+                                        {"db", "db", {}, {"acme:x/y@1.0.0"}}};
+    auto links = plan_links(c, host_has_wasi);
+    ASSERT_TRUE(links) << links.error().message;
+    ASSERT_EQ((*links)[0].size(), 1u);
+    EXPECT_EQ((*links)[0][0].provider, 1u) << "auth -> log";
+    ASSERT_EQ((*links)[1].size(), 1u);
+    EXPECT_EQ((*links)[1][0].provider, 2u) << "log -> app";
+    ASSERT_EQ((*links)[3].size(), 2u);
+    EXPECT_EQ((*links)[3][0].provider, 0u) << "a member importing the handler gets the head";
+    EXPECT_FALSE((*links)[3][0].chain);
+    EXPECT_EQ((*links)[3][1].provider, 4u) << "other links as before";
+    EXPECT_EQ(provider_order(*links, 0), (std::vector<size_t>{2, 1}));
+  }
+}
+
+TEST(LinksTest, AChainWithNoHandlerAfterAMiddlewareIsCircular) {
+  auto alone = plan_links({handler("app", kP3), middleware("mw", kP3)}, host_has_wasi);
+  ASSERT_FALSE(alone);
+  EXPECT_NE(alone.error().message.find("wit_world: the HTTP chain mw is circular: mw imports wasi:http/handler@0.3.0 "
+                                       "and no member after it exports it"),
+            std::string::npos)
+      << alone.error().message;
+
+  auto two = plan_links({middleware("auth", kP2), middleware("log", kP2)}, host_has_wasi);
+  ASSERT_FALSE(two);
+  EXPECT_NE(two.error().message.find("wit_world: the HTTP chain auth -> log is circular: log imports "
+                                     "wasi:http/incoming-handler@0.2.3 and no member after it exports it"),
+            std::string::npos)
+      << two.error().message;
+}
+
+TEST(LinksTest, AMiddlewareBesideAnotherHeadIsAmbiguous) {
+  for (const char* h : {kP3, kP2}) {
+    auto links = plan_links({middleware("mw", h), handler("app", h), handler("other", h)}, host_has_wasi);
+    ASSERT_FALSE(links);
+    EXPECT_NE(links.error().message.find("wit_world: the HTTP chain mw -> app is ambiguous"), std::string::npos)
+        << links.error().message;
+    EXPECT_NE(links.error().message.find("(mw, other)"), std::string::npos) << links.error().message;
+  }
+  auto three = plan_links({middleware("auth", kP3), middleware("log", kP3), handler("app", kP3), handler("other", kP3)},
+                          host_has_wasi);
+  ASSERT_FALSE(three);
+  EXPECT_NE(three.error().message.find("wit_world: the HTTP chain auth -> log is ambiguous"), std::string::npos)
+      << three.error().message;
+  EXPECT_EQ(three.error().message.find('\n'), std::string::npos) << "once: " << three.error().message;
+  // Without a middleware, several handlers are routes of their own.
+  auto plain = plan_links({handler("a", kP3), handler("b", kP3)}, host_has_wasi);
+  EXPECT_TRUE(plain) << plain.error().message;
+  // A P2 chain beside a P3 handler: different interfaces, no ambiguity.
+  auto mixed = plan_links({middleware("mw", kP2), handler("app", kP2), handler("p3", kP3)}, host_has_wasi);
+  EXPECT_TRUE(mixed) << mixed.error().message;
+}
+
+TEST(LinksTest, AMemberImportingAHandlerOfSeveralHeadsIsAmbiguous) {
+  auto links = plan_links({handler("a", kP3), handler("b", kP3), {"svc", "service", {kP3}, {}}}, host_has_wasi);
+  ASSERT_FALSE(links);
+  EXPECT_NE(links.error().message.find("service (svc): imports wasi:http/handler@0.3.0, which several components "
+                                       "export (a, b): ambiguous"),
+            std::string::npos)
+      << links.error().message;
+}
+
 TEST(GrantsTest, ResourcesBecomeDenyByDefaultGrants) {
   LocalResources r;
   r.environment = {{"A", "1"}};

@@ -169,6 +169,18 @@ Result<void> Linker::define_export(const std::string& name, const std::shared_pt
   return {};
 }
 
+Result<void> Linker::redefine_export(const std::string& name, const std::shared_ptr<ComponentInstance>& instance,
+                                     const std::string& export_name) {
+  auto it = items_.find(name);
+  if (it == items_.end() || !std::holds_alternative<ComponentExport>(it->second))
+    return make_error("redefine `" + name + "`: not defined as another component's export");
+  auto old = std::move(it->second);
+  items_.erase(it);
+  auto defined = define_export(name, instance, export_name);
+  if (!defined) items_.emplace(name, std::move(old));
+  return defined;
+}
+
 const LinkItem* Linker::find(const std::string& name) const {
   auto exact = items_.find(name);
   if (exact != items_.end()) return &exact->second;

@@ -164,6 +164,12 @@ class Linker {
   // component's instance.
   Result<void> define_export(const std::string& name, const std::shared_ptr<ComponentInstance>& instance,
                              const std::string& export_name);
+  // The same for a `name` defined already by define_export, for the
+  // instances made from now on (those made before keep what they were
+  // given): the members of an HTTP middleware chain, each linked to the
+  // next, share one linker (workload/).
+  Result<void> redefine_export(const std::string& name, const std::shared_ptr<ComponentInstance>& instance,
+                               const std::string& export_name);
 
   // Instantiates `component`; every import must be defined with a matching
   // type, else the error names the import and what did not match.

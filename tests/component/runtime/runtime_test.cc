@@ -291,6 +291,28 @@ TEST_P(RuntimeTest, HostMediatedLinkBetweenTwoComponents) {
   EXPECT_EQ(returned((*consumer)->call("run", args)), Val::string("hi ünïcode!"));
 }
 
+TEST_P(RuntimeTest, AnImportRedefinedGoesToTheNewExportForLaterInstancesOnly) {
+  const std::string import = "test:demo/strings@0.1.0", export_name = "test:demo/strings@0.1.4";
+  auto first = instantiate("provider");
+  auto second = instantiate("provider");
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  auto undefined = linker_->redefine_export(import, second, export_name);
+  ASSERT_FALSE(undefined.ok());
+  EXPECT_NE(undefined.error().message.find("not defined as another component's export"), std::string::npos);
+  ASSERT_TRUE(linker_->define_export(import, first, export_name).ok());
+  auto early = linker_->instantiate(load("consumer"));
+  ASSERT_TRUE(early.ok()) << early.error().message;
+  EXPECT_FALSE(linker_->redefine_export(import, second, "no:such/export").ok());
+  ASSERT_TRUE(linker_->redefine_export(import, second, export_name).ok());
+  first.reset();  // the early consumer keeps its provider alive
+  auto late = linker_->instantiate(load("consumer"));
+  ASSERT_TRUE(late.ok()) << late.error().message;
+  std::vector<Val> args = {Val::string("hi")};
+  EXPECT_EQ(returned((*early)->call("run", args)), Val::string("hi!"));
+  EXPECT_EQ(returned((*late)->call("run", args)), Val::string("hi!"));
+}
+
 TEST_P(RuntimeTest, ReenteringAnInstanceFromTheHostTraps) {
   std::shared_ptr<ComponentInstance> self;
   std::string inner_message;

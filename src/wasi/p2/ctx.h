@@ -18,6 +18,8 @@
 namespace stratus::wasi::p3 {
 struct HttpRequest;   // wasi/p3/http.h
 struct HttpResponse;  // wasi/p3/http.h
+struct TcpSocket;     // wasi/p3/sockets.h
+struct UdpSocket;     // wasi/p3/sockets.h
 }  // namespace stratus::wasi::p3
 
 namespace stratus::wasi::p2 {
@@ -41,10 +43,12 @@ struct WasiConfig {
   // What wasi:sockets may connect to, bind and look up (`--allow-connect`,
   // `--allow-bind`, `--allow-lookup`). Empty: nothing.
   SocketPolicy sockets;
-  // Sockets and name lookups (each holds a host file descriptor) one
-  // instance may hold at once; past it, create-*-socket, accept and
-  // resolve-addresses fail with new-socket-limit, so a guest cannot take the
-  // host's descriptors from the other workloads.
+  // Sockets and name lookups (each holds a host file descriptor or a
+  // thread) one instance may hold at once, of WASI 0.2 and 0.3 together;
+  // past it, creating a socket, accepting one and resolving a name fail
+  // (0.2: new-socket-limit; 0.3, which has no such code: out-of-memory, and
+  // an accepted connection is closed), so a guest cannot take the host's
+  // descriptors from the other workloads.
   uint32_t max_sockets = 256;
   // Told each try the sandbox refused (a path out of a preopen, an address
   // or host not granted, a write to a read-only mount, a socket past
@@ -98,8 +102,11 @@ struct WasiCtx {
     if (config.on_refused) config.on_refused(what);
   }
   // Whether one more socket or lookup fits under config.max_sockets.
-  bool socket_room() const {
-    return tcp_sockets.size() + udp_sockets.size() + resolve_address_streams.size() < config.max_sockets;
+  bool socket_room() const { return sockets_held() < config.max_sockets; }
+  // The sockets and lookups the instance holds, of 0.2 and 0.3.
+  size_t sockets_held() const {
+    return tcp_sockets.size() + udp_sockets.size() + resolve_address_streams.size() + p3_tcp_sockets.size() +
+           p3_udp_sockets.size() + *p3_lookups;
   }
 
   WasiConfig config;
@@ -132,6 +139,12 @@ struct WasiCtx {
   // WASI 0.3's wasi:http (its fields are in `fields`, its options in `request_options`).
   ResourceTable<p3::HttpRequest> p3_requests;
   ResourceTable<p3::HttpResponse> p3_responses;
+  // WASI 0.3's sockets, and its name lookups in flight (each a thread that
+  // posts its answer back; shared so that one started before a reset
+  // counts itself off the counter it was counted on).
+  ResourceTable<p3::TcpSocket> p3_tcp_sockets;
+  ResourceTable<p3::UdpSocket> p3_udp_sockets;
+  std::shared_ptr<size_t> p3_lookups = std::make_shared<size_t>(0);
 };
 
 }  // namespace stratus::wasi::p2

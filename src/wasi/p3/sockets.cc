@@ -2,7 +2,9 @@
 // errno, addresses between the WIT's form and the host's), ip-name-lookup
 // (an async func answered from a thread that runs getaddrinfo) and the
 // definition of both interfaces. Grants are WASI 0.2's (WasiConfig::sockets):
-// what the policy does not allow is refused with access-denied.
+// what the policy does not allow is refused with access-denied, and sockets
+// and lookups past WasiConfig::max_sockets (one count with 0.2's) with
+// out-of-memory; each refusal is told to WasiConfig::on_refused.
 #include "wasi/p3/sockets.h"
 
 #include <netdb.h>
@@ -10,6 +12,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <system_error>
 #include <thread>
 
@@ -39,6 +42,14 @@ LookupError resolver_error(int gai_error) {
   }
 }
 
+// Why a socket or lookup past config.max_sockets is refused, told to
+// ctx.refused in 0.2's words but with the code 0.3 answers (`code`: its
+// error-code has no new-socket-limit).
+void refuse_past_limit(const WasiCtx& ctx, const std::string& what, const char* code) {
+  ctx.refused("wasi:sockets: " + what + " refused: " + code + " (the instance holds " +
+              std::to_string(ctx.config.max_sockets) + " sockets and lookups, its max_sockets)");
+}
+
 class IpNameLookupHost final : public lookup::Host {
  public:
   explicit IpNameLookupHost(WasiCtx& ctx) : ctx_(ctx) {}
@@ -53,18 +64,30 @@ class IpNameLookupHost final : public lookup::Host {
       return;
     }
     if (!ctx_.config.sockets.allows_lookup(name)) {
+      ctx_.refused("wasi:sockets: resolve-addresses of `" + name +
+                   "` refused: access-denied (not in the names granted for lookup)");
       reply(LookupResult::err(lookup::ErrorCodeAccessDenied{}));
+      return;
+    }
+    if (!ctx_.socket_room()) {
+      refuse_past_limit(ctx_, "resolve-addresses of `" + name + "`", "other");
+      reply(LookupResult::err(lookup::ErrorCodeOther{std::string("new-socket-limit")}));
       return;
     }
     // getaddrinfo blocks: it runs on a thread of its own, whose answer is
     // posted to the store's thread (the call holds its loop open meanwhile).
     auto poster = reply.reactor().poster();
+    // Counted until the answer is back on the store's thread (so counted
+    // once the thread started: its answer cannot come before this returns),
+    // on the counter of the ctx it started in (a reset makes a new one).
+    std::shared_ptr<size_t> lookups = ctx_.p3_lookups;
     try {
       // The reply moves on with the answer: the call is ended (or dropped)
       // on the store's thread, never on this one.
-      std::thread([name, reply, poster]() mutable {
+      std::thread([name, reply, poster, lookups]() mutable {
         auto found = std::make_shared<p2::NameLookup>(p2::lookup_name(name));
-        poster.post([reply = std::move(reply), found] {
+        poster.post([reply = std::move(reply), found, lookups = std::move(lookups)] {
+          --*lookups;
           if (found->gai_error != 0) {
             reply(LookupResult::err(resolver_error(found->gai_error)));
             return;
@@ -74,6 +97,7 @@ class IpNameLookupHost final : public lookup::Host {
           reply(LookupResult::ok(std::move(out)));
         });
       }).detach();
+      ++*lookups;
     } catch (const std::system_error&) {
       reply(LookupResult::err(lookup::ErrorCodeOther{std::string("cannot start a lookup thread")}));
     }
@@ -84,6 +108,18 @@ class IpNameLookupHost final : public lookup::Host {
 };
 
 }  // namespace
+
+std::optional<SocketError> SocketsHost::refuse_new_socket(const char* what) {
+  if (ctx_.socket_room()) return std::nullopt;
+  refuse_past_limit(ctx_, what, "out-of-memory");
+  return types::ErrorCodeOutOfMemory{};
+}
+
+std::optional<SocketError> SocketsHost::refuse_address(const char* what, const p2::SocketAddress& a, bool v6,
+                                                       bool connect) {
+  if (auto no = p2::refuse_address(ctx_, what, a, v6, connect)) return from_p2(*no);
+  return std::nullopt;
+}
 
 SocketError invalid_state() { return types::ErrorCodeInvalidState{}; }
 SocketError invalid_argument() { return types::ErrorCodeInvalidArgument{}; }
@@ -113,7 +149,8 @@ SocketError from_p2(p2::SocketErrorCode code) {
     case C::kAccessDenied: return types::ErrorCodeAccessDenied{};
     case C::kNotSupported: return types::ErrorCodeNotSupported{};
     case C::kInvalidArgument: return types::ErrorCodeInvalidArgument{};
-    case C::kOutOfMemory: return types::ErrorCodeOutOfMemory{};
+    case C::kOutOfMemory:
+    case C::kNewSocketLimit: return types::ErrorCodeOutOfMemory{};  // 0.3 has no new-socket-limit
     case C::kTimeout: return types::ErrorCodeTimeout{};
     case C::kInvalidState:
     case C::kConcurrencyConflict: return types::ErrorCodeInvalidState{};

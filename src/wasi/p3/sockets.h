@@ -163,19 +163,34 @@ class SocketsHost final : public types::Host {
   SocketResult<wit::Unit> udp_socket_set_send_buffer_size(const types::UdpSocketBorrow& self,
                                                           const uint64_t& value) override;
 
-  // A socket accepted by a listener, as the guest's new handle.
-  types::TcpSocket add_accepted(std::shared_ptr<TcpSocket> socket) {
+  // A socket accepted by a listener, as the guest's new handle; nullopt
+  // when the instance holds config.max_sockets already (told to
+  // ctx.refused: the caller closes the connection).
+  std::optional<types::TcpSocket> add_accepted(std::shared_ptr<TcpSocket> socket) {
+    if (refuse_new_socket("TCP accept")) return std::nullopt;
     return types::TcpSocket{tcp_.add(std::move(socket))};
   }
   void forget_tcp(uint32_t rep) { tcp_.remove(rep); }
   wit::HostResources& resources() { return resources_; }
 
  private:
+  // out-of-memory, told to ctx.refused naming `what` and the cap, when the
+  // instance already holds config.max_sockets sockets and lookups (0.2's
+  // and 0.3's: WasiCtx::socket_room); nullopt when one more fits.
+  std::optional<SocketError> refuse_new_socket(const char* what);
+  // The sandbox's answer to a bind (`connect` false) or a connect or send
+  // to `a` (p2::refuse_address, which tells ctx.refused): nullopt when it
+  // may go on.
+  std::optional<SocketError> refuse_address(const char* what, const p2::SocketAddress& a, bool v6, bool connect);
+  std::optional<SocketError> bind_checked(int fd, bool v6, const p2::SocketAddress& local, const char* what);
+
   WasiCtx& ctx_;
   component::Reactor& reactor_;
   wit::HostResources& resources_;
-  p2::ResourceTable<TcpSocket> tcp_;
-  p2::ResourceTable<UdpSocket> udp_;
+  // The instance's sockets, in its WasiCtx: counted against max_sockets
+  // with 0.2's, and gone with its other handles when it is reset.
+  p2::ResourceTable<TcpSocket>& tcp_ = ctx_.p3_tcp_sockets;
+  p2::ResourceTable<UdpSocket>& udp_ = ctx_.p3_udp_sockets;
 };
 
 // The pumps behind tcp-socket's listen, send and receive (sockets_tcp_streams.cc).

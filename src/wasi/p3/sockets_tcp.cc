@@ -22,11 +22,13 @@ using Status = SocketStatus;
 
 engine::Trap unknown_socket() { return p2::guest_error("unknown tcp-socket"); }
 
-// Binds `fd` to `local` after the checks and the policy; nullopt, or why not.
-std::optional<SocketError> bind_checked(const p2::SocketPolicy& policy, int fd, bool v6,
-                                        const p2::SocketAddress& local) {
-  if (p2::check_bind_address(local, v6)) return invalid_argument();
-  if (!policy.allows_bind(local)) return access_denied();
+}  // namespace
+
+// Binds `fd` to `local` after the checks and the policy (a refusal is told
+// to ctx.refused as `what`); nullopt, or why not.
+std::optional<SocketError> SocketsHost::bind_checked(int fd, bool v6, const p2::SocketAddress& local,
+                                                     const char* what) {
+  if (auto no = refuse_address(what, local, v6, false)) return no;
   // A listener restarted on its port should not wait out TIME_WAIT (the
   // WIT asks for SO_REUSEADDR). Not on a bind to port 0: another socket
   // bound to the same port must still be refused (Linux lets two sockets
@@ -40,8 +42,6 @@ std::optional<SocketError> bind_checked(const p2::SocketPolicy& policy, int fd, 
   return std::nullopt;
 }
 
-}  // namespace
-
 void SocketsHost::drop_tcp_socket(uint32_t rep) {
   // A connection outlives the socket's handle while its send or receive
   // stream is still in use (as on Wasmtime): each pump holds the fd and
@@ -53,6 +53,7 @@ void SocketsHost::drop_tcp_socket(uint32_t rep) {
 }
 
 SocketResult<types::TcpSocket> SocketsHost::tcp_socket_create(const types::IpAddressFamily& family) {
+  if (auto no = refuse_new_socket("tcp-socket.create")) return fail<types::TcpSocket>(*no);
   bool v6 = family == types::IpAddressFamily::kIpv6;
   auto fd = p2::open_socket(v6, SOCK_STREAM);
   if (const auto* code = std::get_if<p2::SocketErrorCode>(&fd)) return fail<types::TcpSocket>(from_p2(*code));
@@ -67,7 +68,7 @@ SocketResult<Unit> SocketsHost::tcp_socket_bind(const types::TcpSocketBorrow& se
   auto s = tcp_.get(self.rep);
   if (!s) return unknown_socket();
   if (s->state != TcpState::Unbound) return fail<Unit>(invalid_state());
-  if (auto e = bind_checked(ctx_.config.sockets, s->fd->get(), s->v6, from_wit(local_address))) return fail<Unit>(*e);
+  if (auto e = bind_checked(s->fd->get(), s->v6, from_wit(local_address), "TCP bind")) return fail<Unit>(*e);
   s->state = TcpState::Bound;
   return ok();
 }
@@ -84,12 +85,8 @@ void SocketsHost::tcp_socket_connect(const types::TcpSocketBorrow& self, const t
     return;
   }
   p2::SocketAddress remote = from_wit(remote_address);
-  if (p2::check_remote_address(remote, s->v6)) {
-    reply(Status::err(invalid_argument()));
-    return;
-  }
-  if (!ctx_.config.sockets.allows_connect(remote)) {
-    reply(Status::err(access_denied()));
+  if (auto no = refuse_address("TCP connect to", remote, s->v6, true)) {
+    reply(Status::err(*no));
     return;
   }
   auto native = p2::to_native(remote);
@@ -139,7 +136,8 @@ SocketResult<wit::Stream<types::TcpSocket>> SocketsHost::tcp_socket_listen(const
   // The WIT's implicit bind of an unbound socket, made here so that the
   // policy is asked for it as for any bind.
   if (s->state == TcpState::Unbound) {
-    if (auto e = bind_checked(ctx_.config.sockets, s->fd->get(), s->v6, unspecified_address(s->v6))) return fail<R>(*e);
+    if (auto e = bind_checked(s->fd->get(), s->v6, unspecified_address(s->v6), "TCP listen's implicit bind to"))
+      return fail<R>(*e);
     s->state = TcpState::Bound;
   }
   // The connections it accepts inherit SO_REUSEADDR: once it is gone, its

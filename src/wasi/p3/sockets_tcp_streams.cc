@@ -82,7 +82,15 @@ class AcceptPump : public std::enable_shared_from_this<AcceptPump> {
     accepted->fd = std::make_shared<p2::OwnedFd>(fd);
     accepted->v6 = listener_->v6;
     accepted->state = TcpState::Connected;
-    auto handle = host_.add_accepted(std::move(accepted));
+    auto added = host_.add_accepted(std::move(accepted));
+    if (!added) {
+      // Past max_sockets (told to ctx.refused): the connection is closed
+      // (the peer sees it end) and the listener goes on.
+      auto self = shared_from_this();
+      reactor_.watch(listener_->fd->get(), POLLIN, [self](short) { self->accept(); });
+      return;
+    }
+    auto handle = *added;
     component::Val v;
     {
       wit::HostResourcesScope scope(&host_.resources());

@@ -90,6 +90,7 @@ void receive_when_ready(component::Reactor& reactor, std::shared_ptr<UdpSocket> 
 void SocketsHost::drop_udp_socket(uint32_t rep) { udp_.remove(rep); }
 
 SocketResult<types::UdpSocket> SocketsHost::udp_socket_create(const types::IpAddressFamily& family) {
+  if (auto no = refuse_new_socket("udp-socket.create")) return fail<types::UdpSocket>(*no);
   bool v6 = family == types::IpAddressFamily::kIpv6;
   auto fd = p2::open_socket(v6, SOCK_DGRAM);
   if (const auto* code = std::get_if<p2::SocketErrorCode>(&fd)) return fail<types::UdpSocket>(from_p2(*code));
@@ -105,8 +106,7 @@ SocketResult<Unit> SocketsHost::udp_socket_bind(const types::UdpSocketBorrow& se
   if (!s) return unknown_socket();
   if (s->bound) return fail<Unit>(invalid_state());
   p2::SocketAddress local = from_wit(local_address);
-  if (p2::check_bind_address(local, s->v6)) return fail<Unit>(invalid_argument());
-  if (!ctx_.config.sockets.allows_bind(local)) return fail<Unit>(access_denied());
+  if (auto no = refuse_address("UDP bind", local, s->v6, false)) return fail<Unit>(*no);
   auto native = p2::to_native(local);
   if (::bind(s->fd->get(), native.get(), native.length) != 0) return fail<Unit>(socket_error(errno));
   s->bound = true;
@@ -118,8 +118,7 @@ SocketResult<Unit> SocketsHost::udp_socket_connect(const types::UdpSocketBorrow&
   auto s = udp_.get(self.rep);
   if (!s) return unknown_socket();
   p2::SocketAddress remote = from_wit(remote_address);
-  if (p2::check_remote_address(remote, s->v6)) return fail<Unit>(invalid_argument());
-  if (!ctx_.config.sockets.allows_connect(remote)) return fail<Unit>(access_denied());
+  if (auto no = refuse_address("UDP connect to", remote, s->v6, true)) return fail<Unit>(*no);
   auto native = p2::to_native(remote);
   // Connecting a connected socket again replaces its remote (Linux does
   // that in one call); an unbound one is bound to a free port.
@@ -153,12 +152,13 @@ void SocketsHost::udp_socket_send(const types::UdpSocketBorrow& self, const std:
   p->socket = s;
   if (remote_address) {
     p2::SocketAddress to = from_wit(*remote_address);
-    if (p2::check_remote_address(to, s->v6) || (s->remote && !same_address(*s->remote, to))) {
+    // A connected socket sends to its remote only, which was granted.
+    if (s->remote && !same_address(*s->remote, to)) {
       reply(Status::err(invalid_argument()));
       return;
     }
-    if (!ctx_.config.sockets.allows_connect(to)) {
-      reply(Status::err(access_denied()));
+    if (auto no = refuse_address("UDP send to", to, s->v6, true)) {
+      reply(Status::err(*no));
       return;
     }
     if (!s->remote) p->to = to;

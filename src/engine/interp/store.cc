@@ -1,8 +1,6 @@
 #include "engine/interp/store.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <new>
 #include <type_traits>
 
 namespace stratus::engine::interp {
@@ -34,7 +32,7 @@ class LockStack {
   }
   std::vector<StoreMutex*> take_all() {
     std::vector<StoreMutex*> all(data(), data() + size_);
-    std::free(heap_);
+    delete[] heap_;
     heap_ = nullptr;
     heap_capacity_ = 0;
     size_ = 0;
@@ -47,16 +45,15 @@ class LockStack {
   StoreMutex** data() { return heap_ ? heap_ : inline_; }
   void grow() {
     size_t capacity = 2 * this->capacity();
-    auto* grown = static_cast<StoreMutex**>(std::malloc(capacity * sizeof(StoreMutex*)));
-    if (!grown) throw std::bad_alloc();
+    auto* grown = new StoreMutex*[capacity];
     std::copy(data(), data() + size_, grown);
-    std::free(heap_);
+    delete[] heap_;
     heap_ = grown;
     heap_capacity_ = capacity;
   }
   void shrink() {
     std::copy(heap_, heap_ + size_, inline_);
-    std::free(heap_);
+    delete[] heap_;
     heap_ = nullptr;
     heap_capacity_ = 0;
   }

@@ -42,39 +42,35 @@ function(add_cpp_guest_component target)
   endforeach()
 
   stratus_guest_from_other_build("${ARG_OUTPUT}" copied)
-  if(copied)
-    add_custom_target(${target} ALL DEPENDS "${ARG_OUTPUT}")
-    set_target_properties(${target} PROPERTIES WASM_FILE "${ARG_OUTPUT}")
-    return()
+  if(NOT copied)
+    set(gen "${work}/bindings")
+    set(core "${work}/${target}.core.wasm")
+    set(embedded "${work}/${target}.embedded.wasm")
+    add_custom_command(
+      OUTPUT "${gen}/${ARG_BINDINGS}.h" "${gen}/${ARG_BINDINGS}.cc"
+      COMMAND $<TARGET_FILE:stratus-bindgen> bindgen --guest cpp "${root}" --world "${ARG_WORLD}" --out "${gen}"
+        --name "${ARG_BINDINGS}"
+      DEPENDS stratus-bindgen ${wit_files}
+      COMMENT "stratus bindgen --guest cpp ${ARG_WORLD} -> ${ARG_BINDINGS}"
+      VERBATIM)
+    add_custom_command(
+      OUTPUT "${core}"
+      COMMAND "${STRATUS_WASM_CXX}" --target=wasm32-wasi "--sysroot=${STRATUS_WASI_SYSROOT}" -std=c++23 -fno-exceptions
+        -O2 -Wall -Wextra -Werror -mexec-model=reactor -Wl,--strip-debug -I "${gen}" -MD -MF "${core}.d" -o "${core}"
+        ${sources} "${gen}/${ARG_BINDINGS}.cc"
+      DEPENDS ${sources} "${gen}/${ARG_BINDINGS}.h" "${gen}/${ARG_BINDINGS}.cc" ${ARG_DEPENDS}
+      DEPFILE "${core}.d"
+      COMMENT "Building the C++ guest ${target}"
+      VERBATIM)
+    add_custom_command(
+      OUTPUT "${ARG_OUTPUT}"
+      COMMAND "${STRATUS_NODE}" "${PROJECT_SOURCE_DIR}/cmake/jco_embed_root.mjs" "${root}" "${ARG_WORLD}" "${core}"
+        "${embedded}"
+      COMMAND "${STRATUS_JCO}" new "${embedded}" --wasi-reactor -o "${ARG_OUTPUT}"
+      DEPENDS "${core}" "${PROJECT_SOURCE_DIR}/cmake/jco_embed_root.mjs" ${wit_files}
+      COMMENT "jco embed + jco new --wasi-reactor ${target}"
+      VERBATIM)
   endif()
-
-  set(gen "${work}/bindings")
-  set(core "${work}/${target}.core.wasm")
-  set(embedded "${work}/${target}.embedded.wasm")
-  add_custom_command(
-    OUTPUT "${gen}/${ARG_BINDINGS}.h" "${gen}/${ARG_BINDINGS}.cc"
-    COMMAND $<TARGET_FILE:stratus-bindgen> bindgen --guest cpp "${root}" --world "${ARG_WORLD}" --out "${gen}"
-      --name "${ARG_BINDINGS}"
-    DEPENDS stratus-bindgen ${wit_files}
-    COMMENT "stratus bindgen --guest cpp ${ARG_WORLD} -> ${ARG_BINDINGS}"
-    VERBATIM)
-  add_custom_command(
-    OUTPUT "${core}"
-    COMMAND "${STRATUS_WASM_CXX}" --target=wasm32-wasi "--sysroot=${STRATUS_WASI_SYSROOT}" -std=c++23 -fno-exceptions
-      -O2 -Wall -Wextra -Werror -mexec-model=reactor -Wl,--strip-debug -I "${gen}" -MD -MF "${core}.d" -o "${core}"
-      ${sources} "${gen}/${ARG_BINDINGS}.cc"
-    DEPENDS ${sources} "${gen}/${ARG_BINDINGS}.h" "${gen}/${ARG_BINDINGS}.cc" ${ARG_DEPENDS}
-    DEPFILE "${core}.d"
-    COMMENT "Building the C++ guest ${target}"
-    VERBATIM)
-  add_custom_command(
-    OUTPUT "${ARG_OUTPUT}"
-    COMMAND "${STRATUS_NODE}" "${PROJECT_SOURCE_DIR}/cmake/jco_embed_root.mjs" "${root}" "${ARG_WORLD}" "${core}"
-      "${embedded}"
-    COMMAND "${STRATUS_JCO}" new "${embedded}" --wasi-reactor -o "${ARG_OUTPUT}"
-    DEPENDS "${core}" "${PROJECT_SOURCE_DIR}/cmake/jco_embed_root.mjs" ${wit_files}
-    COMMENT "jco embed + jco new --wasi-reactor ${target}"
-    VERBATIM)
   add_custom_target(${target} ALL DEPENDS "${ARG_OUTPUT}")
   set_target_properties(${target} PROPERTIES WASM_FILE "${ARG_OUTPUT}")
 endfunction()

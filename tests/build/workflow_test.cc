@@ -40,8 +40,9 @@ ProcessResult sh(const std::string& command) {
 
 int exit_code(const ProcessResult& r) { return WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1; }
 
-// The names of the custom sections of the core modules a component's
-// outermost level holds (empty when it is no component).
+// The names of the custom sections of the first core module a component's
+// outermost level holds, the project's own code in what `stratus build`
+// makes (jco puts the WASI adapter after it); empty when there is none.
 std::vector<std::string> core_custom_sections(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -65,8 +66,10 @@ std::vector<std::string> core_custom_sections(const fs::path& path) {
     }
   };
   if (b.size() < 8) return names;
+  bool first = true;
   sections(8, b.size(), [&](uint8_t id, size_t start, size_t end) {
-    if (id != 1) return;  // a core module
+    if (id != 1 || !first) return;  // the first core module
+    first = false;
     sections(start + 8, end, [&](uint8_t inner, size_t s, size_t e) {
       if (inner != 0) return;
       size_t at = s;

@@ -355,7 +355,10 @@ Result<BuildOutcome> build_project(const Project& project, const Toolchain& tool
   std::vector<std::string> link = {any_cxx ? tools.cxx : tools.cc, "--target=wasm32-wasi",
                                    "--sysroot=" + tools.sysroot};
   if (project.world) link.push_back("-mexec-model=reactor");
-  if (!options.debug) link.push_back("-Wl,--strip-debug");
+  // A release component carries no debug info and no name section (C++'s
+  // mangled names: 907 KB of the http-hello template's 979 KB, against 41 KB
+  // of code); --debug keeps both, for backtraces with names.
+  if (!options.debug) link.push_back("-Wl,--strip-all");
   for (const auto& o : objects) link.push_back(o.string());
   link.insert(link.end(), {"-o", core.string()});
   if (!up_to_date(core, link, objects)) {

@@ -38,7 +38,7 @@ Toolchain default_toolchain();
 struct BuildOptions {
   std::filesystem::path build_dir;              // default: PROJECT/build
   std::filesystem::path output;                 // default: BUILD/NAME.wasm
-  bool debug = false;                           // -O0 -g and debug info kept, instead of -O2 and stripped
+  bool debug = false;                           // -O0 -g, debug info and names kept, instead of -O2 and stripped
   std::function<void(const std::string&)> log;  // one line per step run
 };
 

@@ -56,7 +56,7 @@ Subcommand add_build(CLI::App& parent) {
   app->add_option("dir", opts->dir, "The project folder (default: the current folder)");
   app->add_option("-o,--out", opts->out, "Where to write the component (default: BUILD/NAME.wasm)");
   app->add_option("--build-dir", opts->build_dir, "Where intermediate files go (default: DIR/build)");
-  app->add_flag("--debug", opts->debug, "Build with -O0 -g and keep debug info");
+  app->add_flag("--debug", opts->debug, "Build with -O0 -g and keep debug info and the name section");
   app->add_flag("-q,--quiet", opts->quiet, "Do not print each step");
   return {app, [opts] { return build_command(*opts); }};
 }

@@ -5,7 +5,8 @@
 // proc_exit code, which the preview 1 adapter would turn into 1). Nothing
 // is granted unless asked for: no directory, no environment variable, no socket. A trap exits 134 (SIGABRT's
 // shell status, as Wasmtime does); an unreadable, invalid or unlinkable
-// component exits 1.
+// component exits 1. `--timeout` and `--max-memory` limit the guest; a guest
+// they stopped exits non-zero with a line naming the limit.
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "cli/grants.h"
+#include "cli/limits.h"
 #include "cli/subcommand.h"
 #include "component/binary/decoder.h"
 #include "engine/engine.h"
@@ -40,6 +42,7 @@ struct RunOptions {
   std::string file;
   std::string argv0;  // the guest's first argument; FILE when empty
   std::vector<std::string> args;
+  LimitFlags limits;
 };
 
 int fail(const std::string& message, int code) {
@@ -53,7 +56,7 @@ bool is_component(const std::vector<uint8_t>& bytes) {
 }
 
 int run_preview1(engine::Engine& engine, const RunOptions& opts, const std::vector<uint8_t>& bytes,
-                 const wasi::p2::WasiConfig& grants) {
+                 const wasi::p2::WasiConfig& grants, const engine::InstanceLimits& limits) {
   // Preview 1 can only use sockets the host preopened, and none are.
   if (!opts.allow_connect.empty() || !opts.allow_bind.empty() || !opts.allow_lookup.empty())
     return fail(opts.file +
@@ -67,11 +70,9 @@ int run_preview1(engine::Engine& engine, const RunOptions& opts, const std::vect
   config.dirs = grants.dirs;
   wasi::preview1::CommandOptions command;
   command.name = opts.file;
+  command.limits = limits;
   auto outcome = wasi::preview1::execute_command(engine, bytes, std::move(config), command);
-  if (auto* code = std::get_if<int>(&outcome)) return *code;
-  if (auto* trap = std::get_if<engine::Trap>(&outcome))
-    return fail(opts.file + ": " + wasi::preview1::describe(*trap), kExitTrap);
-  return fail(opts.file + ": " + std::get<Error>(outcome).message, kExitError);
+  return finish_preview1(opts.file, outcome, opts.limits);
 }
 
 int run(const RunOptions& opts) {
@@ -88,13 +89,16 @@ int run(const RunOptions& opts) {
   if (auto granted = add_socket_grants(config, opts.allow_connect, opts.allow_bind, opts.allow_lookup); !granted)
     return fail(granted.error().message, kExitUsage);
 
+  auto limits = opts.limits.parse();
+  if (!limits) return fail(limits.error().message, kExitUsage);
+
   auto bytes = read_file(opts.file);
   if (!bytes) return fail(bytes.error().message, kExitError);
   engine::EngineOptions engine_options;
   engine_options.cache_dir = opts.cache_dir;
   auto engine = engine::make_engine(opts.engine, engine_options);
   if (!engine) return fail(engine.error().message, kExitError);
-  if (!is_component(*bytes)) return run_preview1(**engine, opts, *bytes, config);
+  if (!is_component(*bytes)) return run_preview1(**engine, opts, *bytes, config, *limits);
 
   auto component = component::decode_component(*bytes);
   if (!component) return fail(opts.file + ": " + component.error().message, kExitError);
@@ -108,9 +112,16 @@ int run(const RunOptions& opts) {
   config.stderr_terminal = ::isatty(2) != 0;
   component::InstantiateOptions options;
   options.allow_sync_cancel_in_waitable_set = true;  // component/runtime/runtime.h: older toolchains' components
+  options.limits = *limits;
   auto outcome = wasi::p2::run_command(**engine, *component, std::move(config), options);
-  if (!outcome) return fail(opts.file + ": " + outcome.error().message, kExitError);
-  if (outcome->trap) return fail(opts.file + ": trap: " + outcome->trap->message, kExitTrap);
+  const LimitFlags& flags = opts.limits;
+  if (!outcome) return fail(opts.file + ": " + with_note(outcome.error().message, flags.note(nullptr)), kExitError);
+  if (outcome->trap)
+    return fail(opts.file + ": " + with_note("trap: " + outcome->trap->message, flags.note(&*outcome->trap)),
+                kExitTrap);
+  if (outcome->exit_code != 0 && !flags.note(nullptr).empty())
+    std::fprintf(stderr, "stratus: %s: exited with code %d; %s\n", opts.file.c_str(), outcome->exit_code,
+                 flags.note(nullptr).c_str());
   return outcome->exit_code;
 }
 
@@ -139,6 +150,7 @@ Subcommand add_run(CLI::App& parent) {
       ->allow_extra_args(false);
   app->add_flag("--inherit-env", opts->inherit_env, "Give the guest this process's whole environment");
   app->add_option("--argv0", opts->argv0, "The guest's first argument (default: FILE as given)");
+  add_limit_flags(*app, opts->limits);
   app->add_option("file", opts->file, "The .wasm component (or preview 1 module)")->required();
   app->add_option("args", opts->args, "Arguments for the guest (everything after FILE)");
   app->positionals_at_end();

@@ -1,12 +1,14 @@
 // `stratus run-core`: runs a WASI preview 1 command module (core Wasm) and
 // exits with its exit code. A trap exits 134 (SIGABRT's shell status, as
-// Wasmtime does); an unreadable or invalid module exits 1.
+// Wasmtime does); an unreadable or invalid module exits 1. `--timeout` and
+// `--max-memory` limit the guest (cli/limits.h).
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "cli/grants.h"
+#include "cli/limits.h"
 #include "cli/subcommand.h"
 #include "engine/engine.h"
 #include "support/file.h"
@@ -15,7 +17,6 @@
 namespace stratus::cli {
 namespace {
 
-constexpr int kExitTrap = 134;
 constexpr int kExitError = 1;
 constexpr int kExitUsage = 2;
 
@@ -25,6 +26,7 @@ struct RunCoreOptions {
   std::vector<std::string> env;
   std::string file;
   std::vector<std::string> args;
+  LimitFlags limits;
 };
 
 int fail(const std::string& message, int code) {
@@ -34,6 +36,8 @@ int fail(const std::string& message, int code) {
 
 int run_core(const RunCoreOptions& opts) {
   if (auto env = check_env(opts.env); !env) return fail(env.error().message, kExitUsage);
+  auto limits = opts.limits.parse();
+  if (!limits) return fail(limits.error().message, kExitUsage);
 
   auto bytes = read_file(opts.file);
   if (!bytes) return fail(bytes.error().message, kExitError);
@@ -50,14 +54,9 @@ int run_core(const RunCoreOptions& opts) {
 
   wasi::preview1::CommandOptions command;
   command.name = opts.file;
+  command.limits = *limits;
   auto outcome = wasi::preview1::execute_command(**engine, *bytes, std::move(config), command);
-  if (auto* code = std::get_if<int>(&outcome)) return *code;
-  if (auto* trap = std::get_if<engine::Trap>(&outcome))
-    return fail(opts.file + ": " + wasi::preview1::describe(*trap), kExitTrap);
-  const Error& error = std::get<Error>(outcome);
-  // Engine errors may already start with the module name; don't say it twice.
-  if (error.message.rfind(opts.file + ":", 0) == 0) return fail(error.message, kExitError);
-  return fail(opts.file + ": " + error.message, kExitError);
+  return finish_preview1(opts.file, outcome, opts.limits);
 }
 
 }  // namespace
@@ -71,6 +70,7 @@ Subcommand add_run_core(CLI::App& parent) {
   app->add_option("--cache-dir", opts->cache_dir, "Where aot keeps compiled modules (default ~/.cache/stratus)");
   app->add_option("--env", opts->env, "Environment variable KEY=VALUE for the guest (repeatable)")
       ->allow_extra_args(false);
+  add_limit_flags(*app, opts->limits);
   app->add_option("file", opts->file, "The .wasm command module")->required();
   app->add_option("args", opts->args, "Arguments for the guest (everything after FILE)");
   // Everything after FILE belongs to the guest, even words that look like options.

@@ -8,10 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "support/process.h"
 #include "tests/support/http_get.h"
@@ -36,6 +39,46 @@ ProcessResult sh(const std::string& command) {
 }
 
 int exit_code(const ProcessResult& r) { return WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1; }
+
+// The names of the custom sections of the first core module a component's
+// outermost level holds, the project's own code in what `stratus build`
+// makes (jco puts the WASI adapter after it); empty when there is none.
+std::vector<std::string> core_custom_sections(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto leb = [&](size_t& i, size_t end) {
+    uint64_t v = 0;
+    for (int shift = 0; i < end && shift < 64; shift += 7) {
+      auto byte = static_cast<uint8_t>(b[i++]);
+      v |= uint64_t(byte & 0x7f) << shift;
+      if (byte < 0x80) break;
+    }
+    return static_cast<size_t>(v);
+  };
+  std::vector<std::string> names;
+  auto sections = [&](size_t i, size_t end, auto&& each) {
+    while (i < end) {
+      uint8_t id = static_cast<uint8_t>(b[i++]);
+      size_t size = leb(i, end);
+      if (size > end - i) return;
+      each(id, i, i + size);
+      i += size;
+    }
+  };
+  if (b.size() < 8) return names;
+  bool first = true;
+  sections(8, b.size(), [&](uint8_t id, size_t start, size_t end) {
+    if (id != 1 || !first) return;  // the first core module
+    first = false;
+    sections(start + 8, end, [&](uint8_t inner, size_t s, size_t e) {
+      if (inner != 0) return;
+      size_t at = s;
+      size_t len = leb(at, e);
+      if (len <= e - at) names.push_back(b.substr(at, len));
+    });
+  });
+  return names;
+}
 
 // `stratus serve ARGS --addr 127.0.0.1:0` (or another subcommand that
 // prints where it listens) in the background, from `dir`; stopped with
@@ -117,6 +160,16 @@ TEST(WorkflowTest, NewBuildServeAnswersHttpAndRebuildsOnlyWhatChanged) {
   ASSERT_EQ(exit_code(built), 0) << built.output;
   EXPECT_NE(built.output.find("built build/demo.wasm in"), std::string::npos) << built.output;
   ASSERT_TRUE(fs::exists(demo / "build/demo.wasm"));
+  // A release build has no name section; --debug keeps it.
+  auto release_sections = core_custom_sections(demo / "build/demo.wasm");
+  ASSERT_FALSE(release_sections.empty());  // producers, at least: the walk found the modules
+  EXPECT_EQ(std::count(release_sections.begin(), release_sections.end(), "name"), 0);
+  auto debug = sh("cd " + demo.string() + " && " + kStratus +
+                  " build --debug --build-dir build/debug --out build/demo-debug.wasm --quiet");
+  ASSERT_EQ(exit_code(debug), 0) << debug.output;
+  auto debug_sections = core_custom_sections(demo / "build/demo-debug.wasm");
+  EXPECT_GT(std::count(debug_sections.begin(), debug_sections.end(), "name"), 0);
+  EXPECT_LT(fs::file_size(demo / "build/demo.wasm"), 300 * 1024) << "the release template component";
 
   {
     Server server(demo, "--engine interp build/demo.wasm");

@@ -3,6 +3,7 @@
 // binary in a child process, checked by exit code and output.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -85,6 +86,40 @@ TEST_P(RunCoreTest, RunGrantsDirectoriesToAPreview1ModuleAndKeepsItsExitCode) {
   EXPECT_NE(sockets.err.find("need a component"), std::string::npos) << sockets.err;
 }
 
+// --timeout stops a guest that never returns, in `run-core` and in `run`.
+TEST_P(RunCoreTest, TimeoutStopsASpinningGuestNamingTheLimit) {
+  Ran r = run({"--timeout", "300ms", STRATUS_PROBE_WASM, "spin"});
+  EXPECT_EQ(r.code, 134);
+  EXPECT_NE(r.err.find("stratus: " STRATUS_PROBE_WASM ": trap: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("; stopped by --timeout 300ms"), std::string::npos) << r.err;
+  Ran through_run = run_stratus({"run", "--engine", GetParam(), "--cache-dir", STRATUS_TEST_CACHE_DIR, "--timeout",
+                                 "0.3s", STRATUS_PROBE_WASM, "spin"});
+  EXPECT_EQ(through_run.code, 134);
+  EXPECT_NE(through_run.err.find("; stopped by --timeout 0.3s"), std::string::npos) << through_run.err;
+  // A guest that finishes in time is not touched.
+  EXPECT_EQ(run({"--timeout", "1m", STRATUS_PROBE_WASM, "exit", "0"}).code, 0);
+}
+
+// --max-memory: memory.grow past it fails, the guest sees its allocation
+// fail, and the exit names the limit.
+TEST_P(RunCoreTest, MaxMemoryRefusesGrowthPastItNamingTheLimit) {
+  Ran r = run({"--max-memory", "4MiB", STRATUS_PROBE_WASM, "grow", "16"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find("probe: out of memory after "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("stratus: " STRATUS_PROBE_WASM ": exited with code 3; its memory is limited to 4 MiB by "
+                       "--max-memory"),
+            std::string::npos)
+      << r.err;
+  Ran roomy = run_stratus({"run", "--engine", GetParam(), "--cache-dir", STRATUS_TEST_CACHE_DIR, "--max-memory", "64M",
+                           STRATUS_PROBE_WASM, "grow", "16"});
+  EXPECT_EQ(roomy.code, 0) << roomy.err;
+  EXPECT_EQ(roomy.out, "grew 16 MiB (136)\n");
+  // Less than the module's own initial memory: it cannot start.
+  Ran tiny = run({"--max-memory", "64K", STRATUS_PROBE_WASM, "exit", "0"});
+  EXPECT_EQ(tiny.code, 1) << tiny.err;
+  EXPECT_NE(tiny.err.find("its memory is limited to 64 KiB by --max-memory"), std::string::npos) << tiny.err;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RunCoreTest, ::testing::Values("aot", "interp"),
                          [](const auto& info) { return info.param; });
 
@@ -94,6 +129,19 @@ TEST(RunCoreUsage, UsageErrorsExit2) {
   EXPECT_EQ(run_stratus({"run-core", "--env", "NOEQUALS", STRATUS_HELLO_WASM}).code, 2);
   EXPECT_EQ(run_stratus({}).code, 2);  // no subcommand
   EXPECT_EQ(run_stratus({"run-core", "--help"}).code, 0);
+  // Limits that do not parse, named with the flag.
+  for (const auto& [flag, value, says] :
+       std::vector<std::array<std::string, 3>>{{"--timeout", "5", "the unit is missing"},
+                                               {"--timeout", "5 parsecs", "unknown unit"},
+                                               {"--timeout", "-1s", "expected a number"},
+                                               {"--max-memory", "12X", "unknown unit 'X'"},
+                                               {"--max-memory", "100", "less than one 64 KiB Wasm page"}}) {
+    for (const char* sub : {"run-core", "run"}) {
+      Ran r = run_stratus({sub, flag, value, STRATUS_HELLO_WASM});
+      EXPECT_EQ(r.code, 2) << sub << " " << flag << " " << value;
+      EXPECT_NE(r.err.find(flag + " '" + value + "': " + says), std::string::npos) << r.err;
+    }
+  }
 }
 
 // `stratus bindgen --host`: files on success, file:line:column on bad WIT.

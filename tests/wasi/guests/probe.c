@@ -135,6 +135,33 @@ static int files(void) {
   return 0;
 }
 
+// Loops until stopped from outside (--timeout).
+static int spin(void) {
+  volatile uint64_t n = 0;
+  for (;;) n = n + 1;
+  return 0;
+}
+
+// Allocates MiB megabytes a MiB at a time, touching each; exits 3 when an
+// allocation fails (memory.grow refused), after saying how far it got.
+static char* grown[4096];
+static int grow(int mib) {
+  if (mib < 0 || mib > 4096) mib = 4096;
+  unsigned sum = 0;
+  for (int i = 0; i < mib; ++i) {
+    grown[i] = malloc(1 << 20);
+    if (grown[i] == NULL) {
+      fprintf(stderr, "probe: out of memory after %d MiB\n", i);
+      return 3;
+    }
+    memset(grown[i], i + 1, 1 << 20);
+  }
+  // Read every block back, so that the compiler keeps them.
+  for (int i = 0; i < mib; ++i) sum += (unsigned char)grown[i][(i * 4099) & ((1 << 20) - 1)];
+  printf("grew %d MiB (%u)\n", mib, sum);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "";
   if (strcmp(mode, "env") == 0) return print_args_and_env(argc, argv);
@@ -149,6 +176,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (strcmp(mode, "trap") == 0) __builtin_trap();
+  if (strcmp(mode, "spin") == 0) return spin();
+  if (strcmp(mode, "grow") == 0) return grow(argc > 2 ? atoi(argv[2]) : 1);
   fprintf(stderr, "probe: unknown mode '%s'\n", mode);
   return 2;
 }

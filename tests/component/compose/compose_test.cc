@@ -16,6 +16,7 @@
 #include "component/compose/compose.h"
 #include "component/compose/type_encoder.h"
 #include "component/compose/writer.h"
+#include "component/runtime/host_async.h"
 #include "component/runtime/runtime.h"
 #include "engine/engine.h"
 #include "support/file.h"
@@ -372,6 +373,59 @@ TEST_P(ComposedRunTest, APlugImportsFromAnotherPlug) {
   ASSERT_TRUE(bad.trapped()) << describe(bad);
   EXPECT_NE(bad.trap().message.find("unknown handle index"), std::string::npos) << bad.trap().message;
 }
+
+// tests/workload's WAT stream pair (links_async_test.cc's LinkedStreamTest
+// runs it linked): consumer.run(total, chunk, mode, read-size, stop-after)
+// reads the producer's stream; (bytes read, reads).
+class ComposedStreamTest : public ComposedRunTest {
+ protected:
+  void SetUp() override {
+    ComposedRunTest::SetUp();
+    instance_ = start_files(STRATUS_STREAM_CONSUMER_COMPONENT, {STRATUS_STREAM_PRODUCER_COMPONENT});
+    ASSERT_NE(instance_, nullptr);
+  }
+  CallOutcome run(uint32_t total, uint32_t chunk, uint32_t mode, uint32_t read_size, uint32_t stop_after) {
+    std::vector<Val> args = {Val::u32(total), Val::u32(chunk), Val::u32(mode), Val::u32(read_size),
+                             Val::u32(stop_after)};
+    return instance_->call("test:link/run#run", args);
+  }
+  static std::pair<uint64_t, uint64_t> read_and_reads(const CallOutcome& r) {
+    const auto& items = r.result()->items();
+    return {items.at(0).as_unsigned(), items.at(1).as_unsigned()};
+  }
+  std::shared_ptr<component::ComponentInstance> instance_;
+};
+
+constexpr uint32_t kMiB = 1u << 20;
+
+TEST_P(ComposedStreamTest, MegabytesCrossTheFusedLinkAndDropsAreSeen) {
+  // 64 KiB writes, 4 KiB reads: each read gets what it asked for.
+  auto r = run(kMiB, 64 * 1024, 0, 4096, 0);
+  ASSERT_TRUE(r.returned()) << describe(r);
+  EXPECT_EQ(read_and_reads(r), std::make_pair(uint64_t{kMiB}, uint64_t{256}));
+  // The writer drops early (mode 1), then the reader does.
+  auto instance = linker_->instantiate(composed_);
+  ASSERT_TRUE(instance.ok()) << instance.error().message;
+  instance_ = *instance;
+  auto dropped = run(kMiB, 64 * 1024, 1, 8192, 0);
+  ASSERT_TRUE(dropped.returned()) << describe(dropped);
+  EXPECT_EQ(read_and_reads(dropped), std::make_pair(uint64_t{kMiB / 2}, uint64_t{64}));
+}
+
+TEST_P(ComposedStreamTest, ACalleeTrappingMidStreamGivesTheCallerATrap) {
+  auto r = run(kMiB, 64 * 1024, 2, 8192, 0);
+  ASSERT_TRUE(r.trapped()) << describe(r);
+  EXPECT_NE(r.trap().message.find("unreachable"), std::string::npos) << r.trap().message;
+}
+
+TEST_P(ComposedStreamTest, AnErrorContextTheCalleeMadeReachesTheHostThroughTheCaller) {
+  auto r = instance_->call("test:link/run#relay-oops", {});
+  ASSERT_TRUE(r.returned()) << describe(r);
+  ASSERT_TRUE(r.result());
+  EXPECT_EQ(component::error_context_message(*r.result()), std::optional<std::string>("stream producer: oops"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ComposedStreamTest, ::testing::Values("interp", "aot"));
 
 INSTANTIATE_TEST_SUITE_P(Backends, ComposedRunTest, ::testing::Values("interp", "aot"));
 

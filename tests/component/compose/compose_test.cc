@@ -374,6 +374,21 @@ TEST_P(ComposedRunTest, APlugImportsFromAnotherPlug) {
   EXPECT_NE(bad.trap().message.find("unknown handle index"), std::string::npos) << bad.trap().message;
 }
 
+TEST_P(ComposedRunTest, WorldLevelFunctionsArePluggedAndKept) {
+  auto instance = start_files(STRATUS_TWICE_COMPONENT, {STRATUS_ADD_ONE_COMPONENT});
+  ASSERT_NE(instance, nullptr);
+  ASSERT_EQ(names(composed_->type->imports), std::vector<std::string>{"g"});
+  const auto& g = *std::get<component::FuncTypePtr>(composed_->type->imports[0].type);
+  ASSERT_EQ(g.params.size(), 1u);
+  const auto* result = std::get_if<component::ResultType>(&g.params[0].type.defined().kind);
+  ASSERT_NE(result, nullptr);
+  EXPECT_EQ(result->err->primitive(), component::PrimType::String);
+  std::vector<Val> one = {Val::u32(1)};
+  auto r = instance->call("h", one);
+  ASSERT_TRUE(r.returned()) << describe(r);
+  EXPECT_EQ(r.result()->as_unsigned(), 3u);
+}
+
 // tests/workload's WAT stream pair (links_async_test.cc's LinkedStreamTest
 // runs it linked): consumer.run(total, chunk, mode, read-size, stop-after)
 // reads the producer's stream; (bytes read, reads).

@@ -246,6 +246,48 @@ TEST(ComposeTest, AKeptImportReferringToAPluggedOnesTypeIsRefused) {
   EXPECT_NE(r.error().message.find("cannot refer to a type of an import a plug satisfies"), std::string::npos);
 }
 
+// (component (type (instance)) (import IMPORT (instance (type 0)))
+//            [(export EXPORT (instance 0))])
+std::vector<uint8_t> reexporter(const std::string& import, const std::string& exported) {
+  using component::compose::kExportSection;
+  using component::compose::kImportSection;
+  using component::compose::kTypeSection;
+  Writer c;
+  c.raw(component::compose::kComponentPreamble);
+  c.section(kTypeSection, std::vector<uint8_t>{0x01, 0x42, 0x00});
+  Writer i;
+  i.u32(1);
+  i.u8(0x00);
+  i.name(import);
+  i.raw(std::vector<uint8_t>{0x05, 0x00});
+  c.section(kImportSection, i.bytes());
+  if (!exported.empty()) {
+    Writer e;
+    e.u32(1);
+    e.u8(0x00);
+    e.name(exported);
+    e.raw(std::vector<uint8_t>{0x05, 0x00, 0x00});
+    c.section(kExportSection, e.bytes());
+  }
+  return c.take();
+}
+
+TEST(ComposeTest, PlugsImportingFromEachOtherInACycleAreNamed) {
+  auto r =
+      component::compose::compose({"main.wasm", reexporter("a:b/x", "")},
+                                  {{"a.wasm", reexporter("a:b/x", "a:b/y")}, {"b.wasm", reexporter("a:b/y", "a:b/x")}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "the plugs import from each other in a cycle: b.wasm -> a.wasm -> b.wasm");
+  // Without the cycle: main <- b <- a, and a's import stays.
+  auto chain =
+      component::compose::compose({"main.wasm", reexporter("a:b/x", "")},
+                                  {{"a.wasm", reexporter("a:b/z", "a:b/y")}, {"b.wasm", reexporter("a:b/y", "a:b/x")}});
+  ASSERT_TRUE(chain.ok()) << chain.error().message;
+  auto c = component::decode_component(*chain);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(names((*c)->type->imports), std::vector<std::string>{"a:b/z"});
+}
+
 TEST(ComposeTest, BadInputsAreNamed) {
   std::vector<uint8_t> module = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
   auto core = component::compose::compose(input(general("async-post-return-caller")), {{"core.wasm", module}});

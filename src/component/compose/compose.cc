@@ -242,39 +242,56 @@ class Composer {
     }
   }
 
-  Result<void> import_outer(OuterImport& o) {
-    auto lookup = [this](TypeKey key) { return outer_type(key); };
+  // Writes `t` (an instance or function type) into the result's type
+  // index space and returns its externdesc. `interface`: the import it is
+  // the type of, whose importers' views name its types each their own way.
+  Result<std::vector<uint8_t>> extern_desc(const ExternType& t, const std::string& interface) {
+    Outside outside;
+    outside.outer = [this](TypeKey key) { return outer_type(key); };
+    if (!interface.empty()) {
+      outside.same_interface = [this, interface](TypeKey key) -> std::optional<std::string> {
+        auto o = origins_.find(key);
+        if (o == origins_.end() || o->second.first != interface) return std::nullopt;
+        return o->second.second;
+      };
+    }
     Writer desc;
-    if (const auto* it = std::get_if<InstanceTypePtr>(&o.type)) {
-      auto bytes = encode_instance_type(**it, lookup);
-      if (!bytes)
-        return make_error("`" + o.name + "` (imported by " + o.first_file + "): " + bytes.error().message +
-                          " (an import the composition keeps cannot refer to a type of an import a plug satisfies)");
+    if (const auto* it = std::get_if<InstanceTypePtr>(&t)) {
+      auto bytes = encode_instance_type(**it, outside);
+      if (!bytes) return std::move(bytes).error();
       section(kTypeSection, {*bytes});
       desc.u8(0x05);
       desc.u32(types_++);
-    } else if (const auto* f = std::get_if<FuncTypePtr>(&o.type)) {
+    } else {
       Space top;
       top.define = [this](std::vector<uint8_t> def) {
         section(kTypeSection, {def});
         return types_++;
       };
-      top.outside = lookup;
+      top.outside = outside.outer;
       TypeEncoder enc(top);
-      auto index = enc.functype_index(**f);
-      if (!index) return make_error("`" + o.name + "` (imported by " + o.first_file + "): " + index.error().message);
+      auto index = enc.functype_index(*std::get<FuncTypePtr>(t));
+      if (!index) return std::move(index).error();
       desc.u8(0x01);
       desc.u32(*index);
-    } else {
+    }
+    return desc.take();
+  }
+
+  Result<void> import_outer(OuterImport& o) {
+    if (!std::holds_alternative<InstanceTypePtr>(o.type) && !std::holds_alternative<FuncTypePtr>(o.type))
       return make_error("`" + o.name + "` (imported by " + o.first_file +
                         "): only instances and functions can stay imports of a composition");
-    }
+    auto desc = extern_desc(o.type, o.name);
+    if (!desc)
+      return make_error("`" + o.name + "` (imported by " + o.first_file + "): " + desc.error().message +
+                        " (an import the composition keeps cannot refer to a type of an import a plug satisfies)");
     Writer import;
     import.u8(0x00);
     import.name(o.name);
-    import.raw(desc.bytes());
+    import.raw(*desc);
     section(kImportSection, {import.bytes()});
-    o.sort = desc.bytes()[0];
+    o.sort = (*desc)[0];
     o.index = counter(o.sort)++;
     // Its resources and named types, for the imports after it.
     if (const auto* it = std::get_if<InstanceTypePtr>(&o.type)) {
@@ -342,7 +359,18 @@ class Composer {
       x.name(e.name);
       x.u8(*s);
       x.u32(counter(*s)++);
-      x.u8(0x00);  // no type ascription: the aliased item's own type
+      // Its type written here, so that the types it names are this
+      // component's (its imports'); without one where that cannot be done
+      // (the decoder then says whether the export is valid as it is).
+      Result<std::vector<uint8_t>> desc = make_error("not an instance or function");
+      if (std::holds_alternative<InstanceTypePtr>(e.type) || std::holds_alternative<FuncTypePtr>(e.type))
+        desc = extern_desc(binary::substitute(e.type, equiv_), "");
+      if (desc) {
+        x.u8(0x01);
+        x.raw(*desc);
+      } else {
+        x.u8(0x00);
+      }
       exported.push_back(x.take());
     }
     if (!aliases.empty()) section(kAliasSection, aliases);

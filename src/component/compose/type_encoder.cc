@@ -158,10 +158,10 @@ Result<uint32_t> TypeEncoder::functype_index(const FuncType& f) {
   return space_.define(def.take());
 }
 
-Result<std::vector<uint8_t>> encode_instance_type(const InstanceType& t,
-                                                  const std::function<std::optional<uint32_t>(TypeKey)>& outer) {
+Result<std::vector<uint8_t>> encode_instance_type(const InstanceType& t, const Outside& outside) {
   std::vector<std::vector<uint8_t>> decls;
   uint32_t types = 0;
+  std::map<std::string, uint32_t> type_exports;  // by export name: their indices
   Space space;
   space.define = [&](std::vector<uint8_t> def) {
     std::vector<uint8_t> decl = {0x01};
@@ -170,7 +170,13 @@ Result<std::vector<uint8_t>> encode_instance_type(const InstanceType& t,
     return types++;
   };
   space.outside = [&](TypeKey key) -> std::optional<uint32_t> {
-    auto index = outer(key);
+    if (outside.same_interface) {
+      if (auto name = outside.same_interface(key)) {
+        auto it = type_exports.find(*name);
+        if (it != type_exports.end()) return it->second;
+      }
+    }
+    auto index = outside.outer ? outside.outer(key) : std::nullopt;
     if (!index) return std::nullopt;
     Writer alias;  // alias outer 1 index (type)
     alias.u8(0x02);
@@ -203,6 +209,7 @@ Result<std::vector<uint8_t>> encode_instance_type(const InstanceType& t,
       if (b->sub_resource) {
         desc.u8(0x01);
         export_decl(e.name, desc.bytes());
+        type_exports[e.name] = types;
         enc.bind(std::get<ResourceTypePtr>(b->type).get(), types++);
         continue;
       }
@@ -219,6 +226,7 @@ Result<std::vector<uint8_t>> encode_instance_type(const InstanceType& t,
       desc.u32(*target);
       export_decl(e.name, desc.bytes());
       uint32_t index = types++;
+      type_exports[e.name] = index;
       if (const auto* r = std::get_if<ResourceTypePtr>(&b->type)) enc.bind(r->get(), index);
       if (b->name != nullptr) enc.bind(b->name.get(), index);
     } else {

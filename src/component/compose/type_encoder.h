@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -62,10 +63,18 @@ class TypeEncoder {
   std::map<std::pair<const DefinedType*, const TypeName*>, uint32_t> defined_;
 };
 
-// An instance type (`0x42 vec(instancedecl)`) whose exports are `t`'s;
-// `outer` gives the enclosing component's index of a type of another import
-// (an outer alias is written for it).
-Result<std::vector<uint8_t>> encode_instance_type(const InstanceType& t,
-                                                  const std::function<std::optional<uint32_t>(TypeKey)>& outer);
+// Where an instance type being written finds the types it does not define.
+struct Outside {
+  // The enclosing component's index of a type of another import (an outer
+  // alias is written for it).
+  std::function<std::optional<uint32_t>(TypeKey)> outer;
+  // For a type of another component's view of the same interface (two
+  // importers each name its types): the export of this instance type it
+  // stands for.
+  std::function<std::optional<std::string>(TypeKey)> same_interface;
+};
+
+// An instance type (`0x42 vec(instancedecl)`) whose exports are `t`'s.
+Result<std::vector<uint8_t>> encode_instance_type(const InstanceType& t, const Outside& outside);
 
 }  // namespace stratus::component::compose

@@ -22,5 +22,6 @@ Subcommand add_bindgen(CLI::App& parent);
 Subcommand add_build(CLI::App& parent);
 Subcommand add_new(CLI::App& parent);
 Subcommand add_up(CLI::App& parent);
+Subcommand add_compose(CLI::App& parent);
 
 }  // namespace stratus::cli

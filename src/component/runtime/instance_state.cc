@@ -393,9 +393,15 @@ Result<void> bind_item(InstanceState& importer, const ExternType& expected, cons
     if (const auto* r = std::get_if<ResourceTypePtr>(&tb->type)) {
       if (!t->runtime_resource)
         return make_error("import `" + path.str() + "`: expected a resource type, found a value type");
-      if (tb->sub_resource) {
+      auto known = importer.resolve(*r);
+      if (tb->sub_resource || known == *r) {
+        // Unbound (`known` is the static type itself): a resource a nested
+        // component defined and exported inside an instance, which the
+        // decoder leaves as that component's static type in the aliased
+        // item's type; the validator proved the two the same, and this is
+        // where this component first meets it at run time.
         importer.bind_resource(*r, t->runtime_resource);
-      } else if (importer.resolve(*r) != t->runtime_resource) {
+      } else if (known != t->runtime_resource) {
         return make_error("import `" + path.str() + "`: resource type mismatch");
       }
     } else if (t->runtime_resource) {

@@ -1,6 +1,7 @@
 #include "workload/runtime.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <set>
@@ -101,6 +102,10 @@ class WorkloadHost::Running {
   // deliver into them) go before them.
   std::vector<std::unique_ptr<class InvocationPool>> pools;
   std::vector<std::unique_ptr<plugins::Subscription>> subscriptions;
+  // Itself, for the lazy providers' functions (which must not keep it).
+  std::weak_ptr<Running> weak_self;
+  // Instances made of each member (WorkloadStatus::instances_made).
+  std::unique_ptr<std::atomic<uint64_t>[]> instantiations;
 
   void set_state(WorkloadState s, std::string why) {
     std::lock_guard lock(mu);
@@ -108,14 +113,15 @@ class WorkloadHost::Running {
     message = std::move(why);
   }
 
-  // The instances of component `i`'s providers, each once, wired to each
-  // other, and `linker` (component i's) given what i imports from them.
-  Result<ProviderChain> make_providers(engine::Engine& engine, size_t i, component::Linker& linker,
-                                       std::chrono::milliseconds timeout) const {
-    ProviderChain made;
-    std::map<size_t, LinkedInstance*> by_index;
+  // The providers of component `i`, for the instance `linker` (component
+  // i's) makes: `linker` is given what i imports from them, each made on
+  // the first call of one of its functions (component::LazyExport), but
+  // for the members of i's HTTP chain, made now.
+  Result<std::unique_ptr<ProviderChain>> make_providers(engine::Engine& engine, size_t i, component::Linker& linker,
+                                                        std::chrono::milliseconds timeout) const {
+    auto made = std::make_unique<ProviderChain>(linker.store());
     std::set<std::string> defined;
-    STRATUS_TRY(link_member(engine, i, linker, timeout, made, by_index, defined));
+    STRATUS_TRY(link_member(engine, i, linker, timeout, *made, defined));
     return made;
   }
 
@@ -128,28 +134,38 @@ class WorkloadHost::Running {
   }
 
   // Gives `linker` what member i imports from others (`defined`: the names
-  // it has so far). A provider is made once, in a linker of its own; the
-  // next member of i's HTTP chain is made in `linker` itself, as the
-  // instances of one chain must share one WASI host: the request and
-  // response handles they pass along are that host's resources.
+  // it has so far). A provider is made once per chain, in a linker of its
+  // own, on first use; the next member of i's HTTP chain is made now in
+  // `linker` itself, as the instances of one chain must share one WASI
+  // host: the request and response handles they pass along are that
+  // host's resources.
   Result<void> link_member(engine::Engine& engine, size_t i, component::Linker& linker,
                            std::chrono::milliseconds timeout, ProviderChain& made,
-                           std::map<size_t, LinkedInstance*>& by_index, std::set<std::string>& defined) const {
+                           std::set<std::string>& defined) const {
     for (const auto& l : links[i]) {
       if (l.chain) continue;
-      STRATUS_TRY(make_provider(engine, l.provider, linker, timeout, made, by_index));
       if (!defined.insert(l.import_name).second) continue;  // a member of the chain imports it too
-      STRATUS_TRY(linker.define_export(l.import_name, by_index.at(l.provider)->instance, l.export_name));
+      component::LazyExport lazy;
+      lazy.component = members[l.provider].component;
+      lazy.name = l.export_name;
+      lazy.instantiate = [weak = weak_self, &engine, p = l.provider, timeout,
+                          chain = &made]() -> Result<std::shared_ptr<component::ComponentInstance>> {
+        auto r = weak.lock();
+        if (!r) return make_error("the workload was stopped");
+        return r->provider_instance(engine, p, timeout, *chain);
+      };
+      STRATUS_TRY(linker.define_lazy_export(l.import_name, std::move(lazy)));
     }
     for (const auto& l : links[i]) {
       if (!l.chain) continue;
       const Member& next = members[l.provider];
-      STRATUS_TRY(link_member(engine, l.provider, linker, timeout, made, by_index, defined));
+      STRATUS_TRY(link_member(engine, l.provider, linker, timeout, made, defined));
       auto li = std::make_unique<LinkedInstance>(engine, next.wasi, linker.store());
       li->in_requester = true;
       auto instance = linker.instantiate(next.component, provider_options(l.provider, timeout));
       if (!instance) return std::move(instance).error().context("instantiating " + next.name);
       li->instance = std::move(*instance);
+      ++instantiations[l.provider];
       // The member after next took the definition before: it goes to next
       // now, for the member before it (instances keep what they were given).
       if (defined.insert(l.import_name).second) {
@@ -162,25 +178,31 @@ class WorkloadHost::Running {
     return {};
   }
 
-  // Member p's instance in a linker of its own, made once (`by_index`).
-  Result<void> make_provider(engine::Engine& engine, size_t p, component::Linker& linker,
-                             std::chrono::milliseconds timeout, ProviderChain& made,
-                             std::map<size_t, LinkedInstance*>& by_index) const {
-    if (by_index.count(p) != 0) return {};
+  // Member p's instance in `chain`, made now if it is not there yet, in a
+  // linker of its own (its own grants, plugins and memory limit); the
+  // group made now goes to the front of the chain (ProviderChain).
+  Result<std::shared_ptr<component::ComponentInstance>> provider_instance(engine::Engine& engine, size_t p,
+                                                                          std::chrono::milliseconds timeout,
+                                                                          ProviderChain& chain) const {
+    if (auto it = chain.by_index.find(p); it != chain.by_index.end()) return it->second->instance;
+    size_t before = chain.list.size();
     const Member& m = members[p];
-    auto li = std::make_unique<LinkedInstance>(engine, m.wasi, linker.store());
+    auto li = std::make_unique<LinkedInstance>(engine, m.wasi, chain.store);
     STRATUS_TRY(li->wasi.add_to_linker(li->linker));
     auto state = plugins->define(li->linker, li->wasi, m.scope);
     if (!state) return std::move(state).error().context(m.name);
     li->plugin_state = std::move(*state);
     std::set<std::string> defined;
-    STRATUS_TRY(link_member(engine, p, li->linker, timeout, made, by_index, defined));
+    STRATUS_TRY(link_member(engine, p, li->linker, timeout, chain, defined));
     auto instance = li->linker.instantiate(m.component, provider_options(p, timeout));
     if (!instance) return std::move(instance).error().context("instantiating " + m.name);
+    ++instantiations[p];
     li->instance = std::move(*instance);
-    by_index[p] = li.get();
-    made.list.push_back(std::move(li));
-    return {};
+    li->used = true;  // made for the call under way: fresh already
+    chain.by_index[p] = li.get();
+    chain.list.push_back(std::move(li));
+    std::rotate(chain.list.begin(), chain.list.begin() + static_cast<std::ptrdiff_t>(before), chain.list.end());
+    return chain.by_index[p]->instance;
   }
 
   // An instance of member `i` with its host interfaces, linked to new
@@ -206,8 +228,9 @@ class WorkloadHost::Running {
     auto instance = self.linker.instantiate(m.component, options);
     if (!instance) return std::move(instance).error().context("instantiating " + m.name);
     self.instance = std::move(*instance);
+    ++instantiations[i];
     self.used = true;  // made for this use: fresh already
-    for (auto& p : made.providers.list) p->used = true;
+    for (auto& p : made.providers->list) p->used = true;
     return made;
   }
 };
@@ -326,11 +349,11 @@ class LinkedExtension final : public serve::InstanceExtension {
  public:
   Result<void> prepare() override {
     if (plugin_state) plugin_state->reset();
-    for (auto& p : providers.list) STRATUS_TRY(p->prepare());
+    for (auto& p : providers->list) STRATUS_TRY(p->prepare());
     return {};
   }
   std::unique_ptr<plugins::InstanceState> plugin_state;  // before the providers: those of its chain use it
-  ProviderChain providers;
+  std::unique_ptr<ProviderChain> providers;
 };
 
 // The exit code a run of wasi:cli/run ended with; a trap is its message.
@@ -371,6 +394,7 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
   auto problems = validate_workload(workload, base_dir.string());
   if (!problems.empty()) return make_error(joined(problems));
   auto run = std::make_shared<Running>();
+  run->weak_self = run;
   run->spec = workload;
   run->id = (workload.ns.empty() ? std::string("default") : workload.ns) + "/" + workload.name;
   {
@@ -504,6 +528,7 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
     }
   }
   if (!problems.empty()) return make_error(joined(problems));
+  run->instantiations = std::make_unique<std::atomic<uint64_t>[]>(run->members.size());
 
   // Links: what the host does not provide comes from another component.
   std::vector<LinkableComponent> linkable;
@@ -586,6 +611,7 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
       auto providers = r->make_providers(engine, i, linker, timeout);
       if (!providers) return std::move(providers).error();
       ext->providers = std::move(*providers);
+      ++r->instantiations[i];  // the router makes the instance itself
       return std::unique_ptr<serve::InstanceExtension>(std::move(ext));
     };
     std::string text = (route.host.empty() ? std::string("*") : route.host) +
@@ -717,6 +743,7 @@ std::optional<WorkloadStatus> WorkloadHost::status(const std::string& id) const 
   s.message = run->message;
   s.service_restarts = run->restarts;
   s.routes = run->route_texts;
+  for (size_t i = 0; i < run->members.size(); ++i) s.instances_made[run->members[i].name] = run->instantiations[i];
   return s;
 }
 

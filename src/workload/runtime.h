@@ -57,6 +57,10 @@ struct WorkloadStatus {
   std::string message;  // why, for ERROR; what it serves, for RUNNING
   uint64_t service_restarts = 0;
   std::vector<std::string> routes;  // "host/prefix" each HTTP component takes
+  // Instances made so far of each component (by name; the service's is
+  // "service"): a provider is made when one of its functions is first
+  // called, so the members nobody called have none.
+  std::map<std::string, uint64_t> instances_made;
 };
 
 struct HostSettings {

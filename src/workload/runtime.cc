@@ -12,6 +12,7 @@
 #include "plugins/message_broker.h"
 #include "plugins_bindings.h"
 #include "support/file.h"
+#include "support/hash.h"
 #include "wasi/p2/wasi.h"
 #include "workload/grants.h"
 #include "workload/linked_instance.h"
@@ -491,7 +492,7 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
     fs::path file = fs::path(image).is_absolute() ? fs::path(image) : base_dir / image;
     auto bytes = read_file(file);
     if (!bytes) return make_error(where + ".image: " + bytes.error().message);
-    auto component = component::decode_component(*bytes);
+    auto component = decode(*bytes);
     if (!component) return make_error(where + ".image: " + file.string() + ": " + component.error().message);
     m.component = std::move(*component);
     m.resources = effective_resources(settings_.defaults, workload, own);
@@ -726,6 +727,23 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
   std::lock_guard lock(mu_);
   workloads_[run->id] = run;
   return run->id;
+}
+
+Result<component::ComponentPtr> WorkloadHost::decode(std::span<const uint8_t> bytes) {
+  std::string key = sha256_hex(bytes);
+  {
+    std::lock_guard lock(decoded_mu_);
+    if (auto it = decoded_.find(key); it != decoded_.end()) {
+      if (auto known = it->second.lock()) return known;
+      decoded_.erase(it);
+    }
+  }
+  auto component = component::decode_component(bytes);
+  if (!component) return std::move(component).error();
+  std::lock_guard lock(decoded_mu_);
+  std::erase_if(decoded_, [](const auto& entry) { return entry.second.expired(); });
+  decoded_[key] = *component;
+  return component;
 }
 
 std::optional<WorkloadStatus> WorkloadHost::status(const std::string& id) const {

@@ -114,6 +114,12 @@ class WorkloadHost {
   HostSettings settings_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Running>> workloads_;
+  // Components decoded so far, by the SHA-256 of their bytes, while some
+  // workload still holds them: the same image in several members or
+  // workloads (or a workload started again) is decoded and validated once.
+  Result<component::ComponentPtr> decode(std::span<const uint8_t> bytes);
+  std::mutex decoded_mu_;
+  std::map<std::string, std::weak_ptr<const component::Component>> decoded_;
 };
 
 }  // namespace stratus::workload

@@ -9,6 +9,7 @@
 
 #include "component/binary/decoder.h"
 #include "component/runtime/runtime.h"
+#include "engine/stack_state.h"
 #include "plugins/message_broker.h"
 #include "plugins_bindings.h"
 #include "support/file.h"
@@ -17,6 +18,7 @@
 #include "workload/grants.h"
 #include "workload/linked_instance.h"
 #include "workload/links.h"
+#include "workload/wave_call.h"
 
 namespace stratus::workload {
 
@@ -43,6 +45,7 @@ bool served_wasi_version(const std::string& v) {
 }
 constexpr const char* kRun = "wasi:cli/run@0.2.";
 constexpr const char* kMessageHandler = "wasmcloud:messaging/handler@0.2.";
+constexpr const char* kInstances = "stratus:workload/instances@";
 // The WASI 0.2 packages the host always provides (wasi/p2).
 constexpr const char* kWasiPackages[] = {"io", "clocks", "random", "cli", "filesystem", "sockets", "http"};
 
@@ -234,6 +237,109 @@ class WorkloadHost::Running {
     for (auto& p : made.providers->list) p->used = true;
     return made;
   }
+};
+
+// stratus:workload/instances for the service: instances of the other
+// members, each made as a pool's would be (its own grants, host
+// interfaces, memory limit and call timeout), at most max_concurrency of a
+// member (16 when unset) alive at once. Each call runs on a thread of its
+// own, so the created instance's traps and deadline are not the service's.
+class ServiceInstances final : public plugins::InstanceMaker {
+ public:
+  static constexpr size_t kDefaultCap = 16;
+
+  ServiceInstances(std::weak_ptr<WorkloadHost::Running> run, engine::Engine& engine, std::chrono::milliseconds timeout)
+      : run_(std::move(run)), engine_(engine), timeout_(timeout), live_(std::make_shared<Live>()) {}
+
+  Result<std::unique_ptr<plugins::MadeInstance>> create(const std::string& name) override {
+    auto r = run_.lock();
+    if (!r) return make_error("the workload was stopped");
+    auto it = std::find_if(r->members.begin(), r->members.end(),
+                           [&](const Member& m) { return m.spec != nullptr && m.name == name; });
+    if (it == r->members.end()) {
+      if (name == "service") return make_error("the service cannot make an instance of itself");
+      std::string names;
+      for (const auto& m : r->members)
+        if (m.spec != nullptr) names += (names.empty() ? "" : ", ") + m.name;
+      return make_error("no component named `" + name + "` in " + r->id + " (it has " + names + ")");
+    }
+    size_t index = static_cast<size_t>(it - r->members.begin());
+    size_t cap = kDefaultCap;
+    std::string why = "the default";
+    if (it->spec->max_concurrency && *it->spec->max_concurrency > 0) {
+      cap = static_cast<size_t>(*it->spec->max_concurrency);
+      why = "its max_concurrency";
+    }
+    {
+      std::lock_guard lock(live_->mu);
+      if (live_->count[index] >= cap)
+        return make_error("already " + std::to_string(cap) + " instances of " + name + " alive, at most " +
+                          std::to_string(cap) + " at once (" + why + "): drop one first");
+      ++live_->count[index];
+    }
+    auto made = std::make_unique<Made>(name, index, live_, timeout_);
+    std::optional<Result<MemberInstance>> member;
+    on_own_thread([&] { member.emplace(r->instantiate_member(engine_, index, timeout_)); });
+    if (!*member) return std::move(*member).error().context(name);
+    made->instance = std::move(**member);
+    return std::unique_ptr<plugins::MadeInstance>(std::move(made));
+  }
+
+ private:
+  // Runs `work` on a thread of its own and waits for it. The locks the
+  // service's call holds across its host calls (the interpreter's store
+  // lock) are let go meanwhile, as a fiber switch lets them go: the work
+  // needs the store too.
+  static void on_own_thread(const std::function<void()>& work) {
+    engine::HeldLocks held = engine::HeldLocks::release();
+    std::thread(work).join();
+    held.retake();
+  }
+
+  struct Live {
+    std::mutex mu;
+    std::map<size_t, size_t> count;  // member index -> instances alive
+  };
+
+  class Made final : public plugins::MadeInstance {
+   public:
+    Made(std::string name, size_t index, std::shared_ptr<Live> live, std::chrono::milliseconds timeout)
+        : name_(std::move(name)), index_(index), live_(std::move(live)), timeout_(timeout) {}
+    ~Made() override {
+      instance.self.reset();  // the instance, then what it links to
+      instance.providers.reset();
+      std::lock_guard lock(live_->mu);
+      --live_->count[index_];
+    }
+    Made(const Made&) = delete;
+    Made& operator=(const Made&) = delete;
+
+    const std::string& member() const override { return name_; }
+
+    Result<std::string> call(const std::string& function, const std::string& args) override {
+      if (!broken_.empty())
+        return make_error("this instance of " + name_ + " trapped before (" + broken_ + "): make another");
+      bool trapped = false;
+      std::optional<Result<std::string>> result;
+      on_own_thread([&] { result.emplace(call_with_wave(instance, function, args, timeout_, &trapped)); });
+      if (trapped) broken_ = result->error().message;
+      return std::move(*result);
+    }
+
+    MemberInstance instance;
+
+   private:
+    std::string name_;
+    size_t index_;
+    std::shared_ptr<Live> live_;
+    std::chrono::milliseconds timeout_;
+    std::string broken_;
+  };
+
+  std::weak_ptr<WorkloadHost::Running> run_;
+  engine::Engine& engine_;
+  std::chrono::milliseconds timeout_;
+  std::shared_ptr<Live> live_;
 };
 
 // Instances of one component invoked per event (a message), made on need
@@ -526,6 +632,24 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
       run->members.push_back(std::move(*m));
     } else {
       problems.push_back(m.error().message);
+    }
+  }
+  if (!problems.empty()) return make_error(joined(problems));
+  // stratus:workload/instances: the service's alone, and only when the
+  // workload asks for it.
+  for (auto& m : run->members) {
+    for (const auto& i : m.component->type->imports) {
+      if (i.name.rfind(kInstances, 0) != 0) continue;
+      if (m.spec != nullptr) {
+        problems.push_back(m.where + " (" + m.name + "): imports " + i.name +
+                           ", which only the workload's service may use");
+      } else if (!run->plugins->offers_instances()) {
+        problems.push_back("service: imports " + i.name +
+                           " but wit_world.host_interfaces does not declare {namespace: stratus, package: "
+                           "workload, interfaces: [instances]}");
+      } else {
+        m.scope.instances = std::make_shared<ServiceInstances>(run, engine_, settings_.call_timeout);
+      }
     }
   }
   if (!problems.empty()) return make_error(joined(problems));

@@ -83,6 +83,8 @@ struct Member {
 
 }  // namespace
 
+class ServiceInstances;
+
 class WorkloadHost::Running {
  public:
   std::string id;
@@ -108,6 +110,9 @@ class WorkloadHost::Running {
   std::vector<std::unique_ptr<plugins::Subscription>> subscriptions;
   // Itself, for the lazy providers' functions (which must not keep it).
   std::weak_ptr<Running> weak_self;
+  // What stratus:workload/instances makes the service's instances with,
+  // when the service imports it.
+  std::shared_ptr<ServiceInstances> service_instances;
   // Instances made of each member (WorkloadStatus::instances_made).
   std::unique_ptr<std::atomic<uint64_t>[]> instantiations;
 
@@ -272,6 +277,7 @@ class ServiceInstances final : public plugins::InstanceMaker {
     }
     {
       std::lock_guard lock(live_->mu);
+      if (live_->stopped) return make_error("the workload is stopping");
       if (live_->count[index] >= cap)
         return make_error("already " + std::to_string(cap) + " instances of " + name + " alive, at most " +
                           std::to_string(cap) + " at once (" + why + "): drop one first");
@@ -282,7 +288,20 @@ class ServiceInstances final : public plugins::InstanceMaker {
     on_own_thread([&] { member.emplace(r->instantiate_member(engine_, index, timeout_)); });
     if (!*member) return std::move(*member).error().context(name);
     made->instance = std::move(**member);
+    {
+      std::lock_guard lock(live_->mu);
+      if (live_->stopped) return make_error("the workload is stopping");
+      live_->running.insert(made->instance.self->instance.get());
+    }
     return std::unique_ptr<plugins::MadeInstance>(std::move(made));
+  }
+
+  // The workload stops: calls under way in the instances made are
+  // interrupted (they end as a trap at their next check), and no more are made.
+  void stop() {
+    std::lock_guard lock(live_->mu);
+    live_->stopped = true;
+    for (auto* instance : live_->running) instance->interrupt();
   }
 
  private:
@@ -299,6 +318,8 @@ class ServiceInstances final : public plugins::InstanceMaker {
   struct Live {
     std::mutex mu;
     std::map<size_t, size_t> count;  // member index -> instances alive
+    std::set<component::ComponentInstance*> running;
+    bool stopped = false;
   };
 
   class Made final : public plugins::MadeInstance {
@@ -306,10 +327,13 @@ class ServiceInstances final : public plugins::InstanceMaker {
     Made(std::string name, size_t index, std::shared_ptr<Live> live, std::chrono::milliseconds timeout)
         : name_(std::move(name)), index_(index), live_(std::move(live)), timeout_(timeout) {}
     ~Made() override {
+      {
+        std::lock_guard lock(live_->mu);
+        if (instance.self) live_->running.erase(instance.self->instance.get());
+        --live_->count[index_];
+      }
       instance.self.reset();  // the instance, then what it links to
       instance.providers.reset();
-      std::lock_guard lock(live_->mu);
-      --live_->count[index_];
     }
     Made(const Made&) = delete;
     Made& operator=(const Made&) = delete;
@@ -648,7 +672,8 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
                            " but wit_world.host_interfaces does not declare {namespace: stratus, package: "
                            "workload, interfaces: [instances]}");
       } else {
-        m.scope.instances = std::make_shared<ServiceInstances>(run, engine_, settings_.call_timeout);
+        run->service_instances = std::make_shared<ServiceInstances>(run, engine_, settings_.call_timeout);
+        m.scope.instances = run->service_instances;
       }
     }
   }
@@ -932,6 +957,7 @@ Result<void> WorkloadHost::stop(const std::string& id) {
     run->stopping = true;
     run->state = WorkloadState::kStopping;
     if (run->service_instance) run->service_instance->interrupt();
+    if (run->service_instances) run->service_instances->stop();
     run->wake.notify_all();
   }
   for (const auto& name : run->routes) router_.remove_route(name);

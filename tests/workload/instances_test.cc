@@ -115,6 +115,19 @@ TEST_P(InstancesTest, OnlyTheServiceMayImportItAndOnlyWhenTheWorkloadDeclaresIt)
       << member.error().message;
 }
 
+TEST_P(InstancesTest, StoppingTheWorkloadInterruptsACallIntoAMadeInstance) {
+  auto id = start(yaml("spin", "spin"));
+  ASSERT_TRUE(id) << id.error().message;
+  for (int i = 0; i < 2000 && host_->status(*id)->instances_made["probe"] == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(host_->status(*id)->instances_made["probe"], 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // well inside spin
+  auto began = std::chrono::steady_clock::now();
+  ASSERT_TRUE(host_->stop(*id));
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(5))
+      << "not the 30 s call timeout: the made instance's call is interrupted";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, InstancesTest, ::testing::Values("interp", "aot"));
 
 }  // namespace

@@ -8,6 +8,7 @@
 //           unknown function, a trap, a call after the trap
 //   grants  its own config `secret`, then the probe's `secret` and `mine`
 //   cap     probes made (kept alive) until create fails
+//   spin    a probe's call that never returns (until the workload stops)
 // It logs "done" at the end; the run then succeeds.
 #include <expected>
 #include <string>
@@ -85,6 +86,12 @@ void cap() {
   say("cap", "no limit after 40");
 }
 
+void spin() {
+  auto probe = api::Instance::create("probe");
+  if (!probe) return say("probe", "err: " + probe.error());
+  say("spin", text(probe->call("test:probe/probe#spin", "")));
+}
+
 }  // namespace
 
 namespace exports::wasi::cli::run {
@@ -95,6 +102,7 @@ std::expected<void, ::stratus_guest::Unit> run() {
   if (scenario == "errors") errors();
   if (scenario == "grants") grants();
   if (scenario == "cap") cap();
+  if (scenario == "spin") spin();
   say("done", scenario);
   return {};
 }

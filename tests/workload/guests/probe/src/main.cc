@@ -22,4 +22,9 @@ std::tuple<int32_t, uint32_t> add(int32_t a, int32_t b) { return {a + b, ++calls
 
 void boom() { __builtin_trap(); }
 
+void spin() {
+  for (volatile uint32_t i = 0;; i = i + 1) {
+  }
+}
+
 }  // namespace exports::test::probe::probe

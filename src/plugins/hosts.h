@@ -32,6 +32,8 @@ Result<void> define_keyvalue(component::Linker& linker, const std::shared_ptr<Ke
                              const std::vector<std::string>& interfaces, const ComponentScope& scope,
                              PluginState& state);
 Result<void> define_config(component::Linker& linker, const ComponentScope& scope, PluginState& state);
+Result<void> define_instances(component::Linker& linker, const std::shared_ptr<InstanceMaker>& maker,
+                              PluginState& state);
 Result<void> define_logging(component::Linker& linker, LogLevel min_level,
                             const std::function<void(const LogRecord&)>& sink, const ComponentScope& scope,
                             PluginState& state);

@@ -26,6 +26,7 @@ const std::vector<Offer>& offers() {
       {"wasi", "logging", "0.1.0-draft", {"logging"}},
       {"wasmcloud", "messaging", "0.2.0", {"consumer", "handler"}},
       {"wasi", "blobstore", "0.2.0-draft", {"types", "container", "blobstore"}},
+      {"stratus", "workload", "0.1.0", {"instances"}},
   };
   return all;
 }
@@ -188,6 +189,8 @@ Result<std::unique_ptr<HostPlugins>> HostPlugins::create(const std::vector<Inter
       plugins->blobstore_ = std::make_shared<FsBlobStore>(dir);
     } else if (r.package == "config") {
       plugins->config_ = true;
+    } else if (r.package == "workload") {
+      plugins->instances_ = true;
     } else if (r.package == "logging") {
       plugins->logging_ = true;
       auto level = parse_level(config_or(r, "level", "info"));
@@ -224,6 +227,7 @@ bool HostPlugins::provides(const std::string& name) const {
     return keyvalue_ != nullptr && (iface == "store" || listed(keyvalue_interfaces_, iface));
   }
   if (package == "config") return config_ && iface == "store";
+  if (package == "workload") return instances_ && iface == "instances";
   if (package == "logging") return logging_ && iface == "logging";
   if (package == "blobstore")
     return blobstore_ != nullptr && (iface == "types" || iface == "container" || iface == "blobstore");
@@ -240,6 +244,9 @@ Result<std::unique_ptr<InstanceState>> HostPlugins::define(component::Linker& li
   if (logging_) STRATUS_TRY(define_logging(linker, log_level_, options_.log, scope, *state));
   if (broker_) STRATUS_TRY(define_messaging(linker, broker_, *state));
   if (blobstore_) STRATUS_TRY(define_blobstore(linker, wasi, blobstore_, *state));
+  // Only the service's scope has a maker: another member importing it
+  // finds it undefined (the runtime refuses such a workload at start).
+  if (instances_ && scope.instances) STRATUS_TRY(define_instances(linker, scope.instances, *state));
   return std::unique_ptr<InstanceState>(std::move(state));
 }
 

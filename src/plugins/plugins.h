@@ -13,6 +13,8 @@
 //                                                        broker) | nats (url = nats://HOST:PORT); subscriptions =
 //                                                        "a.b, c.>": the subjects whose messages go to the
 //                                                        workload's components exporting handler
+//   stratus:workload@0.1.0     instances                 the service only: instances of the workload's other
+//                                                        components made and called at run time (InstanceMaker)
 //
 // A bucket a component opens is its workload's namespace's ("NS/identifier"
 // in the backend), so workloads in different namespaces never see each
@@ -71,6 +73,23 @@ struct HostOptions {
 
 std::shared_ptr<BackendPool> make_backend_pool();
 
+// An instance of a workload's member made through stratus:workload/instances.
+class MadeInstance {
+ public:
+  virtual ~MadeInstance() = default;
+  virtual const std::string& member() const = 0;
+  // Calls the export `function` with `args` (WAVE text); the WAVE text of
+  // its result, or an error saying what went wrong (a trap too).
+  virtual Result<std::string> call(const std::string& function, const std::string& args) = 0;
+};
+
+// What makes them: the workload runtime, for its service.
+class InstanceMaker {
+ public:
+  virtual ~InstanceMaker() = default;
+  virtual Result<std::unique_ptr<MadeInstance>> create(const std::string& member) = 0;
+};
+
 // Who an instance is: what its records and buckets are tagged with, and
 // what wasi:config/store answers it.
 struct ComponentScope {
@@ -78,6 +97,9 @@ struct ComponentScope {
   std::string workload;  // "NS/NAME"
   std::string component;
   std::map<std::string, std::string> config;
+  // For the workload's service only: what stratus:workload/instances makes
+  // its instances with (defined when the workload asked for it).
+  std::shared_ptr<InstanceMaker> instances = nullptr;
 };
 
 // The host objects behind one instance's handles (open buckets).
@@ -117,6 +139,9 @@ class HostPlugins {
   const std::shared_ptr<MessageBroker>& broker() const { return broker_; }
   const std::vector<std::string>& subscriptions() const { return subscriptions_; }
 
+  // Whether the workload asked for stratus:workload/instances.
+  bool offers_instances() const { return instances_; }
+
   // What the host offers, as "wasi:keyvalue@0.2.0-draft" and so on.
   static std::vector<std::string> offered();
 
@@ -130,6 +155,7 @@ class HostPlugins {
   std::vector<std::string> subscriptions_;
   bool config_ = false;
   bool logging_ = false;
+  bool instances_ = false;
   LogLevel log_level_ = LogLevel::kInfo;
 };
 

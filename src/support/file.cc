@@ -10,7 +10,17 @@ namespace stratus {
 Result<std::vector<uint8_t>> read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(path.string() + ": cannot open: " + std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // In blocks rather than a byte at a time through istreambuf_iterator
+  // (a workload's start reads every member's image).
+  std::vector<uint8_t> bytes;
+  constexpr size_t kBlock = size_t{1} << 16;
+  for (;;) {
+    size_t have = bytes.size();
+    bytes.resize(have + kBlock);
+    in.read(reinterpret_cast<char*>(bytes.data() + have), static_cast<std::streamsize>(kBlock));
+    bytes.resize(have + static_cast<size_t>(in.gcount()));
+    if (!in) break;
+  }
   if (in.bad()) return make_error(path.string() + ": read failed");
   return bytes;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -43,21 +44,23 @@ struct LinkedInstance {
   }
 };
 
-// The providers of one instance, in the order they were made: each may use
-// those before it, so they go in reverse.
+// The providers of one instance made so far, each once (`by_index`), all
+// in `store`. Most are made on the first call of one of their functions
+// (Running::link_member), after the instance that calls them: each group
+// made so goes to the front, so that going in reverse drops those that use
+// a provider before it.
 struct ProviderChain {
-  ProviderChain() = default;
-  ProviderChain(ProviderChain&&) = default;
-  ProviderChain& operator=(ProviderChain&& other) noexcept {
-    clear();
-    list = std::move(other.list);
-    return *this;
-  }
+  explicit ProviderChain(std::shared_ptr<component::Store> s) : store(std::move(s)) {}
+  ProviderChain(const ProviderChain&) = delete;
+  ProviderChain& operator=(const ProviderChain&) = delete;
   ~ProviderChain() { clear(); }
   void clear() {
     while (!list.empty()) list.pop_back();
+    by_index.clear();
   }
+  std::shared_ptr<component::Store> store;
   std::vector<std::unique_ptr<LinkedInstance>> list;
+  std::map<size_t, LinkedInstance*> by_index;  // member index -> its instance
 };
 
 // An instance of a workload's member and the instances of its providers,
@@ -65,8 +68,9 @@ struct ProviderChain {
 // constructor): calls between them, async ones included, and the streams,
 // futures and error contexts they pass each other run on its one loop.
 struct MemberInstance {
-  // Destroyed in reverse: the instance, then what it links to.
-  ProviderChain providers;
+  // Destroyed in reverse: the instance, then what it links to. Never null
+  // once made (its address is in the instance's lazy imports).
+  std::unique_ptr<ProviderChain> providers;
   std::unique_ptr<LinkedInstance> self;
 
   // Starts every one of them over for another call; an error when one
@@ -74,7 +78,7 @@ struct MemberInstance {
   // caller then drops them all and makes new ones.
   Result<void> prepare() {
     STRATUS_TRY(self->prepare());
-    for (auto& p : providers.list) STRATUS_TRY(p->prepare());
+    for (auto& p : providers->list) STRATUS_TRY(p->prepare());
     return {};
   }
 

@@ -1,6 +1,7 @@
 #include "workload/runtime.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <set>
@@ -8,13 +9,16 @@
 
 #include "component/binary/decoder.h"
 #include "component/runtime/runtime.h"
+#include "engine/stack_state.h"
 #include "plugins/message_broker.h"
 #include "plugins_bindings.h"
 #include "support/file.h"
+#include "support/hash.h"
 #include "wasi/p2/wasi.h"
 #include "workload/grants.h"
 #include "workload/linked_instance.h"
 #include "workload/links.h"
+#include "workload/wave_call.h"
 
 namespace stratus::workload {
 
@@ -41,6 +45,7 @@ bool served_wasi_version(const std::string& v) {
 }
 constexpr const char* kRun = "wasi:cli/run@0.2.";
 constexpr const char* kMessageHandler = "wasmcloud:messaging/handler@0.2.";
+constexpr const char* kInstances = "stratus:workload/instances@";
 // The WASI 0.2 packages the host always provides (wasi/p2).
 constexpr const char* kWasiPackages[] = {"io", "clocks", "random", "cli", "filesystem", "sockets", "http"};
 
@@ -78,6 +83,8 @@ struct Member {
 
 }  // namespace
 
+class ServiceInstances;
+
 class WorkloadHost::Running {
  public:
   std::string id;
@@ -101,6 +108,13 @@ class WorkloadHost::Running {
   // deliver into them) go before them.
   std::vector<std::unique_ptr<class InvocationPool>> pools;
   std::vector<std::unique_ptr<plugins::Subscription>> subscriptions;
+  // Itself, for the lazy providers' functions (which must not keep it).
+  std::weak_ptr<Running> weak_self;
+  // What stratus:workload/instances makes the service's instances with,
+  // when the service imports it.
+  std::shared_ptr<ServiceInstances> service_instances;
+  // Instances made of each member (WorkloadStatus::instances_made).
+  std::unique_ptr<std::atomic<uint64_t>[]> instantiations;
 
   void set_state(WorkloadState s, std::string why) {
     std::lock_guard lock(mu);
@@ -108,14 +122,15 @@ class WorkloadHost::Running {
     message = std::move(why);
   }
 
-  // The instances of component `i`'s providers, each once, wired to each
-  // other, and `linker` (component i's) given what i imports from them.
-  Result<ProviderChain> make_providers(engine::Engine& engine, size_t i, component::Linker& linker,
-                                       std::chrono::milliseconds timeout) const {
-    ProviderChain made;
-    std::map<size_t, LinkedInstance*> by_index;
+  // The providers of component `i`, for the instance `linker` (component
+  // i's) makes: `linker` is given what i imports from them, each made on
+  // the first call of one of its functions (component::LazyExport), but
+  // for the members of i's HTTP chain, made now.
+  Result<std::unique_ptr<ProviderChain>> make_providers(engine::Engine& engine, size_t i, component::Linker& linker,
+                                                        std::chrono::milliseconds timeout) const {
+    auto made = std::make_unique<ProviderChain>(linker.store());
     std::set<std::string> defined;
-    STRATUS_TRY(link_member(engine, i, linker, timeout, made, by_index, defined));
+    STRATUS_TRY(link_member(engine, i, linker, timeout, *made, defined));
     return made;
   }
 
@@ -128,28 +143,38 @@ class WorkloadHost::Running {
   }
 
   // Gives `linker` what member i imports from others (`defined`: the names
-  // it has so far). A provider is made once, in a linker of its own; the
-  // next member of i's HTTP chain is made in `linker` itself, as the
-  // instances of one chain must share one WASI host: the request and
-  // response handles they pass along are that host's resources.
+  // it has so far). A provider is made once per chain, in a linker of its
+  // own, on first use; the next member of i's HTTP chain is made now in
+  // `linker` itself, as the instances of one chain must share one WASI
+  // host: the request and response handles they pass along are that
+  // host's resources.
   Result<void> link_member(engine::Engine& engine, size_t i, component::Linker& linker,
                            std::chrono::milliseconds timeout, ProviderChain& made,
-                           std::map<size_t, LinkedInstance*>& by_index, std::set<std::string>& defined) const {
+                           std::set<std::string>& defined) const {
     for (const auto& l : links[i]) {
       if (l.chain) continue;
-      STRATUS_TRY(make_provider(engine, l.provider, linker, timeout, made, by_index));
       if (!defined.insert(l.import_name).second) continue;  // a member of the chain imports it too
-      STRATUS_TRY(linker.define_export(l.import_name, by_index.at(l.provider)->instance, l.export_name));
+      component::LazyExport lazy;
+      lazy.component = members[l.provider].component;
+      lazy.name = l.export_name;
+      lazy.instantiate = [weak = weak_self, &engine, p = l.provider, timeout,
+                          chain = &made]() -> Result<std::shared_ptr<component::ComponentInstance>> {
+        auto r = weak.lock();
+        if (!r) return make_error("the workload was stopped");
+        return r->provider_instance(engine, p, timeout, *chain);
+      };
+      STRATUS_TRY(linker.define_lazy_export(l.import_name, std::move(lazy)));
     }
     for (const auto& l : links[i]) {
       if (!l.chain) continue;
       const Member& next = members[l.provider];
-      STRATUS_TRY(link_member(engine, l.provider, linker, timeout, made, by_index, defined));
+      STRATUS_TRY(link_member(engine, l.provider, linker, timeout, made, defined));
       auto li = std::make_unique<LinkedInstance>(engine, next.wasi, linker.store());
       li->in_requester = true;
       auto instance = linker.instantiate(next.component, provider_options(l.provider, timeout));
       if (!instance) return std::move(instance).error().context("instantiating " + next.name);
       li->instance = std::move(*instance);
+      ++instantiations[l.provider];
       // The member after next took the definition before: it goes to next
       // now, for the member before it (instances keep what they were given).
       if (defined.insert(l.import_name).second) {
@@ -162,25 +187,31 @@ class WorkloadHost::Running {
     return {};
   }
 
-  // Member p's instance in a linker of its own, made once (`by_index`).
-  Result<void> make_provider(engine::Engine& engine, size_t p, component::Linker& linker,
-                             std::chrono::milliseconds timeout, ProviderChain& made,
-                             std::map<size_t, LinkedInstance*>& by_index) const {
-    if (by_index.count(p) != 0) return {};
+  // Member p's instance in `chain`, made now if it is not there yet, in a
+  // linker of its own (its own grants, plugins and memory limit); the
+  // group made now goes to the front of the chain (ProviderChain).
+  Result<std::shared_ptr<component::ComponentInstance>> provider_instance(engine::Engine& engine, size_t p,
+                                                                          std::chrono::milliseconds timeout,
+                                                                          ProviderChain& chain) const {
+    if (auto it = chain.by_index.find(p); it != chain.by_index.end()) return it->second->instance;
+    size_t before = chain.list.size();
     const Member& m = members[p];
-    auto li = std::make_unique<LinkedInstance>(engine, m.wasi, linker.store());
+    auto li = std::make_unique<LinkedInstance>(engine, m.wasi, chain.store);
     STRATUS_TRY(li->wasi.add_to_linker(li->linker));
     auto state = plugins->define(li->linker, li->wasi, m.scope);
     if (!state) return std::move(state).error().context(m.name);
     li->plugin_state = std::move(*state);
     std::set<std::string> defined;
-    STRATUS_TRY(link_member(engine, p, li->linker, timeout, made, by_index, defined));
+    STRATUS_TRY(link_member(engine, p, li->linker, timeout, chain, defined));
     auto instance = li->linker.instantiate(m.component, provider_options(p, timeout));
     if (!instance) return std::move(instance).error().context("instantiating " + m.name);
+    ++instantiations[p];
     li->instance = std::move(*instance);
-    by_index[p] = li.get();
-    made.list.push_back(std::move(li));
-    return {};
+    li->used = true;  // made for the call under way: fresh already
+    chain.by_index[p] = li.get();
+    chain.list.push_back(std::move(li));
+    std::rotate(chain.list.begin(), chain.list.begin() + static_cast<std::ptrdiff_t>(before), chain.list.end());
+    return chain.by_index[p]->instance;
   }
 
   // An instance of member `i` with its host interfaces, linked to new
@@ -206,10 +237,133 @@ class WorkloadHost::Running {
     auto instance = self.linker.instantiate(m.component, options);
     if (!instance) return std::move(instance).error().context("instantiating " + m.name);
     self.instance = std::move(*instance);
+    ++instantiations[i];
     self.used = true;  // made for this use: fresh already
-    for (auto& p : made.providers.list) p->used = true;
+    for (auto& p : made.providers->list) p->used = true;
     return made;
   }
+};
+
+// stratus:workload/instances for the service: instances of the other
+// members, each made as a pool's would be (its own grants, host
+// interfaces, memory limit and call timeout), at most max_concurrency of a
+// member (16 when unset) alive at once. Each call runs on a thread of its
+// own, so the created instance's traps and deadline are not the service's.
+class ServiceInstances final : public plugins::InstanceMaker {
+ public:
+  static constexpr size_t kDefaultCap = 16;
+
+  ServiceInstances(std::weak_ptr<WorkloadHost::Running> run, engine::Engine& engine, std::chrono::milliseconds timeout)
+      : run_(std::move(run)), engine_(engine), timeout_(timeout), live_(std::make_shared<Live>()) {}
+
+  Result<std::unique_ptr<plugins::MadeInstance>> create(const std::string& name) override {
+    auto r = run_.lock();
+    if (!r) return make_error("the workload was stopped");
+    auto it = std::find_if(r->members.begin(), r->members.end(),
+                           [&](const Member& m) { return m.spec != nullptr && m.name == name; });
+    if (it == r->members.end()) {
+      if (name == "service") return make_error("the service cannot make an instance of itself");
+      std::string names;
+      for (const auto& m : r->members)
+        if (m.spec != nullptr) names += (names.empty() ? "" : ", ") + m.name;
+      return make_error("no component named `" + name + "` in " + r->id + " (it has " + names + ")");
+    }
+    size_t index = static_cast<size_t>(it - r->members.begin());
+    size_t cap = kDefaultCap;
+    std::string why = "the default";
+    if (it->spec->max_concurrency && *it->spec->max_concurrency > 0) {
+      cap = static_cast<size_t>(*it->spec->max_concurrency);
+      why = "its max_concurrency";
+    }
+    {
+      std::lock_guard lock(live_->mu);
+      if (live_->stopped) return make_error("the workload is stopping");
+      if (live_->count[index] >= cap)
+        return make_error("already " + std::to_string(cap) + " instances of " + name + " alive, at most " +
+                          std::to_string(cap) + " at once (" + why + "): drop one first");
+      ++live_->count[index];
+    }
+    auto made = std::make_unique<Made>(name, index, live_, timeout_);
+    std::optional<Result<MemberInstance>> member;
+    on_own_thread([&] { member.emplace(r->instantiate_member(engine_, index, timeout_)); });
+    if (!*member) return std::move(*member).error().context(name);
+    made->instance = std::move(**member);
+    {
+      std::lock_guard lock(live_->mu);
+      if (live_->stopped) return make_error("the workload is stopping");
+      live_->running.insert(made->instance.self->instance.get());
+    }
+    return std::unique_ptr<plugins::MadeInstance>(std::move(made));
+  }
+
+  // The workload stops: calls under way in the instances made are
+  // interrupted (they end as a trap at their next check), and no more are made.
+  void stop() {
+    std::lock_guard lock(live_->mu);
+    live_->stopped = true;
+    for (auto* instance : live_->running) instance->interrupt();
+  }
+
+ private:
+  // Runs `work` on a thread of its own and waits for it. The locks the
+  // service's call holds across its host calls (the interpreter's store
+  // lock) are let go meanwhile, as a fiber switch lets them go: the work
+  // needs the store too.
+  static void on_own_thread(const std::function<void()>& work) {
+    engine::HeldLocks held = engine::HeldLocks::release();
+    std::thread(work).join();
+    held.retake();
+  }
+
+  struct Live {
+    std::mutex mu;
+    std::map<size_t, size_t> count;  // member index -> instances alive
+    std::set<component::ComponentInstance*> running;
+    bool stopped = false;
+  };
+
+  class Made final : public plugins::MadeInstance {
+   public:
+    Made(std::string name, size_t index, std::shared_ptr<Live> live, std::chrono::milliseconds timeout)
+        : name_(std::move(name)), index_(index), live_(std::move(live)), timeout_(timeout) {}
+    ~Made() override {
+      {
+        std::lock_guard lock(live_->mu);
+        if (instance.self) live_->running.erase(instance.self->instance.get());
+        --live_->count[index_];
+      }
+      instance.self.reset();  // the instance, then what it links to
+      instance.providers.reset();
+    }
+    Made(const Made&) = delete;
+    Made& operator=(const Made&) = delete;
+
+    const std::string& member() const override { return name_; }
+
+    Result<std::string> call(const std::string& function, const std::string& args) override {
+      if (!broken_.empty())
+        return make_error("this instance of " + name_ + " trapped before (" + broken_ + "): make another");
+      bool trapped = false;
+      std::optional<Result<std::string>> result;
+      on_own_thread([&] { result.emplace(call_with_wave(instance, function, args, timeout_, &trapped)); });
+      if (trapped) broken_ = result->error().message;
+      return std::move(*result);
+    }
+
+    MemberInstance instance;
+
+   private:
+    std::string name_;
+    size_t index_;
+    std::shared_ptr<Live> live_;
+    std::chrono::milliseconds timeout_;
+    std::string broken_;
+  };
+
+  std::weak_ptr<WorkloadHost::Running> run_;
+  engine::Engine& engine_;
+  std::chrono::milliseconds timeout_;
+  std::shared_ptr<Live> live_;
 };
 
 // Instances of one component invoked per event (a message), made on need
@@ -326,11 +480,11 @@ class LinkedExtension final : public serve::InstanceExtension {
  public:
   Result<void> prepare() override {
     if (plugin_state) plugin_state->reset();
-    for (auto& p : providers.list) STRATUS_TRY(p->prepare());
+    for (auto& p : providers->list) STRATUS_TRY(p->prepare());
     return {};
   }
   std::unique_ptr<plugins::InstanceState> plugin_state;  // before the providers: those of its chain use it
-  ProviderChain providers;
+  std::unique_ptr<ProviderChain> providers;
 };
 
 // The exit code a run of wasi:cli/run ended with; a trap is its message.
@@ -371,6 +525,7 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
   auto problems = validate_workload(workload, base_dir.string());
   if (!problems.empty()) return make_error(joined(problems));
   auto run = std::make_shared<Running>();
+  run->weak_self = run;
   run->spec = workload;
   run->id = (workload.ns.empty() ? std::string("default") : workload.ns) + "/" + workload.name;
   {
@@ -467,7 +622,7 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
     fs::path file = fs::path(image).is_absolute() ? fs::path(image) : base_dir / image;
     auto bytes = read_file(file);
     if (!bytes) return make_error(where + ".image: " + bytes.error().message);
-    auto component = component::decode_component(*bytes);
+    auto component = decode(*bytes);
     if (!component) return make_error(where + ".image: " + file.string() + ": " + component.error().message);
     m.component = std::move(*component);
     m.resources = effective_resources(settings_.defaults, workload, own);
@@ -504,6 +659,26 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
     }
   }
   if (!problems.empty()) return make_error(joined(problems));
+  // stratus:workload/instances: the service's alone, and only when the
+  // workload asks for it.
+  for (auto& m : run->members) {
+    for (const auto& i : m.component->type->imports) {
+      if (i.name.rfind(kInstances, 0) != 0) continue;
+      if (m.spec != nullptr) {
+        problems.push_back(m.where + " (" + m.name + "): imports " + i.name +
+                           ", which only the workload's service may use");
+      } else if (!run->plugins->offers_instances()) {
+        problems.push_back("service: imports " + i.name +
+                           " but wit_world.host_interfaces does not declare {namespace: stratus, package: "
+                           "workload, interfaces: [instances]}");
+      } else {
+        run->service_instances = std::make_shared<ServiceInstances>(run, engine_, settings_.call_timeout);
+        m.scope.instances = run->service_instances;
+      }
+    }
+  }
+  if (!problems.empty()) return make_error(joined(problems));
+  run->instantiations = std::make_unique<std::atomic<uint64_t>[]>(run->members.size());
 
   // Links: what the host does not provide comes from another component.
   std::vector<LinkableComponent> linkable;
@@ -586,6 +761,7 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
       auto providers = r->make_providers(engine, i, linker, timeout);
       if (!providers) return std::move(providers).error();
       ext->providers = std::move(*providers);
+      ++r->instantiations[i];  // the router makes the instance itself
       return std::unique_ptr<serve::InstanceExtension>(std::move(ext));
     };
     std::string text = (route.host.empty() ? std::string("*") : route.host) +
@@ -702,6 +878,23 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
   return run->id;
 }
 
+Result<component::ComponentPtr> WorkloadHost::decode(std::span<const uint8_t> bytes) {
+  std::string key = sha256_hex(bytes);
+  {
+    std::lock_guard lock(decoded_mu_);
+    if (auto it = decoded_.find(key); it != decoded_.end()) {
+      if (auto known = it->second.lock()) return known;
+      decoded_.erase(it);
+    }
+  }
+  auto component = component::decode_component(bytes);
+  if (!component) return std::move(component).error();
+  std::lock_guard lock(decoded_mu_);
+  std::erase_if(decoded_, [](const auto& entry) { return entry.second.expired(); });
+  decoded_[key] = *component;
+  return component;
+}
+
 std::optional<WorkloadStatus> WorkloadHost::status(const std::string& id) const {
   std::shared_ptr<Running> run;
   {
@@ -717,6 +910,7 @@ std::optional<WorkloadStatus> WorkloadHost::status(const std::string& id) const 
   s.message = run->message;
   s.service_restarts = run->restarts;
   s.routes = run->route_texts;
+  for (size_t i = 0; i < run->members.size(); ++i) s.instances_made[run->members[i].name] = run->instantiations[i];
   return s;
 }
 
@@ -763,6 +957,7 @@ Result<void> WorkloadHost::stop(const std::string& id) {
     run->stopping = true;
     run->state = WorkloadState::kStopping;
     if (run->service_instance) run->service_instance->interrupt();
+    if (run->service_instances) run->service_instances->stop();
     run->wake.notify_all();
   }
   for (const auto& name : run->routes) router_.remove_route(name);

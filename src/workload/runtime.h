@@ -57,6 +57,10 @@ struct WorkloadStatus {
   std::string message;  // why, for ERROR; what it serves, for RUNNING
   uint64_t service_restarts = 0;
   std::vector<std::string> routes;  // "host/prefix" each HTTP component takes
+  // Instances made so far of each component (by name; the service's is
+  // "service"): a provider is made when one of its functions is first
+  // called, so the members nobody called have none.
+  std::map<std::string, uint64_t> instances_made;
 };
 
 struct HostSettings {
@@ -110,6 +114,12 @@ class WorkloadHost {
   HostSettings settings_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Running>> workloads_;
+  // Components decoded so far, by the SHA-256 of their bytes, while some
+  // workload still holds them: the same image in several members or
+  // workloads (or a workload started again) is decoded and validated once.
+  Result<component::ComponentPtr> decode(std::span<const uint8_t> bytes);
+  std::mutex decoded_mu_;
+  std::map<std::string, std::weak_ptr<const component::Component>> decoded_;
 };
 
 }  // namespace stratus::workload

@@ -39,6 +39,29 @@ TEST_F(WorkloadRuntimeTest, TheExampleWorkloadCountsThroughItsLinkAndLogs) {
   EXPECT_TRUE(logged("test/counter counter visit 2"));
 }
 
+TEST_F(WorkloadRuntimeTest, ProvidersAreMadeOnTheirFirstCallAndIdleMembersNever) {
+  // Eight more members nobody links or routes to (copies of a command);
+  // one counter instance, which every request reuses.
+  std::string y = counter_yaml("lazy");
+  y.replace(y.find("      local_resources:"), 0, "      max_concurrency: 1\n");
+  std::string idle;
+  for (int i = 0; i < 8; ++i)
+    idle += "    - name: idle" + std::to_string(i) + "\n      image: " + std::string(STRATUS_SERVICE_COMPONENT) + "\n";
+  y.replace(y.find("  host_interfaces:"), 0, idle);
+  auto id = start(y);
+  ASSERT_TRUE(id) << id.error().message;
+  auto made = [&](const std::string& member) { return host_->status(*id)->instances_made.at(member); };
+  EXPECT_EQ(made("counter"), 1u) << "the router's warm instance";
+  EXPECT_EQ(made("greeter"), 0u) << "a provider is made when first called, not at start";
+  EXPECT_EQ(get(port_, "/count").body, "0\n");
+  EXPECT_EQ(made("greeter"), 0u) << "GET /count does not greet";
+  EXPECT_EQ(get(port_, "/").body, "Hello, tester! This page has had 1 visit.\n");
+  EXPECT_EQ(made("greeter"), 1u);
+  EXPECT_EQ(get(port_, "/").body, "Hello, tester! This page has had 2 visits.\n");
+  EXPECT_EQ(made("greeter"), 1u) << "started over with the counter's instance, not made anew";
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(made("idle" + std::to_string(i)), 0u);
+}
+
 TEST_F(WorkloadRuntimeTest, TheCountSurvivesARestartOfTheHost) {
   ASSERT_TRUE(start(counter_yaml("counter")));
   EXPECT_EQ(get(port_, "/").status, 200);

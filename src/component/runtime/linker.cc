@@ -3,6 +3,7 @@
 
 #include "component/runtime/funcs.h"
 #include "component/runtime/instance_state.h"
+#include "component/runtime/lazy_export.h"
 
 namespace stratus::component {
 namespace {
@@ -169,6 +170,17 @@ Result<void> Linker::define_export(const std::string& name, const std::shared_pt
   return {};
 }
 
+Result<void> Linker::define_lazy_export(const std::string& name, LazyExport lazy) {
+  host_items_->by_import.clear();
+  bind_cache_->entries.clear();
+  if (!lazy.instantiate) return make_error("define `" + name + "`: no way to make the instance");
+  if (!lazy_export_type(lazy))
+    return make_error("define `" + name + "`: the component has no export `" + lazy.name + "`");
+  if (!items_.emplace(name, std::make_shared<LazyExportState>(std::move(lazy))).second)
+    return make_error("`" + name + "` is already defined");
+  return {};
+}
+
 Result<void> Linker::redefine_export(const std::string& name, const std::shared_ptr<ComponentInstance>& instance,
                                      const std::string& export_name) {
   auto it = items_.find(name);
@@ -247,6 +259,13 @@ Result<std::shared_ptr<ComponentInstance>> Linker::instantiate(const ComponentPt
     }
     const LinkItem* item = find(import->name);
     if (item == nullptr) return make_error("import `" + import->name + "` is not defined by the host");
+    if (const auto* lazy = std::get_if<std::shared_ptr<LazyExportState>>(item)) {
+      auto made = lazy_item(**lazy);
+      if (!made) return std::move(made).error().context("import `" + import->name + "`");
+      keep_alive.push_back(*lazy);  // its functions refer to it
+      args.emplace(import->name, std::move(*made));
+      continue;
+    }
     auto made = to_item(*item, keep_alive);
     if (is_host_item(*item)) host_items_->by_import.emplace(import->name, made);
     args.emplace(import->name, std::move(made));

@@ -99,9 +99,24 @@ struct ComponentExport {
   std::string name;
 };
 
+// An export of a component instance that is made on first use: the
+// importer is given functions that call `instantiate` on their first call
+// and then forward to the export's own (workload/ makes providers so, and
+// a workload of many components starts as fast as one of one). An export
+// whose type involves resource types is made at once, when the importer is
+// instantiated: the importer's resource types are the instance's own ones.
+struct LazyExport {
+  ComponentPtr component;  // what `instantiate` instantiates; the export's type is read from it
+  std::string name;        // the export, of `component`
+  // Called at most once per definition; its error traps the call that
+  // needed the instance (or fails the importer's instantiation).
+  std::function<Result<std::shared_ptr<ComponentInstance>>()> instantiate;
+};
+struct LazyExportState;  // linker.cc
+
 // One value the linker can hand to an import.
-using LinkItem =
-    std::variant<HostFunc, HostInstance, ResourceTypePtr, std::shared_ptr<ComponentInstance>, ComponentExport>;
+using LinkItem = std::variant<HostFunc, HostInstance, ResourceTypePtr, std::shared_ptr<ComponentInstance>,
+                              ComponentExport, std::shared_ptr<LazyExportState>>;
 
 struct InstantiateOptions {
   engine::InstanceLimits limits;  // applied to every core instance
@@ -170,6 +185,10 @@ class Linker {
   // next, share one linker (workload/).
   Result<void> redefine_export(const std::string& name, const std::shared_ptr<ComponentInstance>& instance,
                                const std::string& export_name);
+
+  // Satisfies the import `name` with the export of an instance made on the
+  // first call (LazyExport). Errors: `lazy.component` has no such export.
+  Result<void> define_lazy_export(const std::string& name, LazyExport lazy);
 
   // Instantiates `component`; every import must be defined with a matching
   // type, else the error names the import and what did not match.

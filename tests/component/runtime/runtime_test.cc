@@ -313,6 +313,43 @@ TEST_P(RuntimeTest, AnImportRedefinedGoesToTheNewExportForLaterInstancesOnly) {
   EXPECT_EQ(returned((*late)->call("run", args)), Val::string("hi!"));
 }
 
+TEST_P(RuntimeTest, ALazyExportIsMadeOnTheFirstCallAndOnce) {
+  const std::string import = "test:demo/strings@0.1.0", export_name = "test:demo/strings@0.1.4";
+  auto provider = load("provider");
+  int made = 0;
+  LazyExport lazy{provider, export_name, [&]() -> Result<std::shared_ptr<ComponentInstance>> {
+                    ++made;
+                    return linker_->instantiate(provider);
+                  }};
+  auto missing = linker_->define_lazy_export(import, LazyExport{provider, "no:such/export", lazy.instantiate});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message, "define `" + import + "`: the component has no export `no:such/export`");
+  ASSERT_TRUE(linker_->define_lazy_export(import, lazy).ok());
+  auto consumer = linker_->instantiate(load("consumer"));
+  ASSERT_TRUE(consumer.ok()) << consumer.error().message;
+  EXPECT_EQ(made, 0) << "instantiating the importer does not make the provider";
+  std::vector<Val> args = {Val::string("hi ünïcode")};
+  EXPECT_EQ(returned((*consumer)->call("run", args)), Val::string("hi ünïcode!"));
+  EXPECT_EQ(returned((*consumer)->call("run", args)), Val::string("hi ünïcode!"));
+  EXPECT_EQ(made, 1);
+
+  // A provider that cannot be made traps the call that needed it.
+  Linker failing(*engine_);
+  ASSERT_TRUE(failing
+                  .define_lazy_export(import, LazyExport{provider, export_name,
+                                                         []() -> Result<std::shared_ptr<ComponentInstance>> {
+                                                           return make_error("out of luck");
+                                                         }})
+                  .ok());
+  auto orphan = failing.instantiate(load("consumer"));
+  ASSERT_TRUE(orphan.ok()) << orphan.error().message;
+  auto outcome = (*orphan)->call("run", args);
+  ASSERT_TRUE(outcome.trapped());
+  EXPECT_NE(outcome.trap().message.find("instantiating the provider of `" + export_name + "`: out of luck"),
+            std::string::npos)
+      << outcome.trap().message;
+}
+
 TEST_P(RuntimeTest, ReenteringAnInstanceFromTheHostTraps) {
   std::shared_ptr<ComponentInstance> self;
   std::string inner_message;

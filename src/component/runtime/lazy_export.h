@@ -1,0 +1,32 @@
+// What an import defined by Linker::define_lazy_export receives: functions
+// that make the exporting instance on their first call and forward to its
+// own from then on. Private to runtime/.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "component/runtime/instance_state.h"
+
+namespace stratus::component {
+
+struct LazyExportState {
+  explicit LazyExportState(LazyExport l) : lazy(std::move(l)) {}
+  LazyExport lazy;
+  std::shared_ptr<ComponentInstance> instance;  // once made
+  std::optional<RtItem> item;                   // what importers get, made once (lazy_item)
+
+  // The instance, made on the first use.
+  Result<std::shared_ptr<ComponentInstance>> get();
+};
+
+// The export's type in `lazy.component`; nullopt when it has none of that name.
+std::optional<ExternType> lazy_export_type(const LazyExport& lazy);
+
+// What an importer gets for the export of `state`: functions made lazy when
+// the export's type involves no resource type, else the instance's own
+// export (the instance is made now). `state` must outlive the item: the
+// importer keeps it (Linker::instantiate).
+Result<RtItem> lazy_item(LazyExportState& state);
+
+}  // namespace stratus::component

@@ -121,12 +121,16 @@ std::string with_note(const std::string& message, const std::string& note) {
   return note.empty() ? message : message + "; " + note;
 }
 
-int finish_preview1(const std::string& file, const wasi::preview1::CommandOutcome& outcome, const LimitFlags& flags) {
-  if (const auto* code = std::get_if<int>(&outcome)) {
-    if (*code != 0 && !flags.note(nullptr).empty())
-      say(file + ": exited with code " + std::to_string(*code) + "; " + flags.note(nullptr));
-    return *code;
+int exit_code_under_limits(const std::string& file, int code, const LimitFlags& flags) {
+  if (code != 0) {
+    std::string note = flags.note(nullptr);
+    if (!note.empty()) say(file + ": exited with code " + std::to_string(code) + "; " + note);
   }
+  return code;
+}
+
+int finish_preview1(const std::string& file, const wasi::preview1::CommandOutcome& outcome, const LimitFlags& flags) {
+  if (const auto* code = std::get_if<int>(&outcome)) return exit_code_under_limits(file, *code, flags);
   if (const auto* trap = std::get_if<engine::Trap>(&outcome)) {
     say(file + ": " + with_note(wasi::preview1::describe(*trap), flags.note(trap)));
     return kExitTrap;

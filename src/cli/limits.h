@@ -45,6 +45,10 @@ void add_limit_flags(CLI::App& app, LimitFlags& flags);
 // MESSAGE; NOTE, or MESSAGE alone when NOTE is empty.
 std::string with_note(const std::string& message, const std::string& note);
 
+// A guest from FILE that exited with `code`: the code, after a line naming
+// the limit when it is not 0 and a limit is in play.
+int exit_code_under_limits(const std::string& file, int code, const LimitFlags& flags);
+
 // The exit of a preview 1 command run from FILE: its code, 134 on a trap, 1
 // when it could not run. A line on stderr for the last two, and for a
 // non-zero code under a limit, naming the limit.

@@ -119,10 +119,7 @@ int run(const RunOptions& opts) {
   if (outcome->trap)
     return fail(opts.file + ": " + with_note("trap: " + outcome->trap->message, flags.note(&*outcome->trap)),
                 kExitTrap);
-  if (outcome->exit_code != 0 && !flags.note(nullptr).empty())
-    std::fprintf(stderr, "stratus: %s: exited with code %d; %s\n", opts.file.c_str(), outcome->exit_code,
-                 flags.note(nullptr).c_str());
-  return outcome->exit_code;
+  return exit_code_under_limits(opts.file, outcome->exit_code, flags);
 }
 
 }  // namespace

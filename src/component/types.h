@@ -58,8 +58,17 @@ struct ResourceType {
   // resource (null for host-implemented ones) and how to destroy a rep.
   const void* implementer = nullptr;
   std::function<Result<void>(uint32_t rep)> destructor;
+  // Runtime placeholders only: a resource type handed to an importer before
+  // the instance that implements it exists (a lazy link,
+  // Linker::define_lazy_export), then set, once, to the runtime type it
+  // stands for when that instance is made. Read through settled().
+  mutable std::shared_ptr<const ResourceType> stands_for;
 };
 using ResourceTypePtr = std::shared_ptr<const ResourceType>;
+
+// The runtime type `t` is: what a placeholder stands for once settled, else
+// `t` itself. Identity comparisons of runtime resource types go through it.
+inline const ResourceTypePtr& settled(const ResourceTypePtr& t) { return t && t->stands_for ? t->stands_for : t; }
 
 struct DefinedType;
 using DefinedTypePtr = std::shared_ptr<const DefinedType>;

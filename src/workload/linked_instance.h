@@ -57,10 +57,14 @@ struct ProviderChain {
   void clear() {
     while (!list.empty()) list.pop_back();
     by_index.clear();
+    resource_types.clear();
   }
   std::shared_ptr<component::Store> store;
   std::vector<std::unique_ptr<LinkedInstance>> list;
   std::map<size_t, LinkedInstance*> by_index;  // member index -> its instance
+  // The placeholders of the resource types each provider exports, shared
+  // by its lazy exports in every linker of the chain (LazyExport).
+  std::map<size_t, std::shared_ptr<component::LazyResourceTypes>> resource_types;
 };
 
 // An instance of a workload's member and the instances of its providers,

@@ -157,6 +157,9 @@ class WorkloadHost::Running {
       component::LazyExport lazy;
       lazy.component = members[l.provider].component;
       lazy.name = l.export_name;
+      auto& types = made.resource_types[l.provider];
+      if (!types) types = std::make_shared<component::LazyResourceTypes>();
+      lazy.resource_types = types;
       lazy.instantiate = [weak = weak_self, &engine, p = l.provider, timeout,
                           chain = &made]() -> Result<std::shared_ptr<component::ComponentInstance>> {
         auto r = weak.lock();

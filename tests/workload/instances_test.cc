@@ -21,7 +21,8 @@ class InstancesTest : public WorkloadRuntimeTest, public ::testing::WithParamInt
     std::string y = "namespace: test\nname: " + name + "\nwit_world:\n  components:\n";
     y += "    - name: greeter\n      image: " + test_host::example("greeter") + "\n";
     y += "    - name: probe\n      image: " + std::string(STRATUS_PROBE_COMPONENT) +
-         "\n      max_concurrency: 3\n      local_resources:\n        config: {mine: \"yes\"}\n";
+         "\n      max_concurrency: 3\n      local_resources:\n        memory_limit_mb: 32\n        config: {mine: "
+         "\"yes\"}\n";
     y += extra_member;
     y += "  host_interfaces:\n";
     y += "    - {namespace: wasi, package: config, interfaces: [store]}\n";
@@ -66,6 +67,13 @@ TEST_P(InstancesTest, TheServiceMakesCallsAndDropsInstancesOfOtherMembers) {
   EXPECT_EQ(made_["greeter"], 1u);
   EXPECT_EQ(made_["probe"], 2u) << "instances_made counts what create made";
   EXPECT_EQ(made_["service"], 1u);
+}
+
+TEST_P(InstancesTest, AMadeInstanceHasItsMembersMemoryLimitAndItsAsyncExportsAnswer) {
+  auto out = run("memory");
+  EXPECT_EQ(out["grow-1mib"], "true");
+  EXPECT_EQ(out["grow-64mib"], "false") << "the probe's memory_limit_mb is 32; the service has no limit";
+  EXPECT_EQ(out["add-async"], "42");
 }
 
 TEST_P(InstancesTest, ErrorsSayWhatWentWrongAndTheServiceGoesOn) {

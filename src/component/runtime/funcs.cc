@@ -52,13 +52,14 @@ class CallHooks final : public canon::ResourceHooks {
   }
 
   Result<uint32_t> lower_own(const ResourceTypePtr& type, const ResourceRef& resource) override {
-    return instance_.handles().add(ResourceHandle{resource.resource, resource.rep, true, nullptr, 0});
+    return instance_.handles().add(ResourceHandle{settled(resource.resource), resource.rep, true, nullptr, 0});
   }
 
   Result<uint32_t> lower_borrow(const ResourceTypePtr& type, const ResourceRef& resource) override {
-    if (resource.resource->implementer == &instance_) return resource.rep;
+    const auto& rt = settled(resource.resource);
+    if (rt->implementer == &instance_) return resource.rep;
     if (scope_ == nullptr) return make_error("a borrow cannot be returned");
-    auto index = instance_.handles().add(ResourceHandle{resource.resource, resource.rep, false, scope_, 0});
+    auto index = instance_.handles().add(ResourceHandle{rt, resource.rep, false, scope_, 0});
     if (index.ok()) scope_->num_borrows += 1;
     return index;
   }
@@ -730,7 +731,9 @@ std::shared_ptr<engine::Func> make_resource_drop(InstanceState& instance, const 
       [inst, weak](engine::Caller&, std::span<const engine::Value> args,
                    std::span<engine::Value>) -> std::optional<engine::Trap> {
         if (!inst->may_leave) return trap("cannot leave component instance");
-        auto runtime_type = weak.lock();
+        // An imported resource's type may be a placeholder of a lazy link,
+        // settled since: the handles hold the type it stands for.
+        auto runtime_type = settled(weak.lock());
         uint32_t index = args[0].i32();
         auto entry = inst->handles().get(index);
         if (!entry.ok()) return trap_from(entry.error());
@@ -757,7 +760,9 @@ std::shared_ptr<engine::Func> make_resource_rep(InstanceState& instance, const R
       type,
       [inst, weak](engine::Caller&, std::span<const engine::Value> args,
                    std::span<engine::Value> out) -> std::optional<engine::Trap> {
-        auto runtime_type = weak.lock();
+        // An imported resource's type may be a placeholder of a lazy link,
+        // settled since: the handles hold the type it stands for.
+        auto runtime_type = settled(weak.lock());
         uint32_t index = args[0].i32();
         auto entry = inst->handles().get(index);
         if (!entry.ok()) return trap_from(entry.error());
@@ -814,7 +819,8 @@ std::shared_ptr<engine::Func> make_unsupported_builtin(InstanceState& instance, 
                                      });
 }
 
-std::optional<engine::Trap> destroy_resource(const ResourceTypePtr& resource, uint32_t rep, InstanceState* caller) {
+std::optional<engine::Trap> destroy_resource(const ResourceTypePtr& type, uint32_t rep, InstanceState* caller) {
+  const ResourceTypePtr& resource = settled(type);
   if (!resource->destructor) return std::nullopt;
   auto* impl = static_cast<InstanceState*>(const_cast<void*>(resource->implementer));
   std::optional<Entered> entered;  // host resources have no instance to enter

@@ -36,9 +36,9 @@ engine::Engine& InstanceState::engine() const { return linker_.engine(); }
 ResourceTypePtr InstanceState::resolve(const ResourceTypePtr& static_type) const {
   for (const InstanceState* s = this; s != nullptr; s = s->parent_) {
     auto it = s->resource_map_.find(static_type.get());
-    if (it != s->resource_map_.end()) return it->second;
+    if (it != s->resource_map_.end()) return settled(it->second);
   }
-  return static_type;
+  return settled(static_type);
 }
 
 std::vector<InstanceState*> InstanceState::entering_set(const InstanceState* caller) const {
@@ -93,7 +93,7 @@ std::optional<ExternType> InstanceState::export_type(std::string_view name) cons
   if (const auto* t = std::get_if<RtType>(item)) {
     TypeBound bound;
     if (t->runtime_resource) {
-      bound.type = t->runtime_resource;
+      bound.type = settled(t->runtime_resource);
     } else if (const auto* v = std::get_if<ValType>(&t->type)) {
       bound.type = *v;
     }
@@ -250,8 +250,8 @@ namespace {
 
 bool same_resource(const InstanceState* a_owner, const ResourceTypePtr& a, const InstanceState* b_owner,
                    const ResourceTypePtr& b) {
-  auto ra = a_owner ? a_owner->resolve(a) : a;
-  auto rb = b_owner ? b_owner->resolve(b) : b;
+  auto ra = a_owner ? a_owner->resolve(a) : settled(a);
+  auto rb = b_owner ? b_owner->resolve(b) : settled(b);
   return ra == rb;
 }
 
@@ -401,7 +401,7 @@ Result<void> bind_item(InstanceState& importer, const ExternType& expected, cons
         // item's type; the validator proved the two the same, and this is
         // where this component first meets it at run time.
         importer.bind_resource(*r, t->runtime_resource);
-      } else if (known != t->runtime_resource) {
+      } else if (known != settled(t->runtime_resource)) {
         return make_error("import `" + path.str() + "`: resource type mismatch");
       }
     } else if (t->runtime_resource) {

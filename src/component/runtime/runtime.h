@@ -99,18 +99,27 @@ struct ComponentExport {
   std::string name;
 };
 
+// Placeholders of the resource types one instance exports, by export path
+// ("iface#name"), handed to importers before the instance exists and set
+// to its own types when it is made (ResourceType::stands_for).
+using LazyResourceTypes = std::map<std::string, std::shared_ptr<ResourceType>>;
+
 // An export of a component instance that is made on first use: the
 // importer is given functions that call `instantiate` on their first call
 // and then forward to the export's own (workload/ makes providers so, and
-// a workload of many components starts as fast as one of one). An export
-// whose type involves resource types is made at once, when the importer is
-// instantiated: the importer's resource types are the instance's own ones.
+// a workload of many components starts as fast as one of one), and
+// placeholders for the resource types the component defines and exports.
+// An export whose functions involve resource types the component imports
+// (another's) is made at once, when the importer is instantiated.
 struct LazyExport {
   ComponentPtr component;  // what `instantiate` instantiates; the export's type is read from it
   std::string name;        // the export, of `component`
   // Called at most once per definition; its error traps the call that
   // needed the instance (or fails the importer's instantiation).
   std::function<Result<std::shared_ptr<ComponentInstance>>()> instantiate;
+  // When several definitions (in several linkers) make the same instance:
+  // shared by all of them, so that all importers see one type per resource.
+  std::shared_ptr<LazyResourceTypes> resource_types;
 };
 struct LazyExportState;  // linker.cc
 

@@ -317,11 +317,13 @@ TEST_P(RuntimeTest, ALazyExportIsMadeOnTheFirstCallAndOnce) {
   const std::string import = "test:demo/strings@0.1.0", export_name = "test:demo/strings@0.1.4";
   auto provider = load("provider");
   int made = 0;
-  LazyExport lazy{provider, export_name, [&]() -> Result<std::shared_ptr<ComponentInstance>> {
+  LazyExport lazy{provider, export_name,
+                  [&]() -> Result<std::shared_ptr<ComponentInstance>> {
                     ++made;
                     return linker_->instantiate(provider);
-                  }};
-  auto missing = linker_->define_lazy_export(import, LazyExport{provider, "no:such/export", lazy.instantiate});
+                  },
+                  nullptr};
+  auto missing = linker_->define_lazy_export(import, LazyExport{provider, "no:such/export", lazy.instantiate, nullptr});
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().message, "define `" + import + "`: the component has no export `no:such/export`");
   ASSERT_TRUE(linker_->define_lazy_export(import, lazy).ok());
@@ -339,7 +341,8 @@ TEST_P(RuntimeTest, ALazyExportIsMadeOnTheFirstCallAndOnce) {
                   .define_lazy_export(import, LazyExport{provider, export_name,
                                                          []() -> Result<std::shared_ptr<ComponentInstance>> {
                                                            return make_error("out of luck");
-                                                         }})
+                                                         },
+                                                         nullptr})
                   .ok());
   auto orphan = failing.instantiate(load("consumer"));
   ASSERT_TRUE(orphan.ok()) << orphan.error().message;
@@ -348,6 +351,48 @@ TEST_P(RuntimeTest, ALazyExportIsMadeOnTheFirstCallAndOnce) {
   EXPECT_NE(outcome.trap().message.find("instantiating the provider of `" + export_name + "`: out of luck"),
             std::string::npos)
       << outcome.trap().message;
+}
+
+// The provider exports a resource type: the importer gets a placeholder for
+// it, which becomes the provider's type when the provider is made on the
+// first call; handles, borrows and destructors work across the link.
+TEST_P(RuntimeTest, ALazyExportOfAResourceIsMadeOnTheFirstCallAndItsHandlesWork) {
+  const std::string iface = "test:demo/tallies";
+  auto provider = load("tallies_provider");
+  int made = 0;
+  ASSERT_TRUE(linker_
+                  ->define_lazy_export(iface, LazyExport{provider, iface,
+                                                         [&]() -> Result<std::shared_ptr<ComponentInstance>> {
+                                                           ++made;
+                                                           return linker_->instantiate(provider);
+                                                         },
+                                                         nullptr})
+                  .ok());
+  auto consumer = linker_->instantiate(load("tallies_consumer"));
+  ASSERT_TRUE(consumer.ok()) << consumer.error().message;
+  EXPECT_EQ(returned((*consumer)->call("idle", {})), Val::u32(7));
+  EXPECT_EQ(made, 0) << "an importer of a resource type does not make its provider until it calls it";
+
+  std::vector<Val> n41 = {Val::u32(41)};
+  EXPECT_EQ(returned((*consumer)->call("use", n41)), Val::u32(42));
+  EXPECT_EQ(made, 1);
+  EXPECT_EQ(returned((*consumer)->call("dropped", {})), Val::u32(1)) << "the importer's drop ran the destructor";
+
+  // A handle the importer hands to the host is of the provider's type.
+  std::vector<Val> n5 = {Val::u32(5)};
+  auto kept = (*consumer)->call("keep", n5);
+  ASSERT_TRUE(kept.returned() && kept.result()) << (kept.trapped() ? kept.trap().message : "");
+  EXPECT_EQ(kept.result()->as_handle().resource->name, "tally");
+  ASSERT_TRUE((*consumer)->drop_resource(kept.result()->as_handle()).ok());
+  EXPECT_EQ(returned((*consumer)->call("dropped", {})), Val::u32(2));
+
+  // Another importer made by the same linker shares the provider and its type.
+  auto second = linker_->instantiate(load("tallies_consumer"));
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  std::vector<Val> n1 = {Val::u32(1)};
+  EXPECT_EQ(returned((*second)->call("use", n1)), Val::u32(2));
+  EXPECT_EQ(made, 1);
+  EXPECT_EQ(returned((*second)->call("dropped", {})), Val::u32(3));
 }
 
 TEST_P(RuntimeTest, ReenteringAnInstanceFromTheHostTraps) {

@@ -9,6 +9,8 @@
 //   grants  its own config `secret`, then the probe's `secret` and `mine`
 //   cap     probes made (kept alive) until create fails
 //   spin    a probe's call that never returns (until the workload stops)
+//   memory  a probe growing its memory by 1 MiB, then by 64 MiB (its
+//           member's memory limit is below that), then an async export
 // It logs "done" at the end; the run then succeeds.
 #include <expected>
 #include <string>
@@ -92,6 +94,14 @@ void spin() {
   say("spin", text(probe->call("test:probe/probe#spin", "")));
 }
 
+void memory() {
+  auto probe = api::Instance::create("probe");
+  if (!probe) return say("probe", "err: " + probe.error());
+  say("grow-1mib", text(probe->call("test:probe/probe#grow", "16")));
+  say("grow-64mib", text(probe->call("test:probe/probe#grow", "1024")));
+  say("add-async", text(probe->call("test:probe/probe#add-async", "20, 22")));
+}
+
 }  // namespace
 
 namespace exports::wasi::cli::run {
@@ -103,6 +113,7 @@ std::expected<void, ::stratus_guest::Unit> run() {
   if (scenario == "grants") grants();
   if (scenario == "cap") cap();
   if (scenario == "spin") spin();
+  if (scenario == "memory") memory();
   say("done", scenario);
   return {};
 }

@@ -27,4 +27,11 @@ void spin() {
   }
 }
 
+bool grow(uint32_t pages) { return __builtin_wasm_memory_grow(0, pages) != static_cast<size_t>(-1); }
+
+stratus_guest::Task<int32_t> add_async(int32_t a, int32_t b) {
+  ++calls;
+  co_return a + b;
+}
+
 }  // namespace exports::test::probe::probe

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "engine/aot/runtime/registry.h"
+#include "engine/aot/speed_patches.h"
 #include "wabt/apply-names.h"
 #include "wabt/c-writer.h"
 #include "wabt/cast.h"
@@ -94,10 +95,58 @@ void prepend_check(ExprList& list, Index flag, Index hook, size_t& count) {
   list.insert(list.begin(), std::make_unique<wabt::GlobalGetExpr>(Var(flag, Location())));
 }
 
+// Instructions that neither branch nor call: running one always goes on to
+// the next instruction (or traps).
+bool is_straight(const Expr& e) {
+  switch (e.type()) {
+    case ExprType::Binary:
+    case ExprType::Compare:
+    case ExprType::Const:
+    case ExprType::Convert:
+    case ExprType::Drop:
+    case ExprType::GlobalGet:
+    case ExprType::GlobalSet:
+    case ExprType::Load:
+    case ExprType::LocalGet:
+    case ExprType::LocalSet:
+    case ExprType::LocalTee:
+    case ExprType::MemorySize:
+    case ExprType::Nop:
+    case ExprType::RefFunc:
+    case ExprType::RefIsNull:
+    case ExprType::RefNull:
+    case ExprType::Select:
+    case ExprType::Store:
+    case ExprType::Ternary:
+    case ExprType::Unary: return true;
+    default: return false;
+  }
+}
+
+// True if running `list` always reaches the header of a loop before any
+// branch or call: after straight instructions, a loop, or a block whose body
+// does so (a block's body runs unconditionally).
+bool starts_with_loop(const ExprList& list) {
+  for (const Expr& e : list) {
+    if (e.type() == ExprType::Loop) return true;
+    if (e.type() == ExprType::Block) return starts_with_loop(cast<wabt::BlockExpr>(&e)->block.exprs);
+    if (!is_straight(e)) return false;
+  }
+  return false;
+}
+
+// A loop whose body starts with an inner loop (in the sense above) needs no
+// check of its own: every iteration passes the inner loop's header, which
+// checks (a loop's body runs at least once per entry). Nor does a function
+// whose body starts with a loop: every call passes that loop's check before
+// it can call again. Nested loops and recursive functions that loop pay one
+// check instead of two.
 void instrument_loops(ExprList& list, Index flag, Index hook, size_t& count) {
   for (Expr& e : list) {
     for_each_body(e, [&](ExprList& body) { instrument_loops(body, flag, hook, count); });
-    if (e.type() == ExprType::Loop) prepend_check(cast<wabt::LoopExpr>(&e)->block.exprs, flag, hook, count);
+    if (e.type() != ExprType::Loop) continue;
+    ExprList& body = cast<wabt::LoopExpr>(&e)->block.exprs;
+    if (!starts_with_loop(body)) prepend_check(body, flag, hook, count);
   }
 }
 
@@ -557,7 +606,7 @@ Result<GeneratedC> generate_c(DecodedModule& module, const std::string& name) {
     wabt::Func* f = m.funcs[i];
     bool calls = has_call(f->exprs);
     instrument_loops(f->exprs, flag, hook, checks);
-    if (calls) prepend_check(f->exprs, flag, hook, checks);
+    if (calls && !starts_with_loop(f->exprs)) prepend_check(f->exprs, flag, hook, checks);
   }
 
   // One invoker and host trampoline per distinct signature of the module.
@@ -587,6 +636,8 @@ Result<GeneratedC> generate_c(DecodedModule& module, const std::string& name) {
   out.source = to_string(c_stream);
   out.header = to_string(h_stream);
   patch_source(out.source);
+  cache_memory_bases(out.source);
+  inline_sqrt(out.source);
   if (!patch_checks(out.source, name, checks))
     return make_error("aot: unexpected wasm2c output (deadline checks not found); is this wasm2c 1.0.32?");
   if (!patch_tags(out.source, name, imported_tags, info.tags.size()))

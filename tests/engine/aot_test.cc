@@ -255,6 +255,34 @@ TEST_F(AotTest, DeadlineChecksInDeadCodeAreNotRequired) {
   EXPECT_EQ(spin.trap().kind, TrapKind::Deadline);
 }
 
+// A loop whose body starts with a loop (directly, through blocks or after
+// instructions that neither branch nor call) has no check of its own, nor has
+// a function whose body starts with one: each of these spins must still stop
+// at the inner loop's check.
+TEST_F(AotTest, DeadlineStopsLoopsThatRelyOnAnInnerLoopsCheck) {
+  InstanceLimits limits;
+  limits.call_timeout = std::chrono::milliseconds(100);
+  auto inst = instantiate(compile(R"((module
+    (func (export "outer") (loop $o (loop $i (br $o))))
+    (func (export "through_blocks") (loop $o (block (block (loop $i (br_if $o (i32.const 1)))))))
+    (func $rec (export "recursive_loop_first") (loop $l (call $rec) (br_if $l (i32.const 0))))
+    (func (export "after_straight_code") (local i32)
+      (loop $o (local.set 0 (i32.add (local.get 0) (i32.const 1))) (loop $i (br $o))))
+    (func (export "inner_exits")
+      (loop $o (loop $i (br_if $i (i32.eqz (i32.const 1)))) (br $o)))))"),
+                          {}, limits);
+  ASSERT_TRUE(inst);
+  for (const char* name : {"outer", "through_blocks", "after_straight_code", "inner_exits"}) {
+    auto r = inst->call(name, {});
+    ASSERT_TRUE(r.trapped()) << name << ": " << r.describe();
+    EXPECT_EQ(r.trap().kind, TrapKind::Deadline) << name;
+  }
+  // Unbounded recursion ends at the call-depth limit or the deadline, whichever comes first.
+  auto rec = inst->call("recursive_loop_first", {});
+  ASSERT_TRUE(rec.trapped()) << rec.describe();
+  EXPECT_TRUE(rec.trap().kind == TrapKind::Deadline || rec.trap().kind == TrapKind::StackExhausted) << rec.describe();
+}
+
 TEST_F(AotTest, TrapsOnTwoThreadsAtOnce) {
   auto m = compile(kMemory);
   auto a = instantiate(m), b = instantiate(m);

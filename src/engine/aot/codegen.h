@@ -17,7 +17,7 @@ struct GeneratedC {
 };
 
 // Bump when the generated glue or the instrumentation changes: part of the cache key.
-inline constexpr const char* kGlueVersion = "stratus-aot-glue-7";
+inline constexpr const char* kGlueVersion = "stratus-aot-glue-9";
 
 // The descriptor function each module's shared object exports.
 std::string descriptor_symbol(const std::string& c_name);

@@ -44,7 +44,9 @@ fs::path default_cache_dir() {
 std::vector<std::string> flags(int opt_level) {
   return {"-O" + std::to_string(opt_level), "-fPIC", "-shared", "-fvisibility=hidden", "-DNDEBUG", "-w",
           // Wasm keeps signalling NaNs observable (x*1 must quiet them).
-          "-fsignaling-nans"};
+          "-fsignaling-nans",
+          // errno is not observable from wasm: sqrt() is then one instruction.
+          "-fno-math-errno"};
 }
 
 // A temporary directory removed when the scope ends.

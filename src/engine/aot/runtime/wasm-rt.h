@@ -39,6 +39,20 @@ extern "C" {
 #define WASM_RT_NO_RETURN __attribute__((noreturn))
 #define WASM_RT_MERGED_OOB_AND_EXHAUSTION_TRAPS 0
 
+#ifndef __cplusplus
+/* The generated code is compiled with -fsignaling-nans, under which glibc's
+ * isnan() becomes an out-of-line call to __isnan; wasm2c's float helpers
+ * (sqrt, floor, ...) call it on every use (nbody: 1.67x -> 1.35x native
+ * without the call). GCC's builtin is the same test, inline. */
+#include <math.h>
+#undef isnan
+#define isnan(x) __builtin_isnan(x)
+/* sqrt of a NaN gives that NaN quieted in hardware (x86 SQRTSD, Arm FSQRT),
+ * which is what wasm2c's wasm_sqrt computes with a branch around it. */
+#define stratus_sqrt(x) __builtin_sqrt(x)
+#define stratus_sqrtf(x) __builtin_sqrtf(x)
+#endif
+
 typedef enum {
   WASM_RT_TRAP_NONE,
   WASM_RT_TRAP_OOB, /* linear memory */

@@ -10,6 +10,9 @@ namespace stratus::cli {
 void add_observe_options(CLI::App& app, ObserveCliOptions& options) {
   app.add_option("--metrics-addr", options.metrics_addr,
                  "Serve Prometheus metrics (/metrics) and a status page (/) on HOST:PORT (port 0: any free port)");
+  app.add_option("--otlp-endpoint", options.otlp_endpoint,
+                 "Send a span per HTTP request over OTLP/HTTP (protobuf) to URL/v1/traces (http://HOST:PORT; "
+                 "else OTEL_EXPORTER_OTLP_ENDPOINT and friends)");
 }
 
 nlohmann::json status_document(const std::string& command, double uptime_seconds, uint64_t requests,
@@ -73,6 +76,16 @@ Observability::Observability(const engine::Engine& engine) {
 }
 
 Observability::~Observability() { stop(); }
+
+Result<observe::TraceExporter*> Observability::start_traces(const std::string& endpoint) {
+  auto config = observe::otlp_config(endpoint);
+  if (!config) return config.error();
+  if (!*config) return static_cast<observe::TraceExporter*>(nullptr);
+  auto exporter = observe::TraceExporter::start(std::move(**config));
+  if (!exporter) return exporter.error();
+  traces_ = std::move(*exporter);
+  return traces_.get();
+}
 
 Result<void> Observability::start(const std::string& addr, std::function<nlohmann::json()> status) {
   observe::MetricsServer::Handlers handlers;

@@ -17,13 +17,15 @@
 #include "engine/engine.h"
 #include "observe/metrics.h"
 #include "observe/metrics_server.h"
+#include "observe/otlp/exporter.h"
 #include "serve/http_server.h"
 #include "support/result.h"
 
 namespace stratus::cli {
 
 struct ObserveCliOptions {
-  std::string metrics_addr;  // empty: no metrics, no status page
+  std::string metrics_addr;   // empty: no metrics, no status page
+  std::string otlp_endpoint;  // empty: OTEL_EXPORTER_OTLP_* decide
 };
 
 void add_observe_options(CLI::App& app, ObserveCliOptions& options);
@@ -58,6 +60,9 @@ class Observability {
   // the listener's thread) and / on `addr`. Errors: a bad address, a port
   // in use.
   Result<void> start(const std::string& addr, std::function<nlohmann::json()> status);
+  // The span exporter --otlp-endpoint (`endpoint`) or the OTEL_* variables
+  // ask for; null when neither does. Errors: a bad URL or variable.
+  Result<observe::TraceExporter*> start_traces(const std::string& endpoint);
   // Stops the listener (before what `status` reads goes away).
   void stop() { server_.reset(); }
   // "http://HOST:PORT" of the listener, once started.
@@ -65,6 +70,7 @@ class Observability {
 
  private:
   observe::Registry registry_;
+  std::unique_ptr<observe::TraceExporter> traces_;
   std::unique_ptr<observe::MetricsServer> server_;
 };
 

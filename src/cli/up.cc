@@ -70,6 +70,10 @@ int up(const UpOptions& o) {
   if (!engine) return fail(engine.error().message);
   Observability observability(**engine);
   if (!o.observe.metrics_addr.empty()) options.metrics = &observability.registry();
+  auto traces = observability.start_traces(o.observe.otlp_endpoint);
+  if (!traces) return fail(traces.error().message);
+  options.traces = *traces;
+  if (*traces != nullptr) std::printf("stratus up: spans to %s\n", (*traces)->config().traces_url.c_str());
   auto router = serve::HttpServer::create_router(**engine, options);
   auto port = router->listen();
   if (!port) return fail(port.error().message);

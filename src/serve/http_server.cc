@@ -23,6 +23,7 @@
 
 #include "component/runtime/runtime.h"
 #include "serve/connection_io.h"
+#include "serve/request_trace.h"
 #include "serve/route_metrics.h"
 #include "serve/worker.h"
 #include "wasi/p2/http.h"
@@ -710,6 +711,16 @@ bool HttpServer::answer(Connection& c, std::optional<Finishing>& finishing) {
     if (boost::beast::iequals(name, "host")) request.authority = value;
     request.headers->entries.emplace_back(name, std::vector<uint8_t>(value.begin(), value.end()));
   }
+  std::optional<observe::SpanData> span;
+  if (options_.traces != nullptr) {
+    span = begin_server_span(req["traceparent"], req["tracestate"]);
+    // The guest's outgoing calls continue from this span.
+    auto& entries = request.headers->entries;
+    std::erase_if(entries, [](const auto& e) { return boost::beast::iequals(e.first, "traceparent"); });
+    observe::TraceContext context{span->trace_id, span->span_id, span->flags, {}};
+    std::string header = observe::format_traceparent(context);
+    entries.emplace_back("traceparent", std::vector<uint8_t>(header.begin(), header.end()));
+  }
   request.headers->immutable = true;
   auto body = std::make_shared<RequestBody>(c.stream, c.buffer, parser);
   request.body = body;
@@ -729,13 +740,33 @@ bool HttpServer::answer(Connection& c, std::optional<Finishing>& finishing) {
     const ConnectionSink& sink;
     std::string_view method;
     Clock::time_point began;
+    observe::TraceExporter* traces;
+    std::optional<observe::SpanData>& span;
+    const Target* target;
+    std::string_view path, host;
     bool invoked = false, trapped = false;
     ~Measure() {
       if (metrics != nullptr)
         metrics->end(method, sink.status(), std::chrono::duration<double>(Clock::now() - began).count(), invoked,
                      trapped);
+      if (span) {
+        std::string route;
+        if (target != nullptr) route = target->route.path_prefix.empty() ? "/" : target->route.path_prefix;
+        end_server_span(*span, ServedRequest{method, path, host, sink.status(), target ? &route : nullptr,
+                                             target ? target->route.workload_name : std::string_view(),
+                                             target ? target->route.component_name : std::string_view(), trapped});
+        traces->submit(std::move(*span));
+      }
     }
-  } measure{target && target->metrics ? target->metrics.get() : nullptr, sink, req.method_string(), began};
+  } measure{target && target->metrics ? target->metrics.get() : nullptr,
+            sink,
+            req.method_string(),
+            began,
+            options_.traces,
+            span,
+            target.get(),
+            req.target(),
+            req[http::field::host]};
   if (measure.metrics != nullptr) measure.metrics->begin();
   if (!target) {
     sink.error_response(404, not_found(request.authority, request.path_with_query));

@@ -53,6 +53,7 @@
 #include "component/runtime/runtime.h"
 #include "engine/engine.h"
 #include "observe/metrics.h"
+#include "observe/otlp/exporter.h"
 #include "observe/request_window.h"
 #include "support/result.h"
 #include "wasi/p2/ctx.h"
@@ -118,6 +119,9 @@ struct ServeOptions {
   // durations, active requests, invocations, traps and instances per
   // route. The registry must outlive the server.
   observe::Registry* metrics = nullptr;
+  // When set, each request's server span goes there (request_trace.h).
+  // The exporter must outlive the server.
+  observe::TraceExporter* traces = nullptr;
   // create()'s route: its name in logs and its metrics' workload and
   // component labels.
   std::string component_name = "the component";

@@ -10,9 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -74,15 +78,11 @@ std::optional<nlohmann::json> get_json(uint16_t port, const std::string& target)
 // its data and log in a temp folder; ready() once the workload is RUNNING.
 class StratusUp {
  public:
-  StratusUp()
+  explicit StratusUp(const std::vector<std::string>& extra = {})
       : dir_("stratus-observe"),
         port_(free_loopback_port()),
         metrics_port_(free_loopback_port()),
-        process_(
-            {STRATUS_BINARY, "up", STRATUS_EXAMPLES_DIR "/workload.yaml", "--addr",
-             "127.0.0.1:" + std::to_string(port_), "--metrics-addr", "127.0.0.1:" + std::to_string(metrics_port_),
-             "--data-dir", (dir_.path() / "data").string(), "--engine", "aot", "--cache-dir", STRATUS_TEST_CACHE_DIR},
-            metrics_port_, (dir_.path() / "stratus.log").string()) {}
+        process_(args(extra), metrics_port_, (dir_.path() / "stratus.log").string()) {}
 
   // Whether the workload got to RUNNING (the aot cache may have to compile
   // it first).
@@ -102,6 +102,24 @@ class StratusUp {
   const std::filesystem::path& dir() const { return dir_.path(); }
 
  private:
+  std::vector<std::string> args(const std::vector<std::string>& extra) const {
+    std::vector<std::string> a{STRATUS_BINARY,
+                               "up",
+                               STRATUS_EXAMPLES_DIR "/workload.yaml",
+                               "--addr",
+                               "127.0.0.1:" + std::to_string(port_),
+                               "--metrics-addr",
+                               "127.0.0.1:" + std::to_string(metrics_port_),
+                               "--data-dir",
+                               (dir_.path() / "data").string(),
+                               "--engine",
+                               "aot",
+                               "--cache-dir",
+                               STRATUS_TEST_CACHE_DIR};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+
   TempDir dir_;
   uint16_t port_, metrics_port_;
   ServerProcess process_;
@@ -213,6 +231,106 @@ TEST(ObserveE2ETest, ChromiumSeesTheExampleWorkloadRunning) {
   EXPECT_NE(text.find("<td>counter</td>"), std::string::npos) << text;
   EXPECT_NE(text.find("requests served"), std::string::npos) << text;
   EXPECT_NE(text.find("<div id=\"error\"></div>"), std::string::npos) << "the page could not refresh:\n" << text;
+}
+
+// An OTLP/HTTP receiver on loopback: it answers every POST with 200 and
+// keeps the bodies sent to /v1/traces.
+class OtlpReceiver {
+ public:
+  OtlpReceiver() : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    port_ = acceptor_.local_endpoint().port();
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~OtlpReceiver() {
+    done_ = true;
+    try {  // wakes the accept
+      boost::asio::io_context io;
+      boost::asio::ip::tcp::socket s(io);
+      s.connect({boost::asio::ip::make_address("127.0.0.1"), port_});
+    } catch (const std::exception&) {
+    }
+    thread_.join();
+  }
+  uint16_t port() const { return port_; }
+  // The bodies so far, once there is one (waiting up to `limit`).
+  std::vector<std::string> bodies(std::chrono::seconds limit) {
+    std::unique_lock lock(mu_);
+    got_.wait_for(lock, limit, [this] { return !bodies_.empty(); });
+    return bodies_;
+  }
+
+ private:
+  void serve() {
+    namespace http = boost::beast::http;
+    while (!done_) {
+      boost::beast::error_code ec;
+      boost::asio::ip::tcp::socket socket(io_);
+      acceptor_.accept(socket, ec);
+      if (ec || done_) continue;
+      boost::beast::flat_buffer buffer;
+      http::request<http::string_body> req;
+      http::read(socket, buffer, req, ec);
+      if (ec) continue;
+      if (req.method() == http::verb::post && req.target() == "/v1/traces" &&
+          req[http::field::content_type] == "application/x-protobuf") {
+        std::lock_guard lock(mu_);
+        bodies_.push_back(req.body());
+        got_.notify_all();
+      }
+      http::response<http::string_body> res{http::status::ok, 11};
+      res.set(http::field::content_type, "application/x-protobuf");
+      res.prepare_payload();
+      http::write(socket, res, ec);
+    }
+  }
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::atomic<bool> done_{false};
+  std::mutex mu_;
+  std::condition_variable got_;
+  std::vector<std::string> bodies_;
+  std::thread thread_;
+};
+
+TEST(ObserveE2ETest, ASpanPerRequestReachesAnOtlpReceiver) {
+  std::string protoc = find_program("protoc");
+  if (protoc.empty())
+    GTEST_SKIP() << "protoc is not installed (Debian package `protobuf-compiler`; ./x deps installs it)";
+  OtlpReceiver receiver;
+  StratusUp up(std::vector<std::string>{"--otlp-endpoint", "http://127.0.0.1:" + std::to_string(receiver.port())});
+  ASSERT_TRUE(up.ready()) << up.log();
+  // The ids are printable bytes, so protoc --decode_raw shows them as text:
+  // "stratus-trace-id" and "parent-1".
+  namespace http = boost::beast::http;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), up.port()});
+  http::request<http::empty_body> req{http::verb::get, "/", 11};
+  req.set(http::field::host, "127.0.0.1:" + std::to_string(up.port()));
+  req.set("traceparent", "00-737472617475732d74726163652d6964-706172656e742d31-01");
+  http::write(socket, req);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(socket, buffer, res);
+  ASSERT_EQ(res.result_int(), 200);
+
+  auto bodies = receiver.bodies(10s);
+  ASSERT_FALSE(bodies.empty()) << up.log();
+  std::ofstream(up.dir() / "traces.bin", std::ios::binary) << bodies[0];
+  int rc =
+      run_with_limit({"/bin/sh", "-c", "'" + protoc + "' --decode_raw < '" + (up.dir() / "traces.bin").string() + "'"},
+                     up.dir() / "decoded.txt", 30s);
+  ASSERT_EQ(rc, 0);
+  std::string decoded = test_support::read_text(up.dir() / "decoded.txt");
+  // ExportTraceServiceRequest.resource_spans(1).scope_spans(2).spans(2):
+  // trace_id 1, parent_span_id 4, name 5, kind 6 (2: server), attributes 9.
+  for (const char* want :
+       {"1: \"stratus-trace-id\"", "4: \"parent-1\"", "5: \"GET /\"", "6: 2", "1: \"http.request.method\"",
+        "1: \"GET\"", "1: \"url.path\"", "1: \"http.response.status_code\"", "3: 200", "1: \"http.route\"",
+        "1: \"service.name\"", "1: \"stratus\"", "1: \"stratus.workload\"", "1: \"examples/counter\""}) {
+    EXPECT_NE(decoded.find(want), std::string::npos) << want << " is not in\n" << decoded;
+  }
 }
 
 }  // namespace

@@ -84,6 +84,13 @@ Result<observe::TraceExporter*> Observability::start_traces(const std::string& e
   auto exporter = observe::TraceExporter::start(std::move(**config));
   if (!exporter) return exporter.error();
   traces_ = std::move(*exporter);
+  auto& exported = registry_.mirrored_counter("stratus_otlp_spans_exported_total", "Spans a collector took.");
+  auto& dropped = registry_.mirrored_counter("stratus_otlp_spans_dropped_total",
+                                             "Spans dropped: the queue was full, or the collector failed a batch.");
+  registry_.on_collect([t = traces_.get(), &exported, &dropped] {
+    exported.with({}).set(static_cast<double>(t->exported()));
+    dropped.with({}).set(static_cast<double>(t->dropped()));
+  });
   return traces_.get();
 }
 

@@ -266,7 +266,7 @@ bool TraceExporter::send(const std::vector<SpanData>& batch, bool last) {
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
-          auto executor = co_await asio::this_coro::executor;
+          auto executor = io.get_executor();
           tcp::resolver resolver(executor);
           beast::tcp_stream stream(executor);
           stream.expires_after(config_.timeout);

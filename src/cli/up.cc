@@ -13,6 +13,7 @@
 #include "cli/observe.h"
 #include "cli/subcommand.h"
 #include "engine/engine.h"
+#include "plugins/plugins.h"
 #include "serve/http_server.h"
 #include "support/file.h"
 #include "workload/runtime.h"
@@ -80,6 +81,12 @@ int up(const UpOptions& o) {
 
   workload::HostSettings settings;
   settings.plugins.data_dir = o.data_dir;
+  if (!o.observe.metrics_addr.empty()) {
+    settings.plugins.backend_pool = plugins::make_backend_pool(&observability.registry().histogram(
+        "stratus_plugin_call_duration_seconds",
+        "Time a host plugin's backend work took per call (a keyvalue query, a blob, a broker's reply).", {"plugin"},
+        {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}));
+  }
   settings.call_timeout = options.timeout;
   workload::WorkloadHost host(**engine, *router, settings);
   // The listener reads the host and the router: it stops first, however

@@ -148,6 +148,10 @@ TEST(ObserveE2ETest, PrometheusScrapesTheRequestsMade) {
             std::string::npos)
       << metrics.body();
 
+  // The counter's wasi:keyvalue calls, timed.
+  EXPECT_NE(metrics.body().find("stratus_plugin_call_duration_seconds_count{plugin=\"wasi:keyvalue\"} "),
+            std::string::npos)
+      << metrics.body();
   uint16_t prom_port = free_loopback_port();
   TempDir prom_dir("stratus-prometheus");
   prom_dir.write("prometheus.yml",

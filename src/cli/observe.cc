@@ -25,8 +25,10 @@ nlohmann::json status_document(const std::string& command, double uptime_seconds
     nlohmann::json components = nlohmann::json::array();
     std::map<std::string, nlohmann::json> by_name;
     for (const auto& [name, made] : w.instances_made)
-      by_name[name] = {{"name", name}, {"instances_made", made}, {"live", 0},
-                       {"pooled", 0},  {"invocations", 0},       {"traps", 0}};
+      // live, pooled, invocations and traps are counted for HTTP components
+      // only (their routes' pools): null for the rest.
+      by_name[name] = {{"name", name},      {"instances_made", made}, {"live", nullptr},
+                       {"pooled", nullptr}, {"invocations", nullptr}, {"traps", nullptr}};
     nlohmann::json route_list = nlohmann::json::array();
     for (const auto& r : routes) {
       if (r.workload != w.id) continue;

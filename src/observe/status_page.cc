@@ -57,7 +57,8 @@ function draw(s) {
     section.append(el("h2", {}, w.id + " ", el("span", {class: "state " + w.state}, w.state)));
     if (w.message) section.append(el("div", {}, w.message));
     section.append(table(["component", "instances made", "live", "pooled", "invocations", "traps"],
-      w.components.map(c => [c.name, c.instances_made, c.live, c.pooled, c.invocations, c.traps])));
+      w.components.map(c => [c.name, c.instances_made, ...[c.live, c.pooled, c.invocations, c.traps].map(
+        n => n === null ? "-" : n)])));
     section.append(table(["route", "req/s (last minute)", "p99 ms (last minute)", "requests (last minute)"],
       w.routes.map(r => [r.route, fixed(r.requests_per_second, 2), r.p99_ms === null ? "-" : fixed(r.p99_ms, 2),
                          r.requests_last_minute])));

@@ -3,7 +3,9 @@
 # in one run, for `stratus serve` (aot), a native Beast server (the ceiling)
 # and `jco serve` of the same component (the peer), and `stratus serve` of the
 # WASI 0.3 example (examples/http-p3: an async C++ handler streaming its
-# body); prints the figures and the ratios.
+# body); and `stratus serve --metrics-addr` against the same without, in
+# turns (off, on, off, on) so drift on a shared machine hits both; prints the
+# figures and the ratios.
 # Usage: run.sh STRATUS NATIVE_HELLO JCO COMPONENT CACHE_DIR P3_COMPONENT
 set -euo pipefail
 stratus=$1 native=$2 jco=$3 component=$4 cache=$5 p3_component=$6
@@ -13,8 +15,8 @@ url_path="/hello?name=stratus"
 # shellcheck source=../wrk.sh
 source "$(dirname "$0")/../wrk.sh"
 
-# Four ports from a range picked by PID (no two runs at once on one machine).
-base_port=$((20000 + ($$ % 10000) * 4))
+# Five ports from a range picked by PID (no two runs at once on one machine).
+base_port=$((20000 + ($$ % 8000) * 5))
 # wrk's requests/s and p99 latency (ms) of a warm-up run, then of the
 # measured run, as "COLD_RPS COLD_P99 RPS P99". The warm-up starts on a
 # fresh server: stratus makes its instance pool's workers as connections
@@ -33,6 +35,21 @@ port=$((base_port + 1))
 setsid "$stratus" serve --engine aot --cache-dir "$cache" --addr "127.0.0.1:$port" "$component" >/dev/null 2>&1 & pids+=($!)
 wait_up "$port"
 read -r stratus_cold_rps stratus_cold_p99 stratus_rps stratus_p99 < <(measure "$port")
+
+# Metrics on (--metrics-addr, scraped by nobody: the request path's cost)
+# against off, the off server being the one just measured, warm.
+off_port=$port
+port=$((base_port + 4))
+setsid "$stratus" serve --engine aot --cache-dir "$cache" --addr "127.0.0.1:$port" --metrics-addr 127.0.0.1:0 \
+  "$component" >/dev/null 2>&1 & pids+=($!)
+wait_up "$port"
+read -r _ _ metrics_rps1 metrics_p99_1 < <(measure "$port")
+read -r off_rps2 off_p99_2 < <(wrk_figures "$off_port" "$duration")
+read -r metrics_rps2 metrics_p99_2 < <(wrk_figures "$port" "$duration")
+off_rps=$(awk -v a="$stratus_rps" -v b="$off_rps2" 'BEGIN { print (a + b) / 2 }')
+off_p99=$(awk -v a="$stratus_p99" -v b="$off_p99_2" 'BEGIN { print (a + b) / 2 }')
+metrics_rps=$(awk -v a="$metrics_rps1" -v b="$metrics_rps2" 'BEGIN { print (a + b) / 2 }')
+metrics_p99=$(awk -v a="$metrics_p99_1" -v b="$metrics_p99_2" 'BEGIN { print (a + b) / 2 }')
 
 port=$((base_port + 2))
 setsid "$jco" serve --port "$port" --host 127.0.0.1 "$component" >/dev/null 2>&1 & pids+=($!)
@@ -57,7 +74,12 @@ row "native Beast" "$native_rps" "$native_p99" "$native_cold_rps" "$native_cold_
 row "stratus serve aot" "$stratus_rps" "$stratus_p99" "$stratus_cold_rps" "$stratus_cold_p99"
 row "jco serve" "$jco_rps" "$jco_p99" "$jco_cold_rps" "$jco_cold_p99"
 row "stratus serve P3" "$p3_rps" "$p3_p99" "$p3_cold_rps" "$p3_cold_p99"
-awk -v s="$stratus_rps" -v n="$native_rps" -v j="$jco_rps" -v p="$p3_rps" 'BEGIN {
+printf '  metrics off       %10.0f req/s   p99 %8.2f ms   (two turns: %.0f, %.0f req/s)\n' \
+  "$off_rps" "$off_p99" "$stratus_rps" "$off_rps2"
+printf '  metrics on        %10.0f req/s   p99 %8.2f ms   (two turns: %.0f, %.0f req/s)\n' \
+  "$metrics_rps" "$metrics_p99" "$metrics_rps1" "$metrics_rps2"
+awk -v s="$stratus_rps" -v n="$native_rps" -v j="$jco_rps" -v p="$p3_rps" -v on="$metrics_rps" -v off="$off_rps" 'BEGIN {
   printf "  stratus / native  %.2f (goal >= 0.50)\n", (n > 0 ? s / n : 0);
   printf "  stratus / jco     %.2f (goal >= 5)\n", (j > 0 ? s / j : 0);
-  printf "  P3 / P2           %.2f (goal >= 0.90)\n", (s > 0 ? p / s : 0) }'
+  printf "  P3 / P2           %.2f (goal >= 0.90)\n", (s > 0 ? p / s : 0);
+  printf "  metrics on / off  %.3f (goal >= 0.95)\n", (off > 0 ? on / off : 0) }'

@@ -9,7 +9,10 @@
 #include <string>
 #include <vector>
 
+#include <filesystem>
+
 #include "cli/grants.h"
+#include "cli/observe.h"
 #include "cli/subcommand.h"
 #include "component/binary/decoder.h"
 #include "engine/engine.h"
@@ -30,6 +33,7 @@ struct ServeCliOptions {
   std::vector<std::string> env, dirs, read_only_dirs, allow_hosts;
   std::vector<std::string> allow_connect, allow_bind, allow_lookup;
   int timeout_ms = 30'000;
+  ObserveCliOptions observe;
   std::string file;
 };
 
@@ -68,10 +72,37 @@ int serve(const ServeCliOptions& o) {
   engine_options.cache_dir = o.cache_dir;
   auto engine = engine::make_engine(o.engine, engine_options);
   if (!engine) return fail(engine.error().message);
+  // The component's name in metrics and on the status page: its file's.
+  const std::string name = std::filesystem::path(o.file).stem().string();
+  Observability observability(**engine);
+  if (!o.observe.metrics_addr.empty()) options.metrics = &observability.registry();
+  auto traces = observability.start_traces(o.observe.otlp_endpoint);
+  if (!traces) return fail(traces.error().message);
+  options.traces = *traces;
+  if (*traces != nullptr) std::printf("stratus serve: spans to %s\n", (*traces)->config().traces_url.c_str());
+  options.component_name = name;
   auto server = serve::HttpServer::create(**engine, *component, std::move(options));
   if (!server) return fail(o.file + ": " + server.error().message);
   auto port = (*server)->listen();
   if (!port) return fail(port.error().message);
+  // The listener reads the server: it stops first, however this returns.
+  struct StopListener {
+    Observability& o;
+    ~StopListener() { o.stop(); }
+  } stop_listener{observability};
+  if (!o.observe.metrics_addr.empty()) {
+    auto began = std::chrono::steady_clock::now();
+    serve::HttpServer& s = **server;
+    auto started = observability.start(o.observe.metrics_addr, [&s, name, began] {
+      WorkloadView view{name, "RUNNING", "stratus serve", {}};
+      return status_document("stratus serve",
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count(),
+                             s.counters().requests.load(), {view}, s.route_stats());
+    });
+    if (!started) return fail(started.error().message);
+    std::printf("stratus serve: metrics on %s/metrics, status page on %s/\n", observability.url().c_str(),
+                observability.url().c_str());
+  }
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   std::printf("stratus serve: listening on http://%s:%u/\n", o.addr.substr(0, colon).c_str(), *port);
@@ -110,6 +141,7 @@ Subcommand add_serve(CLI::App& parent) {
       ->allow_extra_args(false);
   app->add_option("--allow-lookup", opts->allow_lookup, "Let wasi:sockets resolve NAME, or *.DOMAIN (repeatable)")
       ->allow_extra_args(false);
+  add_observe_options(*app, opts->observe);
   app->add_option("file", opts->file, "The wasi:http proxy component")->required();
   return Subcommand{app, [opts] { return serve(*opts); }};
 }

@@ -10,8 +10,10 @@
 #include <thread>
 #include <vector>
 
+#include "cli/observe.h"
 #include "cli/subcommand.h"
 #include "engine/engine.h"
+#include "plugins/plugins.h"
 #include "serve/http_server.h"
 #include "support/file.h"
 #include "workload/runtime.h"
@@ -30,6 +32,7 @@ struct UpOptions {
   std::string addr = "127.0.0.1:8080";
   std::string data_dir = ".stratus/data";
   int timeout_ms = 30'000;
+  ObserveCliOptions observe;
   std::vector<std::string> files;
 };
 
@@ -66,14 +69,55 @@ int up(const UpOptions& o) {
   engine_options.cache_dir = o.cache_dir;
   auto engine = engine::make_engine(o.engine, engine_options);
   if (!engine) return fail(engine.error().message);
+  Observability observability(**engine);
+  if (!o.observe.metrics_addr.empty()) options.metrics = &observability.registry();
+  auto traces = observability.start_traces(o.observe.otlp_endpoint);
+  if (!traces) return fail(traces.error().message);
+  options.traces = *traces;
+  if (*traces != nullptr) std::printf("stratus up: spans to %s\n", (*traces)->config().traces_url.c_str());
   auto router = serve::HttpServer::create_router(**engine, options);
   auto port = router->listen();
   if (!port) return fail(port.error().message);
 
   workload::HostSettings settings;
   settings.plugins.data_dir = o.data_dir;
+  if (!o.observe.metrics_addr.empty()) {
+    settings.plugins.backend_pool = plugins::make_backend_pool(&observability.registry().histogram(
+        "stratus_plugin_call_duration_seconds",
+        "Time a host plugin's backend work took per call (a keyvalue query, a blob, a broker's reply).", {"plugin"},
+        {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}));
+  }
   settings.call_timeout = options.timeout;
   workload::WorkloadHost host(**engine, *router, settings);
+  // The listener reads the host and the router: it stops first, however
+  // this returns.
+  struct StopListener {
+    Observability& o;
+    ~StopListener() { o.stop(); }
+  } stop_listener{observability};
+  if (!o.observe.metrics_addr.empty()) {
+    auto began = std::chrono::steady_clock::now();
+    auto& made = observability.registry().mirrored_counter("stratus_component_instances_made_total",
+                                                           "Instances made of each component of a workload.",
+                                                           {"workload", "component"});
+    observability.registry().on_collect([&host, &made] {
+      for (const auto& s : host.list())
+        for (const auto& [component, n] : s.instances_made) made.with({s.id, component}).set(static_cast<double>(n));
+    });
+    serve::HttpServer& r = *router;
+    auto started = observability.start(o.observe.metrics_addr, [&host, &r, began] {
+      std::vector<WorkloadView> views;
+      for (const auto& s : host.list())
+        views.push_back(WorkloadView{s.id, workload::state_name(s.state), s.message, s.instances_made});
+      return status_document("stratus up",
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count(),
+                             r.counters().requests.load(), views, r.route_stats());
+    });
+    if (!started) return fail(started.error().message);
+    std::printf("stratus up: metrics on %s/metrics, status page on %s/\n", observability.url().c_str(),
+                observability.url().c_str());
+    std::fflush(stdout);
+  }
   std::string base = "http://" + options.host + ":" + std::to_string(*port);
   for (size_t i = 0; i < workloads.size(); ++i) {
     auto began = std::chrono::steady_clock::now();
@@ -119,6 +163,7 @@ Subcommand add_up(CLI::App& parent) {
   app->add_option("--data-dir", opts->data_dir, "Where embedded backends keep data (keyvalue's SQLite file)")
       ->capture_default_str();
   app->add_option("--timeout-ms", opts->timeout_ms, "Per socket read/write and per guest call")->capture_default_str();
+  add_observe_options(*app, opts->observe);
   app->add_option("workloads", opts->files, "Workload specs, YAML or JSON")->required();
   return Subcommand{app, [opts] { return up(*opts); }};
 }

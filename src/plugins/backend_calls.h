@@ -13,6 +13,7 @@
 // plugin state goes first, a late result finds nothing and is dropped.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -20,6 +21,7 @@
 #include <optional>
 #include <utility>
 
+#include "observe/metrics.h"
 #include "plugins/dispatcher.h"
 #include "wit/host_support.h"
 
@@ -36,12 +38,27 @@ class BackendPool {
   static constexpr size_t kIoThreads = 8;
   static constexpr size_t kWaitThreads = 32;
 
-  BackendPool() : io_(kIoThreads), wait_(kWaitThreads) {}
+  // `call_durations` (labels: plugin), when set, gets the time each call's
+  // backend work took.
+  explicit BackendPool(observe::Family<observe::Histogram>* call_durations = nullptr)
+      : io_(kIoThreads), wait_(kWaitThreads), call_durations_(call_durations) {}
   void post(Lane lane, std::function<void()> work) { (lane == Lane::kIo ? io_ : wait_).post(std::move(work)); }
+  // `work` timed into call_durations under `plugin`, or `work` itself without them.
+  template <class R>
+  std::function<R()> timed(const char* plugin, std::function<R()> work) const {
+    if (call_durations_ == nullptr) return work;
+    return [work = std::move(work), child = &call_durations_->with({plugin})] {
+      auto began = std::chrono::steady_clock::now();
+      R result = work();
+      child->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+      return result;
+    };
+  }
 
  private:
   Dispatcher io_;
   Dispatcher wait_;
+  observe::Family<observe::Histogram>* call_durations_;
 };
 
 // One instance's calls under way. The store's thread only.
@@ -52,9 +69,11 @@ class BackendCalls {
   // Answers `reply` with finish(work()): `work` runs on a pool thread (or
   // here, for a caller alone) and must own everything it touches; `finish`
   // runs on the store's thread and may use the instance's handles.
+  // `plugin` ("wasi:keyvalue") labels the call's duration.
   template <class T, class R>
-  void run(BackendPool::Lane lane, const wit::Reply<T>& reply, std::function<R()> work,
+  void run(const char* plugin, BackendPool::Lane lane, const wit::Reply<T>& reply, std::function<R()> work,
            std::function<wit::HostResult<T>(R)> finish) {
+    work = pool_->timed(plugin, std::move(work));
     if (reply.call()->caller_waits_alone()) {
       answer(reply, finish(work()));
       return;
@@ -82,8 +101,8 @@ class BackendCalls {
 
   // The same when the work's result is the answer.
   template <class T>
-  void run(BackendPool::Lane lane, const wit::Reply<T>& reply, std::function<T()> work) {
-    run<T, T>(lane, reply, std::move(work), [](T value) { return wit::HostResult<T>(std::move(value)); });
+  void run(const char* plugin, BackendPool::Lane lane, const wit::Reply<T>& reply, std::function<T()> work) {
+    run<T, T>(plugin, lane, reply, std::move(work), [](T value) { return wit::HostResult<T>(std::move(value)); });
   }
 
  private:

@@ -151,7 +151,7 @@ class ContainerHost final : public container::Host {
     auto c = h_.containers.get(self.rep);
     if (!c) return reply.trap(unknown_container());
     calls_.run<BlobAnswer<types::IncomingValue>, Result<std::vector<uint8_t>>>(
-        BackendPool::Lane::kIo, reply,
+        "wasi:blobstore", BackendPool::Lane::kIo, reply,
         [store = store_, c = *c, name, start, end] { return store->read(c, name, start, end); },
         [this](Result<std::vector<uint8_t>> data) -> wit::HostResult<BlobAnswer<types::IncomingValue>> {
           if (!data) return failed<types::IncomingValue>(data.error());
@@ -166,16 +166,16 @@ class ContainerHost final : public container::Host {
     if (!c || !v) return reply.trap(guest_error("wasi:blobstore: unknown container or outgoing-value"));
     // A copy: the guest may write more to the value meanwhile, or write it
     // again under another name.
-    calls_.run<BlobAnswer<Unit>>(BackendPool::Lane::kIo, reply, [store = store_, c = *c, name, bytes = v->body->bytes] {
-      return done(store->write(c, name, bytes));
-    });
+    calls_.run<BlobAnswer<Unit>>(
+        "wasi:blobstore", BackendPool::Lane::kIo, reply,
+        [store = store_, c = *c, name, bytes = v->body->bytes] { return done(store->write(c, name, bytes)); });
   }
   void container_list_objects(const container::ContainerBorrow& self,
                               BlobReply<container::StreamObjectNames> reply) override {
     auto c = h_.containers.get(self.rep);
     if (!c) return reply.trap(unknown_container());
     calls_.run<BlobAnswer<container::StreamObjectNames>, Result<std::vector<std::string>>>(
-        BackendPool::Lane::kIo, reply, [store = store_, c = *c] { return store->list(c); },
+        "wasi:blobstore", BackendPool::Lane::kIo, reply, [store = store_, c = *c] { return store->list(c); },
         [this](Result<std::vector<std::string>> names) -> wit::HostResult<BlobAnswer<container::StreamObjectNames>> {
           if (!names) return failed<container::StreamObjectNames>(names.error());
           uint32_t rep = h_.names.add(std::make_shared<NameStream>(NameStream{std::move(*names), 0}));
@@ -240,7 +240,7 @@ class ContainerHost final : public container::Host {
   void in_container(uint32_t rep, const BlobReply<T>& reply, Op op) {
     auto c = h_.containers.get(rep);
     if (!c) return reply.trap(unknown_container());
-    calls_.run<BlobAnswer<T>>(BackendPool::Lane::kIo, reply,
+    calls_.run<BlobAnswer<T>>("wasi:blobstore", BackendPool::Lane::kIo, reply,
                               [store = store_, c = *c, op = std::move(op)] { return op(*store, c); });
   }
 
@@ -289,14 +289,14 @@ class BlobstoreHost final : public blobstore::Host {
  private:
   template <class T, class Op>
   void run(const BlobReply<T>& reply, Op op) {
-    calls_.run<BlobAnswer<T>>(BackendPool::Lane::kIo, reply,
+    calls_.run<BlobAnswer<T>>("wasi:blobstore", BackendPool::Lane::kIo, reply,
                               [store = store_, op = std::move(op)] { return op(*store); });
   }
   // Answers with a new handle of container `name` once op(store) succeeded.
   template <class Op>
   void with_handle(const BlobReply<container::Container>& reply, Op op, const std::string& name) {
     calls_.run<BlobAnswer<container::Container>, Result<void>>(
-        BackendPool::Lane::kIo, reply, [store = store_, op = std::move(op)] { return op(*store); },
+        "wasi:blobstore", BackendPool::Lane::kIo, reply, [store = store_, op = std::move(op)] { return op(*store); },
         [this, name](Result<void> r) -> wit::HostResult<BlobAnswer<container::Container>> {
           if (!r) return failed<container::Container>(r.error());
           return BlobAnswer<container::Container>::ok(

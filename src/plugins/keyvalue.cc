@@ -48,7 +48,7 @@ class Buckets {
   void run(uint32_t rep, const KvReply<T>& reply, Op op) {
     auto bucket = table.get(rep);
     if (!bucket) return reply.trap(guest_error("wasi:keyvalue: unknown bucket"));
-    calls_.run<KvAnswer<T>>(BackendPool::Lane::kIo, reply,
+    calls_.run<KvAnswer<T>>("wasi:keyvalue", BackendPool::Lane::kIo, reply,
                             [kv = kv_, name = *bucket, op = std::move(op)] { return op(*kv, name); });
   }
 

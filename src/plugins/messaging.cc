@@ -26,7 +26,7 @@ class ConsumerHost final : public consumer::Host {
     // On the lane of calls that wait on others: the reply may come from a
     // handler of this host that needs the I/O lane.
     calls_.run<WitResult<BrokerMessage, std::string>>(
-        BackendPool::Lane::kWait, reply, [broker = broker_, subject, body, timeout] {
+        "wasmcloud:messaging", BackendPool::Lane::kWait, reply, [broker = broker_, subject, body, timeout] {
           auto got = broker->request(subject, body, timeout);
           if (!got) return WitResult<BrokerMessage, std::string>::err(got.error().message);
           return WitResult<BrokerMessage, std::string>::ok(
@@ -36,7 +36,8 @@ class ConsumerHost final : public consumer::Host {
 
   void publish(const BrokerMessage& msg, wit::Reply<WitResult<Unit, std::string>> reply) override {
     calls_.run<WitResult<Unit, std::string>>(
-        BackendPool::Lane::kIo, reply, [broker = broker_, message = Message{msg.subject, msg.body, msg.reply_to}] {
+        "wasmcloud:messaging", BackendPool::Lane::kIo, reply,
+        [broker = broker_, message = Message{msg.subject, msg.body, msg.reply_to}] {
           auto sent = broker->publish(message);
           if (!sent) return WitResult<Unit, std::string>::err(sent.error().message);
           return WitResult<Unit, std::string>::ok(Unit{});

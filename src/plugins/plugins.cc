@@ -71,7 +71,9 @@ std::string config_or(const InterfaceRequest& r, const std::string& key, const s
 
 HostPlugins::~HostPlugins() = default;
 
-std::shared_ptr<BackendPool> make_backend_pool() { return std::make_shared<BackendPool>(); }
+std::shared_ptr<BackendPool> make_backend_pool(observe::Family<observe::Histogram>* call_durations) {
+  return std::make_shared<BackendPool>(call_durations);
+}
 
 std::vector<std::string> HostPlugins::offered() {
   std::vector<std::string> out;

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "component/runtime/runtime.h"
+#include "observe/metrics.h"
 #include "support/result.h"
 #include "wasi/p2/wasi.h"
 
@@ -71,7 +72,9 @@ struct HostOptions {
   std::shared_ptr<BackendPool> backend_pool;
 };
 
-std::shared_ptr<BackendPool> make_backend_pool();
+// `call_durations` (a histogram family labelled by plugin), when set, gets
+// the time of each call's backend work (a query, a file, a broker's reply).
+std::shared_ptr<BackendPool> make_backend_pool(observe::Family<observe::Histogram>* call_durations = nullptr);
 
 // An instance of a workload's member made through stratus:workload/instances.
 class MadeInstance {

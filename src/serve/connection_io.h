@@ -208,6 +208,7 @@ class ConnectionSink final : public wasi::p2::ResponseSink {
       : stream_(stream), keep_alive_(keep_alive), head_request_(head_request) {}
 
   std::optional<StreamFailure> start(uint16_t status, const wasi::p2::HttpFields& headers) override {
+    status_ = status;
     std::string& head = out_;
     head += "HTTP/1.1 " + std::to_string(status) + " " +
             std::string(boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status))) + "\r\n";
@@ -271,6 +272,7 @@ class ConnectionSink final : public wasi::p2::ResponseSink {
   }
 
   void error_response(int status, const std::string& message) {
+    status_ = static_cast<unsigned>(status);
     std::string body = message + "\n";
     std::string head =
         "HTTP/1.1 " + std::to_string(status) + " " +
@@ -284,6 +286,8 @@ class ConnectionSink final : public wasi::p2::ResponseSink {
 
   bool started() const { return started_; }
   bool finished() const { return finished_; }
+  // The status of the response begun (0: none yet).
+  unsigned status() const { return status_; }
   // Whether any of the response went out: until then a failure can still be
   // answered with an error response instead.
   bool sent() const { return sent_; }
@@ -319,6 +323,7 @@ class ConnectionSink final : public wasi::p2::ResponseSink {
   std::string trailers_;  // the trailer section's fields, as sent
   bool started_ = false, finished_ = false, chunked_ = false, broken_ = false, sent_ = false;
   bool flushed_ = false;  // the guest flushed since the last send
+  unsigned status_ = 0;
   std::string failure_;
 };
 

@@ -23,6 +23,8 @@
 
 #include "component/runtime/runtime.h"
 #include "serve/connection_io.h"
+#include "serve/request_trace.h"
+#include "serve/route_metrics.h"
 #include "serve/worker.h"
 #include "wasi/p2/http.h"
 #include "wasi/p2/wasi.h"
@@ -54,7 +56,8 @@ struct HttpServer::Target {
   std::condition_variable freed;
   std::vector<std::unique_ptr<Worker>> idle;
   size_t workers = 0;
-  size_t waiting = 0;  // requests in checkout waiting for a worker
+  size_t waiting = 0;                     // requests in checkout waiting for a worker
+  std::unique_ptr<RouteMetrics> metrics;  // with ServeOptions::metrics
 };
 
 // A client's connection. It is in the epoll set (edge-triggered) from
@@ -143,9 +146,23 @@ int64_t now_ns() {
 }  // namespace
 
 HttpServer::HttpServer(engine::Engine& engine, ServeOptions options)
-    : engine_(engine), options_(std::move(options)), base_threads_(std::max(2u, std::thread::hardware_concurrency())) {}
+    : engine_(engine), options_(std::move(options)), base_threads_(std::max(2u, std::thread::hardware_concurrency())) {
+  if (options_.metrics != nullptr) {
+    instruments_ = std::make_unique<ServeInstruments>(*options_.metrics);
+    // Instance counts are read when scraped, not kept on the request path.
+    collector_ = options_.metrics->on_collect([this] {
+      auto& family = instruments_->instances;
+      family.clear();
+      for (const auto& r : route_stats()) {
+        family.with({r.workload, r.component, "live"}).set(static_cast<double>(r.live));
+        family.with({r.workload, r.component, "pooled"}).set(static_cast<double>(r.pooled));
+      }
+    });
+  }
+}
 
 HttpServer::~HttpServer() {
+  if (options_.metrics != nullptr) options_.metrics->remove_collector(collector_);
   stop();
   std::vector<std::unique_ptr<Thread>> threads;
   {
@@ -171,7 +188,7 @@ std::unique_ptr<HttpServer> HttpServer::create_router(engine::Engine& engine, Se
 Result<std::unique_ptr<HttpServer>> HttpServer::create(engine::Engine& engine, component::ComponentPtr component,
                                                        ServeOptions options) {
   Route route;
-  route.name = "the component";
+  route.name = options.component_name;
   route.component = std::move(component);
   route.wasi = options.wasi;
   route.max_workers = options.max_workers;
@@ -207,7 +224,14 @@ Result<void> HttpServer::add_route(Route route) {
       }
     }
   }
+  if (route.workload_name.empty()) route.workload_name = route.name;
+  if (route.component_name.empty()) route.component_name = route.name;
   auto target = std::make_shared<Target>(std::move(route));
+  if (instruments_) {
+    target->metrics = std::make_unique<RouteMetrics>(
+        *instruments_, target->route.workload_name, target->route.component_name,
+        target->route.path_prefix.empty() ? std::string("/") : target->route.path_prefix);
+  }
   target->handler = std::move(handler);
   target->p3 = p3;
   if (target->route.max_workers == 0) target->route.max_workers = 1;
@@ -247,6 +271,35 @@ std::shared_ptr<HttpServer::Target> HttpServer::match(std::string_view host, std
     if (under(path, t->route.path_prefix)) return t;
   }
   return nullptr;
+}
+
+std::vector<RouteStats> HttpServer::route_stats() const {
+  std::vector<std::shared_ptr<Target>> targets;
+  {
+    std::shared_lock lock(routes_mu_);
+    targets = targets_;
+  }
+  std::vector<RouteStats> out;
+  for (const auto& t : targets) {
+    RouteStats r;
+    r.name = t->route.name;
+    r.workload = t->route.workload_name;
+    r.component = t->route.component_name;
+    r.route = (t->route.host.empty() ? std::string("*") : t->route.host) +
+              (t->route.path_prefix.empty() ? std::string("/") : t->route.path_prefix);
+    {
+      std::lock_guard lock(t->mu);
+      r.live = t->workers;
+      r.pooled = t->idle.size();
+    }
+    if (t->metrics) {
+      r.invocations = t->metrics->invocations();
+      r.traps = t->metrics->traps();
+      r.last_minute = t->metrics->last_minute();
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 std::string HttpServer::not_found(std::string_view host, std::string_view path) const {
@@ -640,6 +693,7 @@ void HttpServer::serve(Connection& c) {
 
 // Answers the request whose head `c` has read; whether the connection goes on.
 bool HttpServer::answer(Connection& c, std::optional<Finishing>& finishing) {
+  const auto began = Clock::now();
   auto& parser = *c.parser;
   auto& req = parser.get();
   bool keep_alive = req.keep_alive() && !stopping_.load();
@@ -657,6 +711,16 @@ bool HttpServer::answer(Connection& c, std::optional<Finishing>& finishing) {
     if (boost::beast::iequals(name, "host")) request.authority = value;
     request.headers->entries.emplace_back(name, std::vector<uint8_t>(value.begin(), value.end()));
   }
+  std::optional<observe::SpanData> span;
+  if (options_.traces != nullptr) {
+    span = begin_server_span(req["traceparent"], req["tracestate"]);
+    // The guest's outgoing calls continue from this span.
+    auto& entries = request.headers->entries;
+    std::erase_if(entries, [](const auto& e) { return boost::beast::iequals(e.first, "traceparent"); });
+    observe::TraceContext context{span->trace_id, span->span_id, span->flags, {}};
+    std::string header = observe::format_traceparent(context);
+    entries.emplace_back("traceparent", std::vector<uint8_t>(header.begin(), header.end()));
+  }
   request.headers->immutable = true;
   auto body = std::make_shared<RequestBody>(c.stream, c.buffer, parser);
   request.body = body;
@@ -669,8 +733,47 @@ bool HttpServer::answer(Connection& c, std::optional<Finishing>& finishing) {
 
   counters_.requests++;
   auto target = match(request.authority, request.path_with_query);
+  // The request's measurement ends with this function, whichever way it
+  // returns (the rest of the body skipped is part of the request).
+  struct Measure {
+    RouteMetrics* metrics;
+    const ConnectionSink& sink;
+    std::string_view method;
+    Clock::time_point began;
+    observe::TraceExporter* traces;
+    std::optional<observe::SpanData>& span;
+    const Target* target;
+    std::string_view path, host;
+    bool invoked = false, trapped = false;
+    ~Measure() {
+      if (metrics != nullptr)
+        metrics->end(method, sink.status(), std::chrono::duration<double>(Clock::now() - began).count(), invoked,
+                     trapped);
+      if (span) {
+        std::string route;
+        if (target != nullptr) route = target->route.path_prefix.empty() ? "/" : target->route.path_prefix;
+        end_server_span(*span, ServedRequest{method, path, host, sink.status(), target ? &route : nullptr,
+                                             target ? target->route.workload_name : std::string_view(),
+                                             target ? target->route.component_name : std::string_view(), trapped});
+        traces->submit(std::move(*span));
+      }
+    }
+  } measure{target && target->metrics ? target->metrics.get() : nullptr,
+            sink,
+            req.method_string(),
+            began,
+            options_.traces,
+            span,
+            target.get(),
+            req.target(),
+            req[http::field::host]};
+  if (measure.metrics != nullptr) measure.metrics->begin();
   if (!target) {
     sink.error_response(404, not_found(request.authority, request.path_with_query));
+    if (instruments_) {
+      instruments_->request_duration.with({std::string(method_label(req.method_string())), "404", "", ""})
+          .observe(std::chrono::duration<double>(Clock::now() - began).count());
+    }
     if (!keep_alive) return false;
     skip_body(c.stream, c.buffer, parser, ec);
     return !ec;
@@ -682,6 +785,7 @@ bool HttpServer::answer(Connection& c, std::optional<Finishing>& finishing) {
     return false;
   }
   std::optional<std::string> problem;
+  measure.invoked = true;
   {
     wasi::p2::BeforeBlocking deliver_first([&sink] { sink.deliver(); });
     problem = target->p3 ? worker->handle_p3(target->handler, std::move(request), sink)
@@ -690,6 +794,7 @@ bool HttpServer::answer(Connection& c, std::optional<Finishing>& finishing) {
   sink.deliver();
   if (problem) {
     counters_.guest_traps++;
+    measure.trapped = true;
     log(target->route.name + ": " + std::string(req.method_string()) + " " + std::string(req.target()) + ": " +
         *problem);
     if (!sink.sent()) sink.error_response(500, "the component failed: " + *problem);

@@ -52,6 +52,9 @@
 #include "component/ast.h"
 #include "component/runtime/runtime.h"
 #include "engine/engine.h"
+#include "observe/metrics.h"
+#include "observe/otlp/exporter.h"
+#include "observe/request_window.h"
 #include "support/result.h"
 #include "wasi/p2/ctx.h"
 #include "wasi/p2/wasi.h"
@@ -74,7 +77,10 @@ using ExtendLinker = std::function<Result<std::unique_ptr<InstanceExtension>>(co
 
 // A component and the requests it takes.
 struct Route {
-  std::string name;         // in logs and the 404 page ("ns/name")
+  std::string name;  // in logs and the 404 page ("ns/name")
+  // Its metrics' labels (ServeOptions::metrics): the workload and the
+  // component (empty: `name` for both).
+  std::string workload_name, component_name;
   std::string host;         // the Host header it takes (any case, port ignored); empty: any
   std::string path_prefix;  // "/api" takes /api and /api/...; empty or "/": any path
   component::ComponentPtr component;
@@ -109,6 +115,29 @@ struct ServeOptions {
   // Where the server's lines go (a guest that trapped, a request refused):
   // by default stderr, each with its UTC time and "stratus serve: ".
   std::function<void(const std::string&)> log;
+  // When set, the server's metrics go there (route_metrics.h): request
+  // durations, active requests, invocations, traps and instances per
+  // route. The registry must outlive the server.
+  observe::Registry* metrics = nullptr;
+  // When set, each request's server span goes there (request_trace.h).
+  // The exporter must outlive the server.
+  observe::TraceExporter* traces = nullptr;
+  // create()'s route: its name in logs and its metrics' workload and
+  // component labels.
+  std::string component_name = "the component";
+};
+
+struct ServeInstruments;
+class RouteMetrics;
+
+// A route as the status page shows it (HttpServer::route_stats).
+struct RouteStats {
+  std::string name, workload, component;
+  std::string route;                            // "host/prefix" ("*" for any host)
+  size_t live = 0;                              // instances made and not retired
+  size_t pooled = 0;                            // of those, idle and ready
+  uint64_t invocations = 0, traps = 0;          // with ServeOptions::metrics only
+  observe::RequestWindow::Summary last_minute;  // with ServeOptions::metrics only
 };
 
 class HttpServer {
@@ -143,6 +172,8 @@ class HttpServer {
     std::atomic<uint64_t> requests{0}, guest_traps{0}, bad_requests{0};
   };
   const Counters& counters() const { return counters_; }
+  // Every route now, most specific first.
+  std::vector<RouteStats> route_stats() const;
 
   class Worker;
   struct Target;
@@ -189,6 +220,8 @@ class HttpServer {
   int nudge_fd_ = -1;  // an eventfd: written to wake an idle thread for ready_
   std::atomic<bool> stopping_{false};
   Counters counters_;
+  std::unique_ptr<ServeInstruments> instruments_;  // with options_.metrics
+  uint64_t collector_ = 0;                         // options_.metrics's collector of instance counts
 
   mutable std::shared_mutex routes_mu_;
   std::vector<std::shared_ptr<Target>> targets_;

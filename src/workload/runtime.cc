@@ -737,6 +737,8 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
     const Member& m = run->members[i];
     serve::Route route;
     route.name = routed.size() == 1 ? run->id : run->id + "/" + m.name;
+    route.workload_name = run->id;
+    route.component_name = m.name;
     route.host = route_host;
     route.path_prefix = routed.size() == 1 ? route_prefix : route_prefix + "/" + m.name;
     route.component = m.component;

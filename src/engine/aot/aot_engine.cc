@@ -499,7 +499,11 @@ Result<std::unique_ptr<Engine>> make_aot_engine(const EngineOptions& options) {
 }
 
 std::optional<AotStats> aot_stats(const Engine& engine) {
-  if (auto* e = dynamic_cast<const aot::AotEngine*>(&engine)) return e->stats();
+  if (auto* e = dynamic_cast<const aot::AotEngine*>(&engine)) {
+    AotStats stats = e->stats();
+    stats.memory_bytes = stratus_rt_memory_bytes();
+    return stats;
+  }
   return std::nullopt;
 }
 

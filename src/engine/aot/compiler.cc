@@ -148,7 +148,10 @@ Result<fs::path> Compiler::build(const std::string& key, std::span<const Generat
   modules_ += units.size();
   std::string line = "stratus: compiling " + what + " (" + std::to_string(num_functions) + " functions) with " + cc_ +
                      " -O" + std::to_string(opt_level_) + "...\n";
+  auto began = std::chrono::steady_clock::now();
   auto result = run_process(args, started, progress_after_, [&] { std::fputs(line.c_str(), stderr); });
+  compile_ns_ += static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - began).count());
   if (!result) return std::move(result).error();
   if (!WIFEXITED(result->status) || WEXITSTATUS(result->status) != 0) {
     std::string out = result->output.substr(0, 4000);
@@ -162,6 +165,8 @@ Result<fs::path> Compiler::build(const std::string& key, std::span<const Generat
   return dest;
 }
 
-AotStats Compiler::stats() const { return AotStats{runs_.load(), cache_hits_.load(), modules_.load()}; }
+AotStats Compiler::stats() const {
+  return AotStats{runs_.load(), cache_hits_.load(), modules_.load(), static_cast<double>(compile_ns_.load()) / 1e9};
+}
 
 }  // namespace stratus::engine::aot

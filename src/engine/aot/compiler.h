@@ -56,6 +56,7 @@ class Compiler {
   std::chrono::milliseconds progress_after_;
   std::string identity_;  // first line of `cc --version`
   std::atomic<uint64_t> runs_{0}, cache_hits_{0}, modules_{0};
+  std::atomic<uint64_t> compile_ns_{0};
 };
 
 // The runtime header compiled into every shared object (embedded at build time).

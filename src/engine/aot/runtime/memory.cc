@@ -12,6 +12,7 @@
 // flush its TLB.
 #include <sys/mman.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -83,9 +84,15 @@ bool give_back(uint8_t* data, uint64_t accessible) {
   return true;
 }
 
+// Bytes of linear memory that guests can reach now, over every memory of
+// the process (the guest memory gauge of --metrics-addr).
+std::atomic<uint64_t> g_accessible_bytes{0};
+
 }  // namespace
 
 extern "C" {
+
+uint64_t stratus_rt_memory_bytes(void) { return g_accessible_bytes.load(std::memory_order_relaxed); }
 
 bool stratus_rt_memory_init(wasm_rt_memory_t* mem, uint32_t initial_pages, uint32_t max_pages, uint64_t limit_bytes) {
   std::memset(mem, 0, sizeof *mem);
@@ -106,6 +113,7 @@ bool stratus_rt_memory_init(wasm_rt_memory_t* mem, uint32_t initial_pages, uint3
   mem->max_pages = max_pages;
   mem->size = bytes;
   mem->limit_pages = limit;
+  g_accessible_bytes.fetch_add(bytes, std::memory_order_relaxed);
   return true;
 }
 
@@ -126,10 +134,12 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* mem, uint32_t delta) {
     return UINT32_MAX;
   mem->pages = static_cast<uint32_t>(new_pages);
   mem->size = new_pages * kPageSize;
+  g_accessible_bytes.fetch_add(uint64_t{delta} * kPageSize, std::memory_order_relaxed);
   return static_cast<uint32_t>(old_pages);
 }
 
 void wasm_rt_free_memory(wasm_rt_memory_t* mem) {
+  if (mem->data) g_accessible_bytes.fetch_sub(mem->size, std::memory_order_relaxed);
   if (mem->data && !give_back(mem->data, mem->size)) munmap(mem->data, kReservation);
   mem->data = nullptr;
   mem->size = 0;

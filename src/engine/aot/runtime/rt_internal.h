@@ -19,6 +19,9 @@ void stratus_rt_thread_setup(void);
 /* memory.cc: like wasm_rt_allocate_memory but reports failure instead of
  * trapping (for host-created memories). */
 bool stratus_rt_memory_init(wasm_rt_memory_t* mem, uint32_t initial_pages, uint32_t max_pages, uint64_t limit_bytes);
+/* memory.cc: bytes of linear memory guests can reach now, all memories of
+ * the process together. */
+uint64_t stratus_rt_memory_bytes(void);
 bool stratus_rt_table_init_funcref(wasm_rt_funcref_table_t* t, uint32_t elements, uint32_t max_elements);
 bool stratus_rt_table_init_externref(wasm_rt_externref_table_t* t, uint32_t elements, uint32_t max_elements);
 

@@ -32,3 +32,12 @@ wrk_figures() {  # PORT SECONDS [WRK ARGS...]
   if grep -q "Non-2xx" <<<"$out"; then echo "bench: non-2xx answers on port $1:" >&2; echo "$out" >&2; fi
   echo "$rps $p99"
 }
+
+# The machine-readable line of one figure (bench/bench_line.h has the
+# format), its ratio VALUE / BASE_VALUE (0 when the base is 0); GOAL is on
+# the ratio ("<=1.3", ">=0.5"), or "" for none.
+bench_line() {  # NAME VALUE UNIT BASELINE BASE_VALUE GOAL
+  awk -v n="$1" -v v="$2" -v u="$3" -v b="$4" -v bv="$5" -v g="${6:-none}" 'BEGIN {
+    printf "BENCH name=%s value=%.6g unit=%s ratio=%.4g baseline=%s base_value=%.6g goal=%s\n",
+      n, v, u, (bv > 0 ? v / bv : 0), b, bv, (g == "" ? "none" : g) }'
+}

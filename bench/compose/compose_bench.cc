@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_line.h"
 #include "component/binary/decoder.h"
 #include "component/compose/compose.h"
 #include "component/runtime/runtime.h"
@@ -109,10 +110,13 @@ int main(int argc, char** argv) {
   if (l < 0 || c < 0) return 1;
   std::printf("%-36s %12.2f %12.2f %7.2fx\n", "stream 64 MiB / 64 KiB, GB/s", kTotal / l / 1e9, kTotal / c / 1e9,
               l / c);
+  bench::bench_line("compose/stream-linked-vs-composed", kTotal / l / 1e9, "GB/s", l / c, "composed", kTotal / c / 1e9,
+                    "<=1.3");
   l = best_run(**linked, 65536, 200);
   c = best_run(**whole, 65536, 200);
   if (l < 0 || c < 0) return 1;
   std::printf("%-36s %12.1f %12.1f %7.2fx\n", "one-chunk run, us", l * 1e6, c * 1e6, l / c);
+  bench::bench_line("compose/one-chunk-linked-vs-composed", l * 1e6, "us", l / c, "composed", c * 1e6, "<=1.3");
   std::printf("%-36s %12s %12.2f\n", "compose (the pair), ms", "", compose_best * 1e3);
   return 0;
 }

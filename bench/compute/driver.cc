@@ -1,7 +1,9 @@
 // bench.compute: times each compute program natively, under `stratus run-core`
 // (aot and interp) and under node, in one run, and prints the ratios against
 // native. Every run's output line must match native's at the same size, so a
-// fast wrong answer cannot win.
+// fast wrong answer cannot win. When `wasmtime` is on the PATH (./x peers),
+// its `run` of the same .wasm, precompiled by `wasmtime compile` first as
+// stratus's aot cache is warmed, is a peer row with aot's ratio to it.
 //
 //   compute_bench --stratus BIN --node-runner run_wasi.mjs --dir DIR --cache-dir DIR
 //                 name:size:interp_divisor...
@@ -21,6 +23,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "bench_line.h"
 
 extern char** environ;
 
@@ -128,6 +132,22 @@ bool check(const char* what, const Run& r, const std::string& expected) {
   return true;
 }
 
+// The full path of `name` found on the PATH, or "".
+std::string on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  if (path == nullptr) return "";
+  std::string rest = path;
+  while (!rest.empty()) {
+    auto colon = rest.find(':');
+    std::string dir = rest.substr(0, colon);
+    rest = colon == std::string::npos ? "" : rest.substr(colon + 1);
+    if (dir.empty()) continue;
+    std::string candidate = dir + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -161,6 +181,7 @@ int main(int argc, char** argv) {
                  "usage: compute_bench --stratus BIN --node-runner MJS --dir DIR --cache-dir DIR name:size:div...\n");
     return 2;
   }
+  std::string wasmtime = on_path("wasmtime");
   // A fresh cache, so the warm-up run measures a real aot compile.
   std::error_code ec;
   std::filesystem::remove_all(cache_dir, ec);
@@ -168,7 +189,7 @@ int main(int argc, char** argv) {
   struct Row {
     std::string name;
     Times native;
-    std::optional<Times> aot, interp, node, compile;
+    std::optional<Times> aot, interp, node, compile, wasmtime;
     long divisor = 1;
   };
   std::vector<Row> rows;
@@ -219,13 +240,25 @@ int main(int argc, char** argv) {
       row.node = node.t;
     else
       all_ok = false;
+    if (!wasmtime.empty()) {
+      std::string cwasm = cache_dir + "/" + p.name + ".cwasm";
+      std::filesystem::create_directories(cache_dir, ec);
+      Run compiled = run({wasmtime, "compile", "-o", cwasm, wasm});
+      Best peer;
+      for (int i = 0; compiled.ok && i < kRepeats; ++i)
+        peer.add(run({wasmtime, "run", "--allow-precompiled", cwasm, size}));
+      if (compiled.ok && check("wasmtime", peer.run, expected))
+        row.wasmtime = peer.run.t;
+      else
+        all_ok = false;
+    }
     rows.push_back(row);
   }
 
   auto table = [&](const char* title, double Times::*field) {
     std::printf("\nbench/compute: %s per program (ratio to native gcc -O2; lower is better)\n", title);
-    std::printf("%-8s %10s  %-16s %-18s %-16s %s\n", "program", "native", "aot", "interp (scaled)", "node",
-                "aot compile");
+    std::printf("%-8s %10s  %-16s %-18s %-16s %-12s%s\n", "program", "native", "aot", "interp (scaled)", "node",
+                "aot compile", wasmtime.empty() ? "" : "  wasmtime (aot/wasmtime)");
     for (const auto& r : rows) {
       auto pick = [&](const std::optional<Times>& t) -> std::optional<double> {
         return t ? std::optional<double>((*t).*field) : std::nullopt;
@@ -233,8 +266,13 @@ int main(int argc, char** argv) {
       char compile[32] = "failed";
       if (r.compile) std::snprintf(compile, sizeof compile, "%.2f s", (*r.compile).*field);
       double native = r.native.*field;
-      std::printf("%-8s %10.3f  %-16s %-18s %-16s %s\n", r.name.c_str(), native, cell(pick(r.aot), native).c_str(),
+      std::printf("%-8s %10.3f  %-16s %-18s %-16s %-12s", r.name.c_str(), native, cell(pick(r.aot), native).c_str(),
                   cell(pick(r.interp), native).c_str(), cell(pick(r.node), native).c_str(), compile);
+      if (r.wasmtime && r.aot)
+        std::printf("  %.3f (%.2fx)", (*r.wasmtime).*field, (*r.aot).*field / (*r.wasmtime).*field);
+      else if (!wasmtime.empty())
+        std::printf("  failed");
+      std::printf("\n");
     }
   };
   table("CPU seconds (user+sys)", &Times::cpu);
@@ -257,5 +295,17 @@ int main(int argc, char** argv) {
       "run).\n");
   std::printf("node's CPU time includes V8's background compiler and GC threads.\n");
   std::printf("goal aot <= %.2fx native CPU time on every program: %s\n", kGoal, goal ? "met" : "NOT met");
+  if (wasmtime.empty()) std::printf("no wasmtime on the PATH (./x peers installs it): no peer row.\n");
+  for (const auto& r : rows) {
+    if (!r.aot) continue;
+    stratus::bench::bench_line("compute/" + r.name + "/aot", r.aot->cpu, "s", r.aot->cpu / r.native.cpu, "native",
+                               r.native.cpu, "<=1.25");
+    if (r.node)
+      stratus::bench::bench_line("compute/" + r.name + "/aot-vs-node", r.aot->cpu, "s", r.aot->cpu / r.node->cpu,
+                                 "node", r.node->cpu, "");
+    if (r.wasmtime)
+      stratus::bench::bench_line("compute/" + r.name + "/aot-vs-wasmtime", r.aot->cpu, "s",
+                                 r.aot->cpu / r.wasmtime->cpu, "wasmtime", r.wasmtime->cpu, "");
+  }
   return all_ok ? 0 : 1;
 }

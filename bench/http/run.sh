@@ -3,9 +3,10 @@
 # in one run, for `stratus serve` (aot), a native Beast server (the ceiling)
 # and `jco serve` of the same component (the peer), and `stratus serve` of the
 # WASI 0.3 example (examples/http-p3: an async C++ handler streaming its
-# body); and `stratus serve --metrics-addr` against the same without, in
-# turns (off, on, off, on) so drift on a shared machine hits both; prints the
-# figures and the ratios.
+# body); `stratus serve --metrics-addr` against the same without, in
+# turns (off, on, off, on) so drift on a shared machine hits both; and,
+# when `wasmtime` is on the PATH (./x peers installs it), `wasmtime serve`
+# of the same proxy component, a second peer. Prints the figures and the ratios.
 # Usage: run.sh STRATUS NATIVE_HELLO JCO COMPONENT CACHE_DIR P3_COMPONENT
 set -euo pipefail
 stratus=$1 native=$2 jco=$3 component=$4 cache=$5 p3_component=$6
@@ -15,8 +16,8 @@ url_path="/hello?name=stratus"
 # shellcheck source=../wrk.sh
 source "$(dirname "$0")/../wrk.sh"
 
-# Five ports from a range picked by PID (no two runs at once on one machine).
-base_port=$((20000 + ($$ % 8000) * 5))
+# Six ports from a range picked by PID (no two runs at once on one machine).
+base_port=$((20000 + ($$ % 7000) * 6))
 # wrk's requests/s and p99 latency (ms) of a warm-up run, then of the
 # measured run, as "COLD_RPS COLD_P99 RPS P99". The warm-up starts on a
 # fresh server: stratus makes its instance pool's workers as connections
@@ -67,6 +68,21 @@ pids+=($!)
 wait_up "$port"
 read -r p3_cold_rps p3_cold_p99 p3_rps p3_p99 < <(measure "$port")
 
+# wasmtime serve of the same component (its own instance per request,
+# wasmtime's default), when the peer is installed.
+wasmtime_rps=""
+if command -v wasmtime >/dev/null; then
+  port=$((base_port + 5))
+  url_path="/hello?name=stratus"
+  setsid wasmtime serve -S cli --addr "127.0.0.1:$port" "$component" >/dev/null 2>&1 & pids+=($!)
+  if wait_up "$port"; then
+    read -r wasmtime_cold_rps wasmtime_cold_p99 wasmtime_rps wasmtime_p99 < <(measure "$port")
+  else
+    echo "bench/http: wasmtime serve did not come up; no wasmtime row" >&2
+    wasmtime_rps=""
+  fi
+fi
+
 printf 'bench/http (wrk -t2 -c%s, GET /hello on loopback): a %ss warm-up on a fresh server, then %ss measured\n' \
   "$connections" "$warmup" "$duration"
 row() { printf '  %-17s %10.0f req/s   p99 %8.2f ms   (warm-up %8.0f req/s, p99 %8.2f ms)\n' "$@"; }
@@ -74,6 +90,10 @@ row "native Beast" "$native_rps" "$native_p99" "$native_cold_rps" "$native_cold_
 row "stratus serve aot" "$stratus_rps" "$stratus_p99" "$stratus_cold_rps" "$stratus_cold_p99"
 row "jco serve" "$jco_rps" "$jco_p99" "$jco_cold_rps" "$jco_cold_p99"
 row "stratus serve P3" "$p3_rps" "$p3_p99" "$p3_cold_rps" "$p3_cold_p99"
+if [ -n "$wasmtime_rps" ]; then
+  row "wasmtime serve" "$wasmtime_rps" "$wasmtime_p99" "$wasmtime_cold_rps" "$wasmtime_cold_p99"
+  awk -v s="$stratus_rps" -v w="$wasmtime_rps" 'BEGIN { printf "  stratus / wasmtime %.2f\n", (w > 0 ? s / w : 0) }'
+fi
 printf '  metrics off       %10.0f req/s   p99 %8.2f ms   (two turns: %.0f, %.0f req/s)\n' \
   "$off_rps" "$off_p99" "$stratus_rps" "$off_rps2"
 printf '  metrics on        %10.0f req/s   p99 %8.2f ms   (two turns: %.0f, %.0f req/s)\n' \
@@ -83,3 +103,10 @@ awk -v s="$stratus_rps" -v n="$native_rps" -v j="$jco_rps" -v p="$p3_rps" -v on=
   printf "  stratus / jco     %.2f (goal >= 5)\n", (j > 0 ? s / j : 0);
   printf "  P3 / P2           %.2f (goal >= 0.90)\n", (s > 0 ? p / s : 0);
   printf "  metrics on / off  %.3f (goal >= 0.95)\n", (off > 0 ? on / off : 0) }'
+bench_line http/stratus-vs-native "$stratus_rps" req/s native-Beast "$native_rps" ">=0.5"
+bench_line http/stratus-vs-jco "$stratus_rps" req/s jco-serve "$jco_rps" ">=5"
+bench_line http/p3-vs-p2 "$p3_rps" req/s stratus-serve-P2 "$stratus_rps" ">=0.9"
+bench_line http/metrics-on-vs-off "$metrics_rps" req/s metrics-off "$off_rps" ">=0.95"
+if [ -n "$wasmtime_rps" ]; then
+  bench_line http/stratus-vs-wasmtime "$stratus_rps" req/s wasmtime-serve "$wasmtime_rps" ""
+fi

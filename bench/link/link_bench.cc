@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_line.h"
 #include "component/binary/decoder.h"
 #include "component/runtime/runtime.h"
 #include "engine/engine.h"
@@ -131,10 +132,17 @@ int main(int argc, char** argv) {
     }
     if (row.per > 0) {
       std::printf("%-36s %12.1f %12.1f %7.2fx\n", row.name, linked / row.per, fused / row.per, linked / fused);
+      bench::bench_line(std::string("link/") + row.fn + "-linked-vs-composed", linked / row.per, "ns", linked / fused,
+                        "composed", fused / row.per, "<=1.3");
     } else {
       double bytes_moved = double{kChunks} * 65536.0;
       std::printf("%-36s %12.2f %12.2f %7.2fx\n", row.name, bytes_moved / linked / 1e9, bytes_moved / fused / 1e9,
                   linked / fused);
+      // The ratio is of times, as for the calls: linked over composed.
+      bench::bench_line("link/stream-linked-vs-composed", bytes_moved / linked / 1e9, "GB/s", linked / fused,
+                        "composed", bytes_moved / fused / 1e9, "<=1.3");
+      bench::bench_line("link/stream-linked-goal", bytes_moved / linked / 1e9, "GB/s", bytes_moved / linked / 1e9 / 5,
+                        "goal", 5, ">=1");
     }
   }
   return ok ? 0 : 1;

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "bench_line.h"
 #include "component/binary/decoder.h"
 #include "component/runtime/runtime.h"
 #include "engine/engine.h"
@@ -143,5 +144,11 @@ int main(int argc, char** argv) {
               sync_ns[0] / baseline, sync_ns[1], sync_ns[1] / baseline);
   std::printf("%-46s %9.0f (%5.2fx) %9.0f (%5.2fx)\n", "WASI 0.3 caller (async task, backend pool)", async_ns[0],
               async_ns[0] / baseline, async_ns[1], async_ns[1] / baseline);
+  for (int e = 0; e < 2; ++e) {
+    bench::bench_line(std::string("plugins/keyvalue-get-sync/") + engines[e], sync_ns[e], "ns", sync_ns[e] / baseline,
+                      "backend-from-C++", baseline, "");
+    bench::bench_line(std::string("plugins/keyvalue-get-async/") + engines[e], async_ns[e], "ns",
+                      async_ns[e] / baseline, "backend-from-C++", baseline, "");
+  }
   return 0;
 }

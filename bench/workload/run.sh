@@ -153,3 +153,11 @@ fi
 awk -v u="$up_rps" -v s="$serve_rps" 'BEGIN { printf "  router / serve    %.2f (goal >= 0.95: routing costs little)\n", (s > 0 ? u / s : 0) }'
 printf '  workload start    %s ms (proxy), %s ms (example workload; warm aot cache)\n' "$start_ms" "$counter_start_ms"
 awk -v m="$many_start_ms" -v o="$one_start_ms" 'BEGIN { printf "  start, 50 components %s ms / 1 component %s ms = %.2f (goal close to 1: lazy instantiation)\n", m, o, (o > 0 ? m / o : 0) }'
+bench_line workload/router-vs-serve "$up_rps" req/s stratus-serve "$serve_rps" ">=0.95"
+bench_line workload/example-vs-proxy "$counter_rps" req/s stratus-serve "$serve_rps" ">=0.5"
+bench_line workload/example-p99-goal "$counter_p99" ms goal 10 "<=1"
+bench_line workload/start-50-vs-1 "$many_start_ms" ms one-component "$one_start_ms" "<=1.25"
+if [ -n "$todo_rows" ]; then
+  bench_line workload/todo-get-vs-proxy "$todo_get_rps" req/s stratus-serve "$serve_rps" ""
+  bench_line workload/todo-post-vs-proxy "$todo_post_rps" req/s stratus-serve "$serve_rps" ""
+fi

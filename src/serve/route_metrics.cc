@@ -57,18 +57,24 @@ void RouteMetrics::end(std::string_view method, unsigned status, double seconds,
   if (trapped) traps_.add();
   window_.record(seconds, observe::RequestWindow::now_seconds());
   uint32_t m = method_index(method);
-  uint32_t key = (m << 16) | (status & 0xffff);
-  observe::Histogram* h = nullptr;
-  {
-    std::shared_lock lock(mu_);
-    auto it = durations_.find(key);
-    if (it != durations_.end()) h = it->second;
-  }
+  std::atomic<observe::Histogram*>* fast = nullptr;
+  if (m < kFastMethods && status >= kFirstStatus && status < kFirstStatus + kStatuses)
+    fast = &fast_[m * kStatuses + (status - kFirstStatus)];
+  observe::Histogram* h = fast != nullptr ? fast->load(std::memory_order_acquire) : nullptr;
   if (h == nullptr) {
-    auto& child = instruments_.request_duration.with(
-        {std::string(method_label(method)), std::to_string(status), route_, workload_});
-    std::unique_lock lock(mu_);
-    h = durations_.emplace(key, &child).first->second;
+    uint32_t key = (m << 16) | (status & 0xffff);
+    {
+      std::shared_lock lock(mu_);
+      auto it = durations_.find(key);
+      if (it != durations_.end()) h = it->second;
+    }
+    if (h == nullptr) {
+      auto& child = instruments_.request_duration.with(
+          {std::string(method_label(method)), std::to_string(status), route_, workload_});
+      std::unique_lock lock(mu_);
+      h = durations_.emplace(key, &child).first->second;
+    }
+    if (fast != nullptr) fast->store(h, std::memory_order_release);
   }
   h->observe(seconds);
 }

@@ -1,6 +1,7 @@
 #include "cli/observe.h"
 
 #include <cmath>
+#include <cstdio>
 
 #include "engine/aot/aot_stats.h"
 #include "observe/status_page.h"
@@ -94,6 +95,17 @@ Result<observe::TraceExporter*> Observability::start_traces(const std::string& e
     dropped.with({}).set(static_cast<double>(t->dropped()));
   });
   return traces_.get();
+}
+
+Result<void> Observability::configure(serve::ServeOptions& options, const ObserveCliOptions& cli,
+                                      const std::string& command) {
+  if (!cli.metrics_addr.empty()) options.metrics = &registry_;
+  auto traces = start_traces(cli.otlp_endpoint);
+  if (!traces) return std::move(traces).error();
+  options.traces = *traces;
+  if (*traces != nullptr)
+    std::printf("stratus %s: spans to %s\n", command.c_str(), (*traces)->config().traces_url.c_str());
+  return {};
 }
 
 Result<void> Observability::start(const std::string& addr, std::function<nlohmann::json()> status) {

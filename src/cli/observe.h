@@ -63,6 +63,10 @@ class Observability {
   // The span exporter --otlp-endpoint (`endpoint`) or the OTEL_* variables
   // ask for; null when neither does. Errors: a bad URL or variable.
   Result<observe::TraceExporter*> start_traces(const std::string& endpoint);
+  // What `options` of a serve or up process observe with: the registry when
+  // --metrics-addr is given, the span exporter start_traces makes (said on
+  // stdout as "stratus COMMAND: spans to URL"). Errors: start_traces's.
+  Result<void> configure(serve::ServeOptions& options, const ObserveCliOptions& cli, const std::string& command);
   // Stops the listener (before what `status` reads goes away).
   void stop() { server_.reset(); }
   // "http://HOST:PORT" of the listener, once started.

@@ -75,11 +75,8 @@ int serve(const ServeCliOptions& o) {
   // The component's name in metrics and on the status page: its file's.
   const std::string name = std::filesystem::path(o.file).stem().string();
   Observability observability(**engine);
-  if (!o.observe.metrics_addr.empty()) options.metrics = &observability.registry();
-  auto traces = observability.start_traces(o.observe.otlp_endpoint);
-  if (!traces) return fail(traces.error().message);
-  options.traces = *traces;
-  if (*traces != nullptr) std::printf("stratus serve: spans to %s\n", (*traces)->config().traces_url.c_str());
+  if (auto observing = observability.configure(options, o.observe, "serve"); !observing)
+    return fail(observing.error().message);
   options.component_name = name;
   auto server = serve::HttpServer::create(**engine, *component, std::move(options));
   if (!server) return fail(o.file + ": " + server.error().message);

@@ -70,11 +70,8 @@ int up(const UpOptions& o) {
   auto engine = engine::make_engine(o.engine, engine_options);
   if (!engine) return fail(engine.error().message);
   Observability observability(**engine);
-  if (!o.observe.metrics_addr.empty()) options.metrics = &observability.registry();
-  auto traces = observability.start_traces(o.observe.otlp_endpoint);
-  if (!traces) return fail(traces.error().message);
-  options.traces = *traces;
-  if (*traces != nullptr) std::printf("stratus up: spans to %s\n", (*traces)->config().traces_url.c_str());
+  if (auto observing = observability.configure(options, o.observe, "up"); !observing)
+    return fail(observing.error().message);
   auto router = serve::HttpServer::create_router(**engine, options);
   auto port = router->listen();
   if (!port) return fail(port.error().message);

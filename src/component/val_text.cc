@@ -80,16 +80,27 @@ class Parser {
     return s_.substr(start, pos_ - start);
   }
 
+  // `text`, after an optional '+', read whole into `v` by std::from_chars:
+  // its error (result_out_of_range for a number too large), or
+  // invalid_argument when it is empty or has more after the number.
+  template <class T>
+  static std::errc read_whole(std::string_view text, T& v) {
+    if (text.empty()) return std::errc::invalid_argument;
+    const char* b = text.data();
+    const char* e = text.data() + text.size();
+    if (*b == '+') ++b;
+    auto [end, ec] = std::from_chars(b, e, v);
+    if (ec != std::errc()) return ec;
+    return end == e ? std::errc() : std::errc::invalid_argument;
+  }
+
   template <class T>
   Result<T> integer(const char* type_name) {
     size_t start = pos_;
     auto text = number_text();
     T v{};
-    const char* b = text.data();
-    const char* e = text.data() + text.size();
-    if (!text.empty() && *b == '+') ++b;
-    auto [end, ec] = std::from_chars(b, e, v);
-    if (text.empty() || ec != std::errc() || end != e) {
+    auto ec = read_whole(text, v);
+    if (ec != std::errc()) {
       pos_ = start;
       return fail(std::string("expected ") + (ec == std::errc::result_out_of_range ? "a value in range of " : "a ") +
                   type_name);
@@ -104,11 +115,7 @@ class Parser {
     if (text == "inf" || text == "+inf") return std::numeric_limits<double>::infinity();
     if (text == "-inf") return -std::numeric_limits<double>::infinity();
     double v = 0;
-    const char* b = text.data();
-    const char* e = text.data() + text.size();
-    if (!text.empty() && *b == '+') ++b;
-    auto [end, ec] = std::from_chars(b, e, v);
-    if (text.empty() || ec != std::errc() || end != e) {
+    if (read_whole(text, v) != std::errc()) {
       pos_ = start;
       return fail(std::string("expected a ") + type_name);
     }

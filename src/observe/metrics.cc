@@ -93,19 +93,20 @@ Family<Counter>& Registry::counter(const std::string& name, const std::string& h
 }
 
 Family<Gauge>& Registry::gauge(const std::string& name, const std::string& help, std::vector<std::string> labels) {
-  std::lock_guard lock(mu_);
-  check_name(name);
-  gauges_.push_back(std::make_unique<Family<Gauge>>(name, help, std::move(labels)));
-  order_.emplace_back(MetricType::kGauge, gauges_.back().get());
-  return *gauges_.back();
+  return add_gauge(MetricType::kGauge, name, help, std::move(labels));
 }
 
 Family<Gauge>& Registry::mirrored_counter(const std::string& name, const std::string& help,
                                           std::vector<std::string> labels) {
+  return add_gauge(MetricType::kMirroredCounter, name, help, std::move(labels));
+}
+
+Family<Gauge>& Registry::add_gauge(MetricType type, const std::string& name, const std::string& help,
+                                   std::vector<std::string> labels) {
   std::lock_guard lock(mu_);
   check_name(name);
   gauges_.push_back(std::make_unique<Family<Gauge>>(name, help, std::move(labels)));
-  order_.emplace_back(MetricType::kMirroredCounter, gauges_.back().get());
+  order_.emplace_back(type, gauges_.back().get());
   return *gauges_.back();
 }
 

@@ -110,6 +110,9 @@ class Registry {
   std::string expose() const;
 
  private:
+  // A gauge family listed as `type` (kGauge or kMirroredCounter).
+  Family<Gauge>& add_gauge(MetricType type, const std::string& name, const std::string& help,
+                           std::vector<std::string> labels);
   void check_name(const std::string& name);
   mutable std::mutex mu_;
   uint64_t next_collector_ = 1;

@@ -120,8 +120,9 @@ std::set<const ResourceType*> imported_resources(const ComponentType& component)
 // cannot be lazy (then the instance is made now). `placeholders` maps the
 // exporter's static resource types met so far to their placeholders; an
 // instance's type exports come before the functions that use them.
+// `imported`: the exporter's imported resource types (imported_resources).
 std::optional<RtItem> lazy_of(LazyExportState& state, const ExternType& type, const std::string& path,
-                              Allowed& placeholders) {
+                              Allowed& placeholders, const std::set<const ResourceType*>& imported) {
   if (std::holds_alternative<FuncTypePtr>(type)) {
     auto substituted = binary::substitute(type, placeholders);
     const auto& ft = std::get<FuncTypePtr>(substituted);
@@ -133,7 +134,7 @@ std::optional<RtItem> lazy_of(LazyExportState& state, const ExternType& type, co
       // Only a resource the exporter defines can wait for it; one it
       // imports is another's, which the importer must get itself (the
       // instance is made now).
-      if (!(*r)->defined || imported_resources(*state.lazy.component->type).count(r->get()) != 0) return std::nullopt;
+      if (!(*r)->defined || imported.count(r->get()) != 0) return std::nullopt;
       auto known = placeholders.find(r->get());
       if (known != placeholders.end()) return RtItem(RtType{*r, known->second});
       std::shared_ptr<ResourceType> placeholder;
@@ -154,7 +155,7 @@ std::optional<RtItem> lazy_of(LazyExportState& state, const ExternType& type, co
   if (const auto* it = std::get_if<InstanceTypePtr>(&type); it != nullptr && path.find('#') == std::string::npos) {
     auto inst = std::make_shared<RtInstance>();
     for (const auto& e : (*it)->exports) {
-      auto item = lazy_of(state, e.type, path + "#" + e.name, placeholders);
+      auto item = lazy_of(state, e.type, path + "#" + e.name, placeholders, imported);
       if (!item) return std::nullopt;
       inst->exports.emplace(e.name, std::move(*item));
     }
@@ -198,7 +199,7 @@ Result<RtItem> lazy_item(LazyExportState& state) {
   if (!type) return make_error("the component has no export `" + state.lazy.name + "`");
   if (!state.instance) {
     Allowed placeholders;
-    state.item = lazy_of(state, *type, state.lazy.name, placeholders);
+    state.item = lazy_of(state, *type, state.lazy.name, placeholders, imported_resources(*state.lazy.component->type));
     if (!state.item) state.placeholders.clear();
   }
   if (state.item) return *state.item;

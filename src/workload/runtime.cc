@@ -7,6 +7,8 @@
 #include <set>
 #include <thread>
 
+#include <sys/stat.h>
+
 #include "component/binary/decoder.h"
 #include "component/runtime/runtime.h"
 #include "engine/stack_state.h"
@@ -623,10 +625,8 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
     m.name = name;
     m.where = where;
     fs::path file = fs::path(image).is_absolute() ? fs::path(image) : base_dir / image;
-    auto bytes = read_file(file);
-    if (!bytes) return make_error(where + ".image: " + bytes.error().message);
-    auto component = decode(*bytes);
-    if (!component) return make_error(where + ".image: " + file.string() + ": " + component.error().message);
+    auto component = decode_image(file);
+    if (!component) return std::move(component).error().context(where + ".image");
     m.component = std::move(*component);
     m.resources = effective_resources(settings_.defaults, workload, own);
     if (m.resources.memory_limit_mb && *m.resources.memory_limit_mb > 0)
@@ -883,20 +883,50 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
   return run->id;
 }
 
-Result<component::ComponentPtr> WorkloadHost::decode(std::span<const uint8_t> bytes) {
-  std::string key = sha256_hex(bytes);
-  {
+namespace {
+
+// What identifies a file's contents without reading them; empty when it
+// cannot be stat'ed.
+std::string file_identity(const fs::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return {};
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + ":" +
+         std::to_string(st.st_ctim.tv_sec) + "." + std::to_string(st.st_ctim.tv_nsec);
+}
+
+}  // namespace
+
+Result<component::ComponentPtr> WorkloadHost::decode_image(const fs::path& file) {
+  auto known = [&](const std::string& key) -> component::ComponentPtr {
     std::lock_guard lock(decoded_mu_);
-    if (auto it = decoded_.find(key); it != decoded_.end()) {
-      if (auto known = it->second.lock()) return known;
-      decoded_.erase(it);
-    }
+    auto it = decoded_.find(key);
+    if (it == decoded_.end()) return nullptr;
+    if (auto c = it->second.lock()) return c;
+    decoded_.erase(it);
+    return nullptr;
+  };
+  std::string identity = file_identity(file);
+  if (!identity.empty())
+    if (auto c = known("file " + identity)) return c;
+  auto bytes = read_file(file);
+  if (!bytes) return std::move(bytes).error();
+  // Kept by identity only if the file did not change while it was read.
+  bool stable = !identity.empty() && file_identity(file) == identity;
+  std::string content = "sha256 " + sha256_hex(*bytes);
+  auto component = known(content);
+  if (!component) {
+    // A member's code is validated when it is first instantiated (the
+    // engine compiling it does), so members never called cost a read of
+    // the sections that type them.
+    auto decoded = component::decode_component(*bytes, {.validate_core_code = false});
+    if (!decoded) return std::move(decoded).error().context(file.string());
+    component = std::move(*decoded);
   }
-  auto component = component::decode_component(bytes);
-  if (!component) return std::move(component).error();
   std::lock_guard lock(decoded_mu_);
   std::erase_if(decoded_, [](const auto& entry) { return entry.second.expired(); });
-  decoded_[key] = *component;
+  decoded_[content] = component;
+  if (stable) decoded_["file " + identity] = component;
   return component;
 }
 

@@ -114,10 +114,14 @@ class WorkloadHost {
   HostSettings settings_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Running>> workloads_;
-  // Components decoded so far, by the SHA-256 of their bytes, while some
-  // workload still holds them: the same image in several members or
-  // workloads (or a workload started again) is decoded and validated once.
-  Result<component::ComponentPtr> decode(std::span<const uint8_t> bytes);
+  // Components decoded so far, while some workload still holds them, by
+  // their file's identity (device, inode, size, modification and change
+  // times: a file written or replaced is read anew) and by the SHA-256 of
+  // their bytes: the same file in several members or workloads (or a
+  // workload started again) is read once, the same bytes decoded once.
+  // Errors: the file unreadable, or the component invalid (named by its
+  // path).
+  Result<component::ComponentPtr> decode_image(const std::filesystem::path& file);
   std::mutex decoded_mu_;
   std::map<std::string, std::weak_ptr<const component::Component>> decoded_;
 };

@@ -1,5 +1,8 @@
 // Core types inside components (Binary.md, "Type Definitions", core:type):
 // function types, the WebAssembly 3.0 subtype forms of them, and module types.
+#include <algorithm>
+#include <type_traits>
+
 #include "component/binary/scope.h"
 
 namespace stratus::component::binary {
@@ -175,7 +178,188 @@ Result<CoreModuleTypePtr> core_moduletype(Reader& r, Scope& outer) {
   return CoreModuleTypePtr(mt);
 }
 
+// Skips a constant expression (a global's initialiser) up to its `end`:
+// the instructions the core spec and extended-const allow there.
+Result<void> skip_const_expr(Reader& r) {
+  auto skip_leb = [&]() -> Result<void> {
+    for (int i = 0; i < 10; ++i) {
+      auto b = r.u8();
+      if (!b.ok()) return std::move(b).error();
+      if ((*b & 0x80) == 0) return {};
+    }
+    return r.error("integer representation too long");
+  };
+  for (;;) {
+    auto op = r.u8();
+    if (!op.ok()) return std::move(op).error();
+    switch (*op) {
+      case 0x0b: return {};  // end
+      case 0x41:             // i32.const
+      case 0x42:             // i64.const
+      case 0x23:             // global.get
+      case 0xd2:             // ref.func
+        STRATUS_TRY(skip_leb());
+        break;
+      case 0x43: STRATUS_TRY(r.bytes(4)); break;  // f32.const
+      case 0x44: STRATUS_TRY(r.bytes(8)); break;  // f64.const
+      case 0xd0: STRATUS_TRY(r.u8()); break;      // ref.null t
+      case 0x6a:
+      case 0x6b:
+      case 0x6c:  // i32.add, i32.sub, i32.mul
+      case 0x7c:
+      case 0x7d:
+      case 0x7e:  // i64.add, i64.sub, i64.mul
+        break;
+      case 0xfd: {  // v128.const
+        auto sub = r.u32();
+        if (!sub.ok()) return std::move(sub).error();
+        if (*sub != 12) return r.error("instruction not allowed in a constant expression");
+        STRATUS_TRY(r.bytes(16));
+        break;
+      }
+      default: return r.error("instruction not allowed in a constant expression");
+    }
+  }
+}
+
 }  // namespace
+
+Result<engine::ModuleTypeInfo> read_core_module_header(std::span<const uint8_t> bytes, size_t base) {
+  Reader r(bytes, base);
+  auto header = r.bytes(8);
+  if (!header.ok()) return r.error("too short to be a core module");
+  static const uint8_t kPreamble[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+  if (!std::equal(kPreamble, kPreamble + 8, header->begin())) return Reader::error_at(base, "bad core module preamble");
+  std::vector<CoreTypeEntry> types;
+  std::vector<engine::FuncType> funcs;
+  std::vector<engine::TableType> tables;
+  std::vector<engine::MemoryType> memories;
+  std::vector<engine::GlobalType> globals;
+  std::vector<engine::TagType> tags;
+  engine::ModuleTypeInfo info;
+  auto type_at = [&](Reader& s) -> Result<engine::FuncType> {
+    auto idx = s.u32();
+    if (!idx.ok()) return std::move(idx).error();
+    if (*idx >= types.size()) return s.error("type index out of range");
+    return std::get<engine::FuncType>(types[*idx]);
+  };
+  while (!r.done()) {
+    auto id = r.u8();
+    if (!id.ok()) return std::move(id).error();
+    auto size = r.u32();
+    if (!size.ok()) return std::move(size).error();
+    size_t at = r.offset();
+    auto body = r.bytes(*size);
+    if (!body.ok()) return r.error("section extends past the end of the module");
+    Reader s(*body, at);
+    // Sections other than these hold code, data and element segments,
+    // start and names: checked when the module is compiled.
+    if (*id != 1 && *id != 2 && *id != 3 && *id != 4 && *id != 5 && *id != 6 && *id != 7 && *id != 13) continue;
+    auto n = s.count(1);
+    if (!n.ok()) return std::move(n).error();
+    for (uint32_t i = 0; i < *n; ++i) {
+      switch (*id) {
+        case 1: {  // type
+          auto form = s.u8();
+          if (!form.ok()) return std::move(form).error();
+          if (*form != 0x60) return s.error("only function types are supported");
+          auto f = core_functype(s);
+          if (!f.ok()) return std::move(f).error();
+          types.emplace_back(std::move(*f));
+          break;
+        }
+        case 2: {  // import
+          auto module = s.name();
+          if (!module.ok()) return std::move(module).error();
+          auto field = s.name();
+          if (!field.ok()) return std::move(field).error();
+          auto t = core_externtype(s, types);
+          if (!t.ok()) return std::move(t).error();
+          std::visit(
+              [&](const auto& x) {
+                using T = std::decay_t<decltype(x)>;
+                if constexpr (std::is_same_v<T, engine::FuncType>) funcs.push_back(x);
+                if constexpr (std::is_same_v<T, engine::TableType>) tables.push_back(x);
+                if constexpr (std::is_same_v<T, engine::MemoryType>) memories.push_back(x);
+                if constexpr (std::is_same_v<T, engine::GlobalType>) globals.push_back(x);
+                if constexpr (std::is_same_v<T, engine::TagType>) tags.push_back(x);
+              },
+              *t);
+          info.imports.push_back({std::move(*module), std::move(*field), std::move(*t)});
+          break;
+        }
+        case 3: {  // function
+          auto f = type_at(s);
+          if (!f.ok()) return std::move(f).error();
+          funcs.push_back(std::move(*f));
+          break;
+        }
+        case 4: {  // table
+          auto element = core_valtype(s);
+          if (!element.ok()) return std::move(element).error();
+          auto l = core_limits(s);
+          if (!l.ok()) return std::move(l).error();
+          tables.push_back({*element, *l});
+          break;
+        }
+        case 5: {  // memory
+          auto l = core_limits(s);
+          if (!l.ok()) return std::move(l).error();
+          memories.push_back({*l});
+          break;
+        }
+        case 6: {  // global
+          auto t = core_valtype(s);
+          if (!t.ok()) return std::move(t).error();
+          auto m = s.u8();
+          if (!m.ok()) return std::move(m).error();
+          if (*m > 1) return s.error("invalid mutability");
+          STRATUS_TRY(skip_const_expr(s));
+          globals.push_back({*t, *m == 1});
+          break;
+        }
+        case 13: {  // tag
+          auto attribute = s.u8();
+          if (!attribute.ok()) return std::move(attribute).error();
+          if (*attribute != 0) return s.error("invalid tag attribute");
+          auto f = type_at(s);
+          if (!f.ok()) return std::move(f).error();
+          tags.push_back({std::move(f->params)});
+          break;
+        }
+        case 7: {  // export
+          auto name = s.name();
+          if (!name.ok()) return std::move(name).error();
+          auto kind = s.u8();
+          if (!kind.ok()) return std::move(kind).error();
+          auto idx = s.u32();
+          if (!idx.ok()) return std::move(idx).error();
+          auto pick = [&](const auto& space) -> Result<engine::ExternType> {
+            if (*idx >= space.size()) return s.error("export `" + *name + "`: index out of range");
+            return engine::ExternType(space[*idx]);
+          };
+          Result<engine::ExternType> t = s.error("export `" + *name + "`: invalid export kind");
+          switch (*kind) {
+            case 0: t = pick(funcs); break;
+            case 1: t = pick(tables); break;
+            case 2: t = pick(memories); break;
+            case 3: t = pick(globals); break;
+            case 4: t = pick(tags); break;
+            default: break;
+          }
+          if (!t.ok()) return std::move(t).error();
+          for (const auto& e : info.exports)
+            if (e.name == *name) return s.error("duplicate export name `" + *name + "`");
+          info.exports.push_back({std::move(*name), std::move(*t)});
+          break;
+        }
+        default: break;
+      }
+    }
+    if (!s.done()) return s.error("section size mismatch");
+  }
+  return info;
+}
 
 Result<CoreTypeEntry> read_core_type(Reader& r, Scope& s) {
   auto op = r.u8();

@@ -13,9 +13,17 @@ namespace stratus::component {
 // to a core module (layer 0).
 bool is_component(std::span<const uint8_t> bytes);
 
+struct DecodeOptions {
+  // false: of each core module, only the sections that type its imports and
+  // exports are read and checked; its code is validated by the engine that
+  // compiles it, when it is first instantiated (a workload's members that
+  // may never be called cost a read of their headers, not of their code).
+  bool validate_core_code = true;
+};
+
 // Decodes and validates a component. Errors name the section, the byte
 // offset and the rule broken: "type section at offset 0x2f: record has no
 // fields". Never aborts on any input.
-Result<ComponentPtr> decode_component(std::span<const uint8_t> bytes);
+Result<ComponentPtr> decode_component(std::span<const uint8_t> bytes, const DecodeOptions& options = {});
 
 }  // namespace stratus::component

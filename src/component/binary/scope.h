@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -99,6 +100,12 @@ constexpr uint32_t kMaxTypeDepth = 100;
 Result<ValType> read_valtype(Reader& r, Scope& s);
 Result<TypeEntry> read_deftype(Reader& r, Scope& s);
 Result<CoreTypeEntry> read_core_type(Reader& r, Scope& s);
+// A core module's imports and exports from its type, import, function,
+// table, memory, global, tag and export sections, without reading or
+// validating its code (DecodeOptions::validate_core_code false): the
+// engines validate the whole module when they compile it. Offsets in errors
+// count from `base`.
+Result<engine::ModuleTypeInfo> read_core_module_header(std::span<const uint8_t> bytes, size_t base);
 Result<ExternType> read_externtype(Reader& r, Scope& s, const std::string& name);
 // Gives a type bound the name of the import or export it belongs to (a fresh
 // TypeName), unless it has one.

@@ -42,6 +42,83 @@ TEST(DecoderTest, EveryJcoFixtureComponentDecodes) {
   std::printf("decoded %zu fixture components\n", decoded);
 }
 
+// Every core module of `c` and of the components nested in it, in order.
+void core_modules(const Component& c, std::vector<CoreModulePtr>& out) {
+  for (const auto& d : c.definitions) {
+    if (const auto* m = std::get_if<CoreModuleDef>(&d)) out.push_back(m->module);
+    if (const auto* n = std::get_if<ComponentDef>(&d)) core_modules(*n->component, out);
+  }
+}
+
+std::string describe(const CoreModuleType& t) {
+  std::string out;
+  for (const auto& i : t.imports)
+    out += "import " + i.module + " " + i.name + " " + std::string(engine::to_string(engine::kind_of(i.type))) + "\n";
+  for (const auto& e : t.exports) out += "export " + e.name + " " + std::string(engine::to_string(engine::kind_of(e.type))) + "\n";
+  return out;
+}
+
+TEST(DecoderTest, WithoutCodeValidationEveryFixtureTypesItsCoreModulesAsTheValidatorDoes) {
+  size_t modules = 0;
+  for (const auto& f : fixture_components()) {
+    auto bytes = read_file(f);
+    ASSERT_TRUE(bytes.ok()) << f;
+    if (!is_component(*bytes)) continue;
+    auto full = decode_component(*bytes);
+    auto header = decode_component(*bytes, {.validate_core_code = false});
+    ASSERT_EQ(full.ok(), header.ok()) << f.filename() << ": " << (full.ok() ? header : full).error().message;
+    if (!full.ok()) continue;
+    std::vector<CoreModulePtr> a, b;
+    core_modules(**full, a);
+    core_modules(**header, b);
+    ASSERT_EQ(a.size(), b.size()) << f.filename();
+    for (size_t i = 0; i < a.size(); ++i) {
+      const auto& x = *a[i]->type;
+      const auto& y = *b[i]->type;
+      EXPECT_EQ(describe(x), describe(y)) << f.filename() << " module " << i;
+      bool same = x.imports.size() == y.imports.size() && x.exports.size() == y.exports.size();
+      for (size_t k = 0; same && k < x.imports.size(); ++k) same = x.imports[k].type == y.imports[k].type;
+      for (size_t k = 0; same && k < x.exports.size(); ++k) same = x.exports[k].type == y.exports[k].type;
+      EXPECT_TRUE(same) << f.filename() << " module " << i << ": types differ";
+      ++modules;
+    }
+  }
+  std::printf("%zu core modules typed alike\n", modules);
+  EXPECT_GT(modules, 20u);
+}
+
+TEST(DecoderTest, WithoutCodeValidationBadCodeDecodesAndBadHeadersDoNot) {
+  // (component (core module (func (result i32) i64.const 0))): the body is
+  // ill-typed, which only the engine compiling the module sees now.
+  const std::vector<uint8_t> module = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,  // preamble
+                                       0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f,        // type () -> i32
+                                       0x03, 0x02, 0x01, 0x00,                          // func 0: type 0
+                                       0x0a, 0x06, 0x01, 0x04, 0x00, 0x42, 0x00, 0x0b}; // i64.const 0
+  auto component = [](std::vector<uint8_t> m) {
+    std::vector<uint8_t> out = {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x01, static_cast<uint8_t>(m.size())};
+    out.insert(out.end(), m.begin(), m.end());
+    return out;
+  };
+  auto bad_code = component(module);
+  auto full = decode_component(bad_code);
+  ASSERT_FALSE(full.ok());
+  EXPECT_NE(full.error().message.find("invalid core module"), std::string::npos) << full.error().message;
+  EXPECT_TRUE(decode_component(bad_code, {.validate_core_code = false}).ok());
+
+  auto bad_index = module;
+  bad_index[18] = 0x07;  // func 0: type 7, of one type
+  auto e = decode_component(component(bad_index), {.validate_core_code = false});
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().message.find("invalid core module: offset 0x"), std::string::npos) << e.error().message;
+  EXPECT_NE(e.error().message.find("type index out of range"), std::string::npos) << e.error().message;
+
+  auto truncated = module;
+  truncated[9] = 0x40;  // the type section claims more bytes than the module has
+  e = decode_component(component(truncated), {.validate_core_code = false});
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().message.find("past the end"), std::string::npos) << e.error().message;
+}
+
 TEST(DecoderTest, NumbersFixtureExportsItsTestInterface) {
   auto bytes = read_file(fs::path(STRATUS_FIXTURES_DIR) / "jco/runtime/numbers.component.wasm");
   ASSERT_TRUE(bytes.ok());

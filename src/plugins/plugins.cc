@@ -81,6 +81,12 @@ std::vector<std::string> HostPlugins::offered() {
   return out;
 }
 
+std::vector<HostPlugins::OfferedPackage> HostPlugins::offered_packages() {
+  std::vector<OfferedPackage> out;
+  for (const auto& o : offers()) out.push_back({o.ns, o.package, o.version, o.interfaces});
+  return out;
+}
+
 Result<std::unique_ptr<HostPlugins>> HostPlugins::create(const std::vector<InterfaceRequest>& requests,
                                                          HostOptions options) {
   std::unique_ptr<HostPlugins> plugins(new HostPlugins());

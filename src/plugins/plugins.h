@@ -147,6 +147,12 @@ class HostPlugins {
 
   // What the host offers, as "wasi:keyvalue@0.2.0-draft" and so on.
   static std::vector<std::string> offered();
+  // The same, each package with its interfaces (a host's heartbeat lists them).
+  struct OfferedPackage {
+    std::string ns, package, version;
+    std::vector<std::string> interfaces;
+  };
+  static std::vector<OfferedPackage> offered_packages();
 
  private:
   HostPlugins() = default;

@@ -1,6 +1,7 @@
 // protojson as the runtime-operator writes and reads it (lattice/protojson.h),
 // checked against what libprotobuf 3.21 does with each rule, and the proto
 // Workload mapped onto the workload spec (lattice/workload_proto.h).
+#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -24,7 +25,7 @@ TEST(ProtojsonTest, ReadsLowerCamelCaseAndSnakeCase) {
       "max_concurrency":4,"local_resources":{"memory_limit_mb":64,"allowed_host_loopback_ports":["5432"]}}],
       "host_interfaces":[{"namespace":"wasi","package":"http","interfaces":["incoming-handler"]}]}}})",
                         snake));
-  EXPECT_EQ(camel.SerializeAsString(), snake.SerializeAsString());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(camel, snake));
   EXPECT_EQ(camel.workload_id(), "u1");
   EXPECT_EQ(camel.workload().wit_world().components(0).pool_size(), 3);
   EXPECT_EQ(camel.workload().wit_world().components(0).local_resources().allowed_host_loopback_ports(0), "5432");

@@ -103,6 +103,40 @@ TEST_F(HostProtocolTest, StartStatusStop) {
   EXPECT_EQ(protocol_->heartbeat().workload_count(), 0U);
 }
 
+int get_with_host(uint16_t port, const std::string& host) {
+  namespace http = boost::beast::http;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  http::request<http::empty_body> req{http::verb::get, "/", 11};
+  req.set(http::field::host, host);
+  req.keep_alive(false);
+  http::write(socket, req);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(socket, buffer, res);
+  return static_cast<int>(res.result_int());
+}
+
+// wasmCloud's operator adds the Kubernetes Service's names to the wasi:http
+// config as `host-aliases`: the workload answers to each.
+TEST_F(HostProtocolTest, HostAliasesAreMoreHostsForTheRoutes) {
+  std::string body = R"({"workloadId":"uid-a","workload":{"namespace":"test","name":"aliased","witWorld":{
+      "components":[{"name":"hello","image":")" +
+                     hello() + R"("}],"hostInterfaces":[{"namespace":"wasi","package":"http","version":"0.2.0",
+      "interfaces":["incoming-handler"],"config":{"host":"hello.example",
+      "host-aliases":"hello.default, hello.default.svc,,hello.example"}}]}}})";
+  auto started = protocol_->start(body);
+  ASSERT_EQ(started.workload_status().workload_state(), v2::WORKLOAD_STATE_RUNNING)
+      << started.workload_status().message();
+  EXPECT_EQ(get_with_host(port_, "hello.example"), 200);
+  EXPECT_EQ(get_with_host(port_, "hello.default"), 200);
+  EXPECT_EQ(get_with_host(port_, "hello.default.svc:8080"), 200);
+  EXPECT_EQ(get_with_host(port_, "other.example"), 404);
+  protocol_->stop(R"({"workloadId":"uid-a"})");
+  EXPECT_EQ(get_with_host(port_, "hello.default"), 404) << "the alias routes go with the workload";
+}
+
 TEST_F(HostProtocolTest, UnknownIdIsNotFound) {
   auto s = protocol_->status(R"({"workloadId":"nobody"})");
   EXPECT_EQ(s.workload_status().workload_state(), v2::WORKLOAD_STATE_NOT_FOUND);

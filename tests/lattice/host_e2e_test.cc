@@ -1,7 +1,9 @@
 // `stratus host` end to end, as wasmCloud's runtime-operator drives it: a
 // real `nats-server -js` on a loopback port, three `stratus host`
 // processes, and this test speaking as the operator (protojson requests on
-// runtime.host.<id>.*, heartbeats read from runtime.operator.heartbeat.>).
+// runtime.host.<id>.*, heartbeats read from runtime.operator.heartbeat.>);
+// the example counter on two hosts shares its count through a JetStream KV
+// bucket.
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 #include <signal.h>
@@ -140,6 +142,43 @@ int http_status(uint16_t port) {
   }
 }
 
+// GET / with a Host header: the status and the body.
+std::pair<int, std::string> get_host(uint16_t port, const std::string& host) {
+  namespace http = boost::beast::http;
+  try {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::socket socket(io);
+    socket.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+    http::request<http::empty_body> req{http::verb::get, "/", 11};
+    req.set(http::field::host, host);
+    req.keep_alive(false);
+    http::write(socket, req);
+    boost::beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(socket, buffer, res);
+    return {static_cast<int>(res.result_int()), res.body()};
+  } catch (const std::exception& e) {
+    return {-1, e.what()};
+  }
+}
+
+// The example counter (and the greeter it links to) counting its visits in
+// a JetStream KV bucket, reached with Host: counter.test.
+std::string counter_body(const std::string& id, uint16_t nats_port) {
+  std::string examples = STRATUS_EXAMPLES_DIR;
+  return R"({"workloadId":")" + id + R"(","workload":{"namespace":"lattice","name":"counter","witWorld":{
+    "components":[{"name":"counter","image":")" +
+         examples + R"(/counter.wasm","localResources":{"config":{"name":"lattice"}}},
+      {"name":"greeter","image":")" +
+         examples + R"(/greeter.wasm"}],
+    "hostInterfaces":[{"namespace":"wasi","package":"http","interfaces":["incoming-handler"],"config":{"host":"counter.test"}},
+      {"namespace":"wasi","package":"keyvalue","version":"0.2.0-draft","interfaces":["store","atomics"],
+       "config":{"backend":"nats","url":"nats://127.0.0.1:)" +
+         std::to_string(nats_port) + R"(","bucket":"lattice-e2e"}},
+      {"namespace":"wasi","package":"config","version":"0.2.0-rc.1","interfaces":["store"]},
+      {"namespace":"wasi","package":"logging","version":"0.1.0-draft","interfaces":["logging"]}]}}})";
+}
+
 std::string start_body(const std::string& id) {
   return R"({"workloadId":")" + id + R"(","workload":{"namespace":"lattice","name":"hello","annotations":{"by":"test"},
     "witWorld":{"components":[{"name":"hello","image":")" STRATUS_EXAMPLES_DIR R"(/http-hello.wasm",
@@ -196,9 +235,23 @@ TEST(StratusHostTest, ThreeHostsOverNats) {
                      R"({"workloadId":"x","workload":{"witWorld":{"components":[{"poolSize":"big"}]}}})");
   EXPECT_EQ(bad.workload_state(), v2::WORKLOAD_STATE_ERROR);
   EXPECT_NE(bad.message().find("workload.wit_world.components[0].pool_size"), std::string::npos) << bad.message();
+
+  // Replicas on two hosts share their keyvalue through JetStream.
+  for (const char* id : {"h1", "h2"}) {
+    auto s = op.call(id, "workload.start", counter_body(std::string("counter-") + id, nats_port));
+    ASSERT_EQ(s.workload_state(), v2::WORKLOAD_STATE_RUNNING) << id << ": " << s.message();
+  }
+  int visit = 0;
+  for (const char* id : {"h1", "h2", "h1", "h2"}) {
+    ++visit;
+    auto [status, body] = get_host(http_port[id], "counter.test");
+    EXPECT_EQ(status, 200) << id << ": " << body;
+    EXPECT_NE(body.find("had " + std::to_string(visit) + " visit"), std::string::npos) << id << ": " << body;
+  }
+
   ASSERT_TRUE(op.wait_beats("h1", Clock::now(), 1, 3s));
-  EXPECT_EQ(op.last_beat("h1").workload_count(), 1U);
-  EXPECT_EQ(op.last_beat("h1").component_count(), 1U);
+  EXPECT_EQ(op.last_beat("h1").workload_count(), 2U);
+  EXPECT_EQ(op.last_beat("h1").component_count(), 3U);
 
   // NATS goes away: HTTP is served throughout; the hosts reconnect and
   // their heartbeats resume.
@@ -221,6 +274,9 @@ TEST(StratusHostTest, ThreeHostsOverNats) {
   EXPECT_EQ(op.call("h1", "workload.status", R"({"workloadId":"uid-h1"})").workload_state(),
             v2::WORKLOAD_STATE_RUNNING);
   EXPECT_EQ(http_status(http_port["h1"]), 200);
+  auto after = get_host(http_port["h2"], "counter.test");
+  EXPECT_NE(after.second.find("had 5 visits"), std::string::npos)
+      << "the keyvalue after reconnecting: " << after.second;
 
   // kill -9 one host: the others go on, and its heartbeats stop.
   hosts["h1"]->kill_with(SIGKILL);

@@ -7,9 +7,11 @@
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -295,6 +297,72 @@ TEST(StratusHostTest, ThreeHostsOverNats) {
   EXPECT_EQ(op.call("h2", "workload.status", R"({"workloadId":"uid-h2"})").workload_state(),
             v2::WORKLOAD_STATE_NOT_FOUND);
   EXPECT_EQ(http_status(http_port["h2"]), 404);
+}
+
+// `stratus host ARGS...`'s exit code and output, for runs that end by
+// themselves.
+std::pair<int, std::string> run_host(const std::vector<std::string>& args) {
+  std::string command = STRATUS_BINARY " host";
+  for (const auto& a : args) command += " '" + a + "'";
+  command += " 2>&1";
+  FILE* out = ::popen(command.c_str(), "r");
+  if (out == nullptr) return {-1, "popen failed"};
+  std::string text;
+  char buf[512];
+  while (size_t n = std::fread(buf, 1, sizeof buf, out)) text.append(buf, n);
+  int status = ::pclose(out);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+}
+
+// User and password in the URL reach a server that wants them; a wrong
+// password, a server that is not there and a bad host id are clear errors
+// at start (exit 1), not a host waiting for ever.
+TEST(StratusHostTest, CredentialsAndStartErrors) {
+  test_support::TempDir dir("stratus-lattice-auth");
+  uint16_t nats_port = free_loopback_port();
+  ServerProcess nats(
+      {"nats-server", "-a", "127.0.0.1", "-p", std::to_string(nats_port), "--user", "op", "--pass", "s3cret"},
+      nats_port);
+  ASSERT_TRUE(nats.running()) << "nats-server did not start (./x deps installs it)";
+  std::string at = "127.0.0.1:" + std::to_string(nats_port);
+
+  uint16_t http = free_loopback_port();
+  ServerProcess host(
+      {STRATUS_BINARY, "host", "--nats", "nats://op:s3cret@" + at, "--host-id", "auth1", "--http-addr",
+       "127.0.0.1:" + std::to_string(http), "--engine", "interp", "--data-dir", (dir.path() / "data").string()},
+      http, (dir.path() / "host.log").string());
+  ASSERT_TRUE(host.running());
+  natsConnection* conn = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&conn, ("nats://op:s3cret@" + at).c_str()), NATS_OK);
+  natsMsg* reply = nullptr;
+  natsStatus s = NATS_TIMEOUT;
+  for (int i = 0; i < 50 && s != NATS_OK; ++i) {  // the host subscribes once connected
+    s = natsConnection_RequestString(&reply, conn, "runtime.host.auth1.heartbeat", "{}", 200);
+  }
+  ASSERT_EQ(s, NATS_OK) << test_support::read_text(dir.path() / "host.log");
+  v2::HostHeartbeat hb;
+  EXPECT_TRUE(from_json(std::string(natsMsg_GetData(reply), static_cast<size_t>(natsMsg_GetDataLength(reply))), hb));
+  EXPECT_EQ(hb.id(), "auth1");
+  natsMsg_Destroy(reply);
+  natsConnection_Destroy(conn);
+
+  auto wrong = run_host({"--nats", "nats://op:wrong@" + at, "--host-id", "auth2", "--http-addr", "127.0.0.1:0"});
+  EXPECT_EQ(wrong.first, 1) << wrong.second;
+  EXPECT_NE(wrong.second.find("cannot connect"), std::string::npos) << wrong.second;
+  EXPECT_EQ(wrong.second.find("wrong"), std::string::npos) << "the password is not printed: " << wrong.second;
+
+  auto absent = run_host({"--nats", "nats://127.0.0.1:" + std::to_string(free_loopback_port()), "--host-id", "x",
+                          "--http-addr", "127.0.0.1:0"});
+  EXPECT_EQ(absent.first, 1) << absent.second;
+  EXPECT_NE(absent.second.find("cannot connect"), std::string::npos) << absent.second;
+
+  auto bad_id = run_host({"--nats", "nats://" + at, "--host-id", "a.b", "--http-addr", "127.0.0.1:0"});
+  EXPECT_EQ(bad_id.first, 1) << bad_id.second;
+  EXPECT_NE(bad_id.second.find("--host-id 'a.b'"), std::string::npos) << bad_id.second;
+
+  auto bad_label = run_host({"--host-id", "x", "--label", "novalue", "--http-addr", "127.0.0.1:0"});
+  EXPECT_EQ(bad_label.first, 1) << bad_label.second;
+  EXPECT_NE(bad_label.second.find("--label 'novalue'"), std::string::npos) << bad_label.second;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -363,6 +364,57 @@ TEST(StratusHostTest, CredentialsAndStartErrors) {
   auto bad_label = run_host({"--host-id", "x", "--label", "novalue", "--http-addr", "127.0.0.1:0"});
   EXPECT_EQ(bad_label.first, 1) << bad_label.second;
   EXPECT_NE(bad_label.second.find("--label 'novalue'"), std::string::npos) << bad_label.second;
+}
+
+// TLS as libnats does it: a tls:// URL and the CA that signed the server's
+// certificate. Without the CA the host refuses the server (exit 1).
+TEST(StratusHostTest, Tls) {
+  test_support::TempDir dir("stratus-lattice-tls");
+  auto d = dir.path().string();
+  std::string make_certs =
+      "cd '" + d + "' && printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && " +
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=stratus-test-ca && " +
+      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 && " +
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 1 " +
+      "-extfile san.ext";
+  ASSERT_EQ(std::system(("(" + make_certs + ") >'" + d + "/certs.log' 2>&1").c_str()), 0)
+      << test_support::read_text(dir.path() / "certs.log");
+  uint16_t nats_port = free_loopback_port();
+  ServerProcess nats({"nats-server", "-a", "127.0.0.1", "-p", std::to_string(nats_port), "--tls", "--tlscert",
+                      d + "/server.pem", "--tlskey", d + "/server.key"},
+                     nats_port, d + "/nats.log");
+  ASSERT_TRUE(nats.running()) << test_support::read_text(dir.path() / "nats.log");
+  std::string url = "tls://127.0.0.1:" + std::to_string(nats_port);
+
+  uint16_t http = free_loopback_port();
+  ServerProcess host(
+      {STRATUS_BINARY, "host", "--nats", url, "--nats-tls-ca", d + "/ca.pem", "--host-id", "tls1", "--http-addr",
+       "127.0.0.1:" + std::to_string(http), "--engine", "interp", "--data-dir", d + "/data"},
+      http, d + "/host.log");
+  ASSERT_TRUE(host.running()) << test_support::read_text(dir.path() / "host.log");
+
+  natsOptions* opts = nullptr;
+  natsOptions_Create(&opts);
+  natsOptions_SetURL(opts, url.c_str());
+  natsOptions_SetSecure(opts, true);
+  natsOptions_LoadCATrustedCertificates(opts, (d + "/ca.pem").c_str());
+  natsConnection* conn = nullptr;
+  ASSERT_EQ(natsConnection_Connect(&conn, opts), NATS_OK) << nats_GetLastError(nullptr);
+  natsOptions_Destroy(opts);
+  natsMsg* reply = nullptr;
+  natsStatus s = NATS_TIMEOUT;
+  for (int i = 0; i < 50 && s != NATS_OK; ++i)
+    s = natsConnection_RequestString(&reply, conn, "runtime.host.tls1.heartbeat", "{}", 200);
+  ASSERT_EQ(s, NATS_OK) << test_support::read_text(dir.path() / "host.log");
+  v2::HostHeartbeat hb;
+  EXPECT_TRUE(from_json(std::string(natsMsg_GetData(reply), static_cast<size_t>(natsMsg_GetDataLength(reply))), hb));
+  EXPECT_EQ(hb.id(), "tls1");
+  natsMsg_Destroy(reply);
+  natsConnection_Destroy(conn);
+
+  auto untrusted = run_host({"--nats", url, "--host-id", "tls2", "--http-addr", "127.0.0.1:0"});
+  EXPECT_EQ(untrusted.first, 1) << untrusted.second;
+  EXPECT_NE(untrusted.second.find("cannot connect"), std::string::npos) << untrusted.second;
 }
 
 }  // namespace

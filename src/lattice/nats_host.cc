@@ -24,6 +24,17 @@ std::string request_subject(const std::string& host_id, const std::string& verb)
 }
 std::string heartbeat_subject(const std::string& host_id) { return "runtime.operator.heartbeat." + host_id; }
 
+// What the connection's own callbacks (disconnected, reconnected, the
+// reconnect delay) reach. libnats calls them on its thread, the last ones
+// after natsConnection_Close returns: so they hold this, not the Impl,
+// which detaches itself first, and the closed callback, the last of all,
+// frees it.
+struct ConnectionEvents {
+  std::mutex mu;
+  NatsHost::Impl* impl = nullptr;  // null once the Impl is closing
+  std::minstd_rand random{std::random_device{}()};
+};
+
 class NatsHost::Impl {
  public:
   Impl(HostProtocol& protocol, NatsSettings settings, std::atomic<uint64_t>& heartbeats)
@@ -31,9 +42,15 @@ class NatsHost::Impl {
         settings_(std::move(settings)),
         heartbeats_(heartbeats),
         prefix_("runtime.host." + protocol.identity().id + "."),
-        beat_subject_(heartbeat_subject(protocol.identity().id)) {}
+        beat_subject_(heartbeat_subject(protocol.identity().id)) {
+    events_->impl = this;
+  }
 
   ~Impl() {
+    {
+      std::lock_guard lock(events_->mu);
+      events_->impl = nullptr;
+    }
     if (sub_ != nullptr) {
       // No new requests; the callback under way returns first.
       if (natsSubscription_Drain(sub_) == NATS_OK) natsSubscription_WaitForDrainCompletion(sub_, 5000);
@@ -49,6 +66,8 @@ class NatsHost::Impl {
     if (conn_ != nullptr) {
       natsConnection_Close(conn_);
       natsConnection_Destroy(conn_);
+    } else {
+      delete events_;  // never connected: no callback will come
     }
   }
 
@@ -63,9 +82,10 @@ class NatsHost::Impl {
     set(natsOptions_SetName(opts, ("stratus host " + protocol_.identity().id).c_str()));
     set(natsOptions_SetTimeout(opts, 2000));
     set(natsOptions_SetMaxReconnect(opts, -1));
-    set(natsOptions_SetCustomReconnectDelay(opts, &Impl::reconnect_delay, this));
-    set(natsOptions_SetDisconnectedCB(opts, &Impl::on_disconnected, this));
-    set(natsOptions_SetReconnectedCB(opts, &Impl::on_reconnected, this));
+    set(natsOptions_SetCustomReconnectDelay(opts, &Impl::reconnect_delay, events_));
+    set(natsOptions_SetDisconnectedCB(opts, &Impl::on_disconnected, events_));
+    set(natsOptions_SetReconnectedCB(opts, &Impl::on_reconnected, events_));
+    set(natsOptions_SetClosedCB(opts, &Impl::on_closed, events_));
     if (!settings_.creds_file.empty())
       set(natsOptions_SetUserCredentialsFromFiles(opts, settings_.creds_file.c_str(), nullptr));
     bool tls =
@@ -110,33 +130,36 @@ class NatsHost::Impl {
   }
 
   static int64_t reconnect_delay(natsConnection*, int attempts, void* closure) {
-    auto* self = static_cast<Impl*>(closure);
+    auto* events = static_cast<ConnectionEvents*>(closure);
     int64_t ms = 100;
     for (int i = 1; i < attempts && ms < 2000; ++i) ms *= 2;
     ms = std::min<int64_t>(ms, 2000);
     std::uniform_int_distribution<int64_t> jitter(0, ms / 5);
-    std::lock_guard lock(self->mu_);
-    return ms + jitter(self->random_);
+    std::lock_guard lock(events->mu);
+    return ms + jitter(events->random);
   }
 
   static void on_disconnected(natsConnection*, void* closure) {
-    auto* self = static_cast<Impl*>(closure);
-    {
-      std::lock_guard lock(self->mu_);
-      if (self->closing_) return;  // our own close
-    }
-    self->log("NATS connection lost; reconnecting (workloads keep serving)");
+    auto* events = static_cast<ConnectionEvents*>(closure);
+    std::lock_guard lock(events->mu);
+    if (events->impl == nullptr) return;  // our own close
+    events->impl->log("NATS connection lost; reconnecting (workloads keep serving)");
   }
 
   static void on_reconnected(natsConnection*, void* closure) {
-    auto* self = static_cast<Impl*>(closure);
-    self->log("NATS reconnected");
+    auto* events = static_cast<ConnectionEvents*>(closure);
+    std::lock_guard lock(events->mu);
+    if (events->impl == nullptr) return;
+    Impl& self = *events->impl;
+    self.log("NATS reconnected");
     {
-      std::lock_guard lock(self->mu_);
-      self->beat_now_ = true;
+      std::lock_guard beat_lock(self.mu_);
+      self.beat_now_ = true;
     }
-    self->wake_.notify_all();
+    self.wake_.notify_all();
   }
+
+  static void on_closed(natsConnection*, void* closure) { delete static_cast<ConnectionEvents*>(closure); }
 
   static void on_request(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
     auto* self = static_cast<Impl*>(closure);
@@ -197,7 +220,7 @@ class NatsHost::Impl {
   std::condition_variable wake_;
   bool closing_ = false;
   bool beat_now_ = false;
-  std::minstd_rand random_{std::random_device{}()};
+  ConnectionEvents* events_ = new ConnectionEvents{};  // freed by the closed callback (see above)
 };
 
 NatsHost::NatsHost(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

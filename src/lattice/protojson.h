@@ -5,6 +5,7 @@
 // Unknown fields are ignored (a newer operator may send more); a value of
 // the wrong type, an unknown enum name, or text that is not JSON is an
 // error naming the field ("workload.wit_world.components[0].pool_size").
+// Bodies past 4 MiB or nested more than 64 deep are refused unread.
 #pragma once
 
 #include <string>

@@ -69,6 +69,33 @@ TEST(ProtojsonTest, IgnoresUnknownFields) {
   EXPECT_EQ(r.workload_id(), "w");
 }
 
+TEST(ProtojsonTest, UnknownFieldsAreIgnoredAtEveryDepthAndUnknownEnumNamesAreNot) {
+  v2::WorkloadStartRequest r;
+  ASSERT_TRUE(from_json(R"({"zzz":1,"workload":{"new":{"a":[1]},"witWorld":{"components":[{"later":true,"name":"c",
+      "localResources":{"config":{"k":"v","deep":"x"},"gpu":"1"}}]}}})",
+                        r));
+  EXPECT_EQ(r.workload().wit_world().components(0).name(), "c");
+  EXPECT_EQ(r.workload().wit_world().components(0).local_resources().config().at("deep"), "x")
+      << "a map's keys are data, not fields";
+  // libprotobuf's own lenient read would drop this enum name with the
+  // unknown field before it.
+  auto bad =
+      from_json(R"({"aNewerField":{"x":1},"workload":{"later":1,"service":{"imagePullPolicy":"SOMETIMES"}}})", r);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("image_pull_policy"), std::string::npos) << bad.error().message;
+}
+
+TEST(ProtojsonTest, RefusesBodiesNestedTooDeep) {
+  v2::WorkloadStatusRequest r;
+  std::string deep = R"({"workloadId":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  auto read = from_json(deep, r);
+  ASSERT_FALSE(read);
+  EXPECT_NE(read.error().message.find("nested"), std::string::npos) << read.error().message;
+  EXPECT_TRUE(
+      from_json(R"({"workloadId":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["})", r))
+      << "brackets in a string are text";
+}
+
 TEST(ProtojsonTest, ErrorsNameTheField) {
   v2::WorkloadStartRequest r;
   auto bad_int = from_json(R"({"workload":{"witWorld":{"components":[{"name":"a"},{"poolSize":"many"}]}}})", r);

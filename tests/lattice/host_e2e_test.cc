@@ -287,9 +287,9 @@ TEST(StratusHostTest, ThreeHostsOverNats) {
   EXPECT_EQ(http_status(http_port["h2"]), 200);
   EXPECT_EQ(op.call("h2", "workload.status", R"({"workloadId":"uid-h2"})").workload_state(),
             v2::WORKLOAD_STATE_RUNNING);
-  EXPECT_TRUE(op.wait_beats("h2", killed, 3, 3s));
-  EXPECT_TRUE(op.wait_beats("h3", killed, 3, 3s));
-  EXPECT_EQ(op.beats_since("h1", killed + 50ms), 0U) << "a killed host still beats";
+  EXPECT_TRUE(op.wait_beats("h2", killed, 5, 5s));
+  EXPECT_TRUE(op.wait_beats("h3", killed, 5, 5s));
+  EXPECT_EQ(op.beats_since("h1", killed + 500ms), 0U) << "a killed host still beats";  // (one in flight may land late)
   EXPECT_TRUE(op.request("runtime.host.h1.heartbeat", "{}", 500).empty()) << "a killed host answers";
 
   // Stop: the workload goes, its id is not found, HTTP stops routing to it.

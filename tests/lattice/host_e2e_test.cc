@@ -337,8 +337,9 @@ TEST(StratusHostTest, CredentialsAndStartErrors) {
   ASSERT_EQ(natsConnection_ConnectTo(&conn, ("nats://op:s3cret@" + at).c_str()), NATS_OK);
   natsMsg* reply = nullptr;
   natsStatus s = NATS_TIMEOUT;
-  for (int i = 0; i < 50 && s != NATS_OK; ++i) {  // the host subscribes once connected
+  for (int i = 0; i < 50 && s != NATS_OK; ++i) {  // the host subscribes once connected (no responders till then)
     s = natsConnection_RequestString(&reply, conn, "runtime.host.auth1.heartbeat", "{}", 200);
+    if (s != NATS_OK) std::this_thread::sleep_for(100ms);
   }
   ASSERT_EQ(s, NATS_OK) << test_support::read_text(dir.path() / "host.log");
   v2::HostHeartbeat hb;
@@ -403,8 +404,10 @@ TEST(StratusHostTest, Tls) {
   natsOptions_Destroy(opts);
   natsMsg* reply = nullptr;
   natsStatus s = NATS_TIMEOUT;
-  for (int i = 0; i < 50 && s != NATS_OK; ++i)
+  for (int i = 0; i < 50 && s != NATS_OK; ++i) {
     s = natsConnection_RequestString(&reply, conn, "runtime.host.tls1.heartbeat", "{}", 200);
+    if (s != NATS_OK) std::this_thread::sleep_for(100ms);
+  }
   ASSERT_EQ(s, NATS_OK) << test_support::read_text(dir.path() / "host.log");
   v2::HostHeartbeat hb;
   EXPECT_TRUE(from_json(std::string(natsMsg_GetData(reply), static_cast<size_t>(natsMsg_GetDataLength(reply))), hb));

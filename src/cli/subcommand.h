@@ -23,5 +23,6 @@ Subcommand add_build(CLI::App& parent);
 Subcommand add_new(CLI::App& parent);
 Subcommand add_up(CLI::App& parent);
 Subcommand add_compose(CLI::App& parent);
+Subcommand add_host(CLI::App& parent);
 
 }  // namespace stratus::cli

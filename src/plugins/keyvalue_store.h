@@ -1,6 +1,6 @@
 // The storage behind wasi:keyvalue: buckets of byte values by string key.
-// Backends: SQLite (the embedded default, a file that survives restarts)
-// and Redis (a hash per bucket). Failures come back as messages, which the
+// Backends: SQLite (the embedded default, a file that survives restarts),
+// Redis (a hash per bucket) and NATS JetStream KV (shared by many hosts). Failures come back as messages, which the
 // guest sees as the `other` error case; a backend never throws or aborts.
 #pragma once
 
@@ -56,6 +56,11 @@ Result<std::unique_ptr<KeyValueStore>> open_sqlite_store(const std::filesystem::
 // A Redis server at `url` ("redis://HOST:PORT[/DB]"); connects now, and again
 // after the connection drops.
 Result<std::unique_ptr<KeyValueStore>> open_redis_store(const std::string& url);
+
+// A NATS JetStream key-value bucket named `bucket` (made when absent) on the
+// server at `url` ("nats://HOST:PORT", started with JetStream): the hosts
+// that open the same one share its data.
+Result<std::unique_ptr<KeyValueStore>> open_nats_kv_store(const std::string& url, const std::string& bucket);
 
 // The number a stored counter holds, or why it holds none.
 Result<uint64_t> parse_counter(std::span<const uint8_t> value);

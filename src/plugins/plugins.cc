@@ -81,6 +81,12 @@ std::vector<std::string> HostPlugins::offered() {
   return out;
 }
 
+std::vector<HostPlugins::OfferedPackage> HostPlugins::offered_packages() {
+  std::vector<OfferedPackage> out;
+  for (const auto& o : offers()) out.push_back({o.ns, o.package, o.version, o.interfaces});
+  return out;
+}
+
 Result<std::unique_ptr<HostPlugins>> HostPlugins::create(const std::vector<InterfaceRequest>& requests,
                                                          HostOptions options) {
   std::unique_ptr<HostPlugins> plugins(new HostPlugins());
@@ -132,8 +138,16 @@ Result<std::unique_ptr<HostPlugins>> HostPlugins::create(const std::vector<Inter
           continue;
         }
         store = open_redis_store(url->second);
+      } else if (backend == "nats") {
+        auto url = r.config.find("url");
+        if (url == r.config.end()) {
+          problems.push_back(where + ".config.url: the nats backend needs a url (nats://HOST:PORT)");
+          continue;
+        }
+        store = open_nats_kv_store(url->second, config_or(r, "bucket", "stratus"));
       } else {
-        problems.push_back(where + ".config.backend: `" + backend + "` is not a keyvalue backend (sqlite, redis)");
+        problems.push_back(where + ".config.backend: `" + backend +
+                           "` is not a keyvalue backend (sqlite, redis, nats)");
         continue;
       }
       if (!store) {

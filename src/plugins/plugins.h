@@ -2,7 +2,9 @@
 //
 //   wasi:keyvalue@0.2.0-draft  store, atomics, batch    config: backend = sqlite (default; path =
 //                                                        FILE, else DATA_DIR/keyvalue.sqlite) | redis (url =
-//                                                        redis://HOST:PORT[/DB])
+//                                                        redis://HOST:PORT[/DB]) | nats (url = nats://HOST:PORT,
+//                                                        bucket = a JetStream KV bucket, default stratus: shared
+//                                                        by every host that names it)
 //   wasi:config@0.2.0-rc.1     store                     the component's local_resources.config
 //   wasi:logging@0.1.0-draft   logging                   config: level = trace|debug|info (default)|warn|error|critical
 //   wasi:blobstore@0.2.0-draft types, container,       a folder per container, a file per object
@@ -147,6 +149,12 @@ class HostPlugins {
 
   // What the host offers, as "wasi:keyvalue@0.2.0-draft" and so on.
   static std::vector<std::string> offered();
+  // The same, each package with its interfaces (a host's heartbeat lists them).
+  struct OfferedPackage {
+    std::string ns, package, version;
+    std::vector<std::string> interfaces;
+  };
+  static std::vector<OfferedPackage> offered_packages();
 
  private:
   HostPlugins() = default;

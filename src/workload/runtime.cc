@@ -568,6 +568,7 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
   // the rest are plugins.
   std::vector<plugins::InterfaceRequest> requests;
   std::string route_host, route_prefix;
+  std::vector<std::string> route_aliases;   // more hosts for the routes (with a route_host only)
   std::optional<std::string> http_version;  // asked for by a wasi:http host interface
   for (size_t i = 0; i < workload.host_interfaces.size(); ++i) {
     const auto& h = workload.host_interfaces[i];
@@ -585,8 +586,19 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
             route_host = v;
           } else if (k == "path_prefix") {
             route_prefix = v;
+          } else if (k == "host-aliases") {
+            // wasmCloud's operator adds the names of a workload's
+            // Kubernetes Service here: more Host headers for its routes.
+            for (size_t at = 0; at <= v.size();) {
+              auto comma = std::min(v.find(',', at), v.size());
+              auto alias = v.substr(at, comma - at);
+              alias.erase(0, alias.find_first_not_of(" \t"));
+              alias.erase(alias.find_last_not_of(" \t") + 1);
+              if (!alias.empty()) route_aliases.push_back(alias);
+              at = comma + 1;
+            }
           } else {
-            problems.push_back(where + ".config." + k + ": wasi:http takes `host` and `path_prefix`");
+            problems.push_back(where + ".config." + k + ": wasi:http takes `host`, `host-aliases` and `path_prefix`");
           }
         }
       }
@@ -769,16 +781,32 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
       ++r->instantiations[i];  // the router makes the instance itself
       return std::unique_ptr<serve::InstanceExtension>(std::move(ext));
     };
-    std::string text = (route.host.empty() ? std::string("*") : route.host) +
-                       (route.path_prefix.empty() ? std::string("/") : route.path_prefix);
-    std::string name = route.name;
-    auto added = router_.add_route(std::move(route));
-    if (!added) {
-      for (const auto& n : run->routes) router_.remove_route(n);
-      return std::move(added).error().context(m.where + " (" + m.name + ")");
+    // The same route under each host alias (a route with no host takes
+    // every host already).
+    std::vector<serve::Route> hosted;
+    if (!route.host.empty()) {
+      for (const auto& alias : route_aliases) {
+        bool seen = alias == route.host ||
+                    std::any_of(hosted.begin(), hosted.end(), [&](const serve::Route& r) { return r.host == alias; });
+        if (seen) continue;
+        serve::Route& copy = hosted.emplace_back(route);
+        copy.host = alias;
+        copy.name = route.name + " (" + alias + ")";
+      }
     }
-    run->routes.push_back(name);
-    run->route_texts.push_back(text);
+    hosted.insert(hosted.begin(), std::move(route));
+    for (auto& r : hosted) {
+      std::string text =
+          (r.host.empty() ? std::string("*") : r.host) + (r.path_prefix.empty() ? std::string("/") : r.path_prefix);
+      std::string name = r.name;
+      auto added = router_.add_route(std::move(r));
+      if (!added) {
+        for (const auto& n : run->routes) router_.remove_route(n);
+        return std::move(added).error().context(m.where + " (" + m.name + ")");
+      }
+      run->routes.push_back(name);
+      run->route_texts.push_back(text);
+    }
   }
 
   // Message handlers: the components exporting wasmcloud:messaging/handler

@@ -5,7 +5,9 @@
 // links (links.h). Each component exporting wasi:http/incoming-handler gets
 // a route on the host's router (serve/http_server.h): by the `host` and
 // `path_prefix` of the workload's wasi:http host interface config, else
-// every host and path. Such a component is instantiated per request from
+// every host and path; `host-aliases` (comma-separated, which wasmCloud's
+// operator adds for a Kubernetes Service) are more hosts for the same
+// routes. Such a component is instantiated per request from
 // its pool (pool_size instances made at start, max_concurrency at once,
 // max_invocations per instance; past max_concurrency, up to 4 x
 // max_concurrency requests wait for an instance and the rest are answered

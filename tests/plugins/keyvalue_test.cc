@@ -1,5 +1,6 @@
 // The keyvalue backends, each held to the same behaviour: SQLite in a
-// temporary folder, Redis against a real redis-server on a loopback port.
+// temporary folder, Redis against a real redis-server on a loopback port,
+// and NATS JetStream KV against a real nats-server -js.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "plugins/keyvalue_store.h"
 #include "tests/support/server_process.h"
@@ -18,6 +20,7 @@ namespace fs = std::filesystem;
 using test_support::ServerProcess;
 
 Bytes b(std::string_view s) { return Bytes(s.begin(), s.end()); }
+Bytes b_text(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
 fs::path fresh_dir(const std::string& name) {
   fs::path dir = fs::temp_directory_path() / ("stratus-kv-" + name + "-" + std::to_string(::getpid()));
@@ -34,13 +37,28 @@ class KeyValueBackendTest : public ::testing::TestWithParam<std::string> {
         std::vector<std::string>{"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
                                  "--appendonly", "no"},
         port);
+    uint16_t nats_port = test_support::free_loopback_port();
+    nats_dir_ = fresh_dir("nats-js");
+    nats_ =
+        std::make_unique<ServerProcess>(std::vector<std::string>{"nats-server", "-js", "-a", "127.0.0.1", "-p",
+                                                                 std::to_string(nats_port), "-sd", nats_dir_.string()},
+                                        nats_port);
   }
-  static void TearDownTestSuite() { redis_.reset(); }
+  static void TearDownTestSuite() {
+    redis_.reset();
+    nats_.reset();
+    fs::remove_all(nats_dir_);
+  }
 
   void SetUp() override {
     if (GetParam() == "sqlite") {
       dir_ = fresh_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
       auto s = open_sqlite_store(dir_ / "kv.sqlite");
+      ASSERT_TRUE(s) << s.error().message;
+      store_ = std::move(*s);
+    } else if (GetParam() == "nats") {
+      ASSERT_TRUE(nats_ && nats_->running()) << "nats-server did not start (./x deps installs it)";
+      auto s = open_nats_kv_store("nats://127.0.0.1:" + std::to_string(nats_->port()), "stratus-test");
       ASSERT_TRUE(s) << s.error().message;
       store_ = std::move(*s);
     } else {
@@ -57,12 +75,15 @@ class KeyValueBackendTest : public ::testing::TestWithParam<std::string> {
     if (!dir_.empty()) fs::remove_all(dir_);
   }
 
-  static std::unique_ptr<ServerProcess> redis_;
+  static std::unique_ptr<ServerProcess> redis_, nats_;
+  static fs::path nats_dir_;
   std::unique_ptr<KeyValueStore> store_;
   std::string bucket_;
   fs::path dir_;
 };
 std::unique_ptr<ServerProcess> KeyValueBackendTest::redis_;
+std::unique_ptr<ServerProcess> KeyValueBackendTest::nats_;
+fs::path KeyValueBackendTest::nats_dir_;
 
 TEST_P(KeyValueBackendTest, SetGetExistsDelete) {
   EXPECT_EQ(*store_->get(bucket_, "a"), std::nullopt);
@@ -137,8 +158,46 @@ TEST_P(KeyValueBackendTest, BatchesGetSetAndDeleteMany) {
   EXPECT_TRUE(store_->delete_many(bucket_, {}));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, KeyValueBackendTest, ::testing::Values("sqlite", "redis"),
+INSTANTIATE_TEST_SUITE_P(Backends, KeyValueBackendTest, ::testing::Values("sqlite", "redis", "nats"),
                          [](const auto& info) { return info.param; });
+
+// Two hosts' stores on one JetStream bucket: what one writes the other
+// reads, and increments from both at once all count.
+TEST(NatsKvStoreTest, TwoHostsShareABucket) {
+  uint16_t port = test_support::free_loopback_port();
+  fs::path dir = fresh_dir("nats-share");
+  ServerProcess nats({"nats-server", "-js", "-a", "127.0.0.1", "-p", std::to_string(port), "-sd", dir.string()}, port);
+  ASSERT_TRUE(nats.running()) << "nats-server did not start (./x deps installs it)";
+  std::string url = "nats://127.0.0.1:" + std::to_string(port);
+  auto a = open_nats_kv_store(url, "shared");
+  auto b = open_nats_kv_store(url, "shared");
+  ASSERT_TRUE(a) << a.error().message;
+  ASSERT_TRUE(b) << b.error().message;
+  ASSERT_TRUE((*a)->set("ns/cache", "greeting", Bytes{'h', 'i'}));
+  EXPECT_EQ(*(*b)->get("ns/cache", "greeting"), (Bytes{'h', 'i'}));
+  EXPECT_EQ(*(*b)->get("other/cache", "greeting"), std::nullopt) << "buckets of other namespaces are apart";
+  ASSERT_TRUE((*b)->remove("ns/cache", "greeting"));
+  EXPECT_FALSE(*(*a)->exists("ns/cache", "greeting"));
+
+  constexpr int kEach = 50;
+  auto count = [](KeyValueStore& store) {
+    for (int i = 0; i < kEach; ++i) ASSERT_TRUE(store.increment("ns/cache", "visits", 1));
+  };
+  std::thread on_a([&] { count(**a); });
+  std::thread on_b([&] { count(**b); });
+  on_a.join();
+  on_b.join();
+  EXPECT_EQ(*(*a)->get("ns/cache", "visits"), b_text(std::to_string(2 * kEach)));
+  auto keys = (*b)->list_keys("ns/cache", std::nullopt);
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(keys->keys, std::vector<std::string>{"visits"});
+
+  EXPECT_FALSE(open_nats_kv_store(url, "no spaces")) << "a bucket name JetStream refuses";
+  EXPECT_FALSE(open_nats_kv_store("redis://127.0.0.1:1", "x"));
+  a->reset();
+  b->reset();
+  fs::remove_all(dir);
+}
 
 TEST(SqliteStoreTest, DataSurvivesReopening) {
   fs::path dir = fresh_dir("reopen");

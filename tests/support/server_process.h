@@ -80,6 +80,15 @@ class ServerProcess {
   bool running() const { return running_; }
   uint16_t port() const { return port_; }
 
+  // Sends `sig` (SIGKILL: the process dies at once, as a crash would) and
+  // waits for it to end.
+  void kill_with(int sig) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, sig);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
   void stop() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);

@@ -12,7 +12,8 @@ void add_observe_options(CLI::App& app, ObserveCliOptions& options) {
   app.add_option("--metrics-addr", options.metrics_addr,
                  "Serve Prometheus metrics (/metrics) and a status page (/) on HOST:PORT (port 0: any free port)");
   app.add_option("--otlp-endpoint", options.otlp_endpoint,
-                 "Send a span per HTTP request over OTLP/HTTP (protobuf) to URL/v1/traces (http://HOST:PORT; "
+                 "Send spans (each HTTP request's, its component's invocation, link, plugin and outbound calls) over "
+                 "OTLP/HTTP (protobuf) to URL/v1/traces (http://HOST:PORT; "
                  "else OTEL_EXPORTER_OTLP_ENDPOINT and friends)");
 }
 

@@ -19,8 +19,11 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
 
+#include "observe/current_span.h"
 #include "observe/metrics.h"
 #include "plugins/dispatcher.h"
 #include "wit/host_support.h"
@@ -61,6 +64,20 @@ class BackendPool {
   observe::Family<observe::Histogram>* call_durations_;
 };
 
+// The client span of a plugin call, "OPERATION TARGET" under the span the
+// caller works under; inactive, with nothing made, without one. `fill`
+// gives its attributes.
+template <class Fill>
+observe::Span client_span(std::string_view operation, std::string_view target, Fill fill) {
+  if (observe::current_scope() == nullptr) [[likely]]
+    return {};
+  std::string name(operation);
+  if (!target.empty()) name.append(" ").append(target);
+  auto span = observe::Span::child(std::move(name), observe::SpanKind::kClient);
+  if (span.active()) fill(span.attributes());
+  return span;
+}
+
 // One instance's calls under way. The store's thread only.
 class BackendCalls {
  public:
@@ -69,19 +86,26 @@ class BackendCalls {
   // Answers `reply` with finish(work()): `work` runs on a pool thread (or
   // here, for a caller alone) and must own everything it touches; `finish`
   // runs on the store's thread and may use the instance's handles.
-  // `plugin` ("wasi:keyvalue") labels the call's duration.
+  // `plugin` ("wasi:keyvalue") labels the call's duration. `span`, the
+  // call's client span when the caller works under a trace, ends when the
+  // call is answered (an error when the answer is a trap or an error).
   template <class T, class R>
   void run(const char* plugin, BackendPool::Lane lane, const wit::Reply<T>& reply, std::function<R()> work,
-           std::function<wit::HostResult<T>(R)> finish) {
+           std::function<wit::HostResult<T>(R)> finish, observe::Span span = {}) {
     work = pool_->timed(plugin, std::move(work));
     if (reply.call()->caller_waits_alone()) {
-      answer(reply, finish(work()));
+      answer(reply, finish(work()), span);
       return;
     }
     auto result = std::make_shared<std::optional<R>>();
     uint64_t id = in_flight_->next++;
-    in_flight_->calls.emplace(
-        id, [reply, finish = std::move(finish), result] { answer(reply, finish(std::move(**result))); });
+    // std::function copies: the span is shared (made only when it is active).
+    std::shared_ptr<observe::Span> shared_span;
+    if (span.active()) shared_span = std::make_shared<observe::Span>(std::move(span));
+    in_flight_->calls.emplace(id, [reply, finish = std::move(finish), result, shared_span] {
+      observe::Span none;
+      answer(reply, finish(std::move(**result)), shared_span ? *shared_span : none);
+    });
     std::weak_ptr<InFlight> weak = in_flight_;
     pool_->post(lane, [work = std::move(work), result, poster = reply.reactor().poster(), weak, id] {
       result->emplace(work());
@@ -101,18 +125,27 @@ class BackendCalls {
 
   // The same when the work's result is the answer.
   template <class T>
-  void run(const char* plugin, BackendPool::Lane lane, const wit::Reply<T>& reply, std::function<T()> work) {
-    run<T, T>(plugin, lane, reply, std::move(work), [](T value) { return wit::HostResult<T>(std::move(value)); });
+  void run(const char* plugin, BackendPool::Lane lane, const wit::Reply<T>& reply, std::function<T()> work,
+           observe::Span span = {}) {
+    run<T, T>(
+        plugin, lane, reply, std::move(work), [](T value) { return wit::HostResult<T>(std::move(value)); },
+        std::move(span));
   }
 
  private:
   template <class T>
-  static void answer(const wit::Reply<T>& reply, wit::HostResult<T> result) {
+  static void answer(const wit::Reply<T>& reply, wit::HostResult<T> result, observe::Span& span) {
     if (result.trapped()) {
+      span.fail(result.trap().message, "trap");
+      span.end();
       reply.trap(std::move(result.trap()));
-    } else {
-      reply(result.value());
+      return;
     }
+    if constexpr (requires { result.value().is_ok(); }) {
+      if (!result.value().is_ok()) span.fail("the call answered an error", "_OTHER");
+    }
+    span.end();
+    reply(result.value());
   }
 
   struct InFlight {

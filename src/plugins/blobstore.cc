@@ -20,6 +20,16 @@ using wit::WitResult;
 
 engine::Trap guest_error(const std::string& message) { return engine::Trap{engine::TrapKind::HostError, message}; }
 
+// A call's client span. OpenTelemetry has no conventions for blob stores:
+// stratus.plugin, stratus.blobstore.operation and .container.
+observe::Span blob_span(const char* operation, const std::string& container) {
+  return client_span(operation, container, [&](observe::Attributes& a) {
+    a.emplace_back("stratus.plugin", std::string("wasi:blobstore"));
+    a.emplace_back("stratus.blobstore.operation", std::string(operation));
+    a.emplace_back("stratus.blobstore.container", container);
+  });
+}
+
 // An outgoing value's body: what the guest writes, gathered.
 class GatheredBody final : public wasi::p2::OutputStream {
  public:
@@ -140,7 +150,7 @@ class ContainerHost final : public container::Host {
     reply(BlobAnswer<std::string>::ok(*c));
   }
   void container_info(const container::ContainerBorrow& self, BlobReply<types::ContainerMetadata> reply) override {
-    in_container(self.rep, reply, [](FsBlobStore& store, const std::string& c) {
+    in_container("container-info", self.rep, reply, [](FsBlobStore& store, const std::string& c) {
       auto info = store.container_info(c);
       if (!info) return failed<types::ContainerMetadata>(info.error());
       return BlobAnswer<types::ContainerMetadata>::ok(types::ContainerMetadata{c, info->created_at});
@@ -157,7 +167,8 @@ class ContainerHost final : public container::Host {
           if (!data) return failed<types::IncomingValue>(data.error());
           uint32_t rep = h_.incoming.add(std::make_shared<std::vector<uint8_t>>(std::move(*data)));
           return BlobAnswer<types::IncomingValue>::ok(types::IncomingValue{rep});
-        });
+        },
+        blob_span("get-data", *c));
   }
   void container_write_data(const container::ContainerBorrow& self, const std::string& name,
                             const types::OutgoingValueBorrow& data, BlobReply<Unit> reply) override {
@@ -168,7 +179,8 @@ class ContainerHost final : public container::Host {
     // again under another name.
     calls_.run<BlobAnswer<Unit>>(
         "wasi:blobstore", BackendPool::Lane::kIo, reply,
-        [store = store_, c = *c, name, bytes = v->body->bytes] { return done(store->write(c, name, bytes)); });
+        [store = store_, c = *c, name, bytes = v->body->bytes] { return done(store->write(c, name, bytes)); },
+        blob_span("write-data", *c));
   }
   void container_list_objects(const container::ContainerBorrow& self,
                               BlobReply<container::StreamObjectNames> reply) override {
@@ -180,16 +192,17 @@ class ContainerHost final : public container::Host {
           if (!names) return failed<container::StreamObjectNames>(names.error());
           uint32_t rep = h_.names.add(std::make_shared<NameStream>(NameStream{std::move(*names), 0}));
           return BlobAnswer<container::StreamObjectNames>::ok(container::StreamObjectNames{rep});
-        });
+        },
+        blob_span("list-objects", *c));
   }
   void container_delete_object(const container::ContainerBorrow& self, const std::string& name,
                                BlobReply<Unit> reply) override {
-    in_container(self.rep, reply,
+    in_container("delete-object", self.rep, reply,
                  [name](FsBlobStore& store, const std::string& c) { return done(store.remove(c, name)); });
   }
   void container_delete_objects(const container::ContainerBorrow& self, const std::vector<std::string>& names,
                                 BlobReply<Unit> reply) override {
-    in_container(self.rep, reply, [names](FsBlobStore& store, const std::string& c) {
+    in_container("delete-objects", self.rep, reply, [names](FsBlobStore& store, const std::string& c) {
       for (const auto& n : names) {
         auto r = store.remove(c, n);
         if (!r) return done(r);
@@ -199,19 +212,20 @@ class ContainerHost final : public container::Host {
   }
   void container_has_object(const container::ContainerBorrow& self, const std::string& name,
                             BlobReply<bool> reply) override {
-    in_container(self.rep, reply,
+    in_container("has-object", self.rep, reply,
                  [name](FsBlobStore& store, const std::string& c) { return answer_of(store.has(c, name)); });
   }
   void container_object_info(const container::ContainerBorrow& self, const std::string& name,
                              BlobReply<types::ObjectMetadata> reply) override {
-    in_container(self.rep, reply, [name](FsBlobStore& store, const std::string& c) {
+    in_container("object-info", self.rep, reply, [name](FsBlobStore& store, const std::string& c) {
       auto info = store.info(c, name);
       if (!info) return failed<types::ObjectMetadata>(info.error());
       return BlobAnswer<types::ObjectMetadata>::ok(types::ObjectMetadata{name, c, info->created_at, info->size});
     });
   }
   void container_clear(const container::ContainerBorrow& self, BlobReply<Unit> reply) override {
-    in_container(self.rep, reply, [](FsBlobStore& store, const std::string& c) { return done(store.clear(c)); });
+    in_container("clear", self.rep, reply,
+                 [](FsBlobStore& store, const std::string& c) { return done(store.clear(c)); });
   }
 
   using Page = std::tuple<std::vector<std::string>, bool>;
@@ -237,11 +251,12 @@ class ContainerHost final : public container::Host {
 
   // Answers `reply` with op(store, container name) from the backend pool.
   template <class T, class Op>
-  void in_container(uint32_t rep, const BlobReply<T>& reply, Op op) {
+  void in_container(const char* operation, uint32_t rep, const BlobReply<T>& reply, Op op) {
     auto c = h_.containers.get(rep);
     if (!c) return reply.trap(unknown_container());
-    calls_.run<BlobAnswer<T>>("wasi:blobstore", BackendPool::Lane::kIo, reply,
-                              [store = store_, c = *c, op = std::move(op)] { return op(*store, c); });
+    calls_.run<BlobAnswer<T>>(
+        "wasi:blobstore", BackendPool::Lane::kIo, reply,
+        [store = store_, c = *c, op = std::move(op)] { return op(*store, c); }, blob_span(operation, *c));
   }
 
   BlobHandles& h_;
@@ -256,11 +271,12 @@ class BlobstoreHost final : public blobstore::Host {
 
   void create_container(const std::string& name, BlobReply<container::Container> reply) override {
     with_handle(
-        reply, [name](FsBlobStore& store) -> Result<void> { return store.create_container(name); }, name);
+        "create-container", reply, [name](FsBlobStore& store) -> Result<void> { return store.create_container(name); },
+        name);
   }
   void get_container(const std::string& name, BlobReply<container::Container> reply) override {
     with_handle(
-        reply,
+        "get-container", reply,
         [name](FsBlobStore& store) -> Result<void> {
           auto exists = store.container_exists(name);
           if (!exists) return std::move(exists).error();
@@ -270,38 +286,42 @@ class BlobstoreHost final : public blobstore::Host {
         name);
   }
   void delete_container(const std::string& name, BlobReply<Unit> reply) override {
-    run(reply, [name](FsBlobStore& store) { return done(store.delete_container(name)); });
+    run("delete-container", name, reply, [name](FsBlobStore& store) { return done(store.delete_container(name)); });
   }
   void container_exists(const std::string& name, BlobReply<bool> reply) override {
-    run(reply, [name](FsBlobStore& store) { return answer_of(store.container_exists(name)); });
+    run("container-exists", name, reply,
+        [name](FsBlobStore& store) { return answer_of(store.container_exists(name)); });
   }
   void copy_object(const types::ObjectId& src, const types::ObjectId& dest, BlobReply<Unit> reply) override {
-    run(reply, [src, dest](FsBlobStore& store) {
+    run("copy-object", src.container, reply, [src, dest](FsBlobStore& store) {
       return done(store.copy(src.container, src.object, dest.container, dest.object));
     });
   }
   void move_object(const types::ObjectId& src, const types::ObjectId& dest, BlobReply<Unit> reply) override {
-    run(reply, [src, dest](FsBlobStore& store) {
+    run("move-object", src.container, reply, [src, dest](FsBlobStore& store) {
       return done(store.move(src.container, src.object, dest.container, dest.object));
     });
   }
 
  private:
   template <class T, class Op>
-  void run(const BlobReply<T>& reply, Op op) {
-    calls_.run<BlobAnswer<T>>("wasi:blobstore", BackendPool::Lane::kIo, reply,
-                              [store = store_, op = std::move(op)] { return op(*store); });
+  void run(const char* operation, const std::string& container, const BlobReply<T>& reply, Op op) {
+    calls_.run<BlobAnswer<T>>(
+        "wasi:blobstore", BackendPool::Lane::kIo, reply, [store = store_, op = std::move(op)] { return op(*store); },
+        blob_span(operation, container));
   }
   // Answers with a new handle of container `name` once op(store) succeeded.
   template <class Op>
-  void with_handle(const BlobReply<container::Container>& reply, Op op, const std::string& name) {
+  void with_handle(const char* operation, const BlobReply<container::Container>& reply, Op op,
+                   const std::string& name) {
     calls_.run<BlobAnswer<container::Container>, Result<void>>(
         "wasi:blobstore", BackendPool::Lane::kIo, reply, [store = store_, op = std::move(op)] { return op(*store); },
         [this, name](Result<void> r) -> wit::HostResult<BlobAnswer<container::Container>> {
           if (!r) return failed<container::Container>(r.error());
           return BlobAnswer<container::Container>::ok(
               container::Container{h_.containers.add(std::make_shared<std::string>(name))});
-        });
+        },
+        blob_span(operation, name));
   }
 
   BlobHandles& h_;

@@ -43,13 +43,21 @@ class Buckets {
   Buckets(std::shared_ptr<KeyValueStore> kv, BackendCalls& calls) : kv_(std::move(kv)), calls_(calls) {}
 
   // Answers `reply` with op(store, bucket name), or traps for a bucket the
-  // instance does not hold.
+  // instance does not hold. `operation` names the call in its client span
+  // (OpenTelemetry's database conventions: db.system.name,
+  // db.operation.name, db.namespace the bucket).
   template <class T, class Op>
-  void run(uint32_t rep, const KvReply<T>& reply, Op op) {
+  void run(const char* operation, uint32_t rep, const KvReply<T>& reply, Op op) {
     auto bucket = table.get(rep);
     if (!bucket) return reply.trap(guest_error("wasi:keyvalue: unknown bucket"));
-    calls_.run<KvAnswer<T>>("wasi:keyvalue", BackendPool::Lane::kIo, reply,
-                            [kv = kv_, name = *bucket, op = std::move(op)] { return op(*kv, name); });
+    auto span = client_span(operation, *bucket, [&](observe::Attributes& a) {
+      a.emplace_back("db.system.name", std::string(kv_->system_name()));
+      a.emplace_back("db.operation.name", std::string(operation));
+      a.emplace_back("db.namespace", *bucket);
+    });
+    calls_.run<KvAnswer<T>>(
+        "wasi:keyvalue", BackendPool::Lane::kIo, reply,
+        [kv = kv_, name = *bucket, op = std::move(op)] { return op(*kv, name); }, std::move(span));
   }
 
   wasi::p2::ResourceTable<std::string> table;
@@ -74,28 +82,29 @@ class StoreHost final : public store::Host {
 
   void bucket_get(const store::BucketBorrow& self, const std::string& key,
                   KvReply<std::optional<Bytes>> reply) override {
-    buckets_.run(self.rep, reply, [key](KeyValueStore& kv, const std::string& b) { return answer_of(kv.get(b, key)); });
+    buckets_.run("get", self.rep, reply,
+                 [key](KeyValueStore& kv, const std::string& b) { return answer_of(kv.get(b, key)); });
   }
 
   void bucket_set(const store::BucketBorrow& self, const std::string& key, const Bytes& value,
                   KvReply<Unit> reply) override {
-    buckets_.run(self.rep, reply,
+    buckets_.run("set", self.rep, reply,
                  [key, value](KeyValueStore& kv, const std::string& b) { return answer_of(kv.set(b, key, value)); });
   }
 
   void bucket_delete_(const store::BucketBorrow& self, const std::string& key, KvReply<Unit> reply) override {
-    buckets_.run(self.rep, reply,
+    buckets_.run("delete", self.rep, reply,
                  [key](KeyValueStore& kv, const std::string& b) { return answer_of(kv.remove(b, key)); });
   }
 
   void bucket_exists(const store::BucketBorrow& self, const std::string& key, KvReply<bool> reply) override {
-    buckets_.run(self.rep, reply,
+    buckets_.run("exists", self.rep, reply,
                  [key](KeyValueStore& kv, const std::string& b) { return answer_of(kv.exists(b, key)); });
   }
 
   void bucket_list_keys(const store::BucketBorrow& self, const std::optional<uint64_t>& cursor,
                         KvReply<store::KeyResponse> reply) override {
-    buckets_.run(self.rep, reply, [cursor](KeyValueStore& kv, const std::string& b) {
+    buckets_.run("list-keys", self.rep, reply, [cursor](KeyValueStore& kv, const std::string& b) {
       auto r = kv.list_keys(b, cursor);
       if (!r) return KvAnswer<store::KeyResponse>::err(store::ErrorOther{r.error().message});
       return KvAnswer<store::KeyResponse>::ok(store::KeyResponse{std::move(r->keys), r->cursor});
@@ -113,7 +122,7 @@ class AtomicsHost final : public atomics::Host {
 
   void increment(const store::BucketBorrow& b, const std::string& key, const uint64_t& delta,
                  KvReply<uint64_t> reply) override {
-    buckets_.run(b.rep, reply, [key, delta](KeyValueStore& kv, const std::string& bucket) {
+    buckets_.run("increment", b.rep, reply, [key, delta](KeyValueStore& kv, const std::string& bucket) {
       return answer_of(kv.increment(bucket, key, delta));
     });
   }
@@ -129,7 +138,7 @@ class BatchHost final : public batch::Host {
   using Entry = std::optional<std::tuple<std::string, Bytes>>;
   void get_many(const store::BucketBorrow& b, const std::vector<std::string>& keys,
                 KvReply<std::vector<Entry>> reply) override {
-    buckets_.run(b.rep, reply, [keys](KeyValueStore& kv, const std::string& bucket) {
+    buckets_.run("get-many", b.rep, reply, [keys](KeyValueStore& kv, const std::string& bucket) {
       auto r = kv.get_many(bucket, keys);
       if (!r) return KvAnswer<std::vector<Entry>>::err(store::ErrorOther{r.error().message});
       std::vector<Entry> out;
@@ -150,13 +159,13 @@ class BatchHost final : public batch::Host {
     std::vector<std::pair<std::string, Bytes>> pairs;
     pairs.reserve(key_values.size());
     for (const auto& [k, v] : key_values) pairs.emplace_back(k, v);
-    buckets_.run(b.rep, reply, [pairs = std::move(pairs)](KeyValueStore& kv, const std::string& bucket) {
+    buckets_.run("set-many", b.rep, reply, [pairs = std::move(pairs)](KeyValueStore& kv, const std::string& bucket) {
       return answer_of(kv.set_many(bucket, pairs));
     });
   }
 
   void delete_many(const store::BucketBorrow& b, const std::vector<std::string>& keys, KvReply<Unit> reply) override {
-    buckets_.run(b.rep, reply, [keys](KeyValueStore& kv, const std::string& bucket) {
+    buckets_.run("delete-many", b.rep, reply, [keys](KeyValueStore& kv, const std::string& bucket) {
       return answer_of(kv.delete_many(bucket, keys));
     });
   }

@@ -62,6 +62,7 @@ class RedisStore final : public KeyValueStore {
  public:
   explicit RedisStore(Address address) : address_(std::move(address)) {}
   ~RedisStore() override { disconnect(); }
+  const char* system_name() const override { return "redis"; }
 
   Result<void> connect() {
     disconnect();

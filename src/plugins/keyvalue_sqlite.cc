@@ -61,6 +61,7 @@ class SqliteStore final : public KeyValueStore {
  public:
   SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   ~SqliteStore() override { sqlite3_close_v2(db_); }
+  const char* system_name() const override { return "sqlite"; }
 
   Result<std::optional<Bytes>> get(std::string_view bucket, std::string_view key) override {
     std::lock_guard lock(mu_);

@@ -29,6 +29,8 @@ struct KeyPage {
 class KeyValueStore {
  public:
   virtual ~KeyValueStore() = default;
+  // The backend as OpenTelemetry's `db.system.name` names it ("sqlite", "redis").
+  virtual const char* system_name() const = 0;
 
   virtual Result<std::optional<Bytes>> get(std::string_view bucket, std::string_view key) = 0;
   virtual Result<void> set(std::string_view bucket, std::string_view key, std::span<const uint8_t> value) = 0;

@@ -17,9 +17,21 @@
 namespace stratus::plugins {
 
 struct Message {
+  Message() = default;
+  // Not an aggregate: {subject, body, reply_to} leaves the trace context empty.
+  Message(std::string s, std::vector<uint8_t> b, std::optional<std::string> r, std::string parent = {},
+          std::string state = {})
+      : subject(std::move(s)),
+        body(std::move(b)),
+        reply_to(std::move(r)),
+        traceparent(std::move(parent)),
+        tracestate(std::move(state)) {}
   std::string subject;
   std::vector<uint8_t> body;
   std::optional<std::string> reply_to;
+  // W3C trace context of the span that published it (empty: none): NATS
+  // carries them as message headers of these names.
+  std::string traceparent, tracestate;
 };
 
 // Ends its subscription when destroyed, once deliveries under way returned.
@@ -31,6 +43,8 @@ class Subscription {
 class MessageBroker {
  public:
   virtual ~MessageBroker() = default;
+  // The broker as OpenTelemetry's `messaging.system` names it ("nats"; "stratus" for the in-process one).
+  virtual const char* system_name() const = 0;
 
   // A subject with a wildcard, or a body past the broker's limit, is an error.
   virtual Result<void> publish(const Message& message) = 0;

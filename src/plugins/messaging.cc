@@ -26,25 +26,47 @@ class ConsumerHost final : public consumer::Host {
     // On the lane of calls that wait on others: the reply may come from a
     // handler of this host that needs the I/O lane.
     calls_.run<WitResult<BrokerMessage, std::string>>(
-        "wasmcloud:messaging", BackendPool::Lane::kWait, reply, [broker = broker_, subject, body, timeout] {
+        "wasmcloud:messaging", BackendPool::Lane::kWait, reply,
+        [broker = broker_, subject, body, timeout] {
           auto got = broker->request(subject, body, timeout);
           if (!got) return WitResult<BrokerMessage, std::string>::err(got.error().message);
           return WitResult<BrokerMessage, std::string>::ok(
               BrokerMessage{std::move(got->subject), std::move(got->body), std::move(got->reply_to)});
-        });
+        },
+        span("request", subject));
   }
 
   void publish(const BrokerMessage& msg, wit::Reply<WitResult<Unit, std::string>> reply) override {
+    auto publishing = span("publish", msg.subject);
+    Message message{msg.subject, msg.body, msg.reply_to};
+    // The message continues the trace of its publish span (a handler's
+    // invocation is its child).
+    if (publishing.active()) {
+      message.traceparent = observe::format_traceparent(publishing.scope()->context);
+      message.tracestate = publishing.scope()->context.trace_state;
+    }
     calls_.run<WitResult<Unit, std::string>>(
         "wasmcloud:messaging", BackendPool::Lane::kIo, reply,
-        [broker = broker_, message = Message{msg.subject, msg.body, msg.reply_to}] {
+        [broker = broker_, message = std::move(message)] {
           auto sent = broker->publish(message);
           if (!sent) return WitResult<Unit, std::string>::err(sent.error().message);
           return WitResult<Unit, std::string>::ok(Unit{});
-        });
+        },
+        std::move(publishing));
   }
 
  private:
+  // OpenTelemetry's messaging conventions: "OPERATION SUBJECT", a client
+  // span (messaging.operation.type `send`; a request's reply is part of it).
+  observe::Span span(const char* operation, const std::string& subject) const {
+    return client_span(operation, subject, [&](observe::Attributes& a) {
+      a.emplace_back("messaging.system", std::string(broker_->system_name()));
+      a.emplace_back("messaging.destination.name", subject);
+      a.emplace_back("messaging.operation.name", std::string(operation));
+      a.emplace_back("messaging.operation.type", std::string("send"));
+    });
+  }
+
   std::shared_ptr<MessageBroker> broker_;
   BackendCalls& calls_;
 };

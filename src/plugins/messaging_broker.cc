@@ -30,6 +30,7 @@ constexpr size_t kMaxSubject = 1024;
 
 class InProcessBroker final : public MessageBroker, public std::enable_shared_from_this<InProcessBroker> {
  public:
+  const char* system_name() const override { return "stratus"; }
   struct Sub {
     std::string pattern;
     std::function<void(Message)> deliver;

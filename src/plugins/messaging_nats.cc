@@ -27,6 +27,9 @@ Message from_nats(natsMsg* m) {
   int len = natsMsg_GetDataLength(m);
   if (data != nullptr && len > 0) out.body.assign(data, data + len);
   if (const char* reply = natsMsg_GetReply(m); reply != nullptr && *reply != '\0') out.reply_to = reply;
+  const char* header = nullptr;
+  if (natsMsgHeader_Get(m, "traceparent", &header) == NATS_OK && header != nullptr) out.traceparent = header;
+  if (natsMsgHeader_Get(m, "tracestate", &header) == NATS_OK && header != nullptr) out.tracestate = header;
   return out;
 }
 
@@ -67,6 +70,7 @@ class NatsSubscription final : public Subscription {
 class NatsBroker final : public MessageBroker {
  public:
   NatsBroker(natsConnection* conn, std::string url) : conn_(conn), url_(std::move(url)) {}
+  const char* system_name() const override { return "nats"; }
   ~NatsBroker() override {
     natsConnection_Close(conn_);
     natsConnection_Destroy(conn_);
@@ -80,6 +84,8 @@ class NatsBroker final : public MessageBroker {
     natsMsg* msg = nullptr;
     natsStatus s = natsMsg_Create(&msg, m.subject.c_str(), m.reply_to ? m.reply_to->c_str() : nullptr,
                                   reinterpret_cast<const char*>(m.body.data()), static_cast<int>(m.body.size()));
+    if (s == NATS_OK && !m.traceparent.empty()) s = natsMsgHeader_Set(msg, "traceparent", m.traceparent.c_str());
+    if (s == NATS_OK && !m.tracestate.empty()) s = natsMsgHeader_Set(msg, "tracestate", m.tracestate.c_str());
     if (s == NATS_OK) s = natsConnection_PublishMsg(conn_, msg);
     natsMsg_Destroy(msg);
     if (s != NATS_OK) return make_error("nats " + url_ + ": publish " + m.subject + ": " + why(s));

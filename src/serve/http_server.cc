@@ -786,12 +786,26 @@ bool HttpServer::answer(Connection& c, std::optional<Finishing>& finishing) {
   }
   std::optional<std::string> problem;
   measure.invoked = true;
+  // The component's invocation, a span under the server span. What runs
+  // in it works under its scope (observe/current_span.h), which stays,
+  // with the worker, until what the guest goes on with has settled: a
+  // parked fiber keeps a pointer to it.
+  observe::Span invocation;
+  std::unique_ptr<observe::TraceScope> invocation_scope;
+  if (span) {
+    observe::TraceScope server{options_.traces, {span->trace_id, span->span_id, span->flags, span->trace_state}};
+    invocation = invocation_span(server, target->route, target->handler);
+    invocation_scope = std::make_unique<observe::TraceScope>(*invocation.scope());
+  }
   {
     wasi::p2::BeforeBlocking deliver_first([&sink] { sink.deliver(); });
+    observe::CurrentSpan current(invocation_scope.get());
     problem = target->p3 ? worker->handle_p3(target->handler, std::move(request), sink)
                          : worker->handle(target->handler, std::move(request), sink);
   }
   sink.deliver();
+  if (problem) invocation.fail(*problem, "trap");
+  invocation.end();
   if (problem) {
     counters_.guest_traps++;
     measure.trapped = true;
@@ -806,7 +820,8 @@ bool HttpServer::answer(Connection& c, std::optional<Finishing>& finishing) {
   // What is left of the worker's work (a WASI 0.3 guest's tasks after
   // its response) and its next instance wait until the connection has
   // moved on (serve, finish_worker).
-  finishing = Finishing{target, std::move(worker), std::string(req.method_string()) + " " + std::string(req.target())};
+  finishing = Finishing{target, std::move(worker), std::string(req.method_string()) + " " + std::string(req.target()),
+                        std::move(invocation_scope)};
   if (sink.started() && !sink.finished()) {
     log(std::string(req.method_string()) + " " + std::string(req.target()) +
         ": the component did not finish the response body");
@@ -823,7 +838,12 @@ bool HttpServer::answer(Connection& c, std::optional<Finishing>& finishing) {
 void HttpServer::finish_worker(Finishing& f) {
   Target& target = *f.target;
   auto worker = std::move(f.worker);
-  if (auto problem = worker->settle()) {
+  std::optional<std::string> settled;
+  {
+    observe::CurrentSpan current(f.trace.get());
+    settled = worker->settle();
+  }
+  if (auto& problem = settled) {
     counters_.guest_traps++;
     log(target.route.name + ": " + f.request + ": after the response: " + *problem);
   }

@@ -52,6 +52,7 @@
 #include "component/ast.h"
 #include "component/runtime/runtime.h"
 #include "engine/engine.h"
+#include "observe/current_span.h"
 #include "observe/metrics.h"
 #include "observe/otlp/exporter.h"
 #include "observe/request_window.h"
@@ -172,6 +173,9 @@ class HttpServer {
     std::atomic<uint64_t> requests{0}, guest_traps{0}, bad_requests{0};
   };
   const Counters& counters() const { return counters_; }
+  // Where request spans go (ServeOptions::traces); null: nowhere. The
+  // workload runtime's message handlers send theirs there too.
+  observe::TraceExporter* traces() const { return options_.traces; }
   // Every route now, most specific first.
   std::vector<RouteStats> route_stats() const;
 
@@ -182,6 +186,8 @@ class HttpServer {
     std::shared_ptr<Target> target;
     std::unique_ptr<Worker> worker;
     std::string request;  // "METHOD target", for the log
+    // The invocation span's scope, for what the guest still does (with ServeOptions::traces).
+    std::unique_ptr<observe::TraceScope> trace;
   };
   struct Connection;
   class Stream;

@@ -1,5 +1,6 @@
 #include "serve/request_trace.h"
 
+#include "serve/http_server.h"
 #include "serve/route_metrics.h"
 
 namespace stratus::serve {
@@ -54,6 +55,16 @@ void end_server_span(observe::SpanData& span, const ServedRequest& r) {
     span.status_message = r.trapped ? "the component trapped" : "";
     a.emplace_back("error.type", r.status != 0 ? std::to_string(r.status) : std::string("_OTHER"));
   }
+}
+
+observe::Span invocation_span(const observe::TraceScope& server, const Route& route, const std::string& handler) {
+  const std::string& component = route.component_name.empty() ? route.name : route.component_name;
+  observe::Span span(&server, "invoke " + component, observe::SpanKind::kInternal);
+  auto& a = span.attributes();
+  if (!route.workload_name.empty()) a.emplace_back("stratus.workload", route.workload_name);
+  a.emplace_back("stratus.component", component);
+  a.emplace_back("stratus.export", handler);
+  return span;
 }
 
 }  // namespace stratus::serve

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "observe/current_span.h"
 #include "observe/otlp/exporter.h"
 
 namespace stratus::serve {
@@ -24,5 +25,11 @@ struct ServedRequest {
   bool trapped = false;
 };
 void end_server_span(observe::SpanData& span, const ServedRequest& served);
+
+struct Route;
+// The span of the route's component invoked for a request, under `server`
+// (the request's span), started now: `invoke COMPONENT` (internal), with
+// stratus.workload, stratus.component and stratus.export (`handler`).
+observe::Span invocation_span(const observe::TraceScope& server, const Route& route, const std::string& handler);
 
 }  // namespace stratus::serve

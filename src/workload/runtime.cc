@@ -18,6 +18,7 @@
 #include "support/hash.h"
 #include "wasi/p2/wasi.h"
 #include "workload/grants.h"
+#include "workload/link_spans.h"
 #include "workload/linked_instance.h"
 #include "workload/links.h"
 #include "workload/wave_call.h"
@@ -162,6 +163,7 @@ class WorkloadHost::Running {
       auto& types = made.resource_types[l.provider];
       if (!types) types = std::make_shared<component::LazyResourceTypes>();
       lazy.resource_types = types;
+      lazy.observer = link_spans(id, members[i].name, members[l.provider].name);
       lazy.instantiate = [weak = weak_self, &engine, p = l.provider, timeout,
                           chain = &made]() -> Result<std::shared_ptr<component::ComponentInstance>> {
         auto r = weak.lock();
@@ -823,13 +825,25 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
       InvocationPool* pool = run->pools.back().get();
       std::string who = run->id + "/" + m.name;
       for (const auto& subject : run->plugins->subscriptions()) {
-        auto sub = broker->subscribe(subject, [pool, handler, who, log = settings_.log](plugins::Message message) {
-          ::wasmcloud::messaging::types::BrokerMessage msg{std::move(message.subject), std::move(message.body),
-                                                           std::move(message.reply_to)};
-          std::string subject = msg.subject;
-          auto problem = pool->invoke(handler, {to_val(msg)});
-          if (problem) log(who + ": handle-message on " + subject + ": " + *problem);
-        });
+        auto sub = broker->subscribe(
+            subject, [pool, handler, who, log = settings_.log, traces = router_.traces(), workload = run->id,
+                      component = m.name, system = broker->system_name()](plugins::Message message) {
+              // The invocation continues the trace of the message (its
+              // publisher's span), or starts one.
+              auto span = message_span(traces, message, system, workload, component);
+              ::wasmcloud::messaging::types::BrokerMessage msg{std::move(message.subject), std::move(message.body),
+                                                               std::move(message.reply_to)};
+              std::string subject = msg.subject;
+              std::optional<std::string> problem;
+              {
+                observe::CurrentSpan current(span.scope());
+                problem = pool->invoke(handler, {to_val(msg)});
+              }
+              if (problem) {
+                span.fail(*problem, "_OTHER");
+                log(who + ": handle-message on " + subject + ": " + *problem);
+              }
+            });
         if (!sub) {
           run->subscriptions.clear();
           for (const auto& n : run->routes) router_.remove_route(n);

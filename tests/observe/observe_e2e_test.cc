@@ -16,9 +16,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -267,10 +269,10 @@ class OtlpReceiver {
     thread_.join();
   }
   uint16_t port() const { return port_; }
-  // The bodies so far, once there is one (waiting up to `limit`).
-  std::vector<std::string> bodies(std::chrono::seconds limit) {
+  // The bodies so far, once there are more than `after` (waiting up to `limit`).
+  std::vector<std::string> bodies(std::chrono::milliseconds limit, size_t after) {
     std::unique_lock lock(mu_);
-    got_.wait_for(lock, limit, [this] { return !bodies_.empty(); });
+    got_.wait_for(lock, limit, [this, after] { return bodies_.size() > after; });
     return bodies_;
   }
 
@@ -308,7 +310,177 @@ class OtlpReceiver {
   std::thread thread_;
 };
 
-TEST(ObserveE2ETest, ASpanPerRequestReachesAnOtlpReceiver) {
+// What `protoc --decode_raw` prints, as a tree: a field is its number and
+// either a scalar's text ("42", "\"text\"", "0x...") or a message (a
+// length-delimited field protoc could read as one: an id of random bytes
+// may be printed either way, the same way wherever it appears).
+struct RawField {
+  int number = 0;
+  std::string scalar;
+  std::vector<RawField> fields;  // a message's
+  bool message = false;
+
+  std::vector<const RawField*> all(int n) const {
+    std::vector<const RawField*> out;
+    for (const auto& f : fields)
+      if (f.number == n) out.push_back(&f);
+    return out;
+  }
+  const RawField* first(int n) const {
+    for (const auto& f : fields)
+      if (f.number == n) return &f;
+    return nullptr;
+  }
+  // The bytes of a length-delimited field, whichever way protoc printed
+  // them: a string's unescaped, a message's encoded again.
+  std::string bytes() const {
+    if (!message) return unescape(scalar);
+    std::string out;
+    for (const auto& f : fields) f.encode(out);
+    return out;
+  }
+
+ private:
+  static void varint(std::string& out, uint64_t v) {
+    while (v >= 0x80) {
+      out += static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    out += static_cast<char>(v);
+  }
+  static void little_endian(std::string& out, uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+  }
+  // protoc's C escapes (\n, \", \\, \NNN octal) of a quoted string.
+  static std::string unescape(const std::string& quoted) {
+    if (quoted.size() < 2 || quoted.front() != '"' || quoted.back() != '"') return quoted;
+    std::string out;
+    for (size_t i = 1; i + 1 < quoted.size(); ++i) {
+      char c = quoted[i];
+      if (c != '\\' || i + 2 >= quoted.size()) {
+        out += c;
+        continue;
+      }
+      char e = quoted[++i];
+      if (e >= '0' && e <= '7') {
+        int v = 0;
+        for (int k = 0; k < 3 && i + 1 < quoted.size() && quoted[i] >= '0' && quoted[i] <= '7'; ++k, ++i)
+          v = v * 8 + (quoted[i] - '0');
+        --i;
+        out += static_cast<char>(v);
+      } else {
+        out += e == 'n' ? '\n' : e == 'r' ? '\r' : e == 't' ? '\t' : e;
+      }
+    }
+    return out;
+  }
+  void encode(std::string& out) const {
+    auto tag = [&](int wire) { varint(out, (static_cast<uint64_t>(number) << 3) | static_cast<uint64_t>(wire)); };
+    if (message || (!scalar.empty() && scalar.front() == '"')) {
+      std::string b = bytes();
+      tag(2);
+      varint(out, b.size());
+      out += b;
+    } else if (scalar.rfind("0x", 0) == 0) {
+      bool fixed64 = scalar.size() == 18;
+      tag(fixed64 ? 1 : 5);
+      little_endian(out, std::stoull(scalar.substr(2), nullptr, 16), fixed64 ? 8 : 4);
+    } else {
+      tag(0);
+      varint(out, std::stoull(scalar));
+    }
+  }
+};
+
+// Null when `decoded` is not what protoc --decode_raw prints.
+std::optional<RawField> parse_decode_raw(const std::string& decoded) {
+  RawField root;
+  root.message = true;
+  std::vector<RawField*> open{&root};
+  std::istringstream lines(decoded);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto begin = line.find_first_not_of(' ');
+    if (begin == std::string::npos) continue;
+    line = line.substr(begin);
+    if (line == "}") {
+      if (open.size() < 2) return std::nullopt;
+      open.pop_back();
+      continue;
+    }
+    RawField f;
+    size_t used = 0;
+    try {
+      f.number = std::stoi(line, &used);
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+    if (line.substr(used) == " {") {
+      f.message = true;
+      open.back()->fields.push_back(std::move(f));
+      open.push_back(&open.back()->fields.back());
+    } else if (line.compare(used, 2, ": ") == 0) {
+      f.scalar = line.substr(used + 2);
+      open.back()->fields.push_back(std::move(f));
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (open.size() != 1) return std::nullopt;
+  return root;
+}
+
+// One span of an ExportTraceServiceRequest as protoc --decode_raw showed it.
+struct RawSpan {
+  std::string trace_id, span_id, parent, name;  // their bytes
+  int kind = 0;
+  std::map<std::string, std::string> attributes;  // key -> a string value's bytes, or an int's text
+  bool error = false;                             // status.code 2
+};
+
+// The spans of request `body` (resource_spans 1 > scope_spans 2 > spans 2),
+// decoded by `protoc` (its text saved in `dir`).
+std::vector<RawSpan> decode_spans(const std::string& protoc, const std::string& body, const std::filesystem::path& dir,
+                                  int n) {
+  auto bin = dir / ("traces-" + std::to_string(n) + ".bin");
+  auto txt = dir / ("decoded-" + std::to_string(n) + ".txt");
+  std::ofstream(bin, std::ios::binary) << body;
+  int rc = run_with_limit({"/bin/sh", "-c", "'" + protoc + "' --decode_raw < '" + bin.string() + "'"}, txt, 30s);
+  EXPECT_EQ(rc, 0);
+  auto root = parse_decode_raw(test_support::read_text(txt));
+  EXPECT_TRUE(root) << test_support::read_text(txt);
+  std::vector<RawSpan> out;
+  if (!root) return out;
+  for (const auto* rs : root->all(1)) {
+    for (const auto* ss : rs->all(2)) {
+      for (const auto* sp : ss->all(2)) {
+        RawSpan span;
+        auto text = [&](int field) {
+          const auto* f = sp->first(field);
+          return f != nullptr ? f->bytes() : std::string();
+        };
+        span.trace_id = text(1);
+        span.span_id = text(2);
+        span.parent = text(4);
+        span.name = text(5);
+        span.kind = sp->first(6) != nullptr ? std::stoi(sp->first(6)->scalar) : 0;
+        for (const auto* kv : sp->all(9)) {
+          const auto* key = kv->first(1);
+          const auto* value = kv->first(2);
+          if (key == nullptr || value == nullptr || !value->message || value->fields.empty()) continue;
+          const auto& v = value->fields.front();  // AnyValue: 1 string_value, 3 int_value
+          span.attributes[key->bytes()] = v.number == 1 ? v.bytes() : v.scalar;
+        }
+        if (const auto* status = sp->first(15); status != nullptr && status->first(3) != nullptr)
+          span.error = status->first(3)->scalar == "2";
+        out.push_back(std::move(span));
+      }
+    }
+  }
+  return out;
+}
+
+TEST(ObserveE2ETest, TheSpansOfALinkedRequestReachAnOtlpReceiverUnderOneTrace) {
   std::string protoc = find_program("protoc");
   if (protoc.empty())
     GTEST_SKIP() << "protoc is not installed (Debian package `protobuf-compiler`; ./x deps installs it)";
@@ -330,14 +502,31 @@ TEST(ObserveE2ETest, ASpanPerRequestReachesAnOtlpReceiver) {
   http::read(socket, buffer, res);
   ASSERT_EQ(res.result_int(), 200);
 
-  auto bodies = receiver.bodies(10s);
-  ASSERT_FALSE(bodies.empty()) << up.log();
-  std::ofstream(up.dir() / "traces.bin", std::ios::binary) << bodies[0];
-  int rc =
-      run_with_limit({"/bin/sh", "-c", "'" + protoc + "' --decode_raw < '" + (up.dir() / "traces.bin").string() + "'"},
-                     up.dir() / "decoded.txt", 30s);
-  ASSERT_EQ(rc, 0);
-  std::string decoded = test_support::read_text(up.dir() / "decoded.txt");
+  // The spans of the request: the server span, and below it, in the same
+  // trace, the counter's invocation, its call through the link to the
+  // greeter, and its wasi:keyvalue increment (a client span), each
+  // parented where it happened. They may come in more than one batch (one
+  // a second): each is decoded as it comes.
+  std::vector<RawSpan> spans;
+  std::string decoded;  // every batch as protoc printed it
+  auto find = [&spans](int kind, const std::string& key) -> const RawSpan* {
+    for (const auto& s : spans)
+      if (s.kind == kind && s.attributes.count(key) != 0) return &s;
+    return nullptr;
+  };
+  size_t decoded_bodies = 0;
+  for (auto deadline = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < deadline;) {
+    auto now = receiver.bodies(500ms, decoded_bodies);
+    for (; decoded_bodies < now.size(); ++decoded_bodies) {
+      for (auto& s : decode_spans(protoc, now[decoded_bodies], up.dir(), static_cast<int>(decoded_bodies)))
+        spans.push_back(std::move(s));
+      decoded += test_support::read_text(up.dir() / ("decoded-" + std::to_string(decoded_bodies) + ".txt"));
+    }
+    if (find(2, "http.route") && find(1, "stratus.export") && find(1, "stratus.link.function") &&
+        find(3, "db.system.name"))
+      break;
+  }
+  ASSERT_NE(decoded_bodies, 0u) << up.log();
   // ExportTraceServiceRequest.resource_spans(1).scope_spans(2).spans(2):
   // trace_id 1, parent_span_id 4, name 5, kind 6 (2: server), attributes 9.
   for (const char* want :
@@ -346,6 +535,34 @@ TEST(ObserveE2ETest, ASpanPerRequestReachesAnOtlpReceiver) {
         "1: \"service.name\"", "1: \"stratus\"", "1: \"stratus.workload\"", "1: \"examples/counter\""}) {
     EXPECT_NE(decoded.find(want), std::string::npos) << want << " is not in\n" << decoded;
   }
+  const RawSpan* server = find(2, "http.route");
+  const RawSpan* invocation = find(1, "stratus.export");
+  const RawSpan* link = find(1, "stratus.link.function");
+  const RawSpan* kv = find(3, "db.system.name");
+  ASSERT_TRUE(server && invocation && link && kv) << spans.size() << " spans\n" << up.log();
+  for (const auto* s : {server, invocation, link, kv}) {
+    EXPECT_EQ(s->trace_id, "stratus-trace-id") << s->name;
+    EXPECT_EQ(s->span_id.size(), 8u) << s->name;
+    EXPECT_FALSE(s->error) << s->name;
+  }
+  EXPECT_EQ(server->parent, "parent-1");
+  EXPECT_EQ(invocation->parent, server->span_id);
+  EXPECT_EQ(link->parent, invocation->span_id);
+  EXPECT_EQ(kv->parent, invocation->span_id);  // the counter itself increments
+  std::set<std::string> ids{server->span_id, invocation->span_id, link->span_id, kv->span_id};
+  EXPECT_EQ(ids.size(), 4u);
+
+  EXPECT_EQ(invocation->name, "invoke counter");
+  EXPECT_EQ(invocation->attributes.at("stratus.component"), "counter");
+  EXPECT_EQ(invocation->attributes.at("stratus.workload"), "examples/counter");
+  EXPECT_EQ(link->attributes.at("stratus.link.caller"), "counter");
+  EXPECT_EQ(link->attributes.at("stratus.link.callee"), "greeter");
+  EXPECT_EQ(link->name.rfind("example:greeter/greet@0.1.0#", 0), 0u) << link->name;
+  EXPECT_EQ(link->attributes.at("stratus.link.function"), link->name);
+  EXPECT_EQ(kv->name, "increment examples/counter");
+  EXPECT_EQ(kv->attributes.at("db.system.name"), "sqlite");
+  EXPECT_EQ(kv->attributes.at("db.operation.name"), "increment");
+  EXPECT_EQ(kv->attributes.at("db.namespace"), "examples/counter");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "observe/current_span.h"
 #include "observe/otlp/exporter.h"
 #include "observe/trace_context.h"
 
@@ -124,6 +125,57 @@ TEST(TraceExporterTest, ACollectorThatIsGoneCostsDroppedSpansNotABlockedCaller) 
   EXPECT_EQ(lines.size(), 1u);
   ASSERT_FALSE(lines.empty());
   EXPECT_NE(lines[0].find("cannot send"), std::string::npos) << lines[0];
+}
+
+// An exporter whose collector is gone (port 1): spans are made, queued,
+// and dropped at the end without a word.
+std::unique_ptr<TraceExporter> quiet_exporter() {
+  OtlpConfig config;
+  config.traces_url = "http://127.0.0.1:1/v1/traces";
+  config.attempts = 1;
+  auto exporter = TraceExporter::start(config);
+  if (!exporter) return nullptr;
+  (*exporter)->set_log([](const std::string&) {});
+  return std::move(*exporter);
+}
+
+TEST(CurrentSpanTest, ChildrenNestUnderTheCurrentScopeAndNothingIsMadeWithoutOne) {
+  auto exporter = quiet_exporter();
+  ASSERT_TRUE(exporter);
+  EXPECT_EQ(current_scope(), nullptr);
+  EXPECT_FALSE(Span::child("orphan", SpanKind::kInternal).active());
+
+  auto request = Span::continuing(exporter.get(), "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "vendor=1",
+                                  "request", SpanKind::kServer);
+  ASSERT_TRUE(request.active());
+  EXPECT_EQ(to_hex(request.data().trace_id.data(), 16), "0af7651916cd43dd8448eb211c80319c");
+  ASSERT_TRUE(request.data().parent);
+  EXPECT_EQ(to_hex(request.data().parent->data(), 8), "b7ad6b7169203331");
+  EXPECT_EQ(request.data().trace_state, "vendor=1");
+  {
+    CurrentSpan in_request(request.scope());
+    auto call = Span::child("call", SpanKind::kInternal);
+    ASSERT_TRUE(call.active());
+    EXPECT_EQ(call.data().trace_id, request.data().trace_id);
+    EXPECT_EQ(call.data().parent, request.data().span_id);
+    EXPECT_EQ(call.data().trace_state, "vendor=1");
+    {
+      CurrentSpan in_call(call.scope());
+      auto kv = Span::child("get", SpanKind::kClient);
+      EXPECT_EQ(kv.data().parent, call.data().span_id);
+      kv.fail("boom", "_OTHER");
+      EXPECT_TRUE(kv.data().error);
+    }
+    EXPECT_EQ(current_scope(), request.scope());
+  }
+  EXPECT_EQ(current_scope(), nullptr);
+
+  // A bad traceparent starts a trace of its own, without a parent.
+  auto fresh = Span::continuing(exporter.get(), "not a traceparent", "", "message", SpanKind::kConsumer);
+  ASSERT_TRUE(fresh.active());
+  EXPECT_FALSE(fresh.data().parent);
+  EXPECT_NE(fresh.data().trace_id, request.data().trace_id);
+  EXPECT_FALSE(Span::continuing(nullptr, "", "", "none", SpanKind::kConsumer).active());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // NATS against a real nats-server on a loopback port.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 
@@ -74,6 +75,28 @@ TEST_P(BrokerTest, WildcardsRouteAndUnsubscribingStopsDelivery) {
   ASSERT_TRUE(rest.wait_for(3));
   std::lock_guard lock(exact.mu);
   EXPECT_EQ(exact.got, (std::vector<std::string>{"orders.eu.new 1"})) << "nothing after unsubscribing";
+}
+
+TEST_P(BrokerTest, AMessageCarriesItsTraceContext) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Message> got;
+  auto sub = broker_->subscribe("traced.>", [&](Message m) {
+    std::lock_guard lock(mu);
+    got.push_back(std::move(m));
+    cv.notify_all();
+  });
+  ASSERT_TRUE(sub);
+  const std::string parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  ASSERT_TRUE(broker_->publish({"traced.a", bytes("1"), std::nullopt, parent, "vendor=1"}));
+  ASSERT_TRUE(broker_->publish({"traced.b", bytes("2"), std::nullopt}));
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return got.size() >= 2; }));
+  std::sort(got.begin(), got.end(), [](const Message& a, const Message& b) { return a.subject < b.subject; });
+  EXPECT_EQ(got[0].traceparent, parent);
+  EXPECT_EQ(got[0].tracestate, "vendor=1");
+  EXPECT_EQ(got[1].traceparent, "");
+  EXPECT_EQ(got[1].tracestate, "");
 }
 
 TEST_P(BrokerTest, RequestsGetTheirReplyOrAClearError) {

@@ -30,6 +30,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/engine.h"
+#include "observe/otlp/exporter.h"
 #include "serve/http_server.h"
 #include "tests/support/component_file.h"
 #include "tests/support/http_upstream.h"
@@ -200,10 +201,11 @@ class FetchTest : public ::testing::TestWithParam<std::string> {
   }
 
   // The server, granting outbound HTTP to `allowed`.
-  void start(std::vector<std::string> allowed) {
+  void start(std::vector<std::string> allowed, observe::TraceExporter* traces = nullptr) {
     auto component = testing::read_component(STRATUS_FETCH_COMPONENT);
     ASSERT_TRUE(component.ok()) << component.error().message;
     ServeOptions serve;
+    serve.traces = traces;
     serve.port = 0;
     serve.timeout = std::chrono::milliseconds(30'000);
     serve.wasi.allowed_hosts = std::move(allowed);
@@ -236,6 +238,38 @@ TEST_P(FetchTest, AGetThroughTheGuestReachesTheUpstreamAndItsBodyComesBack) {
   EXPECT_EQ(seen.method, "GET");
   EXPECT_EQ(seen.target, "/hello");
   EXPECT_EQ(seen.host, upstream_.authority());
+}
+
+// With spans exported, the outbound request carries its client span's
+// context: the incoming request's trace, a span of its own.
+TEST_P(FetchTest, AnOutboundRequestCarriesItsClientSpansTraceparent) {
+  observe::OtlpConfig config;
+  config.traces_url = "http://127.0.0.1:1/v1/traces";  // nobody: the spans are dropped at the end
+  config.attempts = 1;
+  auto exporter = observe::TraceExporter::start(config);
+  ASSERT_TRUE(exporter);
+  (*exporter)->set_log([](const std::string&) {});
+  start({"127.0.0.1"}, exporter->get());
+  const std::string trace = "0af7651916cd43dd8448eb211c80319c", parent = "b7ad6b7169203331";
+  auto res = ask(port_, http::verb::get, "/hello",
+                 {{"X-Upstream", upstream_.authority()}, {"traceparent", "00-" + trace + "-" + parent + "-01"}});
+  EXPECT_EQ(res.result_int(), 200) << res.body();
+  auto sent = observe::parse_traceparent(upstream_.last().traceparent);
+  ASSERT_TRUE(sent) << "'" << upstream_.last().traceparent << "'";
+  EXPECT_EQ(observe::to_hex(sent->trace_id.data(), 16), trace);
+  EXPECT_NE(observe::to_hex(sent->span_id.data(), 8), parent);
+  EXPECT_EQ(sent->flags, 1);
+  server_->stop();
+  thread_.join();
+  server_.reset();  // before the exporter goes
+}
+
+// Without an exporter nothing is added.
+TEST_P(FetchTest, WithoutSpansAnOutboundRequestGetsNoTraceparent) {
+  start({"127.0.0.1"});
+  auto res = ask(port_, http::verb::get, "/hello", {{"X-Upstream", upstream_.authority()}});
+  EXPECT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_EQ(upstream_.last().traceparent, "");
 }
 
 // The large bodies below: 1 MiB, or 256 KiB in sanitizer builds, where each

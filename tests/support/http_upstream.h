@@ -80,7 +80,8 @@ class Upstream {
   struct Seen {
     std::string method, target, host;
     size_t body_size = 0;
-    std::string trailer;  // the x-request-trailer field (a chunked body's trailer)
+    std::string trailer;      // the x-request-trailer field (a chunked body's trailer)
+    std::string traceparent;  // its traceparent field
   };
   Seen last() {
     std::lock_guard lock(mu_);
@@ -123,8 +124,9 @@ class Upstream {
     auto& req = parser.get();
     {
       std::lock_guard lock(mu_);
-      last_ = Seen{std::string(req.method_string()), std::string(req.target()), std::string(req[http::field::host]),
-                   req.body().size(), std::string(req["x-request-trailer"])};
+      last_ = Seen{std::string(req.method_string()),      std::string(req.target()),
+                   std::string(req[http::field::host]),   req.body().size(),
+                   std::string(req["x-request-trailer"]), std::string(req["traceparent"])};
     }
     std::string target(req.target());
     if (target == "/never") {

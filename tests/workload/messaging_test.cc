@@ -4,6 +4,8 @@
 // real nats-server the test starts.
 #include <condition_variable>
 
+#include "observe/otlp/exporter.h"
+#include "observe/trace_context.h"
 #include "plugins/message_broker.h"
 #include "tests/support/server_process.h"
 #include "tests/workload/runtime_fixture.h"
@@ -19,6 +21,15 @@ std::string text(const std::vector<uint8_t>& b) { return {b.begin(), b.end()}; }
 class MessagingWorkloadTest : public WorkloadRuntimeTest, public ::testing::WithParamInterface<std::string> {
  protected:
   void SetUp() override {
+    // Spans on (to a collector that is gone: they are dropped), so that a
+    // handler's invocation continues its message's trace.
+    observe::OtlpConfig config;
+    config.traces_url = "http://127.0.0.1:1/v1/traces";
+    config.attempts = 1;
+    auto exporter = observe::TraceExporter::start(config);
+    ASSERT_TRUE(exporter);
+    (*exporter)->set_log([](const std::string&) {});
+    traces_ = std::move(*exporter);
     WorkloadRuntimeTest::SetUp();
     std::string backend_config;
     if (GetParam() == "nats") {
@@ -51,6 +62,31 @@ class MessagingWorkloadTest : public WorkloadRuntimeTest, public ::testing::With
   std::unique_ptr<test_support::ServerProcess> nats_;
   std::shared_ptr<plugins::MessageBroker> client_;  // the test's side of the broker
 };
+
+// The handler's invocation continues the trace its message carries (a
+// NATS header, or the in-process message's own), and what it publishes
+// carries its publish span's context in that trace.
+TEST_P(MessagingWorkloadTest, AHandlersInvocationContinuesTheMessagesTrace) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<plugins::Message> seen;
+  auto sub = client_->subscribe("out.>", [&](plugins::Message m) {
+    std::lock_guard lock(mu);
+    seen.push_back(std::move(m));
+    cv.notify_all();
+  });
+  ASSERT_TRUE(sub) << sub.error().message;
+  const std::string trace = "0af7651916cd43dd8448eb211c80319c", parent = "b7ad6b7169203331";
+  ASSERT_TRUE(client_->publish({"fwd.traced", bytes("t"), std::nullopt, "00-" + trace + "-" + parent + "-01", "v=1"}));
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return !seen.empty(); }));
+  EXPECT_EQ(seen[0].subject, "out.traced");
+  auto sent = observe::parse_traceparent(seen[0].traceparent);
+  ASSERT_TRUE(sent) << "'" << seen[0].traceparent << "'";
+  EXPECT_EQ(observe::to_hex(sent->trace_id.data(), 16), trace);
+  EXPECT_NE(observe::to_hex(sent->span_id.data(), 8), parent);
+  EXPECT_EQ(seen[0].tracestate, "v=1");
+}
 
 TEST_P(MessagingWorkloadTest, AHandlerRepliesToARequest) {
   auto reply = client_->request("echo.hi", bytes("hello"), std::chrono::seconds(10));

@@ -90,6 +90,7 @@ class WorkloadRuntimeTest : public ::testing::Test {
   void start_host() {
     serve::ServeOptions options;
     options.port = 0;
+    options.traces = traces_.get();
     options.log = [this](const std::string& line) {
       std::lock_guard lock(log_mu_);
       host_lines_.push_back(line);
@@ -143,6 +144,8 @@ class WorkloadRuntimeTest : public ::testing::Test {
   }
 
   fs::path dir_;
+  // Set before SetUp to serve with spans (it outlives the router).
+  std::unique_ptr<observe::TraceExporter> traces_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<serve::HttpServer> router_;
   std::unique_ptr<WorkloadHost> host_;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/stack_state.h"
+#include "support/trace_slot.h"
 
 #if STRATUS_FIBER_UCONTEXT
 #include <sanitizer/common_interface_defs.h>
@@ -93,6 +94,7 @@ struct Fiber::Impl {
   ucontext_t self{};
   ucontext_t back{};
   engine::StackState state;
+  void* trace = nullptr;  // its t_trace_slot while parked (the resumer's when first resumed)
   bool started = false;
   bool finished = false;
   void* fake_stack = nullptr;
@@ -145,12 +147,17 @@ void Fiber::resume() {
   impl_->state.restore();
   Fiber* prev = t_current;
   t_current = this;
+  void* trace = t_trace_slot;
+  if (!impl_->started) impl_->trace = trace;
+  t_trace_slot = impl_->trace;
   impl_->started = true;
   void* fake = nullptr;
   __sanitizer_start_switch_fiber(&fake, impl_->self.uc_stack.ss_sp, impl_->self.uc_stack.ss_size);
   swapcontext(&impl_->back, &impl_->self);
   __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
   t_current = prev;
+  impl_->trace = t_trace_slot;
+  t_trace_slot = trace;
   impl_->state.save();
   mine.restore();
   mine_held.retake();
@@ -174,6 +181,7 @@ struct Fiber::Impl {
   ctx::fiber self;  // the fiber, while parked or not yet started
   ctx::fiber back;  // whoever resumed it, while it runs
   engine::StackState state;
+  void* trace = nullptr;  // its t_trace_slot while parked (the resumer's when first resumed)
   bool started = false;
   bool finished = false;
 #if STRATUS_FIBER_TSAN
@@ -256,6 +264,9 @@ void Fiber::resume() {
   impl_->state.restore();
   Fiber* prev = t_current;
   t_current = this;
+  void* trace = t_trace_slot;
+  if (!impl_->started) impl_->trace = trace;
+  t_trace_slot = impl_->trace;
   impl_->started = true;
 #if STRATUS_FIBER_TSAN
   impl_->tsan_back = __tsan_get_current_fiber();
@@ -263,6 +274,8 @@ void Fiber::resume() {
 #endif
   impl_->self = std::move(impl_->self).resume();
   t_current = prev;
+  impl_->trace = t_trace_slot;
+  t_trace_slot = trace;
   impl_->state.save();
   mine.restore();
   mine_held.retake();

@@ -8,7 +8,9 @@
 // resume() until it parks or finishes; the engines' per-stack execution
 // state (trap frames, call depth, deadlines) is switched with it
 // (engine/stack_state.h), and the interpreter's store locks the stack holds
-// are let go while it is parked (engine::HeldLocks). A store's fibers are resumed by one thread at a
+// are let go while it is parked (engine::HeldLocks); so is the trace
+// context it works under (support/trace_slot.h: a new fiber starts with its
+// first resumer's). A store's fibers are resumed by one thread at a
 // time, and never by another thread while one of their calls is under way
 // on a native frame of the first (TLS addresses are per thread).
 #pragma once

@@ -104,6 +104,28 @@ struct ComponentExport {
 // to its own types when it is made (ResourceType::stands_for).
 using LazyResourceTypes = std::map<std::string, std::shared_ptr<ResourceType>>;
 
+// One call through a link (LinkObserver::begin): what the callee runs
+// under while the call is under way, and its end (the object's
+// destruction: a result, a trap, or a cancelled call).
+class LinkCall {
+ public:
+  virtual ~LinkCall() = default;
+  // The trace context the callee works under (support/trace_slot.h).
+  virtual void* trace_context() = 0;
+  virtual void trapped(const engine::Trap& trap) = 0;
+};
+
+// Told of the calls through a lazy export's functions (the workload
+// runtime's links make a span of each). Asked only when the caller works
+// under a trace context (support/trace_slot.h): without one, a link call
+// costs one thread-local load and a branch more than without an observer.
+class LinkObserver {
+ public:
+  virtual ~LinkObserver() = default;
+  // Before a call of `function` ("iface#name"); null: nothing to tell.
+  virtual std::unique_ptr<LinkCall> begin(const std::string& function) = 0;
+};
+
 // An export of a component instance that is made on first use: the
 // importer is given functions that call `instantiate` on their first call
 // and then forward to the export's own (workload/ makes providers so, and
@@ -120,6 +142,7 @@ struct LazyExport {
   // When several definitions (in several linkers) make the same instance:
   // shared by all of them, so that all importers see one type per resource.
   std::shared_ptr<LazyResourceTypes> resource_types;
+  std::shared_ptr<LinkObserver> observer;  // may be null
 };
 struct LazyExportState;  // linker.cc
 

@@ -28,7 +28,7 @@ namespace stratus::observe {
 using AttributeValue = std::variant<std::string, int64_t, bool, double>;
 using Attributes = std::vector<std::pair<std::string, AttributeValue>>;
 
-enum class SpanKind { kInternal = 1, kServer = 2, kClient = 3 };
+enum class SpanKind { kInternal = 1, kServer = 2, kClient = 3, kProducer = 4, kConsumer = 5 };
 
 struct SpanData {
   TraceId trace_id{};

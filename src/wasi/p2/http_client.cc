@@ -1,6 +1,7 @@
 #include "wasi/p2/http_client.h"
 
 #include <algorithm>
+#include <boost/beast/core/string.hpp>
 #include <cctype>
 
 #include "wasi/p2/byte_channel.h"
@@ -182,10 +183,47 @@ std::variant<OutboundRequest, HttpErrorCode> outbound_request(const WasiConfig& 
   return out;
 }
 
+namespace {
+
+// The request's client span when the guest works under a trace (OTel's HTTP
+// client conventions: named for the method, http.request.method, url.full,
+// server.address, server.port), and its context in the request's
+// `traceparent` and `tracestate` (replacing any the guest set).
+observe::Span client_span(OutboundRequest& request) {
+  if (observe::current_scope() == nullptr) [[likely]]
+    return {};
+  static constexpr std::string_view kMethods[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+                                                  "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+  bool known = std::find(std::begin(kMethods), std::end(kMethods), request.method) != std::end(kMethods);
+  std::string method = known ? request.method : "_OTHER";
+  auto span = observe::Span::child(known ? request.method : "HTTP", observe::SpanKind::kClient);
+  if (!span.active()) return span;
+  auto& a = span.attributes();
+  a.emplace_back("http.request.method", method);
+  if (!known) a.emplace_back("http.request.method_original", request.method);
+  a.emplace_back("url.full",
+                 std::string(request.target.tls ? "https://" : "http://") + request.authority + request.path);
+  a.emplace_back("server.address", request.target.host);
+  a.emplace_back("server.port", static_cast<int64_t>(request.target.port));
+  auto& headers = request.headers;
+  std::erase_if(headers, [](const auto& h) {
+    return boost::beast::iequals(h.first, "traceparent") || boost::beast::iequals(h.first, "tracestate");
+  });
+  const auto& context = span.scope()->context;
+  std::string traceparent = observe::format_traceparent(context);
+  headers.emplace_back("traceparent", std::vector<uint8_t>(traceparent.begin(), traceparent.end()));
+  if (!context.trace_state.empty())
+    headers.emplace_back("tracestate", std::vector<uint8_t>(context.trace_state.begin(), context.trace_state.end()));
+  return span;
+}
+
+}  // namespace
+
 std::variant<std::shared_ptr<HttpExchange>, HttpErrorCode> start_outbound(OutboundRequest request) {
   if (HttpExchange::running() >= kMaxRequestsRunning) return types::ErrorCodeConnectionLimitReached{};
   auto exchange = HttpExchange::create();
   if (!exchange) return types::ErrorCodeInternalError{std::string("out of file descriptors")};
+  if (auto span = client_span(request); span.active()) exchange->set_span(std::move(span));
   if (auto failed = start_request(exchange, std::move(request))) return types::ErrorCodeInternalError{*failed};
   return exchange;
 }

@@ -303,8 +303,22 @@ void HttpExchange::set_head(HeadResult head) {
     trailers_ = std::get<HttpErrorCode>(head);
     set_eventfd(*trailers_fd_);
   }
+  if (span_.active()) {
+    if (const auto* h = std::get_if<Head>(&head)) {
+      span_.attributes().emplace_back("http.response.status_code", static_cast<int64_t>(h->status));
+      if (h->status >= 400) span_.fail("", std::to_string(h->status));
+    } else {
+      span_.fail(describe_http_error(std::get<HttpErrorCode>(head)), "_OTHER");
+    }
+    span_.end();
+  }
   head_ = std::move(head);
   set_eventfd(*head_fd_);
+}
+
+void HttpExchange::set_span(observe::Span span) {
+  std::lock_guard lock(mu_);
+  if (!head_) span_ = std::move(span);
 }
 
 void HttpExchange::set_trailers(TrailersResult trailers) {

@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "observe/current_span.h"
 #include "wasi/p2/byte_channel.h"
 #include "wasi/p2/http.h"
 #include "wasi/p2/http_transport.h"
@@ -66,6 +67,10 @@ class HttpExchange {
   std::shared_ptr<HttpFields> request_trailers() const;
   // Stops the request's thread at its next wait (they all watch cancel_fd).
   void cancel();
+  // The request's client span (start_outbound): it ends with the head
+  // (http.response.status_code, an error from 400 on) or the error that
+  // came instead, or with the exchange.
+  void set_span(observe::Span span);
 
   // Threads of requests still running, process-wide.
   static size_t running();
@@ -76,6 +81,7 @@ class HttpExchange {
   std::optional<TrailersResult> trailers_;
   std::shared_ptr<HttpFields> request_trailers_;
   std::shared_ptr<OwnedFd> head_fd_, trailers_fd_, cancel_fd_;
+  observe::Span span_;
 };
 
 // Starts `request`'s thread, which fills in `exchange`. An error message

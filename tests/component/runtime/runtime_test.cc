@@ -10,6 +10,7 @@
 #include "component/runtime/runtime.h"
 #include "engine/engine.h"
 #include "support/file.h"
+#include "support/trace_slot.h"
 
 namespace stratus::component {
 namespace {
@@ -322,8 +323,9 @@ TEST_P(RuntimeTest, ALazyExportIsMadeOnTheFirstCallAndOnce) {
                     ++made;
                     return linker_->instantiate(provider);
                   },
-                  nullptr};
-  auto missing = linker_->define_lazy_export(import, LazyExport{provider, "no:such/export", lazy.instantiate, nullptr});
+                  nullptr, nullptr};
+  auto missing =
+      linker_->define_lazy_export(import, LazyExport{provider, "no:such/export", lazy.instantiate, nullptr, nullptr});
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().message, "define `" + import + "`: the component has no export `no:such/export`");
   ASSERT_TRUE(linker_->define_lazy_export(import, lazy).ok());
@@ -342,7 +344,7 @@ TEST_P(RuntimeTest, ALazyExportIsMadeOnTheFirstCallAndOnce) {
                                                          []() -> Result<std::shared_ptr<ComponentInstance>> {
                                                            return make_error("out of luck");
                                                          },
-                                                         nullptr})
+                                                         nullptr, nullptr})
                   .ok());
   auto orphan = failing.instantiate(load("consumer"));
   ASSERT_TRUE(orphan.ok()) << orphan.error().message;
@@ -351,6 +353,51 @@ TEST_P(RuntimeTest, ALazyExportIsMadeOnTheFirstCallAndOnce) {
   EXPECT_NE(outcome.trap().message.find("instantiating the provider of `" + export_name + "`: out of luck"),
             std::string::npos)
       << outcome.trap().message;
+}
+
+// A lazy export's observer is asked about each call made under a trace
+// context (support/trace_slot.h), and only then; the call ends with the
+// LinkCall's destruction, and the caller's context is back after it.
+TEST_P(RuntimeTest, ALazyExportsObserverSeesTheCallsMadeUnderATrace) {
+  const std::string import = "test:demo/strings@0.1.0", export_name = "test:demo/strings@0.1.4";
+  struct Call final : LinkCall {
+    explicit Call(int& e) : ended(e) {}
+    ~Call() override { ++ended; }
+    void* trace_context() override { return &context; }
+    void trapped(const engine::Trap&) override { ADD_FAILURE() << "the call did not trap"; }
+    int context = 0;
+    int& ended;
+  };
+  struct Observer final : LinkObserver {
+    std::unique_ptr<LinkCall> begin(const std::string& function) override {
+      functions.push_back(function);
+      return std::make_unique<Call>(ended);
+    }
+    std::vector<std::string> functions;
+    int ended = 0;
+  };
+  auto observer = std::make_shared<Observer>();
+  auto provider = load("provider");
+  ASSERT_TRUE(linker_
+                  ->define_lazy_export(import, LazyExport{provider, export_name,
+                                                          [&]() -> Result<std::shared_ptr<ComponentInstance>> {
+                                                            return linker_->instantiate(provider);
+                                                          },
+                                                          nullptr, observer})
+                  .ok());
+  auto consumer = linker_->instantiate(load("consumer"));
+  ASSERT_TRUE(consumer.ok()) << consumer.error().message;
+  std::vector<Val> args = {Val::string("hi")};
+  EXPECT_EQ(returned((*consumer)->call("run", args)), Val::string("hi!"));
+  EXPECT_TRUE(observer->functions.empty()) << "no trace, no question";
+  int request = 0;
+  t_trace_slot = &request;
+  EXPECT_EQ(returned((*consumer)->call("run", args)), Val::string("hi!"));
+  EXPECT_EQ(t_trace_slot, &request);
+  t_trace_slot = nullptr;
+  ASSERT_FALSE(observer->functions.empty());
+  for (const auto& f : observer->functions) EXPECT_EQ(f.rfind(export_name + "#", 0), 0u) << f;
+  EXPECT_EQ(observer->ended, static_cast<int>(observer->functions.size()));
 }
 
 // The provider exports a resource type: the importer gets a placeholder for
@@ -366,7 +413,7 @@ TEST_P(RuntimeTest, ALazyExportOfAResourceIsMadeOnTheFirstCallAndItsHandlesWork)
                                                            ++made;
                                                            return linker_->instantiate(provider);
                                                          },
-                                                         nullptr})
+                                                         nullptr, nullptr})
                   .ok());
   auto consumer = linker_->instantiate(load("tallies_consumer"));
   ASSERT_TRUE(consumer.ok()) << consumer.error().message;

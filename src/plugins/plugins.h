@@ -53,6 +53,9 @@ struct InterfaceRequest {
 
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kCritical };
 const char* level_name(LogLevel level);
+// OpenTelemetry's severity number of `level` (trace 1, debug 5, info 9,
+// warn 13, error 17, critical 21: fatal).
+int32_t otel_severity(LogLevel level);
 
 struct LogRecord {
   LogLevel level;

@@ -22,6 +22,7 @@
 #include <ctime>
 
 #include "component/runtime/runtime.h"
+#include "observe/current_span.h"
 #include "serve/connection_io.h"
 #include "serve/request_trace.h"
 #include "serve/route_metrics.h"
@@ -788,6 +789,11 @@ bool HttpServer::answer(Connection& c, std::optional<Finishing>& finishing) {
   measure.invoked = true;
   {
     wasi::p2::BeforeBlocking deliver_first([&sink] { sink.deliver(); });
+    // Log records and the guest's own spans made on this thread meanwhile
+    // belong to the request's span.
+    std::optional<observe::TraceContext> context;
+    std::optional<observe::CurrentSpanScope> current;
+    if (span) current.emplace(context.emplace(observe::TraceContext{span->trace_id, span->span_id, span->flags, {}}));
     problem = target->p3 ? worker->handle_p3(target->handler, std::move(request), sink)
                          : worker->handle(target->handler, std::move(request), sink);
   }

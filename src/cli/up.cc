@@ -79,6 +79,7 @@ int up(const UpOptions& o) {
   workload::HostSettings settings;
   settings.plugins.data_dir = o.data_dir;
   settings.plugins.log = observability.guest_log();
+  settings.plugins.otel = {observability.traces(), observability.logs(), observability.metric_exporter()};
   settings.log =
       observability.host_log([](const std::string& line) { std::fprintf(stderr, "stratus up: %s\n", line.c_str()); });
   if (observability.measuring()) {

@@ -407,5 +407,65 @@ TEST(ObserveE2ETest, OtlpJsonWhenAsked) {
       << "no log record under the request's trace";
 }
 
+// A guest that instruments itself through wasi:otel (guests/otel-span): its
+// span joins the request's trace as a child of the server span, and its log
+// record and metric reach the receiver too. JSON, to compare the ids.
+TEST(ObserveE2ETest, AGuestsOwnSpanJoinsTheRequestsTrace) {
+  OtlpReceiver receiver;
+  ScopedEnv env({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"}, {"OTEL_METRIC_EXPORT_INTERVAL", "200"}});
+  StratusUp up(std::vector<std::string>{"--otlp-endpoint", receiver.url()}, STRATUS_OTEL_WORKLOAD);
+  ASSERT_TRUE(up.ready()) << up.log();
+  ASSERT_EQ(get_with_traceparent(up.port()), 200) << up.log();
+  const std::string trace_hex = "737472617475732d74726163652d6964";
+
+  // Both spans, in one batch or two.
+  nlohmann::json server, guest;
+  auto found = receiver.wait_for("/v1/traces", 10s, [&](const OtlpReceiver::Post&) { return true; });
+  ASSERT_TRUE(found) << up.log();
+  for (auto deadline = std::chrono::steady_clock::now() + 10s;
+       std::chrono::steady_clock::now() < deadline && (server.is_null() || guest.is_null());
+       std::this_thread::sleep_for(50ms)) {
+    for (const auto& p : receiver.posts("/v1/traces", 1, 1s)) {
+      auto j = nlohmann::json::parse(p.body);
+      for (const auto& s : j["resourceSpans"][0]["scopeSpans"][0]["spans"]) {
+        if (s["kind"] == 2) server = s;
+        if (s["name"] == "guest-work") guest = s;
+      }
+    }
+  }
+  ASSERT_FALSE(server.is_null()) << up.log();
+  ASSERT_FALSE(guest.is_null()) << up.log();
+  EXPECT_EQ(server["traceId"], trace_hex);
+  EXPECT_EQ(guest["traceId"], trace_hex);
+  EXPECT_EQ(guest["parentSpanId"], server["spanId"]) << guest.dump(1) << "\n" << server.dump(1);
+  EXPECT_NE(guest["spanId"], server["spanId"]);
+  EXPECT_EQ(guest["kind"], 1);  // internal
+  bool answer = false, workload = false;
+  for (const auto& a : guest["attributes"]) {
+    if (a["key"] == "guest.answer") answer = a["value"]["intValue"] == "42";
+    if (a["key"] == "stratus.workload") workload = a["value"]["stringValue"] == "observe/otel";
+  }
+  EXPECT_TRUE(answer) << guest.dump(1);
+  EXPECT_TRUE(workload) << guest.dump(1);
+
+  EXPECT_TRUE(receiver.wait_for("/v1/logs", 10s, [&](const OtlpReceiver::Post& p) {
+    auto j = nlohmann::json::parse(p.body);
+    for (const auto& r : j["resourceLogs"][0]["scopeLogs"][0]["logRecords"])
+      if (r["body"]["stringValue"] == "hello from the guest" && r["traceId"] == trace_hex &&
+          r["spanId"] == guest["spanId"])
+        return true;
+    return false;
+  })) << "no log record of the guest's under its span";
+  EXPECT_TRUE(receiver.wait_for("/v1/metrics", 10s, [](const OtlpReceiver::Post& p) {
+    auto j = nlohmann::json::parse(p.body);
+    for (const auto& scope : j["resourceMetrics"][0]["scopeMetrics"])
+      for (const auto& m : scope["metrics"])
+        if (m["name"] == "guest.requests" && scope["scope"]["name"] == "otel-span-guest" &&
+            m["sum"]["dataPoints"][0]["asInt"] == "1" && m["sum"]["aggregationTemporality"] == 1)
+          return true;
+    return false;
+  })) << "no guest.requests metric";
+}
+
 }  // namespace
 }  // namespace stratus

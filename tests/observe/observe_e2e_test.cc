@@ -80,12 +80,14 @@ std::optional<nlohmann::json> get_json(uint16_t port, const std::string& target)
 // its data and log in a temp folder; ready() once the workload is RUNNING.
 class StratusUp {
  public:
+  // `engine` interp: no aot compile of a guest the cache has not seen.
   explicit StratusUp(const std::vector<std::string>& extra = {},
-                     std::string workload = STRATUS_EXAMPLES_DIR "/workload.yaml")
+                     std::string workload = STRATUS_EXAMPLES_DIR "/workload.yaml", std::string engine = "aot")
       : dir_("stratus-observe"),
         port_(free_loopback_port()),
         metrics_port_(free_loopback_port()),
         workload_(std::move(workload)),
+        engine_(std::move(engine)),
         process_(args(extra), metrics_port_, (dir_.path() / "stratus.log").string()) {}
 
   // Whether the workload got to RUNNING (the aot cache may have to compile
@@ -117,7 +119,7 @@ class StratusUp {
                                "--data-dir",
                                (dir_.path() / "data").string(),
                                "--engine",
-                               "aot",
+                               engine_,
                                "--cache-dir",
                                STRATUS_TEST_CACHE_DIR};
     a.insert(a.end(), extra.begin(), extra.end());
@@ -126,7 +128,7 @@ class StratusUp {
 
   TempDir dir_;
   uint16_t port_, metrics_port_;
-  std::string workload_;
+  std::string workload_, engine_;
   ServerProcess process_;
 };
 
@@ -413,7 +415,7 @@ TEST(ObserveE2ETest, OtlpJsonWhenAsked) {
 TEST(ObserveE2ETest, AGuestsOwnSpanJoinsTheRequestsTrace) {
   OtlpReceiver receiver;
   ScopedEnv env({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"}, {"OTEL_METRIC_EXPORT_INTERVAL", "200"}});
-  StratusUp up(std::vector<std::string>{"--otlp-endpoint", receiver.url()}, STRATUS_OTEL_WORKLOAD);
+  StratusUp up(std::vector<std::string>{"--otlp-endpoint", receiver.url()}, STRATUS_OTEL_WORKLOAD, "interp");
   ASSERT_TRUE(up.ready()) << up.log();
   ASSERT_EQ(get_with_traceparent(up.port()), 200) << up.log();
   const std::string trace_hex = "737472617475732d74726163652d6964";
@@ -465,6 +467,22 @@ TEST(ObserveE2ETest, AGuestsOwnSpanJoinsTheRequestsTrace) {
           return true;
     return false;
   })) << "no guest.requests metric";
+
+  // What the host refuses: a span with a bad trace id is dropped, said on
+  // its log; an exponential histogram is an error result.
+  auto bad = testing::http_get(up.port(), "/bad");
+  ASSERT_EQ(bad.result_int(), 200) << up.log();
+  EXPECT_EQ(bad.body(),
+            "metric 'guest.latency': exponential histograms are not supported by stratus: use explicit bucket "
+            "boundaries\n");
+  for (auto deadline = std::chrono::steady_clock::now() + 5s;
+       std::chrono::steady_clock::now() < deadline && !has(up.log(), "span 'bad-span' dropped");
+       std::this_thread::sleep_for(20ms)) {
+  }
+  EXPECT_TRUE(has(up.log(),
+                  "warn observe/otel/otel-span wasi:otel: span 'bad-span' dropped: its trace-id must be 32 and its "
+                  "span-id 16 hex digits, not zero"))
+      << up.log();
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // A wasi:http component that instruments itself with wasi:otel: for each
 // request it makes a span "guest-work" whose parent is the host's span
 // (outer-span-context), emits a log record under it and exports a counter,
-// then answers 200 "traced".
+// then answers 200 "traced". GET /bad sends what the host must refuse.
 #include <cstdio>
 #include <span>
 #include <string>
@@ -50,8 +50,38 @@ std::string new_span_id() {
 
 namespace exports::wasi::http::incoming_handler {
 
+// GET /bad: what the host must refuse, a span whose trace id is not hex
+// (dropped, said on the host's log) and an exponential histogram (an error
+// result, sent back as the body).
+void bad_input(::wasi::http::types::ResponseOutparam response_out) {
+  tracing::SpanData span;
+  span.span_context.trace_id = "not-a-trace-id";
+  span.span_context.span_id = new_span_id();
+  span.name = "bad-span";
+  span.span_kind = tracing::SpanKind::kInternal;
+  span.status = tracing::StatusUnset{};
+  tracing::on_end(span);
+
+  metrics::ExponentialHistogram histogram;
+  histogram.time = ::wasi::clocks::wall_clock::now();
+  histogram.start_time = histogram.time;
+  histogram.temporality = metrics::Temporality::kCumulative;
+  metrics::Metric metric;
+  metric.name = "guest.latency";
+  metric.data = metrics::MetricDataF64ExponentialHistogram{histogram};
+  metrics::ScopeMetrics scope;
+  scope.metrics = {metric};
+  metrics::ResourceMetrics exported;
+  exported.scope_metrics = {scope};
+  auto result = metrics::export_(exported);
+  respond(std::move(response_out), 200, result ? std::string("exported\n") : result.error() + "\n");
+}
+
 void handle(::wasi::http::types::IncomingRequest request, ::wasi::http::types::ResponseOutparam response_out) {
-  (void)request;
+  if (request.path_with_query().value_or("/") == "/bad") {
+    bad_input(std::move(response_out));
+    return;
+  }
   tracing::SpanContext outer = tracing::outer_span_context();
   tracing::SpanContext mine = outer;
   mine.span_id = new_span_id();

@@ -238,7 +238,7 @@ void MetricExporter::run() {
     wake_.wait_for(lock, interval_, [this] { return stopping_; });
     bool last = stopping_;
     lock.unlock();
-    if (transport_.send(encode(), 1, last))
+    if (transport_.send(encode(), 0, last))
       exported_++;
     else
       failed_++;

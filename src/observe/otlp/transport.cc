@@ -107,8 +107,8 @@ bool OtlpTransport::send(const std::string& body, size_t count, bool last) {
     backoff *= 2;
   }
   if (!failing_)
-    log("cannot send " + std::to_string(count) + " " + noun_ + " to " + signal_.url + ": " + why +
-        " (dropped; said once until it works again)");
+    log("cannot send " + (count > 0 ? std::to_string(count) + " " : std::string()) + noun_ + " to " + signal_.url +
+        ": " + why + " (dropped; said once until it works again)");
   failing_ = true;
   return false;
 }

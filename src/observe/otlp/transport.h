@@ -31,7 +31,8 @@ class OtlpTransport {
                                     int attempts);
 
   // POSTs `body` (encoded as signal().encoding says) holding `count`
-  // items; whether the collector took it. `last`: one attempt only (the
+  // items (0: not counted, as the metrics are not); whether the collector
+  // took it. `last`: one attempt only (the
   // process is stopping). One thread at a time.
   bool send(const std::string& body, size_t count, bool last);
 

@@ -233,6 +233,7 @@ std::string MetricExporter::encode() {
 }
 
 void MetricExporter::run() {
+  lower_thread_priority();
   std::unique_lock lock(mu_);
   for (;;) {
     wake_.wait_for(lock, interval_, [this] { return stopping_; });

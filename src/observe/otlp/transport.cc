@@ -1,5 +1,7 @@
 #include "observe/otlp/transport.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -9,6 +11,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <ctime>
 
@@ -29,6 +34,16 @@ void log_to_stderr(const std::string& message) {
 }
 
 }  // namespace
+
+void lower_thread_priority() {
+  // Linux: the nice value is per thread, set through its thread id. A
+  // failure leaves the thread at its priority, which only costs the host.
+  auto tid = static_cast<id_t>(::gettid());
+  errno = 0;
+  int now = ::getpriority(PRIO_PROCESS, tid);
+  if (errno != 0) return;
+  (void)::setpriority(PRIO_PROCESS, tid, std::min(now + 10, 19));
+}
 
 Result<OtlpTransport> OtlpTransport::make(const std::string& noun, OtlpSignal signal, std::chrono::milliseconds timeout,
                                           int attempts) {

@@ -23,6 +23,12 @@
 
 namespace stratus::observe {
 
+// Lowers the calling thread's scheduling priority (nice +10): an exporter's
+// thread is background work, and on a saturated host the requests go first
+// (what it cannot keep up with is dropped and counted, as for a slow
+// collector).
+void lower_thread_priority();
+
 class OtlpTransport {
  public:
   // `noun` names what the payloads hold, for the log ("spans"). Errors: a
@@ -92,25 +98,29 @@ class BatchQueue {
 
  private:
   void run() {
+    lower_thread_priority();
     std::unique_lock lock(mu_);
     for (;;) {
       wake_.wait_for(lock, interval_, [this] { return stopping_ || queue_.size() >= max_batch_; });
       bool last = stopping_;
-      while (!queue_.empty()) {
+      if (last && queue_.empty()) return;
+      // The queue is taken whole (O(1) under the lock a request takes to
+      // submit), then sent in batches outside it.
+      std::deque<Item> taken;
+      taken.swap(queue_);
+      lock.unlock();
+      while (!taken.empty()) {
         std::vector<Item> batch;
-        while (!queue_.empty() && batch.size() < max_batch_) {
-          batch.push_back(std::move(queue_.front()));
-          queue_.pop_front();
+        while (!taken.empty() && batch.size() < max_batch_) {
+          batch.push_back(std::move(taken.front()));
+          taken.pop_front();
         }
-        lock.unlock();
         if (send_(batch, last))
           exported_ += batch.size();
         else
           dropped_ += batch.size();
-        lock.lock();
-        if (!last && queue_.size() < max_batch_) break;  // the rest waits for the next interval
       }
-      if (last) return;
+      lock.lock();
     }
   }
 

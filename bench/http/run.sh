@@ -5,7 +5,9 @@
 # WASI 0.3 example (examples/http-p3: an async C++ handler streaming its
 # body); `stratus serve --metrics-addr` against the same without, in
 # turns (off, on, off, on) so drift on a shared machine hits both, and
-# `stratus serve --otlp-endpoint` (spans sent) in the same turns; and,
+# `stratus serve --otlp-endpoint` (a server and an invocation span per
+# request, the metrics every
+# minute, to a sink answering 200) against it the same way; and,
 # when `wasmtime` is on the PATH (./x peers installs it), `wasmtime serve`
 # of the same proxy component, a second peer. Prints the figures and the ratios.
 # Usage: run.sh STRATUS NATIVE_HELLO JCO COMPONENT CACHE_DIR P3_COMPONENT
@@ -17,8 +19,8 @@ url_path="/hello?name=stratus"
 # shellcheck source=../wrk.sh
 source "$(dirname "$0")/../wrk.sh"
 
-# Seven ports from a range picked by PID (no two runs at once on one machine).
-base_port=$((20000 + ($$ % 5000) * 7))
+# Eight ports from a range picked by PID (no two runs at once on one machine).
+base_port=$((20000 + ($$ % 5000) * 8))
 # wrk's requests/s and p99 latency (ms) of a warm-up run, then of the
 # measured run, as "COLD_RPS COLD_P99 RPS P99". The warm-up starts on a
 # fresh server: stratus makes its instance pool's workers as connections
@@ -46,23 +48,41 @@ setsid "$stratus" serve --engine aot --cache-dir "$cache" --addr "127.0.0.1:$por
   "$component" >/dev/null 2>&1 & pids+=($!)
 wait_up "$port"
 read -r _ _ metrics_rps1 metrics_p99_1 < <(measure "$port")
-# Traces on (--otlp-endpoint: a server span and the component's invocation
-# span per request, sent to the native server, which answers every POST
-# with 200 as a collector would), in the same turns.
-traces_port=$((base_port + 6))
-setsid "$stratus" serve --engine aot --cache-dir "$cache" --addr "127.0.0.1:$traces_port" \
-  --otlp-endpoint "http://127.0.0.1:$base_port" "$component" >/dev/null 2>&1 & pids+=($!)
-wait_up "$traces_port"
-read -r _ _ traces_rps1 traces_p99_1 < <(measure "$traces_port")
 read -r off_rps2 off_p99_2 < <(wrk_figures "$off_port" "$duration")
 read -r metrics_rps2 metrics_p99_2 < <(wrk_figures "$port" "$duration")
-read -r traces_rps2 traces_p99_2 < <(wrk_figures "$traces_port" "$duration")
-traces_rps=$(awk -v a="$traces_rps1" -v b="$traces_rps2" 'BEGIN { print (a + b) / 2 }')
-traces_p99=$(awk -v a="$traces_p99_1" -v b="$traces_p99_2" 'BEGIN { print (a + b) / 2 }')
 off_rps=$(awk -v a="$stratus_rps" -v b="$off_rps2" 'BEGIN { print (a + b) / 2 }')
 off_p99=$(awk -v a="$stratus_p99" -v b="$off_p99_2" 'BEGIN { print (a + b) / 2 }')
 metrics_rps=$(awk -v a="$metrics_rps1" -v b="$metrics_rps2" 'BEGIN { print (a + b) / 2 }')
 metrics_p99=$(awk -v a="$metrics_p99_1" -v b="$metrics_p99_2" 'BEGIN { print (a + b) / 2 }')
+
+# OTLP export on (spans and metrics to a sink that takes every POST)
+# against off, in turns too; the off figure is the mean of the off turns
+# around it.
+sink_port=$((base_port + 6))
+setsid python3 -c '
+import http.server, sys
+class Sink(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Sink).serve_forever()
+' "$sink_port" >/dev/null 2>&1 & pids+=($!)
+port=$((base_port + 7))
+setsid "$stratus" serve --engine aot --cache-dir "$cache" --addr "127.0.0.1:$port" \
+  --otlp-endpoint "http://127.0.0.1:$sink_port" "$component" >/dev/null 2>&1 & pids+=($!)
+wait_up "$port"
+read -r _ _ otlp_rps1 otlp_p99_1 < <(measure "$port")
+read -r off_rps3 off_p99_3 < <(wrk_figures "$off_port" "$duration")
+read -r otlp_rps2 otlp_p99_2 < <(wrk_figures "$port" "$duration")
+otlp_off_rps=$(awk -v a="$off_rps2" -v b="$off_rps3" 'BEGIN { print (a + b) / 2 }')
+otlp_off_p99=$(awk -v a="$off_p99_2" -v b="$off_p99_3" 'BEGIN { print (a + b) / 2 }')
+otlp_rps=$(awk -v a="$otlp_rps1" -v b="$otlp_rps2" 'BEGIN { print (a + b) / 2 }')
+otlp_p99=$(awk -v a="$otlp_p99_1" -v b="$otlp_p99_2" 'BEGIN { print (a + b) / 2 }')
 
 port=$((base_port + 2))
 setsid "$jco" serve --port "$port" --host 127.0.0.1 "$component" >/dev/null 2>&1 & pids+=($!)
@@ -110,20 +130,21 @@ printf '  metrics off       %10.0f req/s   p99 %8.2f ms   (two turns: %.0f, %.0f
   "$off_rps" "$off_p99" "$stratus_rps" "$off_rps2"
 printf '  metrics on        %10.0f req/s   p99 %8.2f ms   (two turns: %.0f, %.0f req/s)\n' \
   "$metrics_rps" "$metrics_p99" "$metrics_rps1" "$metrics_rps2"
-printf '  traces on         %10.0f req/s   p99 %8.2f ms   (two turns: %.0f, %.0f req/s)\n' \
-  "$traces_rps" "$traces_p99" "$traces_rps1" "$traces_rps2"
-awk -v s="$stratus_rps" -v n="$native_rps" -v j="$jco_rps" -v p="$p3_rps" -v on="$metrics_rps" -v off="$off_rps" \
-  -v tr="$traces_rps" 'BEGIN {
+printf '  otlp off          %10.0f req/s   p99 %8.2f ms   (two turns: %.0f, %.0f req/s)\n' \
+  "$otlp_off_rps" "$otlp_off_p99" "$off_rps2" "$off_rps3"
+printf '  otlp on           %10.0f req/s   p99 %8.2f ms   (two turns: %.0f, %.0f req/s)\n' \
+  "$otlp_rps" "$otlp_p99" "$otlp_rps1" "$otlp_rps2"
+awk -v on="$otlp_rps" -v off="$otlp_off_rps" 'BEGIN { printf "  otlp on / off     %.3f (goal >= 0.95)\n", (off > 0 ? on / off : 0) }'
+awk -v s="$stratus_rps" -v n="$native_rps" -v j="$jco_rps" -v p="$p3_rps" -v on="$metrics_rps" -v off="$off_rps" 'BEGIN {
   printf "  stratus / native  %.2f (goal >= 0.50)\n", (n > 0 ? s / n : 0);
   printf "  stratus / jco     %.2f (goal >= 5)\n", (j > 0 ? s / j : 0);
   printf "  P3 / P2           %.2f (goal >= 0.90)\n", (s > 0 ? p / s : 0);
-  printf "  metrics on / off  %.3f (goal >= 0.95)\n", (off > 0 ? on / off : 0);
-  printf "  traces on / off   %.3f (goal >= 0.95)\n", (off > 0 ? tr / off : 0) }'
+  printf "  metrics on / off  %.3f (goal >= 0.95)\n", (off > 0 ? on / off : 0) }'
 bench_line http/stratus-vs-native "$stratus_rps" req/s native-Beast "$native_rps" ">=0.5"
 bench_line http/stratus-vs-jco "$stratus_rps" req/s jco-serve "$jco_rps" ">=5"
 bench_line http/p3-vs-p2 "$p3_rps" req/s stratus-serve-P2 "$stratus_rps" ">=0.9"
 bench_line http/metrics-on-vs-off "$metrics_rps" req/s metrics-off "$off_rps" ">=0.95"
-bench_line http/traces-on-vs-off "$traces_rps" req/s traces-off "$off_rps" ">=0.95"
+bench_line http/otlp-on-vs-off "$otlp_rps" req/s otlp-off "$otlp_off_rps" ">=0.95"
 if [ -n "$wasmtime_rps" ]; then
   bench_line http/stratus-vs-wasmtime "$stratus_rps" req/s wasmtime-serve "$wasmtime_rps" ""
 fi

@@ -2,8 +2,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 
 #include "engine/aot/aot_stats.h"
+#include "observe/current_span.h"
 #include "observe/status_page.h"
 
 namespace stratus::cli {
@@ -12,9 +14,9 @@ void add_observe_options(CLI::App& app, ObserveCliOptions& options) {
   app.add_option("--metrics-addr", options.metrics_addr,
                  "Serve Prometheus metrics (/metrics) and a status page (/) on HOST:PORT (port 0: any free port)");
   app.add_option("--otlp-endpoint", options.otlp_endpoint,
-                 "Send spans (each HTTP request's, its component's invocation, link, plugin and outbound calls) over "
-                 "OTLP/HTTP (protobuf) to URL/v1/traces (http://HOST:PORT; "
-                 "else OTEL_EXPORTER_OTLP_ENDPOINT and friends)");
+                 "Send spans (each HTTP request's, its component's invocation, link, plugin and outbound calls), "
+                 "metrics and log records over OTLP/HTTP to URL/v1/traces, /v1/metrics and /v1/logs "
+                 "(http://HOST:PORT; else OTEL_EXPORTER_OTLP_ENDPOINT and friends)");
 }
 
 nlohmann::json status_document(const std::string& command, double uptime_seconds, uint64_t requests,
@@ -81,32 +83,116 @@ Observability::Observability(const engine::Engine& engine) {
 
 Observability::~Observability() { stop(); }
 
-Result<observe::TraceExporter*> Observability::start_traces(const std::string& endpoint) {
+void Observability::stop() {
+  server_.reset();
+  // Its last export runs the registry's collectors: before what they read goes.
+  metrics_.reset();
+}
+
+Result<void> Observability::start_otlp(const std::string& endpoint) {
   auto config = observe::otlp_config(endpoint);
-  if (!config) return config.error();
-  if (!*config) return static_cast<observe::TraceExporter*>(nullptr);
-  auto exporter = observe::TraceExporter::start(std::move(**config));
-  if (!exporter) return exporter.error();
-  traces_ = std::move(*exporter);
-  auto& exported = registry_.mirrored_counter("stratus_otlp_spans_exported_total", "Spans a collector took.");
-  auto& dropped = registry_.mirrored_counter("stratus_otlp_spans_dropped_total",
-                                             "Spans dropped: the queue was full, or the collector failed a batch.");
-  registry_.on_collect([t = traces_.get(), &exported, &dropped] {
-    exported.with({}).set(static_cast<double>(t->exported()));
-    dropped.with({}).set(static_cast<double>(t->dropped()));
-  });
-  return traces_.get();
+  if (!config) return std::move(config).error();
+  if (!*config) return {};
+  const auto& c = **config;
+  if (!c.traces_url.empty()) {
+    auto exporter = observe::TraceExporter::start(c);
+    if (!exporter) return std::move(exporter).error();
+    traces_ = std::move(*exporter);
+    auto& exported = registry_.mirrored_counter("stratus_otlp_spans_exported_total", "Spans a collector took.");
+    auto& dropped = registry_.mirrored_counter("stratus_otlp_spans_dropped_total",
+                                               "Spans dropped: the queue was full, or the collector failed a batch.");
+    registry_.on_collect([t = traces_.get(), &exported, &dropped] {
+      exported.with({}).set(static_cast<double>(t->exported()));
+      dropped.with({}).set(static_cast<double>(t->dropped()));
+    });
+  }
+  if (c.logs) {
+    auto exporter = observe::LogExporter::start(c);
+    if (!exporter) return std::move(exporter).error();
+    logs_ = std::move(*exporter);
+    auto& exported =
+        registry_.mirrored_counter("stratus_otlp_log_records_exported_total", "Log records a collector took.");
+    auto& dropped =
+        registry_.mirrored_counter("stratus_otlp_log_records_dropped_total",
+                                   "Log records dropped: the queue was full, or the collector failed a batch.");
+    registry_.on_collect([l = logs_.get(), &exported, &dropped] {
+      exported.with({}).set(static_cast<double>(l->exported()));
+      dropped.with({}).set(static_cast<double>(l->dropped()));
+    });
+  }
+  if (c.metrics) {
+    auto exporter = observe::MetricExporter::start(c, registry_);
+    if (!exporter) return std::move(exporter).error();
+    metrics_ = std::move(*exporter);
+    measuring_ = true;
+  }
+  return {};
 }
 
 Result<void> Observability::configure(serve::ServeOptions& options, const ObserveCliOptions& cli,
                                       const std::string& command) {
-  if (!cli.metrics_addr.empty()) options.metrics = &registry_;
-  auto traces = start_traces(cli.otlp_endpoint);
-  if (!traces) return std::move(traces).error();
-  options.traces = *traces;
-  if (*traces != nullptr)
-    std::printf("stratus %s: spans to %s\n", command.c_str(), (*traces)->config().traces_url.c_str());
+  STRATUS_TRY(start_otlp(cli.otlp_endpoint));
+  if (!cli.metrics_addr.empty()) measuring_ = true;
+  if (measuring_) options.metrics = &registry_;
+  options.traces = traces_.get();
+  if (traces_) std::printf("stratus %s: spans to %s\n", command.c_str(), traces_->config().traces_url.c_str());
+  if (metrics_)
+    std::printf("stratus %s: metrics to %s every %.3g s\n", command.c_str(), metrics_->signal().url.c_str(),
+                std::chrono::duration<double>(metrics_->interval()).count());
+  if (logs_) {
+    std::printf("stratus %s: log records to %s\n", command.c_str(), logs_->signal().url.c_str());
+    options.log = host_log([](const std::string& message) {
+      std::time_t now = std::time(nullptr);
+      char when[32];
+      std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+      std::fprintf(stderr, "%s stratus serve: %s\n", when, message.c_str());
+    });
+  }
   return {};
+}
+
+namespace {
+
+// The ids of the span the calling thread works under, on `record`.
+void add_current_span(observe::LogData& record) {
+  if (const auto* span = observe::current_span()) {
+    record.trace_id = span->trace_id;
+    record.span_id = span->span_id;
+    record.trace_flags = span->flags;
+  }
+}
+
+}  // namespace
+
+std::function<void(const std::string&)> Observability::host_log(std::function<void(const std::string&)> print) const {
+  if (!logs_) return print;
+  return [print = std::move(print), logs = logs_.get()](const std::string& message) {
+    print(message);
+    observe::LogData record;
+    record.time_unix_ns = observe::unix_now_ns();
+    record.severity_number = static_cast<int32_t>(observe::Severity::kWarn);
+    record.severity_text = "WARN";
+    record.body = message;
+    add_current_span(record);
+    logs->submit(std::move(record));
+  };
+}
+
+std::function<void(const plugins::LogRecord&)> Observability::guest_log() const {
+  if (!logs_) return plugins::log_to_stderr;
+  return [logs = logs_.get()](const plugins::LogRecord& r) {
+    plugins::log_to_stderr(r);
+    observe::LogData record;
+    record.time_unix_ns = observe::unix_now_ns();
+    record.severity_number = static_cast<int32_t>(plugins::otel_severity(r.level));
+    record.severity_text = plugins::level_name(r.level);
+    record.body = std::string(r.message);
+    record.attributes.emplace_back("stratus.workload", std::string(r.workload));
+    record.attributes.emplace_back("stratus.component", std::string(r.component));
+    if (!r.context.empty()) record.attributes.emplace_back("wasi.logging.context", std::string(r.context));
+    add_current_span(record);
+    logs->submit(std::move(record));
+  };
 }
 
 Result<void> Observability::start(const std::string& addr, std::function<nlohmann::json()> status) {

@@ -18,6 +18,9 @@
 #include "observe/metrics.h"
 #include "observe/metrics_server.h"
 #include "observe/otlp/exporter.h"
+#include "observe/otlp/log_exporter.h"
+#include "observe/otlp/metric_exporter.h"
+#include "plugins/plugins.h"
 #include "serve/http_server.h"
 #include "support/result.h"
 
@@ -60,21 +63,42 @@ class Observability {
   // the listener's thread) and / on `addr`. Errors: a bad address, a port
   // in use.
   Result<void> start(const std::string& addr, std::function<nlohmann::json()> status);
-  // The span exporter --otlp-endpoint (`endpoint`) or the OTEL_* variables
-  // ask for; null when neither does. Errors: a bad URL or variable.
-  Result<observe::TraceExporter*> start_traces(const std::string& endpoint);
+  // The OTLP exporters --otlp-endpoint (`endpoint`) or the OTEL_* variables
+  // ask for (spans, metrics of the registry, log records); none when
+  // neither does. Errors: a bad URL or variable.
+  Result<void> start_otlp(const std::string& endpoint);
   // What `options` of a serve or up process observe with: the registry when
-  // --metrics-addr is given, the span exporter start_traces makes (said on
-  // stdout as "stratus COMMAND: spans to URL"). Errors: start_traces's.
+  // --metrics-addr is given or metrics are exported, the exporters
+  // start_otlp makes (each said on stdout as "stratus COMMAND: spans to
+  // URL"), the server's lines as log records too. Errors: start_otlp's.
   Result<void> configure(serve::ServeOptions& options, const ObserveCliOptions& cli, const std::string& command);
-  // Stops the listener (before what `status` reads goes away).
-  void stop() { server_.reset(); }
+  // Whether the registry is in use (--metrics-addr, or OTLP metrics):
+  // what feeds only it need not be made otherwise.
+  bool measuring() const { return measuring_; }
+  // A sink for the host's own lines: each printed on stderr as `print`
+  // does, and with OTLP logs a log record too (severity WARN: the host
+  // logs what went wrong), with the current span's ids.
+  std::function<void(const std::string&)> host_log(std::function<void(const std::string&)> print) const;
+  // wasi:logging's sink: stderr as plugins::log_to_stderr writes it, and
+  // with OTLP logs a log record too (the workload and component as
+  // stratus.workload and stratus.component, the current span's ids).
+  std::function<void(const plugins::LogRecord&)> guest_log() const;
+  observe::TraceExporter* traces() const { return traces_.get(); }
+  observe::LogExporter* logs() const { return logs_.get(); }
+  observe::MetricExporter* metric_exporter() const { return metrics_.get(); }
+  // Stops the listener and the metrics export (before what `status` and
+  // the registry's collectors read goes away).
+  void stop();
   // "http://HOST:PORT" of the listener, once started.
   std::string url() const;
 
  private:
   observe::Registry registry_;
+  bool measuring_ = false;
   std::unique_ptr<observe::TraceExporter> traces_;
+  std::unique_ptr<observe::LogExporter> logs_;
+  // Declared after the registry: it reads it until it stops.
+  std::unique_ptr<observe::MetricExporter> metrics_;
   std::unique_ptr<observe::MetricsServer> server_;
 };
 

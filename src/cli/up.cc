@@ -78,7 +78,11 @@ int up(const UpOptions& o) {
 
   workload::HostSettings settings;
   settings.plugins.data_dir = o.data_dir;
-  if (!o.observe.metrics_addr.empty()) {
+  settings.plugins.log = observability.guest_log();
+  settings.plugins.otel = {observability.traces(), observability.logs(), observability.metric_exporter()};
+  settings.log =
+      observability.host_log([](const std::string& line) { std::fprintf(stderr, "stratus up: %s\n", line.c_str()); });
+  if (observability.measuring()) {
     settings.plugins.backend_pool = plugins::make_backend_pool(&observability.registry().histogram(
         "stratus_plugin_call_duration_seconds",
         "Time a host plugin's backend work took per call (a keyvalue query, a blob, a broker's reply).", {"plugin"},
@@ -92,8 +96,7 @@ int up(const UpOptions& o) {
     Observability& o;
     ~StopListener() { o.stop(); }
   } stop_listener{observability};
-  if (!o.observe.metrics_addr.empty()) {
-    auto began = std::chrono::steady_clock::now();
+  if (observability.measuring()) {
     auto& made = observability.registry().mirrored_counter("stratus_component_instances_made_total",
                                                            "Instances made of each component of a workload.",
                                                            {"workload", "component"});
@@ -101,6 +104,9 @@ int up(const UpOptions& o) {
       for (const auto& s : host.list())
         for (const auto& [component, n] : s.instances_made) made.with({s.id, component}).set(static_cast<double>(n));
     });
+  }
+  if (!o.observe.metrics_addr.empty()) {
+    auto began = std::chrono::steady_clock::now();
     serve::HttpServer& r = *router;
     auto started = observability.start(o.observe.metrics_addr, [&host, &r, began] {
       std::vector<WorkloadView> views;

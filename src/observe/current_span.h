@@ -24,6 +24,14 @@ struct TraceScope {
 // The scope the running code works under; null: none (no trace).
 inline const TraceScope* current_scope() { return static_cast<const TraceScope*>(t_trace_slot); }
 
+// The current scope's trace context (the span the running code is under),
+// or null outside any: what log records carry and a guest's wasi:otel spans
+// continue.
+inline const TraceContext* current_span() {
+  const TraceScope* scope = current_scope();
+  return scope != nullptr ? &scope->context : nullptr;
+}
+
 // Makes `scope` the current one while it lives, then puts back the one before.
 class CurrentSpan {
  public:

@@ -193,7 +193,7 @@ std::string format_number(double v) {
   return ec == std::errc() ? std::string(buf, end) : "NaN";
 }
 
-std::string Registry::expose() const {
+void Registry::visit(FamilyVisitor& visitor) const {
   std::vector<std::pair<MetricType, void*>> order;
   {
     // Under the lock: a collector removed meanwhile does not run after its
@@ -202,37 +202,56 @@ std::string Registry::expose() const {
     for (const auto& [id, c] : collectors_) c();
     order = order_;
   }
-  std::string out;
   for (auto [type, p] : order) {
-    if (type == MetricType::kCounter) {
-      const auto& f = *static_cast<const Family<Counter>*>(p);
-      header(out, f, "counter");
-      f.each([&](const std::vector<std::string>& values, const Counter& c) {
-        out += f.name() + label_set(f.label_names(), values) + ' ' + std::to_string(c.value()) + '\n';
-      });
-    } else if (type == MetricType::kGauge || type == MetricType::kMirroredCounter) {
-      const auto& f = *static_cast<const Family<Gauge>*>(p);
-      header(out, f, type == MetricType::kGauge ? "gauge" : "counter");
-      f.each([&](const std::vector<std::string>& values, const Gauge& g) {
-        out += f.name() + label_set(f.label_names(), values) + ' ' + format_number(g.value()) + '\n';
-      });
-    } else {
-      const auto& f = *static_cast<const Family<Histogram>*>(p);
-      header(out, f, "histogram");
-      f.each([&](const std::vector<std::string>& values, const Histogram& h) {
-        auto s = h.snapshot();
-        auto bounds = h.bounds();
-        for (size_t i = 0; i <= bounds.size(); ++i) {
-          std::string le = "le=\"" + (i < bounds.size() ? format_number(bounds[i]) : std::string("+Inf")) + '"';
-          out += f.name() + "_bucket" + label_set(f.label_names(), values, le) + ' ' + std::to_string(s.cumulative[i]) +
-                 '\n';
-        }
-        out += f.name() + "_sum" + label_set(f.label_names(), values) + ' ' + format_number(s.sum) + '\n';
-        out += f.name() + "_count" + label_set(f.label_names(), values) + ' ' + std::to_string(s.count) + '\n';
-      });
-    }
+    if (type == MetricType::kCounter)
+      visitor.counter(*static_cast<const Family<Counter>*>(p));
+    else if (type == MetricType::kGauge || type == MetricType::kMirroredCounter)
+      visitor.gauge(*static_cast<const Family<Gauge>*>(p), type);
+    else
+      visitor.histogram(*static_cast<const Family<Histogram>*>(p));
   }
-  return out;
+}
+
+namespace {
+
+class Exposition final : public FamilyVisitor {
+ public:
+  std::string out;
+
+  void counter(const Family<Counter>& f) override {
+    header(out, f, "counter");
+    f.each([&](const std::vector<std::string>& values, const Counter& c) {
+      out += f.name() + label_set(f.label_names(), values) + ' ' + std::to_string(c.value()) + '\n';
+    });
+  }
+  void gauge(const Family<Gauge>& f, MetricType type) override {
+    header(out, f, type == MetricType::kGauge ? "gauge" : "counter");
+    f.each([&](const std::vector<std::string>& values, const Gauge& g) {
+      out += f.name() + label_set(f.label_names(), values) + ' ' + format_number(g.value()) + '\n';
+    });
+  }
+  void histogram(const Family<Histogram>& f) override {
+    header(out, f, "histogram");
+    f.each([&](const std::vector<std::string>& values, const Histogram& h) {
+      auto s = h.snapshot();
+      auto bounds = h.bounds();
+      for (size_t i = 0; i <= bounds.size(); ++i) {
+        std::string le = "le=\"" + (i < bounds.size() ? format_number(bounds[i]) : std::string("+Inf")) + '"';
+        out += f.name() + "_bucket" + label_set(f.label_names(), values, le) + ' ' + std::to_string(s.cumulative[i]) +
+               '\n';
+      }
+      out += f.name() + "_sum" + label_set(f.label_names(), values) + ' ' + format_number(s.sum) + '\n';
+      out += f.name() + "_count" + label_set(f.label_names(), values) + ' ' + std::to_string(s.count) + '\n';
+    });
+  }
+};
+
+}  // namespace
+
+std::string Registry::expose() const {
+  Exposition exposition;
+  visit(exposition);
+  return std::move(exposition.out);
 }
 
 }  // namespace stratus::observe

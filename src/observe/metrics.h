@@ -88,6 +88,16 @@ class Family {
   std::map<std::vector<std::string>, std::unique_ptr<T>> children_;
 };
 
+// What Registry::visit shows: each family once, in the order made.
+class FamilyVisitor {
+ public:
+  virtual ~FamilyVisitor() = default;
+  virtual void counter(const Family<Counter>& family) = 0;
+  // `type`: kGauge, or kMirroredCounter for a counter kept elsewhere.
+  virtual void gauge(const Family<Gauge>& family, MetricType type) = 0;
+  virtual void histogram(const Family<Histogram>& family) = 0;
+};
+
 class Registry {
  public:
   // Names must be new and valid Prometheus names ([a-zA-Z_:][a-zA-Z0-9_:]*);
@@ -106,6 +116,8 @@ class Registry {
   // before what it reads goes away.
   uint64_t on_collect(std::function<void()> collector);
   void remove_collector(uint64_t id);
+  // Runs the collectors, then shows `visitor` every family.
+  void visit(FamilyVisitor& visitor) const;
   // Every family in the text exposition format, version 0.0.4.
   std::string expose() const;
 

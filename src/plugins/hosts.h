@@ -42,6 +42,10 @@ class FsBlobStore;
 Result<void> define_blobstore(component::Linker& linker, wasi::p2::WasiHost& wasi,
                               const std::shared_ptr<FsBlobStore>& store, PluginState& state);
 
+Result<void> define_otel(component::Linker& linker, wasi::p2::WasiHost& wasi, const HostOptions::OtelSinks& sinks,
+                         const std::function<void(const LogRecord&)>& log, const ComponentScope& scope,
+                         PluginState& state);
+
 Result<void> define_messaging(component::Linker& linker, const std::shared_ptr<MessageBroker>& broker,
                               PluginState& state);
 

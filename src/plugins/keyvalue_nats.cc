@@ -75,6 +75,9 @@ class NatsKvStore final : public KeyValueStore {
     }
   }
 
+  // OpenTelemetry lists no db.system.name for JetStream KV: NATS's own name.
+  const char* system_name() const override { return "nats"; }
+
   Result<void> open() {
     natsOptions* opts = nullptr;
     natsStatus s = natsOptions_Create(&opts);

@@ -65,6 +65,18 @@ const char* level_name(LogLevel level) {
   return "?";
 }
 
+int32_t otel_severity(LogLevel level) {
+  switch (level) {
+    case LogLevel::kTrace: return 1;
+    case LogLevel::kDebug: return 5;
+    case LogLevel::kInfo: return 9;
+    case LogLevel::kWarn: return 13;
+    case LogLevel::kError: return 17;
+    case LogLevel::kCritical: return 21;
+  }
+  return 0;
+}
+
 void log_to_stderr(const LogRecord& r) {
   std::time_t now = std::time(nullptr);
   char when[32];

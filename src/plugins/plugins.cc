@@ -26,6 +26,7 @@ const std::vector<Offer>& offers() {
       {"wasi", "logging", "0.1.0-draft", {"logging"}},
       {"wasmcloud", "messaging", "0.2.0", {"consumer", "handler"}},
       {"wasi", "blobstore", "0.2.0-draft", {"types", "container", "blobstore"}},
+      {"wasi", "otel", "0.2.0-rc.2", {"types", "tracing", "logs", "metrics"}},
       {"stratus", "workload", "0.1.0", {"instances"}},
   };
   return all;
@@ -205,6 +206,8 @@ Result<std::unique_ptr<HostPlugins>> HostPlugins::create(const std::vector<Inter
       plugins->blobstore_ = std::make_shared<FsBlobStore>(dir);
     } else if (r.package == "config") {
       plugins->config_ = true;
+    } else if (r.package == "otel") {
+      plugins->otel_ = true;
     } else if (r.package == "workload") {
       plugins->instances_ = true;
     } else if (r.package == "logging") {
@@ -245,6 +248,9 @@ bool HostPlugins::provides(const std::string& name) const {
   if (package == "config") return config_ && iface == "store";
   if (package == "workload") return instances_ && iface == "instances";
   if (package == "logging") return logging_ && iface == "logging";
+  // All four together: tracing's types are used by logs and metrics.
+  if (package == "otel")
+    return otel_ && (iface == "types" || iface == "tracing" || iface == "logs" || iface == "metrics");
   if (package == "blobstore")
     return blobstore_ != nullptr && (iface == "types" || iface == "container" || iface == "blobstore");
   // handler is an export: only types and consumer are imports.
@@ -260,6 +266,7 @@ Result<std::unique_ptr<InstanceState>> HostPlugins::define(component::Linker& li
   if (logging_) STRATUS_TRY(define_logging(linker, log_level_, options_.log, scope, *state));
   if (broker_) STRATUS_TRY(define_messaging(linker, broker_, *state));
   if (blobstore_) STRATUS_TRY(define_blobstore(linker, wasi, blobstore_, *state));
+  if (otel_) STRATUS_TRY(define_otel(linker, wasi, options_.otel, options_.log, scope, *state));
   // Only the service's scope has a maker: another member importing it
   // finds it undefined (the runtime refuses such a workload at start).
   if (instances_ && scope.instances) STRATUS_TRY(define_instances(linker, scope.instances, *state));

@@ -15,6 +15,10 @@
 //                                                        broker) | nats (url = nats://HOST:PORT); subscriptions =
 //                                                        "a.b, c.>": the subjects whose messages go to the
 //                                                        workload's components exporting handler
+//   wasi:otel@0.2.0-rc.2       types, tracing, logs,     a guest's own spans (under the request's trace:
+//                              metrics                   outer-span-context is its server span), log
+//                                                        records and metrics, to the OTLP exporters
+//                                                        (HostOptions::otel); none: dropped
 //   stratus:workload@0.1.0     instances                 the service only: instances of the workload's other
 //                                                        components made and called at run time (InstanceMaker)
 //
@@ -36,6 +40,12 @@
 #include "support/result.h"
 #include "wasi/p2/wasi.h"
 
+namespace stratus::observe {
+class LogExporter;
+class MetricExporter;
+class TraceExporter;
+}  // namespace stratus::observe
+
 namespace stratus::plugins {
 
 class BackendPool;
@@ -55,6 +65,9 @@ struct InterfaceRequest {
 
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kCritical };
 const char* level_name(LogLevel level);
+// OpenTelemetry's severity number of `level` (trace 1, debug 5, info 9,
+// warn 13, error 17, critical 21: fatal).
+int32_t otel_severity(LogLevel level);
 
 struct LogRecord {
   LogLevel level;
@@ -62,6 +75,14 @@ struct LogRecord {
 };
 
 struct HostOptions {
+  // Where wasi:otel's spans, log records and metrics go: the process's
+  // OTLP exporters (observe/otlp); a null one drops what would go there.
+  struct OtelSinks {
+    observe::TraceExporter* traces = nullptr;
+    observe::LogExporter* logs = nullptr;
+    observe::MetricExporter* metrics = nullptr;
+  };
+  OtelSinks otel;
   // Where embedded backends keep their files.
   std::filesystem::path data_dir = ".stratus/data";
   // Where wasi:logging's records go; by default stderr, one line each.
@@ -167,6 +188,7 @@ class HostPlugins {
   bool config_ = false;
   bool logging_ = false;
   bool instances_ = false;
+  bool otel_ = false;
   LogLevel log_level_ = LogLevel::kInfo;
 };
 

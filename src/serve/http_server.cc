@@ -22,6 +22,7 @@
 #include <ctime>
 
 #include "component/runtime/runtime.h"
+#include "observe/current_span.h"
 #include "serve/connection_io.h"
 #include "serve/request_trace.h"
 #include "serve/route_metrics.h"

@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/observe/otlp_receiver.h"
 #include "tests/support/http_get.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
@@ -37,6 +38,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using test_support::free_loopback_port;
+using test_support::OtlpReceiver;
 using test_support::ServerProcess;
 using test_support::TempDir;
 
@@ -80,10 +82,14 @@ std::optional<nlohmann::json> get_json(uint16_t port, const std::string& target)
 // its data and log in a temp folder; ready() once the workload is RUNNING.
 class StratusUp {
  public:
-  explicit StratusUp(const std::vector<std::string>& extra = {})
+  // `engine` interp: no aot compile of a guest the cache has not seen.
+  explicit StratusUp(const std::vector<std::string>& extra = {},
+                     std::string workload = STRATUS_EXAMPLES_DIR "/workload.yaml", std::string engine = "aot")
       : dir_("stratus-observe"),
         port_(free_loopback_port()),
         metrics_port_(free_loopback_port()),
+        workload_(std::move(workload)),
+        engine_(std::move(engine)),
         process_(args(extra), metrics_port_, (dir_.path() / "stratus.log").string()) {}
 
   // Whether the workload got to RUNNING (the aot cache may have to compile
@@ -107,7 +113,7 @@ class StratusUp {
   std::vector<std::string> args(const std::vector<std::string>& extra) const {
     std::vector<std::string> a{STRATUS_BINARY,
                                "up",
-                               STRATUS_EXAMPLES_DIR "/workload.yaml",
+                               workload_,
                                "--addr",
                                "127.0.0.1:" + std::to_string(port_),
                                "--metrics-addr",
@@ -115,7 +121,7 @@ class StratusUp {
                                "--data-dir",
                                (dir_.path() / "data").string(),
                                "--engine",
-                               "aot",
+                               engine_,
                                "--cache-dir",
                                STRATUS_TEST_CACHE_DIR};
     a.insert(a.end(), extra.begin(), extra.end());
@@ -124,6 +130,7 @@ class StratusUp {
 
   TempDir dir_;
   uint16_t port_, metrics_port_;
+  std::string workload_, engine_;
   ServerProcess process_;
 };
 
@@ -249,66 +256,6 @@ TEST(ObserveE2ETest, ChromiumSeesTheExampleWorkloadRunning) {
   EXPECT_NE(text.find("requests served"), std::string::npos) << text;
   EXPECT_NE(text.find("<div id=\"error\"></div>"), std::string::npos) << "the page could not refresh:\n" << text;
 }
-
-// An OTLP/HTTP receiver on loopback: it answers every POST with 200 and
-// keeps the bodies sent to /v1/traces.
-class OtlpReceiver {
- public:
-  OtlpReceiver() : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
-    port_ = acceptor_.local_endpoint().port();
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~OtlpReceiver() {
-    done_ = true;
-    try {  // wakes the accept
-      boost::asio::io_context io;
-      boost::asio::ip::tcp::socket s(io);
-      s.connect({boost::asio::ip::make_address("127.0.0.1"), port_});
-    } catch (const std::exception&) {
-    }
-    thread_.join();
-  }
-  uint16_t port() const { return port_; }
-  // The bodies so far, once there are more than `after` (waiting up to `limit`).
-  std::vector<std::string> bodies(std::chrono::milliseconds limit, size_t after) {
-    std::unique_lock lock(mu_);
-    got_.wait_for(lock, limit, [this, after] { return bodies_.size() > after; });
-    return bodies_;
-  }
-
- private:
-  void serve() {
-    namespace http = boost::beast::http;
-    while (!done_) {
-      boost::beast::error_code ec;
-      boost::asio::ip::tcp::socket socket(io_);
-      acceptor_.accept(socket, ec);
-      if (ec || done_) continue;
-      boost::beast::flat_buffer buffer;
-      http::request<http::string_body> req;
-      http::read(socket, buffer, req, ec);
-      if (ec) continue;
-      if (req.method() == http::verb::post && req.target() == "/v1/traces" &&
-          req[http::field::content_type] == "application/x-protobuf") {
-        std::lock_guard lock(mu_);
-        bodies_.push_back(req.body());
-        got_.notify_all();
-      }
-      http::response<http::string_body> res{http::status::ok, 11};
-      res.set(http::field::content_type, "application/x-protobuf");
-      res.prepare_payload();
-      http::write(socket, res, ec);
-    }
-  }
-  boost::asio::io_context io_;
-  boost::asio::ip::tcp::acceptor acceptor_;
-  uint16_t port_ = 0;
-  std::atomic<bool> done_{false};
-  std::mutex mu_;
-  std::condition_variable got_;
-  std::vector<std::string> bodies_;
-  std::thread thread_;
-};
 
 // What `protoc --decode_raw` prints, as a tree: a field is its number and
 // either a scalar's text ("42", "\"text\"", "0x...") or a message (a
@@ -516,7 +463,9 @@ TEST(ObserveE2ETest, TheSpansOfALinkedRequestReachAnOtlpReceiverUnderOneTrace) {
   };
   size_t decoded_bodies = 0;
   for (auto deadline = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < deadline;) {
-    auto now = receiver.bodies(500ms, decoded_bodies);
+    std::vector<std::string> now;
+    for (auto& p : receiver.posts("/v1/traces", decoded_bodies + 1, 500ms))
+      if (p.content_type == "application/x-protobuf") now.push_back(std::move(p.body));
     for (; decoded_bodies < now.size(); ++decoded_bodies) {
       for (auto& s : decode_spans(protoc, now[decoded_bodies], up.dir(), static_cast<int>(decoded_bodies)))
         spans.push_back(std::move(s));
@@ -563,6 +512,205 @@ TEST(ObserveE2ETest, TheSpansOfALinkedRequestReachAnOtlpReceiverUnderOneTrace) {
   EXPECT_EQ(kv->attributes.at("db.system.name"), "sqlite");
   EXPECT_EQ(kv->attributes.at("db.operation.name"), "increment");
   EXPECT_EQ(kv->attributes.at("db.namespace"), "examples/counter");
+}
+
+// Sets environment variables for the processes the test starts, and
+// takes them away again.
+class ScopedEnv {
+ public:
+  explicit ScopedEnv(std::vector<std::pair<std::string, std::string>> vars) : vars_(std::move(vars)) {
+    for (const auto& [k, v] : vars_) ::setenv(k.c_str(), v.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    for (const auto& [k, v] : vars_) ::unsetenv(k.c_str());
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> vars_;
+};
+
+// A GET / with the traceparent whose ids are printable bytes
+// ("stratus-trace-id", "parent-1"): protoc --decode_raw shows them as text.
+int get_with_traceparent(uint16_t port) {
+  namespace http = boost::beast::http;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  http::request<http::empty_body> req{http::verb::get, "/", 11};
+  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  req.set("traceparent", "00-737472617475732d74726163652d6964-706172656e742d31-01");
+  http::write(socket, req);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(socket, buffer, res);
+  return res.result_int();
+}
+
+// protoc --decode_raw of `body`, or "" when it failed.
+std::string decode_raw(const std::string& protoc, const std::filesystem::path& dir, const std::string& name,
+                       const std::string& body) {
+  std::ofstream(dir / (name + ".bin"), std::ios::binary) << body;
+  int rc =
+      run_with_limit({"/bin/sh", "-c", "'" + protoc + "' --decode_raw < '" + (dir / (name + ".bin")).string() + "'"},
+                     dir / (name + ".txt"), 30s);
+  return rc == 0 ? test_support::read_text(dir / (name + ".txt")) : std::string();
+}
+
+bool has(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+
+TEST(ObserveE2ETest, MetricsAndLogsReachAnOtlpReceiver) {
+  std::string protoc = find_program("protoc");
+  if (protoc.empty())
+    GTEST_SKIP() << "protoc is not installed (Debian package `protobuf-compiler`; ./x deps installs it)";
+  OtlpReceiver receiver;
+  ScopedEnv env({{"OTEL_METRIC_EXPORT_INTERVAL", "200"}, {"OTEL_SERVICE_NAME", "otlp-e2e"}});
+  StratusUp up(std::vector<std::string>{"--otlp-endpoint", receiver.url()});
+  ASSERT_TRUE(up.ready()) << up.log();
+  ASSERT_EQ(get_with_traceparent(up.port()), 200);
+
+  // The counter logs "visit N" through wasi:logging while it serves the
+  // request: a log record under the request's trace. (It still goes to
+  // stderr too.)
+  ASSERT_TRUE(receiver.wait_for("/v1/logs", 10s, [](const OtlpReceiver::Post& p) { return has(p.body, "visit "); }))
+      << up.log();
+  EXPECT_TRUE(has(up.log(), "info examples/counter/counter counter: visit ")) << up.log();
+  std::string logs;
+  for (const auto& p : receiver.posts("/v1/logs", 1, 1s))
+    if (has(p.body, "visit ")) logs = decode_raw(protoc, up.dir(), "logs", p.body);
+  ASSERT_FALSE(logs.empty());
+  // ExportLogsServiceRequest.resource_logs(1).scope_logs(2).log_records(2):
+  // severity_number 2, severity_text 3, body 5 (string_value 1),
+  // attributes 6, trace_id 9.
+  for (const char* want : {"2: 9", "3: \"info\"", "1: \"visit ", "1: \"stratus.workload\"", "1: \"examples/counter\"",
+                           "1: \"stratus.component\"", "1: \"counter\"", "9: \"stratus-trace-id\"", "1: \"otlp-e2e\""})
+    EXPECT_TRUE(has(logs, want)) << want << " is not in\n" << logs;
+
+  // The metrics every 200 ms: a request-duration histogram that saw the
+  // request.
+  ASSERT_TRUE(receiver.wait_for("/v1/metrics", 10s, [](const OtlpReceiver::Post& p) {
+    return has(p.body, "http.server.request.duration") && has(p.body, "examples/counter");
+  })) << up.log();
+  std::string metrics;
+  for (const auto& p : receiver.posts("/v1/metrics", 1, 1s))
+    if (has(p.body, "http.server.request.duration")) metrics = decode_raw(protoc, up.dir(), "metrics", p.body);
+  ASSERT_FALSE(metrics.empty());
+  // Metric: name 1, unit 3, histogram 9 (aggregation_temporality 2: 2);
+  // NumberDataPoint and HistogramDataPoint attributes.
+  for (const char* want : {"1: \"http.server.request.duration\"", "3: \"s\"", "1: \"http.request.method\"",
+                           "1: \"stratus.component.invocations\"", "1: \"http.server.active_requests\""})
+    EXPECT_TRUE(has(metrics, want)) << want << " is not in\n" << metrics;
+}
+
+TEST(ObserveE2ETest, OtlpJsonWhenAsked) {
+  OtlpReceiver receiver;
+  ScopedEnv env({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"}, {"OTEL_METRIC_EXPORT_INTERVAL", "200"}});
+  StratusUp up(std::vector<std::string>{"--otlp-endpoint", receiver.url()});
+  ASSERT_TRUE(up.ready()) << up.log();
+  ASSERT_EQ(get_with_traceparent(up.port()), 200);
+  const std::string trace_hex = "737472617475732d74726163652d6964";  // "stratus-trace-id"
+  for (const char* path : {"/v1/traces", "/v1/logs", "/v1/metrics"}) {
+    auto posts = receiver.posts(path, 1, 10s);
+    ASSERT_FALSE(posts.empty()) << path << "\n" << up.log();
+    for (const auto& p : posts) {
+      EXPECT_EQ(p.content_type, "application/json") << path;
+      EXPECT_NO_THROW((void)nlohmann::json::parse(p.body)) << path << ": " << p.body;
+    }
+  }
+  // The request's server span (its invocation's and the keyvalue call's
+  // spans come too, in that batch or another).
+  nlohmann::json s;
+  ASSERT_TRUE(receiver.wait_for("/v1/traces", 10s, [&](const OtlpReceiver::Post& p) {
+    auto j = nlohmann::json::parse(p.body);
+    for (const auto& span : j["resourceSpans"][0]["scopeSpans"][0]["spans"])
+      if (span["kind"] == 2) s = span;
+    return !s.is_null();
+  })) << "no server span";
+  EXPECT_EQ(s["traceId"], trace_hex) << s.dump(1);
+  EXPECT_EQ(s["parentSpanId"], "706172656e742d31");
+  ASSERT_TRUE(receiver.wait_for("/v1/logs", 10s, [&](const OtlpReceiver::Post& p) { return has(p.body, trace_hex); }))
+      << "no log record under the request's trace";
+}
+
+// A guest that instruments itself through wasi:otel (guests/otel-span): its
+// span joins the request's trace as a child of the component's invocation
+// span (itself the server span's child), and its log
+// record and metric reach the receiver too. JSON, to compare the ids.
+TEST(ObserveE2ETest, AGuestsOwnSpanJoinsTheRequestsTrace) {
+  OtlpReceiver receiver;
+  ScopedEnv env({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"}, {"OTEL_METRIC_EXPORT_INTERVAL", "200"}});
+  StratusUp up(std::vector<std::string>{"--otlp-endpoint", receiver.url()}, STRATUS_OTEL_WORKLOAD, "interp");
+  ASSERT_TRUE(up.ready()) << up.log();
+  ASSERT_EQ(get_with_traceparent(up.port()), 200) << up.log();
+  const std::string trace_hex = "737472617475732d74726163652d6964";
+
+  // Both spans, in one batch or two.
+  nlohmann::json server, invocation, guest;
+  auto found = receiver.wait_for("/v1/traces", 10s, [&](const OtlpReceiver::Post&) { return true; });
+  ASSERT_TRUE(found) << up.log();
+  for (auto deadline = std::chrono::steady_clock::now() + 10s;
+       std::chrono::steady_clock::now() < deadline && (server.is_null() || invocation.is_null() || guest.is_null());
+       std::this_thread::sleep_for(50ms)) {
+    for (const auto& p : receiver.posts("/v1/traces", 1, 1s)) {
+      auto j = nlohmann::json::parse(p.body);
+      for (const auto& s : j["resourceSpans"][0]["scopeSpans"][0]["spans"]) {
+        if (s["kind"] == 2) server = s;
+        if (s["name"].get<std::string>().rfind("invoke ", 0) == 0) invocation = s;
+        if (s["name"] == "guest-work") guest = s;
+      }
+    }
+  }
+  ASSERT_FALSE(server.is_null()) << up.log();
+  ASSERT_FALSE(guest.is_null()) << up.log();
+  EXPECT_EQ(server["traceId"], trace_hex);
+  EXPECT_EQ(guest["traceId"], trace_hex);
+  ASSERT_FALSE(invocation.is_null()) << up.log();
+  EXPECT_EQ(invocation["parentSpanId"], server["spanId"]) << invocation.dump(1) << "\n" << server.dump(1);
+  EXPECT_EQ(guest["parentSpanId"], invocation["spanId"]) << guest.dump(1) << "\n" << invocation.dump(1);
+  EXPECT_NE(guest["spanId"], server["spanId"]);
+  EXPECT_EQ(guest["kind"], 1);  // internal
+  bool answer = false, workload = false;
+  for (const auto& a : guest["attributes"]) {
+    if (a["key"] == "guest.answer") answer = a["value"]["intValue"] == "42";
+    if (a["key"] == "stratus.workload") workload = a["value"]["stringValue"] == "observe/otel";
+  }
+  EXPECT_TRUE(answer) << guest.dump(1);
+  EXPECT_TRUE(workload) << guest.dump(1);
+
+  EXPECT_TRUE(receiver.wait_for("/v1/logs", 10s, [&](const OtlpReceiver::Post& p) {
+    auto j = nlohmann::json::parse(p.body);
+    for (const auto& r : j["resourceLogs"][0]["scopeLogs"][0]["logRecords"])
+      if (r["body"]["stringValue"] == "hello from the guest" && r["traceId"] == trace_hex &&
+          r["spanId"] == guest["spanId"])
+        return true;
+    return false;
+  })) << "no log record of the guest's under its span";
+  EXPECT_TRUE(receiver.wait_for("/v1/metrics", 10s, [](const OtlpReceiver::Post& p) {
+    auto j = nlohmann::json::parse(p.body);
+    for (const auto& scope : j["resourceMetrics"][0]["scopeMetrics"])
+      for (const auto& m : scope["metrics"])
+        if (m["name"] == "guest.requests" && scope["scope"]["name"] == "otel-span-guest" &&
+            m["sum"]["dataPoints"][0]["asInt"] == "1" && m["sum"]["aggregationTemporality"] == 1)
+          return true;
+    return false;
+  })) << "no guest.requests metric";
+
+  // What the host refuses: a span with a bad trace id is dropped, said on
+  // its log; an exponential histogram is an error result.
+  auto bad = testing::http_get(up.port(), "/bad");
+  ASSERT_EQ(bad.result_int(), 200) << up.log();
+  EXPECT_EQ(bad.body(),
+            "metric 'guest.latency': exponential histograms are not supported by stratus: use explicit bucket "
+            "boundaries\n");
+  for (auto deadline = std::chrono::steady_clock::now() + 5s;
+       std::chrono::steady_clock::now() < deadline && !has(up.log(), "span 'bad-span' dropped");
+       std::this_thread::sleep_for(20ms)) {
+  }
+  EXPECT_TRUE(has(up.log(),
+                  "warn observe/otel/otel-span wasi:otel: span 'bad-span' dropped: its trace-id must be 32 and its "
+                  "span-id 16 hex digits, not zero"))
+      << up.log();
 }
 
 }  // namespace

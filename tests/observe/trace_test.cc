@@ -83,8 +83,8 @@ TEST(OtlpConfigTest, FlagAndVariables) {
 
   auto off =
       config_with("", {{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"}, {"OTEL_TRACES_EXPORTER", "none"}});
-  ASSERT_TRUE(off);
-  EXPECT_FALSE(*off);
+  ASSERT_TRUE(off && *off);  // metrics and logs still go
+  EXPECT_EQ((*off)->traces_url, "");
 }
 
 TEST(OtlpConfigTest, BadValuesAreClearErrors) {
@@ -100,7 +100,9 @@ TEST(OtlpConfigTest, BadValuesAreClearErrors) {
             "65535");
   auto grpc = config_with("http://c:4317", {{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"}});
   ASSERT_FALSE(grpc);
-  EXPECT_EQ(grpc.error().message, "OTEL_EXPORTER_OTLP_PROTOCOL 'grpc': stratus sends http/protobuf only");
+  EXPECT_EQ(grpc.error().message,
+            "OTEL_EXPORTER_OTLP_PROTOCOL 'grpc': stratus does not speak OTLP/gRPC; use http/protobuf or http/json "
+            "(port 4318)");
   auto attrs = config_with("http://c:4318", {{"OTEL_RESOURCE_ATTRIBUTES", "a=1,broken"}});
   ASSERT_FALSE(attrs);
   EXPECT_EQ(attrs.error().message, "OTEL_RESOURCE_ATTRIBUTES: 'broken' is not KEY=VALUE (values percent-encoded)");

@@ -3,7 +3,8 @@
 // (HostOptions::otel) with the workload and component added; what no
 // exporter takes is dropped, as an SDK without an exporter drops it. The
 // host's span context (outer-span-context) is the span the guest runs under
-// (observe/current_span.h: its invocation's, below the request's server span), so a guest's spans join the request's trace.
+// (observe/current_span.h: its invocation's, below the request's server span), so a guest's spans join the request's
+// trace.
 #include <charconv>
 #include <nlohmann/json.hpp>
 

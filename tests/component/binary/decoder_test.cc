@@ -54,7 +54,8 @@ std::string describe(const CoreModuleType& t) {
   std::string out;
   for (const auto& i : t.imports)
     out += "import " + i.module + " " + i.name + " " + std::string(engine::to_string(engine::kind_of(i.type))) + "\n";
-  for (const auto& e : t.exports) out += "export " + e.name + " " + std::string(engine::to_string(engine::kind_of(e.type))) + "\n";
+  for (const auto& e : t.exports)
+    out += "export " + e.name + " " + std::string(engine::to_string(engine::kind_of(e.type))) + "\n";
   return out;
 }
 
@@ -90,10 +91,10 @@ TEST(DecoderTest, WithoutCodeValidationEveryFixtureTypesItsCoreModulesAsTheValid
 TEST(DecoderTest, WithoutCodeValidationBadCodeDecodesAndBadHeadersDoNot) {
   // (component (core module (func (result i32) i64.const 0))): the body is
   // ill-typed, which only the engine compiling the module sees now.
-  const std::vector<uint8_t> module = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,  // preamble
-                                       0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f,        // type () -> i32
-                                       0x03, 0x02, 0x01, 0x00,                          // func 0: type 0
-                                       0x0a, 0x06, 0x01, 0x04, 0x00, 0x42, 0x00, 0x0b}; // i64.const 0
+  const std::vector<uint8_t> module = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,   // preamble
+                                       0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f,         // type () -> i32
+                                       0x03, 0x02, 0x01, 0x00,                           // func 0: type 0
+                                       0x0a, 0x06, 0x01, 0x04, 0x00, 0x42, 0x00, 0x0b};  // i64.const 0
   auto component = [](std::vector<uint8_t> m) {
     std::vector<uint8_t> out = {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x01, static_cast<uint8_t>(m.size())};
     out.insert(out.end(), m.begin(), m.end());

@@ -365,6 +365,10 @@ class Engine {
   // object). Results are in the order given; each may fail on its own.
   virtual std::vector<Result<std::shared_ptr<Module>>> compile_many(std::span<const std::span<const uint8_t>> modules,
                                                                     const CompileOptions& options = {});
+  // True when compiling bytes (with the same options) that an earlier
+  // compile made into a module still alive returns that module: compiling
+  // ahead of need (WorkloadHost's start) is then not work done twice.
+  virtual bool remembers_modules() const { return false; }
 
   // Instantiates: links imports (all must be supplied with matching types),
   // initialises globals, tables and memory, runs the start function. A trap in

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -94,6 +95,10 @@ class WorkloadHost::Running {
   Workload spec;
   std::unique_ptr<plugins::HostPlugins> plugins;
   std::vector<Member> members;  // the components, then the service
+  // The core modules of the members made at start, compiled while the
+  // others were read (WorkloadHost::start), kept so that the engine hands
+  // them to the workers and the service as they are.
+  std::vector<std::shared_ptr<engine::Module>> compiled_ahead;
   std::vector<std::vector<Link>> links;
   std::vector<std::string> routes;       // names given to the router
   std::vector<std::string> route_texts;  // what each serves, for status
@@ -656,6 +661,23 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
     };
     return m;
   };
+  // The members made at start (HTTP handlers, the service) are compiled on
+  // threads of their own while the rest are read, when the engine hands a
+  // module compiled earlier to whoever compiles the same bytes later: so a
+  // workload's idle members add little to its start. A compile that fails
+  // here fails again, with its context, where the member is made.
+  using Compiled = Result<std::vector<std::shared_ptr<engine::Module>>>;
+  std::vector<std::future<Compiled>> compiling;
+  std::set<const component::Component*> compiled;
+  auto compile_ahead = [&](const component::ComponentPtr& c, bool service) {
+    if (!engine_.remembers_modules() || !compiled.insert(c.get()).second) return;
+    bool made_at_start = service;
+    for (const auto& e : c->type->exports)
+      made_at_start = made_at_start || e.name.rfind(kIncomingHandler, 0) == 0 || e.name.rfind(kHandlerP3, 0) == 0;
+    if (!made_at_start) return;
+    compiling.push_back(
+        std::async(std::launch::async, [&engine = engine_, c] { return component::compile_modules(engine, *c); }));
+  };
   for (size_t i = 0; i < workload.components.size(); ++i) {
     const auto& c = workload.components[i];
     auto m = load(c.name, "wit_world.components[" + std::to_string(i) + "]", c.image, c.local_resources);
@@ -664,12 +686,14 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
       continue;
     }
     m->spec = &run->spec.components[i];
+    compile_ahead(m->component, false);
     run->members.push_back(std::move(*m));
   }
   if (workload.service) {
     auto m = load("service", "service", workload.service->image, workload.service->local_resources);
     if (m) {
       m->max_restarts = workload.service->max_restarts;
+      compile_ahead(m->component, true);
       run->members.push_back(std::move(*m));
     } else {
       problems.push_back(m.error().message);
@@ -711,6 +735,10 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
                           [&](const std::string& name) { return is_wasi_import(name) || host_plugins.provides(name); });
   if (!links) return std::move(links).error();
   run->links = std::move(*links);
+  for (auto& f : compiling) {
+    auto modules = f.get();
+    if (modules) run->compiled_ahead.insert(run->compiled_ahead.end(), modules->begin(), modules->end());
+  }
 
   // Routes: each component exporting wasi:http/incoming-handler@0.2.x or
   // wasi:http/handler@0.3.x, of the version the wasi:http host interface

@@ -100,6 +100,34 @@ TEST_F(AotTest, CacheHitOnSecondLoadInNewEngine) {
   EXPECT_EQ(objects, 1u);
 }
 
+// Compiled again while the module compiled first lives: that module, with
+// no decode and no cache lookup. Once it is gone, the disk cache serves.
+TEST_F(AotTest, TheSameBytesCompiledAgainWhileTheirModuleLivesAreThatModule) {
+  EXPECT_TRUE(engine_->remembers_modules());
+  auto first = compile(kAdd);
+  ASSERT_TRUE(first);
+  auto again = compile(kAdd);
+  EXPECT_EQ(again.get(), first.get());
+  auto stats = *aot_stats(*engine_);
+  EXPECT_EQ(stats.compiler_runs, 1u);
+  EXPECT_EQ(stats.cache_hits, 0u);
+  auto bytes = wat(kAdd);
+  auto other = engine_->compile(bytes, {.name = "test", .multi_memory = true});
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  EXPECT_NE(other->get(), first.get()) << "other options make another module";
+  first.reset();
+  again.reset();
+  auto third = compile(kAdd);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(aot_stats(*engine_)->cache_hits, 1u);
+  auto inst = instantiate(third);
+  ASSERT_TRUE(inst);
+  Value args[] = {Value::i32(2), Value::i32(3)};
+  auto r = inst->call("add", args);
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(r.values()[0].i32(), 5u);
+}
+
 // A damaged cache entry (a write cut short by a full disk, another tool's
 // file under the same name) is rebuilt, never reported as an error.
 TEST_F(AotTest, DamagedCacheEntryIsRebuilt) {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/aot/aot_stats.h"
 #include "plugins/message_broker.h"
 #include "tests/workload/runtime_fixture.h"
 
@@ -60,6 +61,26 @@ TEST_F(WorkloadRuntimeTest, ProvidersAreMadeOnTheirFirstCallAndIdleMembersNever)
   EXPECT_EQ(get(port_, "/").body, "Hello, tester! This page has had 2 visits.\n");
   EXPECT_EQ(made("greeter"), 1u) << "started over with the counter's instance, not made anew";
   for (int i = 0; i < 8; ++i) EXPECT_EQ(made("idle" + std::to_string(i)), 0u);
+}
+
+TEST_F(WorkloadRuntimeTest, WorkersOfTheSameComponentShareItsCompiledCode) {
+  // The routed member is compiled once, ahead, while the rest of its
+  // workload is read; its workers and another workload's take that code
+  // as it is: no decode, no cache lookup, no compiler.
+  auto spec = [](const std::string& name) {
+    std::string y = counter_yaml(name, "host: " + name + ".test");
+    y.replace(y.find("      local_resources:"), 0, "      pool_size: 3\n      max_concurrency: 3\n");
+    return y;
+  };
+  ASSERT_TRUE(start(spec("first")));
+  auto before = *engine::aot_stats(*engine_);
+  auto id = start(spec("second"));
+  ASSERT_TRUE(id) << id.error().message;
+  auto after = *engine::aot_stats(*engine_);
+  EXPECT_EQ(after.compiler_runs, before.compiler_runs);
+  EXPECT_EQ(after.cache_hits, before.cache_hits) << "three more workers, no load of the counter's code";
+  EXPECT_EQ(get(port_, "/count", "second.test").body, "0\n");
+  EXPECT_EQ(get(port_, "/count", "first.test").body, "0\n");
 }
 
 TEST_F(WorkloadRuntimeTest, TheCountSurvivesARestartOfTheHost) {

@@ -70,6 +70,11 @@ void collect_modules(const Component& c, std::vector<CoreModulePtr>& out) {
   }
 }
 
+// A component's core modules may use several memories and exceptions.
+engine::CompileOptions core_module_options() {
+  return {.name = "component core module", .multi_memory = true, .exceptions = true};
+}
+
 // Host items (functions, instances, resource types) do not depend on the
 // instance that imports them: each import name is resolved and made into a
 // runtime item once (semver lookup, a HostFuncAdapter per function), not per
@@ -211,6 +216,21 @@ const LinkItem* Linker::find(const std::string& name) const {
   return best;
 }
 
+Result<std::vector<std::shared_ptr<engine::Module>>> compile_modules(engine::Engine& engine,
+                                                                     const Component& component) {
+  std::vector<CoreModulePtr> modules;
+  collect_modules(component, modules);
+  std::vector<std::span<const uint8_t>> bytes;
+  for (const auto& m : modules) bytes.emplace_back(m->bytes);
+  std::vector<std::shared_ptr<engine::Module>> out;
+  auto results = engine.compile_many(bytes, core_module_options());
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (!results[i].ok()) return std::move(results[i]).error().context("core module " + std::to_string(i));
+    out.push_back(*results[i]);
+  }
+  return out;
+}
+
 Result<void> Linker::compile_all(const Component& component) {
   std::vector<CoreModulePtr> modules;
   collect_modules(component, modules);
@@ -225,8 +245,7 @@ Result<void> Linker::compile_all(const Component& component) {
     bytes.push_back(m->bytes);
   }
   if (todo.empty()) return {};
-  auto results =
-      engine_.compile_many(bytes, {.name = "component core module", .multi_memory = true, .exceptions = true});
+  auto results = engine_.compile_many(bytes, core_module_options());
   for (size_t i = 0; i < todo.size(); ++i) {
     if (!results[i].ok()) return std::move(results[i]).error().context("core module " + std::to_string(i));
     compiled_[todo[i].get()] = {todo[i], *results[i]};
@@ -237,7 +256,7 @@ Result<void> Linker::compile_all(const Component& component) {
 Result<std::shared_ptr<engine::Module>> Linker::compiled(const CoreModulePtr& module) {
   auto it = compiled_.find(module.get());
   if (it != compiled_.end()) return it->second.second;
-  auto m = engine_.compile(module->bytes, {.name = "component core module", .multi_memory = true, .exceptions = true});
+  auto m = engine_.compile(module->bytes, core_module_options());
   if (!m.ok()) return std::move(m).error();
   compiled_[module.get()] = {module, *m};
   return *m;

@@ -165,6 +165,14 @@ struct InstantiateOptions {
   bool allow_sync_cancel_in_waitable_set = false;
 };
 
+// Compiles the core modules of `component` now, all at once as a linker's
+// first instantiation of it does. With an engine that remembers modules
+// (Engine::remembers_modules), a linker instantiating the component while
+// the returned modules live takes them as they are: a host can compile a
+// component while it does other work, before it needs an instance.
+Result<std::vector<std::shared_ptr<engine::Module>>> compile_modules(engine::Engine& engine,
+                                                                     const Component& component);
+
 class Linker {
  public:
   explicit Linker(engine::Engine& engine);

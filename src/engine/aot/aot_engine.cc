@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <mutex>
+#include <unordered_map>
 
 #include "engine/aot/aot_stats.h"
 #include "engine/aot/codegen.h"
@@ -191,11 +193,20 @@ class AotEngine : public Engine {
 
   AotStats stats() const { return compiler_.stats(); }
 
+  bool remembers_modules() const override { return true; }
+
  private:
   Result<void> load(std::vector<std::shared_ptr<AotModule>>& modules, const std::filesystem::path& path);
+  std::shared_ptr<AotModule> loaded(const std::string& hash);  // null: none alive
   Result<void> ensure_signature(const FuncType& type);
 
   Compiler compiler_;
+  // The modules compiled and loaded, by hash (bytes and options), while
+  // they live: the same bytes compiled again (another worker's linker, a
+  // workload started again) take the module as it is, skipping the decode
+  // and validation a disk-cache hit still needed.
+  std::mutex loaded_mu_;
+  std::unordered_map<std::string, std::weak_ptr<AotModule>> loaded_;
 };
 
 Result<void> AotEngine::load(std::vector<std::shared_ptr<AotModule>>& modules, const std::filesystem::path& path) {
@@ -260,6 +271,15 @@ std::vector<Result<std::shared_ptr<Module>>> AotEngine::compile_many(std::span<c
   std::vector<std::shared_ptr<AotModule>> order;  // per input, null if it failed
   const std::string what = options.name.empty() ? "module" : options.name;
   for (auto bytes : inputs) {
+    // The options that change what is generated are part of the identity
+    // (and so of the cache key): hashed in, so the name stays 64 hex digits.
+    std::string hash = sha256_hex(bytes);
+    if (options.exceptions || options.multi_memory) hash = Sha256().update(hash).update(option_marks(options)).hex();
+    if (auto live = loaded(hash)) {
+      order.push_back(live);
+      out.push_back(std::shared_ptr<Module>(live));
+      continue;
+    }
     auto d = decode_module(bytes, options.multi_memory, options.exceptions);
     if (!d) {
       Error err = std::move(d).error();
@@ -268,10 +288,6 @@ std::vector<Result<std::shared_ptr<Module>>> AotEngine::compile_many(std::span<c
       order.push_back(nullptr);
       continue;
     }
-    // The options that change what is generated are part of the identity
-    // (and so of the cache key): hashed in, so the name stays 64 hex digits.
-    std::string hash = sha256_hex(bytes);
-    if (options.exceptions || options.multi_memory) hash = Sha256().update(hash).update(option_marks(options)).hex();
     auto& m = by_hash[hash];
     if (!m) {
       m = std::make_shared<AotModule>();
@@ -336,7 +352,17 @@ std::vector<Result<std::shared_ptr<Module>>> AotEngine::compile_many(std::span<c
   }
   for (size_t i = 0; i < out.size(); ++i)
     if (order[i] && failed.count(order[i].get())) out[i] = Error(failed[order[i].get()]).context(what);
+  std::lock_guard lock(loaded_mu_);
+  std::erase_if(loaded_, [](const auto& entry) { return entry.second.expired(); });
+  for (const auto& m : batch)
+    if (failed.count(m.get()) == 0) loaded_[m->hash_] = m;
   return out;
+}
+
+std::shared_ptr<AotModule> AotEngine::loaded(const std::string& hash) {
+  std::lock_guard lock(loaded_mu_);
+  auto it = loaded_.find(hash);
+  return it == loaded_.end() ? nullptr : it->second.lock();
 }
 
 std::variant<std::shared_ptr<Instance>, Trap, Error> AotEngine::instantiate(const std::shared_ptr<Module>& module,

@@ -1,8 +1,9 @@
 // `stratus up WORKLOAD.yaml... [--addr 127.0.0.1:8080]`: one host, embedded
-// defaults, no other service. Starts each workload (workload/runtime.h),
-// serves their HTTP components behind one listener routed by Host header
-// and path prefix, and on SIGINT or SIGTERM stops them: requests under way
-// finish, services are interrupted.
+// defaults, no other service. A file is a snake_case spec or wasmCloud's
+// Kubernetes kinds (workload/manifest.h; their notes go to stderr). Starts
+// each workload (workload/runtime.h), serves their HTTP components behind
+// one listener routed by Host header and path prefix, and on SIGINT or
+// SIGTERM stops them: requests under way finish, services are interrupted.
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "plugins/plugins.h"
 #include "serve/http_server.h"
 #include "support/file.h"
+#include "workload/manifest.h"
 #include "workload/runtime.h"
 #include "workload/spec.h"
 
@@ -56,13 +58,23 @@ int up(const UpOptions& o) {
   options.timeout = std::chrono::milliseconds(o.timeout_ms);
   options.stop_flag = &g_up_stop;
 
-  std::vector<std::pair<workload::Workload, std::filesystem::path>> workloads;
+  // Each file's workloads: one from a snake_case spec, one per document of
+  // wasmCloud's Kubernetes kinds.
+  struct FileWorkload {
+    std::string file;
+    workload::Manifest manifest;
+    std::filesystem::path base_dir;
+  };
+  std::vector<FileWorkload> workloads;
   for (const auto& file : o.files) {
     auto bytes = read_file(file);
     if (!bytes) return fail(bytes.error().message);
-    auto w = workload::parse_workload(std::string(bytes->begin(), bytes->end()), file);
-    if (!w) return fail(w.error().message);
-    workloads.emplace_back(std::move(*w), std::filesystem::absolute(file).parent_path());
+    auto read = workload::read_workload_file(std::string(bytes->begin(), bytes->end()), file);
+    if (!read) return fail(read.error().message);
+    for (auto& m : *read) {
+      for (const auto& note : m.notes) std::fprintf(stderr, "stratus up: %s: %s\n", file.c_str(), note.c_str());
+      workloads.push_back({file, std::move(m), std::filesystem::absolute(file).parent_path()});
+    }
   }
 
   engine::EngineOptions engine_options;
@@ -124,11 +136,13 @@ int up(const UpOptions& o) {
   std::string base = "http://" + options.host + ":" + std::to_string(*port);
   for (size_t i = 0; i < workloads.size(); ++i) {
     auto began = std::chrono::steady_clock::now();
-    auto id = host.start(workloads[i].first, workloads[i].second);
+    auto id = host.start(workloads[i].manifest.workload, workloads[i].base_dir);
     if (!id) {
-      std::string message = id.error().message;
+      std::string message = workload::manifest_message(workloads[i].manifest, id.error().message);
       for (size_t at = 0; (at = message.find('\n', at)) != std::string::npos; at += 3) message.replace(at, 1, "\n  ");
-      return fail(o.files[i] + ":\n  " + message);
+      const auto& m = workloads[i].manifest;
+      std::string which = m.kind.empty() ? "" : " " + m.kind + " " + m.workload.name;
+      return fail(workloads[i].file + which + ":\n  " + message);
     }
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
     auto status = host.status(*id);
@@ -167,7 +181,10 @@ Subcommand add_up(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--timeout-ms", opts->timeout_ms, "Per socket read/write and per guest call")->capture_default_str();
   add_observe_options(*app, opts->observe);
-  app->add_option("workloads", opts->files, "Workload specs, YAML or JSON")->required();
+  app->add_option(
+         "workloads", opts->files,
+         "Workload specs (YAML or JSON), or wasmCloud's Workload, WorkloadReplicaSet and WorkloadDeployment manifests")
+      ->required();
   return Subcommand{app, [opts] { return up(*opts); }};
 }
 

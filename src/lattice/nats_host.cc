@@ -2,6 +2,7 @@
 
 #include <nats/nats.h>
 
+#include <fstream>
 #include <random>
 
 #include "lattice/protojson.h"
@@ -72,6 +73,12 @@ class NatsHost::Impl {
   }
 
   Result<void> connect() {
+    // libnats reads the creds file only when it connects, and then says
+    // little about a missing one.
+    if (!settings_.creds_file.empty()) {
+      std::ifstream creds(settings_.creds_file);
+      if (!creds) return make_error("--nats-creds " + settings_.creds_file + ": cannot read it");
+    }
     natsOptions* opts = nullptr;
     natsStatus s = natsOptions_Create(&opts);
     auto set = [&](natsStatus next) {
@@ -106,7 +113,11 @@ class NatsHost::Impl {
     }
     s = natsConnection_Connect(&conn_, opts);
     natsOptions_Destroy(opts);
-    if (s != NATS_OK) return make_error("nats " + redacted(settings_.url) + ": cannot connect: " + why(s));
+    if (s != NATS_OK) {
+      std::string message = "nats " + redacted(settings_.url) + ": cannot connect: " + why(s);
+      if (!settings_.creds_file.empty()) message += " (credentials from --nats-creds " + settings_.creds_file + ")";
+      return make_error(message);
+    }
     s = natsConnection_Subscribe(&sub_, conn_, (prefix_ + ">").c_str(), &Impl::on_request, this);
     if (s == NATS_OK) s = natsConnection_Flush(conn_);
     if (s != NATS_OK) return make_error("nats: subscribe " + prefix_ + ">: " + why(s));

@@ -4,137 +4,17 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
-#include <limits>
 #include <set>
-#include <stdexcept>
-#include <type_traits>
 #include <utility>
+
+#include "workload/yaml_reader.h"
 
 namespace stratus::workload {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Walks YAML nodes, collecting problems with their field paths instead of
-// stopping at the first.
-class Reader {
- public:
-  std::vector<std::string> problems;
-
-  void problem(const std::string& path, const std::string& what) {
-    problems.push_back((path.empty() ? std::string("(top)") : path) + ": " + what);
-  }
-
-  // Calls `field` for each key of a map node; unknown keys are problems.
-  void fields(const YAML::Node& node, const std::string& path, const std::vector<std::string>& known,
-              const std::function<void(const std::string&, const YAML::Node&, const std::string&)>& field) {
-    if (!node.IsMap()) {
-      if (!node.IsNull()) problem(path, "expected a map of fields");
-      return;
-    }
-    for (const auto& kv : node) {
-      std::string key;
-      if (!scalar(kv.first, path, key)) continue;
-      std::string sub = path.empty() ? key : path + "." + key;
-      if (std::find(known.begin(), known.end(), key) == known.end()) {
-        std::string list;
-        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-        problem(sub, "unknown field (expected one of: " + list + ")");
-        continue;
-      }
-      field(key, kv.second, sub);
-    }
-  }
-
-  bool scalar(const YAML::Node& node, const std::string& path, std::string& out) {
-    if (!node.IsScalar()) {
-      problem(path, std::string("expected a string, found ") + kind(node));
-      return false;
-    }
-    out = node.Scalar();
-    return true;
-  }
-
-  template <class Int>
-  bool integer(const YAML::Node& node, const std::string& path, Int& out) {
-    std::string text;
-    if (!scalar(node, path, text)) return false;
-    try {
-      size_t used = 0;
-      long long v = std::stoll(text, &used, 10);
-      if (used != text.size()) throw std::invalid_argument(text);
-      bool in_range = false;
-      if constexpr (std::is_signed_v<Int>) {
-        in_range = v >= static_cast<long long>(std::numeric_limits<Int>::min()) &&
-                   v <= static_cast<long long>(std::numeric_limits<Int>::max());
-      } else {
-        in_range = v >= 0 && static_cast<unsigned long long>(v) <=
-                                 static_cast<unsigned long long>(std::numeric_limits<Int>::max());
-      }
-      if (!in_range) {
-        problem(path, "'" + text + "' is out of range");
-        return false;
-      }
-      out = static_cast<Int>(v);
-      return true;
-    } catch (const std::exception&) {
-      problem(path, "expected an integer, found '" + text + "'");
-      return false;
-    }
-  }
-
-  bool boolean(const YAML::Node& node, const std::string& path, bool& out) {
-    std::string text;
-    if (!scalar(node, path, text)) return false;
-    if (text == "true") {
-      out = true;
-    } else if (text == "false") {
-      out = false;
-    } else {
-      problem(path, "expected true or false, found '" + text + "'");
-      return false;
-    }
-    return true;
-  }
-
-  void string_map(const YAML::Node& node, const std::string& path, std::map<std::string, std::string>& out) {
-    if (!node.IsMap()) {
-      if (!node.IsNull()) problem(path, std::string("expected a map of strings, found ") + kind(node));
-      return;
-    }
-    for (const auto& kv : node) {
-      std::string key, value;
-      if (!scalar(kv.first, path, key)) continue;
-      if (scalar(kv.second, path + "." + key, value)) out[key] = value;
-    }
-  }
-
-  template <class T>
-  void list(const YAML::Node& node, const std::string& path, std::vector<T>& out,
-            const std::function<bool(const YAML::Node&, const std::string&, T&)>& item) {
-    if (!node.IsSequence()) {
-      if (!node.IsNull()) problem(path, std::string("expected a list, found ") + kind(node));
-      return;
-    }
-    for (size_t i = 0; i < node.size(); ++i) {
-      T value{};
-      if (item(node[i], path + "[" + std::to_string(i) + "]", value)) out.push_back(std::move(value));
-    }
-  }
-
-  void strings(const YAML::Node& node, const std::string& path, std::vector<std::string>& out) {
-    list<std::string>(node, path, out,
-                      [this](const YAML::Node& n, const std::string& p, std::string& v) { return scalar(n, p, v); });
-  }
-
-  static const char* kind(const YAML::Node& node) {
-    if (node.IsMap()) return "a map";
-    if (node.IsSequence()) return "a list";
-    if (node.IsNull()) return "nothing";
-    return "a scalar";
-  }
-};
+using yaml::Reader;
+using yaml::too_deep;
 
 LocalResources read_resources(Reader& r, const YAML::Node& node, const std::string& path) {
   LocalResources out;
@@ -291,59 +171,6 @@ void append_unique(std::vector<T>& into, const std::vector<T>& from) {
   }
 }
 
-// yaml-cpp parses nested collections recursively: a hostile spec nested
-// thousands deep would exhaust the stack. Specs are small and shallow, so
-// the text is refused before parsing past these bounds.
-constexpr size_t kMaxSpecBytes = 1 << 20;
-constexpr int kMaxFlowDepth = 32;
-constexpr size_t kMaxIndent = 128;
-
-std::optional<std::string> too_deep(std::string_view text) {
-  if (text.size() > kMaxSpecBytes) return "larger than 1 MiB";
-  int depth = 0;
-  char quote = 0;
-  size_t line = 1, indent = 0;
-  bool at_line_start = true;
-  char prev = ' ';  // the character before this one, on this line
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '\n') {
-      ++line;
-      indent = 0;
-      at_line_start = true;
-      prev = ' ';
-      continue;
-    }
-    if (quote != 0) {  // inside a quoted scalar (which may span lines)
-      if (c == quote) quote = 0;
-      if (c == '\\' && quote == '"') ++i;
-      prev = c;
-      continue;
-    }
-    if (at_line_start && (c == ' ' || c == '-')) {
-      if (++indent > kMaxIndent) return "line " + std::to_string(line) + " is nested too deeply";
-      prev = c;
-      continue;
-    }
-    at_line_start = false;
-    // A quote or a comment starts only where a token may (YAML: "don't" and
-    // "a#b" are plain text).
-    bool token_start = prev == ' ' || prev == '\t' || prev == '[' || prev == '{' || prev == ',' || prev == ':' ||
-                       prev == '-' || prev == '?';
-    if ((c == '"' || c == '\'') && token_start) {
-      quote = c;
-    } else if (c == '#' && (prev == ' ' || prev == '\t')) {
-      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxFlowDepth) return "line " + std::to_string(line) + " nests [ and { too deeply";
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-    prev = c;
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 Result<Workload> parse_workload(std::string_view text, const std::string& source) {
@@ -355,6 +182,9 @@ Result<Workload> parse_workload(std::string_view text, const std::string& source
     return make_error(source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " +
                       e.msg);
   }
+  if (size_t left = yaml::kMaxNodes; yaml::too_many_nodes(root, left))
+    return make_error(source + ": not read: more than " + std::to_string(yaml::kMaxNodes) +
+                      " nodes once its aliases are expanded");
   Reader r;
   Workload w;
   if (!root.IsMap()) return make_error(source + ": expected a map with the workload's fields");

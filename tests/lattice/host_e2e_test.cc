@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -22,6 +23,7 @@
 
 #include "lattice/protojson.h"
 #include "tests/support/http_get.h"
+#include "tests/support/nats_creds.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -418,6 +420,73 @@ TEST(StratusHostTest, Tls) {
   auto untrusted = run_host({"--nats", url, "--host-id", "tls2", "--http-addr", "127.0.0.1:0"});
   EXPECT_EQ(untrusted.first, 1) << untrusted.second;
   EXPECT_NE(untrusted.second.find("cannot connect"), std::string::npos) << untrusted.second;
+}
+
+// Decentralized auth as wasmCloud deployments use it: nats-server in
+// operator mode (`resolver: MEMORY`, the account preloaded) trusting an
+// operator made here, which signs an account, which signs the host's user.
+// `--nats-creds` with that user's creds file connects and answers a
+// heartbeat; a user of another operator, and a creds file that is not
+// there, are clear errors at start (exit 1).
+TEST(StratusHostTest, NatsCreds) {
+  test_support::TempDir dir("stratus-lattice-creds");
+  auto d = dir.path().string();
+  test_support::nats_auth::Chain chain;
+  uint16_t nats_port = free_loopback_port();
+  std::ofstream(d + "/server.conf") << chain.server_config(nats_port);
+  std::ofstream(d + "/host.creds") << chain.creds();
+  ServerProcess nats({"nats-server", "-c", d + "/server.conf"}, nats_port, d + "/nats.log");
+  ASSERT_TRUE(nats.running()) << test_support::read_text(dir.path() / "nats.log");
+  std::string url = "nats://127.0.0.1:" + std::to_string(nats_port);
+
+  // Without credentials the server refuses anyone.
+  natsConnection* anonymous = nullptr;
+  EXPECT_NE(natsConnection_ConnectTo(&anonymous, url.c_str()), NATS_OK);
+  natsConnection_Destroy(anonymous);
+
+  uint16_t http = free_loopback_port();
+  ServerProcess host(
+      {STRATUS_BINARY, "host", "--nats", url, "--nats-creds", d + "/host.creds", "--host-id", "creds1", "--http-addr",
+       "127.0.0.1:" + std::to_string(http), "--engine", "interp", "--data-dir", d + "/data"},
+      http, d + "/host.log");
+  ASSERT_TRUE(host.running()) << test_support::read_text(dir.path() / "host.log");
+
+  natsOptions* opts = nullptr;
+  natsOptions_Create(&opts);
+  natsOptions_SetURL(opts, url.c_str());
+  natsOptions_SetUserCredentialsFromFiles(opts, (d + "/host.creds").c_str(), nullptr);
+  natsConnection* conn = nullptr;
+  ASSERT_EQ(natsConnection_Connect(&conn, opts), NATS_OK) << nats_GetLastError(nullptr);
+  natsOptions_Destroy(opts);
+  natsMsg* reply = nullptr;
+  natsStatus s = NATS_TIMEOUT;
+  for (int i = 0; i < 50 && s != NATS_OK; ++i) {
+    s = natsConnection_RequestString(&reply, conn, "runtime.host.creds1.heartbeat", "{}", 200);
+    if (s != NATS_OK) std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_EQ(s, NATS_OK) << test_support::read_text(dir.path() / "host.log");
+  v2::HostHeartbeat hb;
+  EXPECT_TRUE(from_json(std::string(natsMsg_GetData(reply), static_cast<size_t>(natsMsg_GetDataLength(reply))), hb));
+  EXPECT_EQ(hb.id(), "creds1");
+  natsMsg_Destroy(reply);
+  natsConnection_Destroy(conn);
+
+  test_support::nats_auth::Chain stranger;
+  std::ofstream(d + "/stranger.creds") << stranger.creds();
+  auto refused = run_host(
+      {"--nats", url, "--nats-creds", d + "/stranger.creds", "--host-id", "creds2", "--http-addr", "127.0.0.1:0"});
+  EXPECT_EQ(refused.first, 1) << refused.second;
+  EXPECT_NE(refused.second.find("cannot connect"), std::string::npos) << refused.second;
+  EXPECT_NE(refused.second.find("Authorization Violation"), std::string::npos) << refused.second;
+  EXPECT_NE(refused.second.find("(credentials from --nats-creds " + d + "/stranger.creds)"), std::string::npos)
+      << refused.second;
+  EXPECT_EQ(refused.second.find(stranger.user.seed()), std::string::npos) << "the seed is not printed";
+
+  auto missing =
+      run_host({"--nats", url, "--nats-creds", d + "/none.creds", "--host-id", "creds3", "--http-addr", "127.0.0.1:0"});
+  EXPECT_EQ(missing.first, 1) << missing.second;
+  EXPECT_NE(missing.second.find("--nats-creds " + d + "/none.creds: cannot read it"), std::string::npos)
+      << missing.second;
 }
 
 }  // namespace

@@ -138,7 +138,7 @@ Result<void> Registry::authenticate(const HttpResponse& unauthorized) {
 }
 
 Result<HttpResponse> Registry::send(HttpRequest request) {
-  request.timeout = options_.timeout;
+  request.timeout = std::max(request.timeout, options_.timeout);
   std::string registry_authority = request.url.authority();
   bool retried = false;
   for (int hop = 0;; ++hop) {
@@ -208,6 +208,8 @@ Result<std::string> Registry::get_blob(const Descriptor& d) {
   HttpRequest req;
   req.url = url("/v2/" + ref_.repository + "/blobs/" + d.digest);
   req.max_body = std::max<uint64_t>(d.size, 1);
+  // A large layer on a slow link: a second more per MiB.
+  req.timeout = std::chrono::seconds(60 + static_cast<int64_t>(d.size >> 20));
   auto r = send(req);
   if (!r) return std::move(r).error();
   if (r->status != 200) return fail("blob " + d.digest + ": " + error_text(*r));

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/images.h"
 #include "cli/limits.h"
 #include "cli/subcommand.h"
 #include "engine/engine.h"
@@ -33,6 +34,7 @@ struct HostOptions {
   std::string friendly_name, hostname, environment;
   std::string http_addr = "127.0.0.1:8080";
   std::string data_dir = ".stratus/data";
+  std::vector<std::string> insecure_registries;
   std::string engine = "aot";
   std::string cache_dir;
   std::string heartbeat_interval = "15s";
@@ -101,6 +103,7 @@ int host(const HostOptions& o) {
 
   workload::HostSettings settings;
   settings.plugins.data_dir = o.data_dir;
+  settings.images = make_image_store(o.data_dir, o.insecure_registries);
   settings.call_timeout = options.timeout;
   settings.log = [](const std::string& line) { log_line(line); };
   workload::WorkloadHost workloads(**engine, *router, settings);
@@ -152,6 +155,7 @@ Subcommand add_host(CLI::App& parent) {
   app->add_option("--http-addr", opts->http_addr, "The HTTP listener, HOST:PORT (port 0: any free port)")
       ->capture_default_str();
   app->add_option("--data-dir", opts->data_dir, "Where embedded backends keep data")->capture_default_str();
+  add_image_options(*app, opts->insecure_registries);
   app->add_option("--engine", opts->engine, "Backend: aot (wasm2c + C compiler, cached) or interp")
       ->check(CLI::IsMember({"aot", "interp"}))
       ->capture_default_str();

@@ -17,7 +17,7 @@ int run(int argc, char** argv) {
       stratus::cli::add_run(app),     stratus::cli::add_serve(app),   stratus::cli::add_run_core(app),
       stratus::cli::add_inspect(app), stratus::cli::add_bindgen(app), stratus::cli::add_build(app),
       stratus::cli::add_new(app),     stratus::cli::add_up(app),      stratus::cli::add_compose(app),
-      stratus::cli::add_host(app),
+      stratus::cli::add_host(app),    stratus::cli::add_push(app),
   };
 
   try {

@@ -24,5 +24,6 @@ Subcommand add_new(CLI::App& parent);
 Subcommand add_up(CLI::App& parent);
 Subcommand add_compose(CLI::App& parent);
 Subcommand add_host(CLI::App& parent);
+Subcommand add_push(CLI::App& parent);
 
 }  // namespace stratus::cli

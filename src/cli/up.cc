@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/images.h"
 #include "cli/observe.h"
 #include "cli/subcommand.h"
 #include "engine/engine.h"
@@ -33,6 +34,7 @@ struct UpOptions {
   std::string cache_dir;
   std::string addr = "127.0.0.1:8080";
   std::string data_dir = ".stratus/data";
+  std::vector<std::string> insecure_registries;
   int timeout_ms = 30'000;
   ObserveCliOptions observe;
   std::vector<std::string> files;
@@ -90,6 +92,7 @@ int up(const UpOptions& o) {
 
   workload::HostSettings settings;
   settings.plugins.data_dir = o.data_dir;
+  settings.images = make_image_store(o.data_dir, o.insecure_registries);
   settings.plugins.log = observability.guest_log();
   settings.plugins.otel = {observability.traces(), observability.logs(), observability.metric_exporter()};
   settings.log =
@@ -181,6 +184,7 @@ Subcommand add_up(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--timeout-ms", opts->timeout_ms, "Per socket read/write and per guest call")->capture_default_str();
   add_observe_options(*app, opts->observe);
+  add_image_options(*app, opts->insecure_registries);
   app->add_option(
          "workloads", opts->files,
          "Workload specs (YAML or JSON), or wasmCloud's Workload, WorkloadReplicaSet and WorkloadDeployment manifests")

@@ -50,6 +50,21 @@ class Converter {
   }
 };
 
+// An image's pull secret (unset when both fields are empty) and policy.
+template <class From, class To>
+void pull(const From& from, To& to) {
+  if (from.has_image_pull_secret() &&
+      (!from.image_pull_secret().username().empty() || !from.image_pull_secret().password().empty()))
+    to.image_pull_secret =
+        workload::ImagePullSecret{from.image_pull_secret().username(), from.image_pull_secret().password()};
+  switch (from.image_pull_policy()) {
+    case v2::IMAGE_PULL_POLICY_ALWAYS: to.image_pull_policy = workload::ImagePullPolicy::Always; break;
+    case v2::IMAGE_PULL_POLICY_IF_NOT_PRESENT: to.image_pull_policy = workload::ImagePullPolicy::IfNotPresent; break;
+    case v2::IMAGE_PULL_POLICY_NEVER: to.image_pull_policy = workload::ImagePullPolicy::Never; break;
+    default: break;
+  }
+}
+
 // The instance limits: below 1 means "not configured" on the wire.
 std::optional<int32_t> limit(int32_t v) { return v > 0 ? std::optional<int32_t>(v) : std::nullopt; }
 
@@ -63,6 +78,7 @@ workload::Workload convert(const v2::Workload& in, Converter& c) {
     s.image = in.service().image();
     s.local_resources = c.resources(in.service().local_resources(), "service.local_resources");
     s.max_restarts = in.service().max_restarts();
+    pull(in.service(), s);
     w.service = std::move(s);
   }
   for (int i = 0; i < in.wit_world().components_size(); ++i) {
@@ -75,6 +91,7 @@ workload::Workload convert(const v2::Workload& in, Converter& c) {
     comp.pool_size = limit(from.pool_size());
     comp.max_invocations = limit(from.max_invocations());
     comp.max_concurrency = limit(from.max_concurrency());
+    pull(from, comp);
     w.components.push_back(std::move(comp));
   }
   for (const auto& h : in.wit_world().host_interfaces()) {

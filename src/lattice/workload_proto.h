@@ -6,9 +6,9 @@
 // wasmCloud's operator documents them. allowed_host_loopback_ports are
 // strings on the wire: "5432" or "5432/tcp" (the host grants TCP and UDP
 // connects to that port of 127.0.0.1 and ::1 alike, so "53/udp" is refused
-// rather than read as a wider grant). image_pull_secret and
-// image_pull_policy are read and kept with the message; images are local
-// paths until the host pulls OCI images (#21 item 3).
+// rather than read as a wider grant). image_pull_secret (unset when
+// username and password are both empty) and image_pull_policy go to the
+// spec's fields of the same names, used when an image is an OCI reference.
 #pragma once
 
 #include <string>

@@ -13,6 +13,7 @@
 #include "component/binary/decoder.h"
 #include "component/runtime/runtime.h"
 #include "engine/stack_state.h"
+#include "oci/reference.h"
 #include "plugins/message_broker.h"
 #include "plugins_bindings.h"
 #include "support/file.h"
@@ -639,11 +640,17 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
   // The components, then the service.
   LocalResources none;
   auto load = [&](const std::string& name, const std::string& where, const std::string& image,
-                  const LocalResources& own) -> Result<Member> {
+                  const LocalResources& own, const std::optional<ImagePullSecret>& secret,
+                  ImagePullPolicy policy) -> Result<Member> {
     Member m;
     m.name = name;
     m.where = where;
     fs::path file = fs::path(image).is_absolute() ? fs::path(image) : base_dir / image;
+    if (oci::is_oci_reference(image)) {
+      auto pulled = pull_image(image, secret, policy);
+      if (!pulled) return std::move(pulled).error().context(where + ".image");
+      file = std::move(*pulled);
+    }
     auto component = decode_image(file);
     if (!component) return std::move(component).error().context(where + ".image");
     m.component = std::move(*component);
@@ -680,7 +687,8 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
   };
   for (size_t i = 0; i < workload.components.size(); ++i) {
     const auto& c = workload.components[i];
-    auto m = load(c.name, "wit_world.components[" + std::to_string(i) + "]", c.image, c.local_resources);
+    auto m = load(c.name, "wit_world.components[" + std::to_string(i) + "]", c.image, c.local_resources,
+                  c.image_pull_secret, c.image_pull_policy);
     if (!m) {
       problems.push_back(m.error().message);
       continue;
@@ -690,7 +698,8 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
     run->members.push_back(std::move(*m));
   }
   if (workload.service) {
-    auto m = load("service", "service", workload.service->image, workload.service->local_resources);
+    auto m = load("service", "service", workload.service->image, workload.service->local_resources,
+                  workload.service->image_pull_secret, workload.service->image_pull_policy);
     if (m) {
       m->max_restarts = workload.service->max_restarts;
       compile_ahead(m->component, true);
@@ -966,6 +975,16 @@ std::string file_identity(const fs::path& file) {
 }
 
 }  // namespace
+
+Result<fs::path> WorkloadHost::pull_image(const std::string& image, const std::optional<ImagePullSecret>& secret,
+                                          ImagePullPolicy policy) {
+  if (!settings_.images) return make_error("'" + image + "' is an OCI reference, and this host pulls no images");
+  oci::PullRequest request;
+  if (policy == ImagePullPolicy::Always) request.policy = oci::PullPolicy::Always;
+  if (policy == ImagePullPolicy::Never) request.policy = oci::PullPolicy::Never;
+  if (secret) request.credentials = oci::Credentials{secret->username, secret->password};
+  return settings_.images->pull(image, request);
+}
 
 Result<component::ComponentPtr> WorkloadHost::decode_image(const fs::path& file) {
   auto known = [&](const std::string& key) -> component::ComponentPtr {

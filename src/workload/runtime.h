@@ -43,6 +43,7 @@
 
 #include "component/runtime/runtime.h"
 #include "engine/engine.h"
+#include "oci/image_store.h"
 #include "plugins/plugins.h"
 #include "serve/http_server.h"
 #include "support/result.h"
@@ -74,6 +75,9 @@ struct HostSettings {
   // Where the host's own lines go (a service that failed, a message handler
   // that trapped); by default stderr, prefixed "stratus up: ".
   std::function<void(const std::string&)> log;
+  // Where OCI images (`image:` an OCI reference) are pulled to and cached;
+  // without it such an image is a start error.
+  std::shared_ptr<oci::ImageStore> images;
 };
 
 class WorkloadHost {
@@ -124,6 +128,9 @@ class WorkloadHost {
   // Errors: the file unreadable, or the component invalid (named by its
   // path).
   Result<component::ComponentPtr> decode_image(const std::filesystem::path& file);
+  // The cached file of an OCI image, pulled first as `policy` says.
+  Result<std::filesystem::path> pull_image(const std::string& image, const std::optional<ImagePullSecret>& secret,
+                                           ImagePullPolicy policy);
   std::mutex decoded_mu_;
   std::map<std::string, std::weak_ptr<const component::Component>> decoded_;
 };

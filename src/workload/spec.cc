@@ -7,6 +7,7 @@
 #include <set>
 #include <utility>
 
+#include "oci/reference.h"
 #include "workload/yaml_reader.h"
 
 namespace stratus::workload {
@@ -55,11 +56,39 @@ LocalResources read_resources(Reader& r, const YAML::Node& node, const std::stri
   return out;
 }
 
+// `image_pull_policy` and `image_pull_secret`, beside an `image`.
+void read_pull(Reader& r, const std::string& key, const YAML::Node& v, const std::string& p,
+               std::optional<ImagePullSecret>& secret, ImagePullPolicy& policy) {
+  if (key == "image_pull_secret") {
+    ImagePullSecret s;
+    r.fields(v, p, {"username", "password"}, [&](const std::string& k, const YAML::Node& x, const std::string& xp) {
+      r.scalar(x, xp, k == "username" ? s.username : s.password);
+    });
+    if (!v.IsNull()) secret = std::move(s);
+  }
+  if (key == "image_pull_policy") {
+    std::string text;
+    if (!r.scalar(v, p, text)) return;
+    if (text == "Always" || text == "IMAGE_PULL_POLICY_ALWAYS") {
+      policy = ImagePullPolicy::Always;
+    } else if (text == "IfNotPresent" || text == "IMAGE_PULL_POLICY_IF_NOT_PRESENT") {
+      policy = ImagePullPolicy::IfNotPresent;
+    } else if (text == "Never" || text == "IMAGE_PULL_POLICY_NEVER") {
+      policy = ImagePullPolicy::Never;
+    } else if (text != "IMAGE_PULL_POLICY_UNSPECIFIED") {
+      r.problem(p, "'" + text + "' is not Always, IfNotPresent or Never");
+    }
+  }
+}
+
 Component read_component(Reader& r, const YAML::Node& node, const std::string& path) {
   Component c;
-  r.fields(node, path, {"name", "image", "local_resources", "pool_size", "max_invocations", "max_concurrency"},
+  r.fields(node, path,
+           {"name", "image", "local_resources", "pool_size", "max_invocations", "max_concurrency", "image_pull_secret",
+            "image_pull_policy"},
            [&](const std::string& key, const YAML::Node& v, const std::string& p) {
              int32_t n = 0;
+             read_pull(r, key, v, p, c.image_pull_secret, c.image_pull_policy);
              if (key == "name") r.scalar(v, p, c.name);
              if (key == "image") r.scalar(v, p, c.image);
              if (key == "local_resources") c.local_resources = read_resources(r, v, p);
@@ -120,13 +149,9 @@ void check_image(const std::string& image, const std::string& path, const std::s
     problems.push_back(path + ": missing (a .wasm file)");
     return;
   }
-  // An OCI reference: registry/repo:tag, or anything with a scheme.
-  bool oci = image.rfind("oci://", 0) == 0 ||
-             (image.find("://") == std::string::npos && fs::path(image).extension() != ".wasm" &&
-              image.find('/') != std::string::npos && image.find(':') != std::string::npos);
-  if (oci) {
-    problems.push_back(path + ": '" + image +
-                       "' looks like an OCI reference; pulling images is not supported yet (give a local .wasm file)");
+  if (oci::is_oci_reference(image)) {
+    auto ref = oci::parse_reference(image);
+    if (!ref) problems.push_back(path + ": " + ref.error().message);
     return;
   }
   fs::path file = fs::path(image).is_absolute() ? fs::path(image) : fs::path(base_dir) / image;
@@ -195,8 +220,9 @@ Result<Workload> parse_workload(std::string_view text, const std::string& source
              if (key == "annotations") r.string_map(v, p, w.annotations);
              if (key == "service") {
                Service s;
-               r.fields(v, p, {"image", "local_resources", "max_restarts"},
+               r.fields(v, p, {"image", "local_resources", "max_restarts", "image_pull_secret", "image_pull_policy"},
                         [&](const std::string& k, const YAML::Node& x, const std::string& xp) {
+                          read_pull(r, k, x, xp, s.image_pull_secret, s.image_pull_policy);
                           if (k == "image") r.scalar(x, xp, s.image);
                           if (k == "local_resources") s.local_resources = read_resources(r, x, xp);
                           if (k == "max_restarts") r.integer(x, xp, s.max_restarts);

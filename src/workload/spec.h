@@ -10,8 +10,12 @@
 //                    volume_mounts[] {name, mount_path, read_only},
 //                    allowed_hosts[], allowed_ip_name_lookups[], allowed_host_loopback_ports[]}
 //
-// `image` is a local file path; an OCI reference is refused as not supported
-// yet. Parsing and validation report every problem at once, each with its
+// `image` is a local file path, or an OCI reference (`registry/repo:tag`,
+// `@sha256:` digests; oci::is_oci_reference tells them apart), pulled as
+// `image_pull_policy` says (Always, IfNotPresent (the default) or Never, or
+// the proto's IMAGE_PULL_POLICY_* names) with `image_pull_secret`
+// {username, password}; both sit beside `image` in service and components.
+// Parsing and validation report every problem at once, each with its
 // field path ("wit_world.components[1].pool_size: ...").
 //
 // Merging (effective_resources): host defaults, then the workload, then the
@@ -49,8 +53,17 @@ struct LocalResources {
   std::vector<uint16_t> allowed_host_loopback_ports;
 };
 
+enum class ImagePullPolicy { Unspecified, Always, IfNotPresent, Never };
+
+struct ImagePullSecret {
+  std::string username;
+  std::string password;
+};
+
 struct Service {
   std::string image;
+  std::optional<ImagePullSecret> image_pull_secret;
+  ImagePullPolicy image_pull_policy = ImagePullPolicy::Unspecified;
   LocalResources local_resources;
   uint64_t max_restarts = 0;
 };
@@ -58,6 +71,8 @@ struct Service {
 struct Component {
   std::string name;
   std::string image;
+  std::optional<ImagePullSecret> image_pull_secret;
+  ImagePullPolicy image_pull_policy = ImagePullPolicy::Unspecified;
   LocalResources local_resources;
   std::optional<int32_t> pool_size;
   std::optional<int32_t> max_invocations;

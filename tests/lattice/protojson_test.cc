@@ -141,8 +141,14 @@ TEST(WorkloadProtoTest, MapsEveryFieldOntoTheSpec) {
   ASSERT_TRUE(spec->service);
   EXPECT_EQ(spec->service->max_restarts, 3U);
   EXPECT_EQ(spec->service->local_resources.environment.at("E"), "1");
+  EXPECT_EQ(spec->service->image_pull_policy, workload::ImagePullPolicy::Always);
+  ASSERT_TRUE(spec->service->image_pull_secret);
+  EXPECT_EQ(spec->service->image_pull_secret->username, "u");
+  EXPECT_EQ(spec->service->image_pull_secret->password, "p");
   ASSERT_EQ(spec->components.size(), 1U);
   const auto& c = spec->components[0];
+  EXPECT_EQ(c.image_pull_policy, workload::ImagePullPolicy::Unspecified);
+  EXPECT_FALSE(c.image_pull_secret);
   EXPECT_EQ(c.pool_size, 2);
   EXPECT_FALSE(c.max_invocations) << "0 is unset on the wire";
   EXPECT_FALSE(c.max_concurrency) << "below 1 is unset on the wire";

@@ -99,6 +99,43 @@ TEST(WorkloadSpecTest, ReadsEveryField) {
   EXPECT_EQ(w->volumes[1].kind, Volume::Kind::EmptyDir);
 }
 
+TEST(WorkloadSpecTest, ReadsImagePullPolicyAndSecret) {
+  auto w = parse_workload(R"(
+name: pulled
+service: {image: "ghcr.io/acme/svc:1.0", image_pull_policy: IMAGE_PULL_POLICY_NEVER}
+wit_world:
+  components:
+    - name: a
+      image: localhost:5000/a@sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a
+      image_pull_policy: Always
+      image_pull_secret: {username: me, password: pw}
+    - {name: b, image: b.wasm}
+)",
+                          "pulled.yaml");
+  ASSERT_TRUE(w.ok()) << w.error().message;
+  EXPECT_EQ(w->service->image_pull_policy, ImagePullPolicy::Never);
+  EXPECT_FALSE(w->service->image_pull_secret);
+  EXPECT_EQ(w->components[0].image_pull_policy, ImagePullPolicy::Always);
+  ASSERT_TRUE(w->components[0].image_pull_secret);
+  EXPECT_EQ(w->components[0].image_pull_secret->username, "me");
+  EXPECT_EQ(w->components[0].image_pull_secret->password, "pw");
+  EXPECT_EQ(w->components[1].image_pull_policy, ImagePullPolicy::Unspecified);
+
+  auto bad = parse_workload(R"(
+name: x
+wit_world:
+  components: [{name: a, image: a.wasm, image_pull_policy: Sometimes, image_pull_secret: {user: me}}]
+)",
+                            "bad.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("wit_world.components[0].image_pull_policy: 'Sometimes' is not Always, "
+                                     "IfNotPresent or Never"),
+            std::string::npos)
+      << bad.error().message;
+  EXPECT_NE(bad.error().message.find("wit_world.components[0].image_pull_secret.user"), std::string::npos)
+      << bad.error().message;
+}
+
 TEST(WorkloadSpecTest, JsonIsReadToo) {
   auto w = parse_workload(R"({"name": "j", "wit_world": {"components": [{"name": "a", "image": "a.wasm",
                              "pool_size": 2}]}})",
@@ -187,7 +224,7 @@ volumes: [{name: v, empty_dir: {}}]
 TEST_F(ValidateTest, ReportsEveryProblemAtOnce) {
   auto w = parse_workload(R"(
 name: Bad Name
-service: {image: ghcr.io/acme/svc:1.0}
+service: {image: ghcr.io/Acme/svc:1.0}
 wit_world:
   components:
     - {name: a, image: a.wasm, pool_size: -1,
@@ -206,8 +243,8 @@ volumes: [{name: host, host_path: {local_path: /no/such/dir}}]
   std::string all = joined(p);
   EXPECT_TRUE(mentions(p, "name: 'Bad Name' must be")) << all;
   EXPECT_TRUE(mentions(p,
-                       "service.image: 'ghcr.io/acme/svc:1.0' looks like an OCI reference; pulling images is not "
-                       "supported yet"))
+                       "service.image: image reference 'ghcr.io/Acme/svc:1.0': repository component 'Acme' must be "
+                       "lower-case"))
       << all;
   EXPECT_TRUE(mentions(p, "wit_world.components[0].pool_size: must not be negative")) << all;
   EXPECT_TRUE(mentions(p, "wit_world.components[0].local_resources.memory_limit_mb: must be positive")) << all;

@@ -43,6 +43,7 @@
 
 #include "component/runtime/runtime.h"
 #include "engine/engine.h"
+#include "observe/host_log.h"
 #include "plugins/plugins.h"
 #include "serve/http_server.h"
 #include "support/result.h"
@@ -72,8 +73,9 @@ struct HostSettings {
   // Where guests' stdout and stderr go (by default the host's own).
   std::shared_ptr<wasi::p2::OutputStream> guest_stdout, guest_stderr;
   // Where the host's own lines go (a service that failed, a message handler
-  // that trapped); by default stderr, prefixed "stratus up: ".
-  std::function<void(const std::string&)> log;
+  // that trapped, a guest refused what it was not granted); by default
+  // stderr, prefixed "stratus up: ".
+  observe::HostLog log;
 };
 
 class WorkloadHost {

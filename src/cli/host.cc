@@ -11,6 +11,7 @@
 
 #include "cli/images.h"
 #include "cli/limits.h"
+#include "cli/observe.h"
 #include "cli/subcommand.h"
 #include "engine/engine.h"
 #include "lattice/host_protocol.h"
@@ -39,6 +40,7 @@ struct HostOptions {
   std::string cache_dir;
   std::string heartbeat_interval = "15s";
   int timeout_ms = 30'000;
+  ObserveCliOptions observe;
 };
 
 int fail(const std::string& message) {
@@ -96,6 +98,9 @@ int host(const HostOptions& o) {
   engine_options.cache_dir = o.cache_dir;
   auto engine = engine::make_engine(o.engine, engine_options);
   if (!engine) return fail(engine.error().message);
+  Observability observability(**engine);
+  if (auto observing = observability.configure(options, o.observe, "host"); !observing)
+    return fail(observing.error().message);
   auto router = serve::HttpServer::create_router(**engine, options);
   auto port = router->listen();
   if (!port) return fail(port.error().message);
@@ -105,7 +110,7 @@ int host(const HostOptions& o) {
   settings.plugins.data_dir = o.data_dir;
   settings.images = make_image_store(o.data_dir, o.insecure_registries);
   settings.call_timeout = options.timeout;
-  settings.log = [](const std::string& line) { log_line(line); };
+  observability.configure_host(settings, log_line);
   workload::WorkloadHost workloads(**engine, *router, settings);
   lattice::HostProtocol protocol(workloads, identity, std::filesystem::current_path());
 
@@ -116,9 +121,15 @@ int host(const HostOptions& o) {
   nats.tls_cert_file = o.nats_tls_cert;
   nats.tls_key_file = o.nats_tls_key;
   nats.heartbeat_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*interval);
-  nats.log = [](const std::string& line) { log_line(line); };
+  nats.log = observability.host_log(log_line);
   auto link = lattice::NatsHost::start(protocol, nats);
   if (!link) return fail(link.error().message);
+  // Stops the listener and the collectors reading the workloads and the link before they go.
+  auto watching = observability.watch(workloads, *router, o.observe, "host");
+  if (!watching) return fail(watching.error().message);
+  lattice::NatsHost& nats_host = **link;
+  observability.watch_nats(
+      "host", [&nats_host] { return nats_host.state(); }, [&nats_host] { return nats_host.reconnects(); });
 
   std::signal(SIGINT, on_host_signal);
   std::signal(SIGTERM, on_host_signal);
@@ -126,6 +137,7 @@ int host(const HostOptions& o) {
               o.host_group.c_str(), options.host.c_str(), static_cast<unsigned>(*port));
   std::fflush(stdout);
   router->run();
+  observability.stop();
   link->reset();  // no more requests, then the workloads stop
   protocol.stop_all();
   std::printf("stratus host: stopped after %llu requests\n",
@@ -163,6 +175,7 @@ Subcommand add_host(CLI::App& parent) {
   app->add_option("--heartbeat-interval", opts->heartbeat_interval, "Between heartbeats (500ms, 15s, 1m)")
       ->capture_default_str();
   app->add_option("--timeout-ms", opts->timeout_ms, "Per socket read/write and per guest call")->capture_default_str();
+  add_observe_options(*app, opts->observe);
   return Subcommand{app, [opts] { return host(*opts); }};
 }
 

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "engine/aot/aot_stats.h"
+#include "lattice/nats_host.h"
 #include "observe/current_span.h"
 #include "observe/status_page.h"
 
@@ -83,10 +84,16 @@ Observability::Observability(const engine::Engine& engine) {
 
 Observability::~Observability() { stop(); }
 
+Watching::~Watching() {
+  if (o_ != nullptr) o_->stop();
+}
+
 void Observability::stop() {
   server_.reset();
   // Its last export runs the registry's collectors: before what they read goes.
   metrics_.reset();
+  for (auto id : watch_collectors_) registry_.remove_collector(id);
+  watch_collectors_.clear();
 }
 
 Result<void> Observability::start_otlp(const std::string& endpoint) {
@@ -141,11 +148,11 @@ Result<void> Observability::configure(serve::ServeOptions& options, const Observ
                 std::chrono::duration<double>(metrics_->interval()).count());
   if (logs_) {
     std::printf("stratus %s: log records to %s\n", command.c_str(), logs_->signal().url.c_str());
-    options.log = host_log([](const std::string& message) {
+    options.log = host_log([command](const std::string& message) {
       std::time_t now = std::time(nullptr);
       char when[32];
       std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-      std::fprintf(stderr, "%s stratus serve: %s\n", when, message.c_str());
+      std::fprintf(stderr, "%s stratus %s: %s\n", when, command.c_str(), message.c_str());
     });
   }
   return {};
@@ -164,14 +171,14 @@ void add_current_span(observe::LogData& record) {
 
 }  // namespace
 
-std::function<void(const std::string&)> Observability::host_log(std::function<void(const std::string&)> print) const {
+observe::HostLog Observability::host_log(std::function<void(const std::string&)> print) const {
   if (!logs_) return print;
-  return [print = std::move(print), logs = logs_.get()](const std::string& message) {
+  return [print = std::move(print), logs = logs_.get()](observe::Severity severity, const std::string& message) {
     print(message);
     observe::LogData record;
     record.time_unix_ns = observe::unix_now_ns();
-    record.severity_number = static_cast<int32_t>(observe::Severity::kWarn);
-    record.severity_text = "WARN";
+    record.severity_number = static_cast<int32_t>(severity);
+    record.severity_text = observe::severity_text(severity);
     record.body = message;
     add_current_span(record);
     logs->submit(std::move(record));
@@ -193,6 +200,65 @@ std::function<void(const plugins::LogRecord&)> Observability::guest_log() const 
     add_current_span(record);
     logs->submit(std::move(record));
   };
+}
+
+void Observability::configure_host(workload::HostSettings& settings, std::function<void(const std::string&)> print) {
+  settings.plugins.log = guest_log();
+  settings.plugins.otel = {traces(), logs(), metric_exporter()};
+  settings.log = host_log(std::move(print));
+  if (measuring_) {
+    settings.plugins.backend_pool = plugins::make_backend_pool(&registry_.histogram(
+        "stratus_plugin_call_duration_seconds",
+        "Time a host plugin's backend work took per call (a keyvalue query, a blob, a broker's reply).", {"plugin"},
+        {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}));
+  }
+}
+
+Result<Watching> Observability::watch(const workload::WorkloadHost& host, const serve::HttpServer& router,
+                                      const ObserveCliOptions& cli, const std::string& command) {
+  Watching watching(this);
+  if (measuring_) {
+    auto& made =
+        registry_.mirrored_counter("stratus_component_instances_made_total",
+                                   "Instances made of each component of a workload.", {"workload", "component"});
+    watch_collectors_.push_back(registry_.on_collect([&host, &made] {
+      for (const auto& s : host.list())
+        for (const auto& [component, n] : s.instances_made) made.with({s.id, component}).set(static_cast<double>(n));
+    }));
+  }
+  if (cli.metrics_addr.empty()) return watching;
+  auto began = std::chrono::steady_clock::now();
+  auto started = start(cli.metrics_addr, [&host, &router, began, command] {
+    std::vector<WorkloadView> views;
+    for (const auto& s : host.list())
+      views.push_back(WorkloadView{s.id, workload::state_name(s.state), s.message, s.instances_made});
+    return status_document("stratus " + command,
+                           std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count(),
+                           router.counters().requests.load(), views, router.route_stats());
+  });
+  if (!started) return std::move(started).error();
+  std::printf("stratus %s: metrics on %s/metrics, status page on %s/\n", command.c_str(), url().c_str(), url().c_str());
+  std::fflush(stdout);
+  return watching;
+}
+
+void Observability::watch_nats(const std::string& connection, std::function<const char*()> state,
+                               std::function<uint64_t()> reconnects) {
+  if (!measuring_) return;
+  if (nats_state_ == nullptr) {
+    nats_state_ = &registry_.gauge("stratus_nats_connection_state",
+                                   "A NATS connection's state: 1 for the state it is in, 0 for the others.",
+                                   {"connection", "state"});
+    nats_reconnects_ = &registry_.mirrored_counter(
+        "stratus_nats_reconnects_total", "Times a NATS connection came back after it was lost.", {"connection"});
+  }
+  watch_collectors_.push_back(
+      registry_.on_collect([connection, state = std::move(state), reconnects = std::move(reconnects),
+                            gauge = nats_state_, counter = nats_reconnects_] {
+        std::string now = state();
+        for (const char* s : lattice::kNatsStates) gauge->with({connection, s}).set(now == s ? 1 : 0);
+        counter->with({connection}).set(static_cast<double>(reconnects()));
+      }));
 }
 
 Result<void> Observability::start(const std::string& addr, std::function<nlohmann::json()> status) {

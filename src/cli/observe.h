@@ -1,7 +1,9 @@
-// What `stratus serve` and `stratus up` share for observability: the
-// --metrics-addr option, the metrics registry with the engine's counters,
-// and the listener serving /metrics (Prometheus), /status.json and the
-// status page at / (observe/).
+// What `stratus serve`, `stratus up` and `stratus host` share for
+// observability: the --metrics-addr and --otlp-endpoint options, the
+// metrics registry with the engine's counters, the listener serving
+// /metrics (Prometheus), /status.json and the status page at / (observe/),
+// the OTLP exporters, and what a host of workloads (`up`, `host`) feeds
+// them.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -12,6 +14,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/engine.h"
@@ -23,6 +26,7 @@
 #include "plugins/plugins.h"
 #include "serve/http_server.h"
 #include "support/result.h"
+#include "workload/runtime.h"
 
 namespace stratus::cli {
 
@@ -51,6 +55,24 @@ nlohmann::json status_document(const std::string& command, double uptime_seconds
 // The registry of a serve or up process (with the engine's counters:
 // aot compile time, runs, cache hits, guest memory) and, once started,
 // its listener.
+class Observability;
+
+// Stops the observability that made it (Observability::watch) when it
+// goes: declared after what the listener and the collectors read, it goes
+// before them.
+class [[nodiscard]] Watching {
+ public:
+  explicit Watching(Observability* o) : o_(o) {}
+  ~Watching();
+  Watching(Watching&& other) noexcept : o_(std::exchange(other.o_, nullptr)) {}
+  Watching& operator=(Watching&&) = delete;
+  Watching(const Watching&) = delete;
+  Watching& operator=(const Watching&) = delete;
+
+ private:
+  Observability* o_;
+};
+
 class Observability {
  public:
   explicit Observability(const engine::Engine& engine);
@@ -76,9 +98,27 @@ class Observability {
   // what feeds only it need not be made otherwise.
   bool measuring() const { return measuring_; }
   // A sink for the host's own lines: each printed on stderr as `print`
-  // does, and with OTLP logs a log record too (severity WARN: the host
-  // logs what went wrong), with the current span's ids.
-  std::function<void(const std::string&)> host_log(std::function<void(const std::string&)> print) const;
+  // does, and with OTLP logs a log record too (with the severity it was
+  // written at, and the current span's ids).
+  observe::HostLog host_log(std::function<void(const std::string&)> print) const;
+  // What a host of workloads (`up`, `host`) gives its workloads past
+  // configure(): wasi:logging's sink (guest_log), wasi:otel's exporters,
+  // the host's lines (host_log of `print`) and, when measuring, the
+  // plugins' backend calls timed (stratus_plugin_call_duration_seconds).
+  void configure_host(workload::HostSettings& settings, std::function<void(const std::string&)> print);
+  // The workloads of `host` routed by `router`: the instances made of each
+  // component (when measuring) and, with --metrics-addr, the listener
+  // (said on stdout as "stratus COMMAND: metrics on URL/metrics, status
+  // page on URL/"). Errors: start's.
+  Result<Watching> watch(const workload::WorkloadHost& host, const serve::HttpServer& router,
+                         const ObserveCliOptions& cli, const std::string& command);
+  // A NATS connection's state, `connection` its label: the gauge
+  // stratus_nats_connection_state (1 for the `state` it is in, 0 for the
+  // others of lattice::kNatsStates) and the counter
+  // stratus_nats_reconnects_total, read from `state` and `reconnects`
+  // before each scrape or export until stop(). Nothing when not measuring.
+  void watch_nats(const std::string& connection, std::function<const char*()> state,
+                  std::function<uint64_t()> reconnects);
   // wasi:logging's sink: stderr as plugins::log_to_stderr writes it, and
   // with OTLP logs a log record too (the workload and component as
   // stratus.workload and stratus.component, the current span's ids).
@@ -87,7 +127,8 @@ class Observability {
   observe::LogExporter* logs() const { return logs_.get(); }
   observe::MetricExporter* metric_exporter() const { return metrics_.get(); }
   // Stops the listener and the metrics export (before what `status` and
-  // the registry's collectors read goes away).
+  // the registry's collectors read goes away), and removes the collectors
+  // watch and watch_nats added.
   void stop();
   // "http://HOST:PORT" of the listener, once started.
   std::string url() const;
@@ -95,6 +136,9 @@ class Observability {
  private:
   observe::Registry registry_;
   bool measuring_ = false;
+  std::vector<uint64_t> watch_collectors_;  // removed by stop()
+  observe::Family<observe::Gauge>* nats_state_ = nullptr;
+  observe::Family<observe::Gauge>* nats_reconnects_ = nullptr;
   std::unique_ptr<observe::TraceExporter> traces_;
   std::unique_ptr<observe::LogExporter> logs_;
   // Declared after the registry: it reads it until it stops.

@@ -93,49 +93,15 @@ int up(const UpOptions& o) {
   workload::HostSettings settings;
   settings.plugins.data_dir = o.data_dir;
   settings.images = make_image_store(o.data_dir, o.insecure_registries);
-  settings.plugins.log = observability.guest_log();
-  settings.plugins.otel = {observability.traces(), observability.logs(), observability.metric_exporter()};
-  settings.log =
-      observability.host_log([](const std::string& line) { std::fprintf(stderr, "stratus up: %s\n", line.c_str()); });
-  if (observability.measuring()) {
-    settings.plugins.backend_pool = plugins::make_backend_pool(&observability.registry().histogram(
-        "stratus_plugin_call_duration_seconds",
-        "Time a host plugin's backend work took per call (a keyvalue query, a blob, a broker's reply).", {"plugin"},
-        {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}));
-  }
+  observability.configure_host(settings,
+                               [](const std::string& line) { std::fprintf(stderr, "stratus up: %s
+", line.c_str()); });
   settings.call_timeout = options.timeout;
   workload::WorkloadHost host(**engine, *router, settings);
   // The listener reads the host and the router: it stops first, however
   // this returns.
-  struct StopListener {
-    Observability& o;
-    ~StopListener() { o.stop(); }
-  } stop_listener{observability};
-  if (observability.measuring()) {
-    auto& made = observability.registry().mirrored_counter("stratus_component_instances_made_total",
-                                                           "Instances made of each component of a workload.",
-                                                           {"workload", "component"});
-    observability.registry().on_collect([&host, &made] {
-      for (const auto& s : host.list())
-        for (const auto& [component, n] : s.instances_made) made.with({s.id, component}).set(static_cast<double>(n));
-    });
-  }
-  if (!o.observe.metrics_addr.empty()) {
-    auto began = std::chrono::steady_clock::now();
-    serve::HttpServer& r = *router;
-    auto started = observability.start(o.observe.metrics_addr, [&host, &r, began] {
-      std::vector<WorkloadView> views;
-      for (const auto& s : host.list())
-        views.push_back(WorkloadView{s.id, workload::state_name(s.state), s.message, s.instances_made});
-      return status_document("stratus up",
-                             std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count(),
-                             r.counters().requests.load(), views, r.route_stats());
-    });
-    if (!started) return fail(started.error().message);
-    std::printf("stratus up: metrics on %s/metrics, status page on %s/\n", observability.url().c_str(),
-                observability.url().c_str());
-    std::fflush(stdout);
-  }
+  auto watching = observability.watch(host, *router, o.observe, "up");
+  if (!watching) return fail(watching.error().message);
   std::string base = "http://" + options.host + ":" + std::to_string(*port);
   for (size_t i = 0; i < workloads.size(); ++i) {
     auto began = std::chrono::steady_clock::now();

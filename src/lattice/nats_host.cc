@@ -127,6 +127,20 @@ class NatsHost::Impl {
 
   bool connected() const { return natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED; }
 
+  const char* state() const {
+    switch (natsConnection_Status(conn_)) {
+      case NATS_CONN_STATUS_DISCONNECTED: return "disconnected";
+      case NATS_CONN_STATUS_CONNECTING: return "connecting";
+      case NATS_CONN_STATUS_CONNECTED: return "connected";
+      case NATS_CONN_STATUS_CLOSED: return "closed";
+      case NATS_CONN_STATUS_RECONNECTING: return "reconnecting";
+      case NATS_CONN_STATUS_DRAINING_SUBS:
+      case NATS_CONN_STATUS_DRAINING_PUBS: return "draining";
+    }
+    return "disconnected";
+  }
+  uint64_t reconnects() const { return reconnects_.load(std::memory_order_relaxed); }
+
  private:
   // user:password@ left out of what is logged.
   static std::string redacted(const std::string& url) {
@@ -136,8 +150,8 @@ class NatsHost::Impl {
     return url.substr(0, scheme + 3) + "***@" + url.substr(at + 1);
   }
 
-  void log(const std::string& line) const {
-    if (settings_.log) settings_.log(line);
+  void log(observe::Severity severity, const std::string& line) const {
+    if (settings_.log) settings_.log(severity, line);
   }
 
   static int64_t reconnect_delay(natsConnection*, int attempts, void* closure) {
@@ -154,7 +168,7 @@ class NatsHost::Impl {
     auto* events = static_cast<ConnectionEvents*>(closure);
     std::lock_guard lock(events->mu);
     if (events->impl == nullptr) return;  // our own close
-    events->impl->log("NATS connection lost; reconnecting (workloads keep serving)");
+    events->impl->log(observe::Severity::kWarn, "NATS connection lost; reconnecting (workloads keep serving)");
   }
 
   static void on_reconnected(natsConnection*, void* closure) {
@@ -162,7 +176,8 @@ class NatsHost::Impl {
     std::lock_guard lock(events->mu);
     if (events->impl == nullptr) return;
     Impl& self = *events->impl;
-    self.log("NATS reconnected");
+    self.reconnects_.fetch_add(1, std::memory_order_relaxed);
+    self.log(observe::Severity::kInfo, "NATS reconnected");
     {
       std::lock_guard beat_lock(self.mu_);
       self.beat_now_ = true;
@@ -190,16 +205,16 @@ class NatsHost::Impl {
     std::string verb = subject.substr(prefix_.size());
     auto reply = protocol_.handle(verb, body);
     if (!reply) {
-      log("request on " + subject + ": the host protocol has no `" + verb + "`");
+      log(observe::Severity::kWarn, "request on " + subject + ": the host protocol has no `" + verb + "`");
       return;
     }
     if (reply_to.empty()) {
-      log("request on " + subject + " without a reply subject: answered no one");
+      log(observe::Severity::kWarn, "request on " + subject + " without a reply subject: answered no one");
       return;
     }
     const std::string& text = *reply;
     natsStatus s = natsConnection_Publish(conn_, reply_to.c_str(), text.data(), static_cast<int>(text.size()));
-    if (s != NATS_OK) log("reply to " + subject + ": " + why(s));
+    if (s != NATS_OK) log(observe::Severity::kError, "reply to " + subject + ": " + why(s));
   }
 
   void beat() {
@@ -231,6 +246,7 @@ class NatsHost::Impl {
   std::condition_variable wake_;
   bool closing_ = false;
   bool beat_now_ = false;
+  std::atomic<uint64_t> reconnects_{0};
   ConnectionEvents* events_ = new ConnectionEvents{};  // freed by the closed callback (see above)
 };
 
@@ -245,5 +261,7 @@ Result<std::unique_ptr<NatsHost>> NatsHost::start(HostProtocol& protocol, NatsSe
 }
 
 bool NatsHost::connected() const { return impl_->connected(); }
+const char* NatsHost::state() const { return impl_->state(); }
+uint64_t NatsHost::reconnects() const { return impl_->reconnects(); }
 
 }  // namespace stratus::lattice

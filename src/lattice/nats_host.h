@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "lattice/host_protocol.h"
+#include "observe/host_log.h"
 #include "support/result.h"
 
 namespace stratus::lattice {
@@ -36,11 +37,15 @@ struct NatsSettings {
   std::string tls_cert_file, tls_key_file;
   std::chrono::milliseconds heartbeat_interval{15'000};
   // Where the connection's events and refused requests are told.
-  std::function<void(const std::string&)> log;
+  observe::HostLog log;
 };
 
 std::string request_subject(const std::string& host_id, const std::string& verb);  // runtime.host.<id>.<verb>
 std::string heartbeat_subject(const std::string& host_id);                         // runtime.operator.heartbeat.<id>
+
+// Every state NatsHost::state() names, in libnats's order.
+inline constexpr const char* kNatsStates[] = {"disconnected", "connecting",   "connected",
+                                              "closed",       "reconnecting", "draining"};
 
 class NatsHost {
  public:
@@ -52,6 +57,12 @@ class NatsHost {
   NatsHost& operator=(const NatsHost&) = delete;
 
   bool connected() const;
+  // The connection's state as libnats has it, in words: "connecting",
+  // "connected", "reconnecting" (the server went away: libnats is trying
+  // again), "disconnected", "draining" or "closed" (kNatsStates).
+  const char* state() const;
+  // Times the connection came back after it was lost.
+  uint64_t reconnects() const;
   uint64_t heartbeats_sent() const { return heartbeats_.load(); }
 
   class Impl;

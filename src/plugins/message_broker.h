@@ -48,10 +48,16 @@ class MessageBroker {
 
   // A subject with a wildcard, or a body past the broker's limit, is an error.
   virtual Result<void> publish(const Message& message) = 0;
-  // Publishes with a reply subject of its own and waits for the one reply.
-  // Errors: nobody subscribes to `subject`, or no reply came in `timeout`.
-  virtual Result<Message> request(const std::string& subject, const std::vector<uint8_t>& body,
-                                  std::chrono::milliseconds timeout) = 0;
+  // Publishes `message` (its subject, body and trace context; its
+  // reply_to is not read) with a reply subject of its own and waits for
+  // the one reply. Errors: nobody subscribes to the subject, or no reply
+  // came in `timeout`.
+  virtual Result<Message> request(const Message& message, std::chrono::milliseconds timeout) = 0;
+  // The same without a trace context.
+  Result<Message> request(const std::string& subject, const std::vector<uint8_t>& body,
+                          std::chrono::milliseconds timeout) {
+    return request(Message{subject, body, std::nullopt}, timeout);
+  }
   // Calls `deliver` for each message published to a subject `pattern`
   // matches, on a thread of the broker's.
   virtual Result<std::unique_ptr<Subscription>> subscribe(const std::string& pattern,

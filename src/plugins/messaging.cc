@@ -23,28 +23,26 @@ class ConsumerHost final : public consumer::Host {
                wit::Reply<WitResult<BrokerMessage, std::string>> reply) override {
     auto timeout = std::min(std::chrono::milliseconds(timeout_ms), kMaxRequestTimeout);
     wasi::p2::before_blocking();  // what the guest flushed goes out before it waits for the reply
+    auto requesting = span("request", subject);
+    Message message{subject, body, std::nullopt};
+    carry_context(requesting, message);
     // On the lane of calls that wait on others: the reply may come from a
     // handler of this host that needs the I/O lane.
     calls_.run<WitResult<BrokerMessage, std::string>>(
         "wasmcloud:messaging", BackendPool::Lane::kWait, reply,
-        [broker = broker_, subject, body, timeout] {
-          auto got = broker->request(subject, body, timeout);
+        [broker = broker_, message = std::move(message), timeout] {
+          auto got = broker->request(message, timeout);
           if (!got) return WitResult<BrokerMessage, std::string>::err(got.error().message);
           return WitResult<BrokerMessage, std::string>::ok(
               BrokerMessage{std::move(got->subject), std::move(got->body), std::move(got->reply_to)});
         },
-        span("request", subject));
+        std::move(requesting));
   }
 
   void publish(const BrokerMessage& msg, wit::Reply<WitResult<Unit, std::string>> reply) override {
     auto publishing = span("publish", msg.subject);
     Message message{msg.subject, msg.body, msg.reply_to};
-    // The message continues the trace of its publish span (a handler's
-    // invocation is its child).
-    if (publishing.active()) {
-      message.traceparent = observe::format_traceparent(publishing.scope()->context);
-      message.tracestate = publishing.scope()->context.trace_state;
-    }
+    carry_context(publishing, message);
     calls_.run<WitResult<Unit, std::string>>(
         "wasmcloud:messaging", BackendPool::Lane::kIo, reply,
         [broker = broker_, message = std::move(message)] {
@@ -56,6 +54,14 @@ class ConsumerHost final : public consumer::Host {
   }
 
  private:
+  // The message continues the trace of its publish or request span (a
+  // handler's invocation is its child).
+  static void carry_context(const observe::Span& span, Message& message) {
+    if (!span.active()) return;
+    message.traceparent = observe::format_traceparent(span.scope()->context);
+    message.tracestate = span.scope()->context.trace_state;
+  }
+
   // OpenTelemetry's messaging conventions: "OPERATION SUBJECT", a client
   // span (messaging.operation.type `send`; a request's reply is part of it).
   observe::Span span(const char* operation, const std::string& subject) const {

@@ -59,8 +59,9 @@ class InProcessBroker final : public MessageBroker, public std::enable_shared_fr
     return {};
   }
 
-  Result<Message> request(const std::string& subject, const std::vector<uint8_t>& body,
-                          std::chrono::milliseconds timeout) override {
+  Result<Message> request(const Message& message, std::chrono::milliseconds timeout) override {
+    const std::string& subject = message.subject;
+    const std::vector<uint8_t>& body = message.body;
     if (!valid_subject(subject)) return make_error("request: `" + subject.substr(0, 200) + "` is not a subject");
     if (body.size() > kMaxMessageBody) return make_error("request: the body is past the limit");
     struct Slot {
@@ -76,7 +77,8 @@ class InProcessBroker final : public MessageBroker, public std::enable_shared_fr
       slot->cv.notify_all();
     });
     if (!sub) return std::move(sub).error();
-    if (fan_out(Message{subject, body, inbox}) == 0) return make_error("request: no one subscribes to " + subject);
+    if (fan_out(Message{subject, body, inbox, message.traceparent, message.tracestate}) == 0)
+      return make_error("request: no one subscribes to " + subject);
     std::unique_lock lock(slot->mu);
     if (!slot->cv.wait_for(lock, timeout, [&] { return slot->reply.has_value(); }))
       return make_error("request: no reply from " + subject + " in " + std::to_string(timeout.count()) + " ms");

@@ -92,13 +92,20 @@ class NatsBroker final : public MessageBroker {
     return {};
   }
 
-  Result<Message> request(const std::string& subject, const std::vector<uint8_t>& body,
-                          std::chrono::milliseconds timeout) override {
+  Result<Message> request(const Message& message, std::chrono::milliseconds timeout) override {
+    const std::string& subject = message.subject;
     if (!valid_subject(subject)) return make_error("request: `" + subject.substr(0, 200) + "` is not a subject");
-    if (body.size() > kMaxMessageBody) return make_error("request: the body is past the limit");
+    if (message.body.size() > kMaxMessageBody) return make_error("request: the body is past the limit");
+    natsMsg* msg = nullptr;
+    natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr, reinterpret_cast<const char*>(message.body.data()),
+                                  static_cast<int>(message.body.size()));
+    if (s == NATS_OK && !message.traceparent.empty())
+      s = natsMsgHeader_Set(msg, "traceparent", message.traceparent.c_str());
+    if (s == NATS_OK && !message.tracestate.empty())
+      s = natsMsgHeader_Set(msg, "tracestate", message.tracestate.c_str());
     natsMsg* reply = nullptr;
-    natsStatus s = natsConnection_Request(&reply, conn_, subject.c_str(), reinterpret_cast<const char*>(body.data()),
-                                          static_cast<int>(body.size()), timeout.count());
+    if (s == NATS_OK) s = natsConnection_RequestMsg(&reply, conn_, msg, timeout.count());
+    natsMsg_Destroy(msg);
     if (s == NATS_NO_RESPONDERS) return make_error("request: no one subscribes to " + subject);
     if (s == NATS_TIMEOUT)
       return make_error("request: no reply from " + subject + " in " + std::to_string(timeout.count()) + " ms");

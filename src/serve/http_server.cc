@@ -316,9 +316,9 @@ std::string HttpServer::not_found(std::string_view host, std::string_view path) 
   return body;
 }
 
-void HttpServer::log(const std::string& message) const {
+void HttpServer::log(observe::Severity severity, const std::string& message) const {
   if (options_.log)
-    options_.log(message);
+    options_.log(severity, message);
   else
     log_to_stderr(message);
 }
@@ -338,7 +338,7 @@ std::unique_ptr<HttpServer::Worker> HttpServer::checkout(Target& target, std::st
     if (!waited && target.waiting >= max_waiting) {
       why = "the component is busy: " + std::to_string(target.route.max_workers) + " requests run (its limit) and " +
             std::to_string(target.waiting) + " wait";
-      log(target.route.name + ": refused a request: " + why);
+      log(observe::Severity::kWarn, target.route.name + ": refused a request: " + why);
       return nullptr;
     }
     if (!waited) ++target.waiting;
@@ -353,7 +353,7 @@ std::unique_ptr<HttpServer::Worker> HttpServer::checkout(Target& target, std::st
   if (ok) ok = w->prepare(target.route);
   if (!ok) {
     why = "no instance of the component is available";
-    log(target.route.name + ": cannot make an instance: " + ok.error().message);
+    log(observe::Severity::kError, target.route.name + ": cannot make an instance: " + ok.error().message);
     retire(target);
     return nullptr;
   }
@@ -492,7 +492,7 @@ void HttpServer::start_thread() {
   try {
     t->thread = std::thread([this, self] { work(*self); });
   } catch (const std::system_error& e) {
-    log(std::string("cannot start a serving thread: ") + e.what());
+    log(observe::Severity::kError, std::string("cannot start a serving thread: ") + e.what());
     return;
   }
   threads_.push_back(std::move(t));
@@ -509,7 +509,7 @@ void HttpServer::work(Thread& self) {
     if (!connection) {
       int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), kIdleThreadMs);
       if (n < 0 && errno != EINTR) {
-        log(std::string("epoll_wait: ") + std::strerror(errno));
+        log(observe::Severity::kError, std::string("epoll_wait: ") + std::strerror(errno));
         return;
       }
       if (n == 0 && retire_thread(self)) return;
@@ -810,8 +810,8 @@ bool HttpServer::answer(Connection& c, std::optional<Finishing>& finishing) {
   if (problem) {
     counters_.guest_traps++;
     measure.trapped = true;
-    log(target->route.name + ": " + std::string(req.method_string()) + " " + std::string(req.target()) + ": " +
-        *problem);
+    log(observe::Severity::kError, target->route.name + ": " + std::string(req.method_string()) + " " +
+                                       std::string(req.target()) + ": " + *problem);
     if (!sink.sent()) sink.error_response(500, "the component failed: " + *problem);
   } else if (!sink.started()) {
     sink.error_response(500, sink.failure().empty() ? "the component sent no response" : sink.failure());
@@ -824,8 +824,8 @@ bool HttpServer::answer(Connection& c, std::optional<Finishing>& finishing) {
   finishing = Finishing{target, std::move(worker), std::string(req.method_string()) + " " + std::string(req.target()),
                         std::move(invocation_scope)};
   if (sink.started() && !sink.finished()) {
-    log(std::string(req.method_string()) + " " + std::string(req.target()) +
-        ": the component did not finish the response body");
+    log(observe::Severity::kWarn, std::string(req.method_string()) + " " + std::string(req.target()) +
+                                      ": the component did not finish the response body");
     return false;
   }
   if (sink.broken() || !keep_alive) return false;
@@ -846,7 +846,7 @@ void HttpServer::finish_worker(Finishing& f) {
   }
   if (auto& problem = settled) {
     counters_.guest_traps++;
-    log(target.route.name + ": " + f.request + ": after the response: " + *problem);
+    log(observe::Severity::kError, target.route.name + ": " + f.request + ": after the response: " + *problem);
   }
   uint64_t limit = target.route.max_invocations;
   if (limit != 0 && worker->invocations() >= limit) {
@@ -855,7 +855,7 @@ void HttpServer::finish_worker(Finishing& f) {
   } else if (auto ready = worker->prepare(target.route); ready) {
     give_back(target, std::move(worker));
   } else {
-    log(target.route.name + ": cannot make an instance: " + ready.error().message);
+    log(observe::Severity::kError, target.route.name + ": cannot make an instance: " + ready.error().message);
     worker.reset();
     retire(target);
   }

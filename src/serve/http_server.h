@@ -53,6 +53,7 @@
 #include "component/runtime/runtime.h"
 #include "engine/engine.h"
 #include "observe/current_span.h"
+#include "observe/host_log.h"
 #include "observe/metrics.h"
 #include "observe/otlp/exporter.h"
 #include "observe/request_window.h"
@@ -115,7 +116,7 @@ struct ServeOptions {
   const std::atomic<bool>* stop_flag = nullptr;
   // Where the server's lines go (a guest that trapped, a request refused):
   // by default stderr, each with its UTC time and "stratus serve: ".
-  std::function<void(const std::string&)> log;
+  observe::HostLog log;
   // When set, the server's metrics go there (route_metrics.h): request
   // durations, active requests, invocations, traps and instances per
   // route. The registry must outlive the server.
@@ -214,7 +215,7 @@ class HttpServer {
   // A worker for the target's next request; null (and `why`) when none can
   // be had: too many requests wait, or making an instance failed.
   std::unique_ptr<Worker> checkout(Target& target, std::string& why);
-  void log(const std::string& message) const;
+  void log(observe::Severity severity, const std::string& message) const;
   void give_back(Target& target, std::unique_ptr<Worker> worker);
   void retire(Target& target);
 

@@ -190,10 +190,11 @@ class WorkloadHost::Running {
       ++instantiations[l.provider];
       // The member after next took the definition before: it goes to next
       // now, for the member before it (instances keep what they were given).
+      auto observer = link_spans(id, members[i].name, next.name);
       if (defined.insert(l.import_name).second) {
-        STRATUS_TRY(linker.define_export(l.import_name, li->instance, l.export_name));
+        STRATUS_TRY(linker.define_export(l.import_name, li->instance, l.export_name, std::move(observer)));
       } else {
-        STRATUS_TRY(linker.redefine_export(l.import_name, li->instance, l.export_name));
+        STRATUS_TRY(linker.redefine_export(l.import_name, li->instance, l.export_name, std::move(observer)));
       }
       made.list.push_back(std::move(li));
     }
@@ -664,7 +665,7 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
     m.wasi.stdout_stream = settings_.guest_stdout;
     m.wasi.stderr_stream = settings_.guest_stderr;
     m.wasi.on_refused = [log = settings_.log, who = run->id + " " + name](const std::string& what) {
-      log(who + ": " + what);
+      log(observe::Severity::kWarn, who + ": " + what);
     };
     return m;
   };
@@ -878,7 +879,7 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
               }
               if (problem) {
                 span.fail(*problem, "_OTHER");
-                log(who + ": handle-message on " + subject + ": " + *problem);
+                log(observe::Severity::kError, who + ": handle-message on " + subject + ": " + *problem);
               }
             });
         if (!sub) {
@@ -936,7 +937,7 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
                           : std::get<std::string>(outcome);
           }
         }
-        log(r->id + ": " + failure);
+        log(observe::Severity::kError, r->id + ": " + failure);
         std::unique_lock lock(r->mu);
         if (failures >= m.max_restarts) {
           r->state = WorkloadState::kError;

@@ -44,6 +44,7 @@
 #include "component/runtime/runtime.h"
 #include "engine/engine.h"
 #include "oci/image_store.h"
+#include "observe/host_log.h"
 #include "plugins/plugins.h"
 #include "serve/http_server.h"
 #include "support/result.h"
@@ -73,8 +74,9 @@ struct HostSettings {
   // Where guests' stdout and stderr go (by default the host's own).
   std::shared_ptr<wasi::p2::OutputStream> guest_stdout, guest_stderr;
   // Where the host's own lines go (a service that failed, a message handler
-  // that trapped); by default stderr, prefixed "stratus up: ".
-  std::function<void(const std::string&)> log;
+  // that trapped, a guest refused what it was not granted); by default
+  // stderr, prefixed "stratus up: ".
+  observe::HostLog log;
   // Where OCI images (`image:` an OCI reference) are pulled to and cached;
   // without it such an image is a start error.
   std::shared_ptr<oci::ImageStore> images;

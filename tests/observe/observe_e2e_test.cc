@@ -28,6 +28,7 @@
 
 #include "tests/observe/otlp_receiver.h"
 #include "tests/support/http_get.h"
+#include "tests/support/scoped_env.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -39,6 +40,7 @@ namespace {
 using namespace std::chrono_literals;
 using test_support::free_loopback_port;
 using test_support::OtlpReceiver;
+using test_support::ScopedEnv;
 using test_support::ServerProcess;
 using test_support::TempDir;
 
@@ -514,40 +516,6 @@ TEST(ObserveE2ETest, TheSpansOfALinkedRequestReachAnOtlpReceiverUnderOneTrace) {
   EXPECT_EQ(kv->attributes.at("db.namespace"), "examples/counter");
 }
 
-// Sets environment variables for the processes the test starts, and
-// takes them away again.
-class ScopedEnv {
- public:
-  explicit ScopedEnv(std::vector<std::pair<std::string, std::string>> vars) : vars_(std::move(vars)) {
-    for (const auto& [k, v] : vars_) ::setenv(k.c_str(), v.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    for (const auto& [k, v] : vars_) ::unsetenv(k.c_str());
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  std::vector<std::pair<std::string, std::string>> vars_;
-};
-
-// A GET / with the traceparent whose ids are printable bytes
-// ("stratus-trace-id", "parent-1"): protoc --decode_raw shows them as text.
-int get_with_traceparent(uint16_t port) {
-  namespace http = boost::beast::http;
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket socket(io);
-  socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-  http::request<http::empty_body> req{http::verb::get, "/", 11};
-  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
-  req.set("traceparent", "00-737472617475732d74726163652d6964-706172656e742d31-01");
-  http::write(socket, req);
-  boost::beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(socket, buffer, res);
-  return res.result_int();
-}
-
 // protoc --decode_raw of `body`, or "" when it failed.
 std::string decode_raw(const std::string& protoc, const std::filesystem::path& dir, const std::string& name,
                        const std::string& body) {
@@ -568,7 +536,7 @@ TEST(ObserveE2ETest, MetricsAndLogsReachAnOtlpReceiver) {
   ScopedEnv env({{"OTEL_METRIC_EXPORT_INTERVAL", "200"}, {"OTEL_SERVICE_NAME", "otlp-e2e"}});
   StratusUp up(std::vector<std::string>{"--otlp-endpoint", receiver.url()});
   ASSERT_TRUE(up.ready()) << up.log();
-  ASSERT_EQ(get_with_traceparent(up.port()), 200);
+  ASSERT_EQ(testing::get_with_traceparent(up.port()), 200);
 
   // The counter logs "visit N" through wasi:logging while it serves the
   // request: a log record under the request's trace. (It still goes to
@@ -608,7 +576,7 @@ TEST(ObserveE2ETest, OtlpJsonWhenAsked) {
   ScopedEnv env({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"}, {"OTEL_METRIC_EXPORT_INTERVAL", "200"}});
   StratusUp up(std::vector<std::string>{"--otlp-endpoint", receiver.url()});
   ASSERT_TRUE(up.ready()) << up.log();
-  ASSERT_EQ(get_with_traceparent(up.port()), 200);
+  ASSERT_EQ(testing::get_with_traceparent(up.port()), 200);
   const std::string trace_hex = "737472617475732d74726163652d6964";  // "stratus-trace-id"
   for (const char* path : {"/v1/traces", "/v1/logs", "/v1/metrics"}) {
     auto posts = receiver.posts(path, 1, 10s);
@@ -642,7 +610,7 @@ TEST(ObserveE2ETest, AGuestsOwnSpanJoinsTheRequestsTrace) {
   ScopedEnv env({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"}, {"OTEL_METRIC_EXPORT_INTERVAL", "200"}});
   StratusUp up(std::vector<std::string>{"--otlp-endpoint", receiver.url()}, STRATUS_OTEL_WORKLOAD, "interp");
   ASSERT_TRUE(up.ready()) << up.log();
-  ASSERT_EQ(get_with_traceparent(up.port()), 200) << up.log();
+  ASSERT_EQ(testing::get_with_traceparent(up.port()), 200) << up.log();
   const std::string trace_hex = "737472617475732d74726163652d6964";
 
   // Both spans, in one batch or two.

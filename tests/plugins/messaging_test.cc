@@ -99,6 +99,23 @@ TEST_P(BrokerTest, AMessageCarriesItsTraceContext) {
   EXPECT_EQ(got[1].tracestate, "");
 }
 
+// A request carries its trace context to the responder as a publish does;
+// one without any carries none.
+TEST_P(BrokerTest, ARequestCarriesItsTraceContext) {
+  auto responder = broker_->subscribe("traced.svc", [this](Message m) {
+    if (m.reply_to) (void)broker_->publish({*m.reply_to, bytes(m.traceparent + "|" + m.tracestate), std::nullopt});
+  });
+  ASSERT_TRUE(responder);
+  const std::string parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  auto traced =
+      broker_->request(Message{"traced.svc", bytes("x"), std::nullopt, parent, "vendor=1"}, std::chrono::seconds(5));
+  ASSERT_TRUE(traced) << traced.error().message;
+  EXPECT_EQ(text(traced->body), parent + "|vendor=1");
+  auto plain = broker_->request("traced.svc", bytes("x"), std::chrono::seconds(5));
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_EQ(text(plain->body), "|");
+}
+
 TEST_P(BrokerTest, RequestsGetTheirReplyOrAClearError) {
   auto responder = broker_->subscribe("svc.upper", [this](Message m) {
     std::string s = text(m.body);

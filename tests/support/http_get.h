@@ -26,4 +26,21 @@ inline boost::beast::http::response<boost::beast::http::string_body> http_get(ui
   return res;
 }
 
+// A GET / with the traceparent whose ids are printable bytes
+// ("stratus-trace-id", "parent-1"): protoc --decode_raw shows them as text.
+inline int get_with_traceparent(uint16_t port) {
+  namespace http = boost::beast::http;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  http::request<http::empty_body> req{http::verb::get, "/", 11};
+  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  req.set("traceparent", "00-737472617475732d74726163652d6964-706172656e742d31-01");
+  http::write(socket, req);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(socket, buffer, res);
+  return res.result_int();
+}
+
 }  // namespace stratus::testing

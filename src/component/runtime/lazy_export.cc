@@ -3,6 +3,7 @@
 #include <set>
 
 #include "component/binary/subtype.h"
+#include "component/runtime/observed_func.h"
 #include "support/trace_slot.h"
 
 namespace stratus::component {
@@ -88,55 +89,14 @@ class LazyFunc final : public RtFunc {
   }
 
  private:
-  // The callee runs under the call's trace context (its fibers keep it).
-  struct Under {
-    explicit Under(void* context) : before(t_trace_slot) { t_trace_slot = context; }
-    ~Under() { t_trace_slot = before; }
-    Under(const Under&) = delete;
-    Under& operator=(const Under&) = delete;
-    void* before;
-  };
-
   CallOutcome observed_call(InstanceState* caller, std::span<const Val> args) {
-    auto link = state_.lazy.observer->begin(path_);
-    if (!link) return forward_call(caller, args);
-    CallOutcome outcome = [&] {
-      Under under(link->trace_context());
-      return forward_call(caller, args);
-    }();
-    if (!outcome.returned()) link->trapped(outcome.trap());
-    return outcome;
+    return call_observed(
+        *state_.lazy.observer, path_, [this] { return target(); }, caller, args);
   }
 
-  CallOutcome forward_call(InstanceState* caller, std::span<const Val> args) {
-    auto f = target();
-    if (!f) return engine::Trap{engine::TrapKind::Other, f.error().message};
-    return (*f)->call(caller, args);
-  }
-
-  // The call's end may come after invoke returns (a callee that blocked):
-  // the LinkCall lives as long as the resolution's callback.
   std::pair<MaybeTrap, OnCancel> observed_invoke(InstanceState* caller, OnStart on_start, OnResolve on_resolve) {
-    std::shared_ptr<LinkCall> link = state_.lazy.observer->begin(path_);
-    auto f = target();
-    if (!f) {
-      engine::Trap trap{engine::TrapKind::Other, f.error().message};
-      if (link) link->trapped(trap);
-      return {std::move(trap), OnCancel{}};
-    }
-    if (!link) return (*f)->invoke(caller, std::move(on_start), std::move(on_resolve));
-    std::pair<MaybeTrap, OnCancel> started;
-    {
-      Under under(link->trace_context());
-      started =
-          (*f)->invoke(caller, std::move(on_start), [link, on_resolve = std::move(on_resolve)](Resolution r) mutable {
-            auto resolve = std::move(on_resolve);
-            link.reset();  // the call ended: its span too
-            resolve(std::move(r));
-          });
-    }
-    if (started.first) link->trapped(*started.first);
-    return started;
+    return invoke_observed(
+        *state_.lazy.observer, path_, [this] { return target(); }, caller, std::move(on_start), std::move(on_resolve));
   }
 
   Result<RtFuncPtr> target() {

@@ -4,6 +4,7 @@
 #include "component/runtime/funcs.h"
 #include "component/runtime/instance_state.h"
 #include "component/runtime/lazy_export.h"
+#include "component/runtime/observed_func.h"
 
 namespace stratus::component {
 namespace {
@@ -56,7 +57,8 @@ RtItem to_item(const LinkItem& item, std::vector<std::shared_ptr<void>>& keep_al
   if (const auto* ce = std::get_if<ComponentExport>(&item)) {
     keep_alive.push_back(ce->instance);
     const auto& exports = std::static_pointer_cast<InstanceState>(ce->instance)->exports();
-    return *find_export(*exports, ce->name);
+    const RtItem& found = *find_export(*exports, ce->name);
+    return ce->observer ? observed_item(found, ce->observer, ce->name) : found;
   }
   const auto& ci = std::get<std::shared_ptr<ComponentInstance>>(item);
   keep_alive.push_back(ci);
@@ -156,21 +158,21 @@ Result<void> Linker::define_exports(const std::shared_ptr<ComponentInstance>& in
   if (!state) return make_error("define_exports: not an instance made by a Linker");
   for (const auto& [name, item] : state->exports()->exports) {
     (void)item;
-    if (!items_.emplace(name, ComponentExport{instance, name}).second)
+    if (!items_.emplace(name, ComponentExport{instance, name, nullptr}).second)
       return make_error("`" + name + "` is already defined");
   }
   return {};
 }
 
 Result<void> Linker::define_export(const std::string& name, const std::shared_ptr<ComponentInstance>& instance,
-                                   const std::string& export_name) {
+                                   const std::string& export_name, std::shared_ptr<LinkObserver> observer) {
   host_items_->by_import.clear();
   bind_cache_->entries.clear();
   auto state = std::dynamic_pointer_cast<InstanceState>(instance);
   if (!state) return make_error("define `" + name + "`: not an instance made by a Linker");
   if (state->exports()->exports.count(export_name) == 0)
     return make_error("define `" + name + "`: the instance has no export `" + export_name + "`");
-  if (!items_.emplace(name, ComponentExport{instance, export_name}).second)
+  if (!items_.emplace(name, ComponentExport{instance, export_name, std::move(observer)}).second)
     return make_error("`" + name + "` is already defined");
   return {};
 }
@@ -187,13 +189,13 @@ Result<void> Linker::define_lazy_export(const std::string& name, LazyExport lazy
 }
 
 Result<void> Linker::redefine_export(const std::string& name, const std::shared_ptr<ComponentInstance>& instance,
-                                     const std::string& export_name) {
+                                     const std::string& export_name, std::shared_ptr<LinkObserver> observer) {
   auto it = items_.find(name);
   if (it == items_.end() || !std::holds_alternative<ComponentExport>(it->second))
     return make_error("redefine `" + name + "`: not defined as another component's export");
   auto old = std::move(it->second);
   items_.erase(it);
-  auto defined = define_export(name, instance, export_name);
+  auto defined = define_export(name, instance, export_name, std::move(observer));
   if (!defined) items_.emplace(name, std::move(old));
   return defined;
 }

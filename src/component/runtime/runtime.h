@@ -93,10 +93,13 @@ struct HostInstance {
   std::map<std::string, ValType> types;  // value types the interface exports (`record datetime`)
 };
 
+class LinkObserver;
+
 // One export of a component instance, offered to other components' imports.
 struct ComponentExport {
   std::shared_ptr<ComponentInstance> instance;
   std::string name;
+  std::shared_ptr<LinkObserver> observer;  // may be null (Linker::define_export)
 };
 
 // Placeholders of the resource types one instance exports, by export path
@@ -216,15 +219,16 @@ class Linker {
   // (wasmCloud's linking by interface name).
   Result<void> define_exports(const std::shared_ptr<ComponentInstance>& instance);
   // Satisfies the import `name` with one export, `export_name`, of another
-  // component's instance.
+  // component's instance; `observer`, when given, is told of the calls of
+  // its functions made under a trace context, as a lazy export's are.
   Result<void> define_export(const std::string& name, const std::shared_ptr<ComponentInstance>& instance,
-                             const std::string& export_name);
+                             const std::string& export_name, std::shared_ptr<LinkObserver> observer = nullptr);
   // The same for a `name` defined already by define_export, for the
   // instances made from now on (those made before keep what they were
   // given): the members of an HTTP middleware chain, each linked to the
   // next, share one linker (workload/).
   Result<void> redefine_export(const std::string& name, const std::shared_ptr<ComponentInstance>& instance,
-                               const std::string& export_name);
+                               const std::string& export_name, std::shared_ptr<LinkObserver> observer = nullptr);
 
   // Satisfies the import `name` with the export of an instance made on the
   // first call (LazyExport). Errors: `lazy.component` has no such export.

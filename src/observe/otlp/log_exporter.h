@@ -9,15 +9,13 @@
 #include <optional>
 #include <string>
 
+#include "observe/host_log.h"  // Severity
 #include "observe/otlp/config.h"
 #include "observe/otlp/transport.h"
 #include "observe/trace_context.h"
 #include "support/result.h"
 
 namespace stratus::observe {
-
-// OpenTelemetry's severity numbers: the first of each range.
-enum class Severity : int32_t { kTrace = 1, kDebug = 5, kInfo = 9, kWarn = 13, kError = 17, kFatal = 21 };
 
 struct LogData {
   uint64_t time_unix_ns = 0;  // 0: when it was observed only

@@ -400,6 +400,56 @@ TEST_P(RuntimeTest, ALazyExportsObserverSeesTheCallsMadeUnderATrace) {
   EXPECT_EQ(observer->ended, static_cast<int>(observer->functions.size()));
 }
 
+// An export handed over by define_export (an HTTP middleware chain's link)
+// with an observer: the observer is asked about each call made under a
+// trace context, and only then, as a lazy export's is; a redefinition
+// takes its own observer.
+TEST_P(RuntimeTest, ADefinedExportsObserverSeesTheCallsMadeUnderATrace) {
+  const std::string import = "test:demo/strings@0.1.0", export_name = "test:demo/strings@0.1.4";
+  struct Call final : LinkCall {
+    explicit Call(int& e) : ended(e) {}
+    ~Call() override { ++ended; }
+    void* trace_context() override { return &context; }
+    void trapped(const engine::Trap&) override { ADD_FAILURE() << "the call did not trap"; }
+    int context = 0;
+    int& ended;
+  };
+  struct Observer final : LinkObserver {
+    std::unique_ptr<LinkCall> begin(const std::string& function) override {
+      functions.push_back(function);
+      return std::make_unique<Call>(ended);
+    }
+    std::vector<std::string> functions;
+    int ended = 0;
+  };
+  auto first = std::make_shared<Observer>(), second = std::make_shared<Observer>();
+  auto provider = linker_->instantiate(load("provider"));
+  ASSERT_TRUE(provider.ok()) << provider.error().message;
+  ASSERT_TRUE(linker_->define_export(import, *provider, export_name, first).ok());
+  auto consumer = linker_->instantiate(load("consumer"));
+  ASSERT_TRUE(consumer.ok()) << consumer.error().message;
+  ASSERT_TRUE(linker_->redefine_export(import, *provider, export_name, second).ok());
+  auto later = linker_->instantiate(load("consumer"));
+  ASSERT_TRUE(later.ok()) << later.error().message;
+
+  std::vector<Val> args = {Val::string("hi")};
+  EXPECT_EQ(returned((*consumer)->call("run", args)), Val::string("hi!"));
+  EXPECT_TRUE(first->functions.empty()) << "no trace, no question";
+  int request = 0;
+  t_trace_slot = &request;
+  EXPECT_EQ(returned((*consumer)->call("run", args)), Val::string("hi!"));
+  EXPECT_EQ(t_trace_slot, &request);
+  size_t asked = first->functions.size();
+  EXPECT_EQ(returned((*later)->call("run", args)), Val::string("hi!"));
+  t_trace_slot = nullptr;
+  ASSERT_GT(asked, 0u);
+  EXPECT_EQ(first->functions.size(), asked) << "the later consumer's calls go to the redefinition's observer";
+  ASSERT_FALSE(second->functions.empty());
+  for (const auto& f : first->functions) EXPECT_EQ(f.rfind(export_name + "#", 0), 0u) << f;
+  EXPECT_EQ(first->ended, static_cast<int>(first->functions.size()));
+  EXPECT_EQ(second->ended, static_cast<int>(second->functions.size()));
+}
+
 // The provider exports a resource type: the importer gets a placeholder for
 // it, which becomes the provider's type when the provider is made on the
 // first call; handles, borrows and destructors work across the link.

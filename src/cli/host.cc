@@ -36,7 +36,7 @@ struct HostOptions {
   std::string http_addr = "127.0.0.1:8080";
   std::string data_dir = ".stratus/data";
   std::vector<std::string> insecure_registries;
-  std::string engine = "aot";
+  std::string engine = "tiered";
   std::string cache_dir;
   std::string heartbeat_interval = "15s";
   int timeout_ms = 30'000;
@@ -96,6 +96,7 @@ int host(const HostOptions& o) {
 
   engine::EngineOptions engine_options;
   engine_options.cache_dir = o.cache_dir;
+  engine_options.log = [](const std::string& line) { std::fprintf(stderr, "stratus host: %s\n", line.c_str()); };
   auto engine = engine::make_engine(o.engine, engine_options);
   if (!engine) return fail(engine.error().message);
   Observability observability(**engine);
@@ -168,8 +169,10 @@ Subcommand add_host(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--data-dir", opts->data_dir, "Where embedded backends keep data")->capture_default_str();
   add_image_options(*app, opts->insecure_registries);
-  app->add_option("--engine", opts->engine, "Backend: aot (wasm2c + C compiler, cached) or interp")
-      ->check(CLI::IsMember({"aot", "interp"}))
+  app->add_option("--engine", opts->engine,
+                  "Backend: tiered (interp at once, aot once compiled in the background), aot (wasm2c + C "
+                  "compiler, cached) or interp")
+      ->check(CLI::IsMember({"tiered", "aot", "interp"}))
       ->capture_default_str();
   app->add_option("--cache-dir", opts->cache_dir, "Where aot keeps compiled modules (default ~/.cache/stratus)");
   app->add_option("--heartbeat-interval", opts->heartbeat_interval, "Between heartbeats (500ms, 15s, 1m)")

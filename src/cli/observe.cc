@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "engine/aot/aot_stats.h"
+#include "engine/tiered/tiered_engine.h"
 #include "lattice/nats_host.h"
 #include "observe/current_span.h"
 #include "observe/status_page.h"
@@ -72,7 +73,8 @@ Observability::Observability(const engine::Engine& engine) {
   auto& memory = registry_.gauge("stratus_guest_memory_bytes",
                                  "Linear memory guests of the aot backend can reach now, all instances together.");
   registry_.on_collect([&engine, &compile_seconds, &compiler_runs, &modules, &cache_hits, &memory] {
-    auto stats = engine::aot_stats(engine);
+    const engine::Engine* aot = engine::aot_tier(engine);  // tiered: its aot tier's
+    auto stats = engine::aot_stats(aot != nullptr ? *aot : engine);
     if (!stats) return;  // the interpreter: none of these
     compile_seconds.with({}).set(stats->compile_seconds);
     compiler_runs.with({}).set(static_cast<double>(stats->compiler_runs));

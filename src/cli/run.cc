@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "cli/limits.h"
 #include "cli/subcommand.h"
 #include "component/binary/decoder.h"
+#include "component/runtime/runtime.h"
 #include "engine/engine.h"
 #include "support/file.h"
 #include "wasi/p2/wasi.h"
@@ -113,6 +115,11 @@ int run(const RunOptions& opts) {
   component::InstantiateOptions options;
   options.allow_sync_cancel_in_waitable_set = true;  // component/runtime/runtime.h: older toolchains' components
   options.limits = *limits;
+  if (opts.engine == "tiered") {  // its lines name the file; the aot compile outlives the run (for the next)
+    component::Linker linker(**engine);
+    if (auto compiled = linker.precompile(*component, std::filesystem::path(opts.file).filename().string()); !compiled)
+      return fail(opts.file + ": " + compiled.error().message, kExitError);
+  }
   auto outcome = wasi::p2::run_command(**engine, *component, std::move(config), options);
   const LimitFlags& flags = opts.limits;
   if (!outcome) return fail(opts.file + ": " + with_note(outcome.error().message, flags.note(nullptr)), kExitError);
@@ -127,8 +134,10 @@ int run(const RunOptions& opts) {
 Subcommand add_run(CLI::App& parent) {
   auto opts = std::make_shared<RunOptions>();
   CLI::App* app = parent.add_subcommand("run", "Run a wasi:cli/command component (or a WASI preview 1 module)");
-  app->add_option("--engine", opts->engine, "Backend: aot (wasm2c + C compiler, cached) or interp")
-      ->check(CLI::IsMember({"aot", "interp"}))
+  app->add_option("--engine", opts->engine,
+                  "Backend: aot (wasm2c + C compiler, cached), interp, or tiered (interp while aot compiles "
+                  "in the background for the next run)")
+      ->check(CLI::IsMember({"aot", "interp", "tiered"}))
       ->capture_default_str();
   app->add_option("--cache-dir", opts->cache_dir, "Where aot keeps compiled modules (default ~/.cache/stratus)");
   app->add_option("--dir", opts->dirs, "Grant a host directory, HOST[::GUEST] (repeatable)")->allow_extra_args(false);

@@ -15,6 +15,7 @@
 #include "cli/observe.h"
 #include "cli/subcommand.h"
 #include "component/binary/decoder.h"
+#include "component/runtime/runtime.h"
 #include "engine/engine.h"
 #include "serve/http_server.h"
 #include "support/file.h"
@@ -27,7 +28,7 @@ std::atomic<bool> g_stop{false};
 extern "C" void on_stop_signal(int) { g_stop.store(true); }
 
 struct ServeCliOptions {
-  std::string engine = "aot";
+  std::string engine = "tiered";
   std::string cache_dir;
   std::string addr = "127.0.0.1:8080";
   std::vector<std::string> env, dirs, read_only_dirs, allow_hosts;
@@ -70,6 +71,7 @@ int serve(const ServeCliOptions& o) {
   if (!component) return fail(o.file + ": " + component.error().message);
   engine::EngineOptions engine_options;
   engine_options.cache_dir = o.cache_dir;
+  engine_options.log = [](const std::string& line) { std::fprintf(stderr, "stratus serve: %s\n", line.c_str()); };
   auto engine = engine::make_engine(o.engine, engine_options);
   if (!engine) return fail(engine.error().message);
   // The component's name in metrics and on the status page: its file's.
@@ -78,6 +80,11 @@ int serve(const ServeCliOptions& o) {
   if (auto observing = observability.configure(options, o.observe, "serve"); !observing)
     return fail(observing.error().message);
   options.component_name = name;
+  if (o.engine == "tiered") {  // compiling for aot starts now, in the background; its lines name the file
+    component::Linker linker(**engine);
+    if (auto compiled = linker.precompile(*component, name); !compiled)
+      return fail(o.file + ": " + compiled.error().message);
+  }
   auto server = serve::HttpServer::create(**engine, *component, std::move(options));
   if (!server) return fail(o.file + ": " + server.error().message);
   auto port = (*server)->listen();
@@ -115,8 +122,10 @@ int serve(const ServeCliOptions& o) {
 Subcommand add_serve(CLI::App& parent) {
   auto opts = std::make_shared<ServeCliOptions>();
   CLI::App* app = parent.add_subcommand("serve", "Serve a wasi:http proxy component over HTTP");
-  app->add_option("--engine", opts->engine, "Backend: aot (wasm2c + C compiler, cached) or interp")
-      ->check(CLI::IsMember({"aot", "interp"}))
+  app->add_option("--engine", opts->engine,
+                  "Backend: tiered (interp at once, aot once compiled in the background), aot (wasm2c + C "
+                  "compiler, cached) or interp")
+      ->check(CLI::IsMember({"tiered", "aot", "interp"}))
       ->capture_default_str();
   app->add_option("--cache-dir", opts->cache_dir, "Where aot keeps compiled modules (default ~/.cache/stratus)");
   app->add_option("--addr", opts->addr, "Address to listen on, HOST:PORT (port 0: any free port)")

@@ -30,7 +30,7 @@ std::atomic<bool> g_up_stop{false};
 extern "C" void on_up_signal(int) { g_up_stop.store(true); }
 
 struct UpOptions {
-  std::string engine = "aot";
+  std::string engine = "tiered";
   std::string cache_dir;
   std::string addr = "127.0.0.1:8080";
   std::string data_dir = ".stratus/data";
@@ -81,6 +81,7 @@ int up(const UpOptions& o) {
 
   engine::EngineOptions engine_options;
   engine_options.cache_dir = o.cache_dir;
+  engine_options.log = [](const std::string& line) { std::fprintf(stderr, "stratus up: %s\n", line.c_str()); };
   auto engine = engine::make_engine(o.engine, engine_options);
   if (!engine) return fail(engine.error().message);
   Observability observability(**engine);
@@ -141,8 +142,10 @@ int up(const UpOptions& o) {
 Subcommand add_up(CLI::App& parent) {
   auto opts = std::make_shared<UpOptions>();
   CLI::App* app = parent.add_subcommand("up", "Run workloads (wasmCloud v2 specs) on this host, serving their HTTP");
-  app->add_option("--engine", opts->engine, "Backend: aot (wasm2c + C compiler, cached) or interp")
-      ->check(CLI::IsMember({"aot", "interp"}))
+  app->add_option("--engine", opts->engine,
+                  "Backend: tiered (interp at once, aot once compiled in the background), aot (wasm2c + C "
+                  "compiler, cached) or interp")
+      ->check(CLI::IsMember({"tiered", "aot", "interp"}))
       ->capture_default_str();
   app->add_option("--cache-dir", opts->cache_dir, "Where aot keeps compiled modules (default ~/.cache/stratus)");
   app->add_option("--addr", opts->addr, "The HTTP listener, HOST:PORT (port 0: any free port)")->capture_default_str();

@@ -356,7 +356,7 @@ struct CompileOptions {
 class Engine {
  public:
   virtual ~Engine() = default;
-  virtual std::string_view name() const = 0;  // "aot" or "interp"
+  virtual std::string_view name() const = 0;  // "aot", "interp" or "tiered"
 
   // Decodes and validates `bytes`. Errors name the byte offset and the reason.
   virtual Result<std::shared_ptr<Module>> compile(std::span<const uint8_t> bytes,
@@ -377,6 +377,24 @@ class Engine {
                                                                            std::span<const ImportValue> imports,
                                                                            const InstanceLimits& limits = {}) = 0;
 
+  // Engines with tiers (the `tiered` engine: the interpreter at once, aot
+  // once its background compile is done): the engine a new instance of
+  // `module` (which this engine compiled) is to be made on now, with the
+  // host functions it imports. Every core instance of one component
+  // instance must come from the same tier (their externals cannot cross
+  // engines), so the component layer asks once per component instance.
+  // Other engines: themselves.
+  virtual Engine& tier_for(const Module& module) {
+    (void)module;
+    return *this;
+  }
+  // `module` (compiled by this engine) as `tier` (from tier_for) instantiates
+  // it; an Error when it has no form on that tier. Other engines: `module`.
+  virtual Result<std::shared_ptr<Module>> on_tier(const std::shared_ptr<Module>& module, const Engine& tier) {
+    (void)tier;
+    return module;
+  }
+
   // Host-created externals, usable as imports of any instance of this engine.
   virtual std::shared_ptr<Func> host_func(FuncType type, HostCallback callback) = 0;
   virtual Result<std::shared_ptr<Memory>> host_memory(MemoryType type) = 0;
@@ -391,8 +409,20 @@ struct EngineOptions {
   // aot: C compiler and optimisation level used for generated code.
   std::string c_compiler;  // empty: $STRATUS_CC, else "cc"
   int opt_level = 2;
-  // Print a progress line for compiles that take longer than this.
+  // Print a progress line for compiles that take longer than this (and,
+  // from then on, "aot: compiling X: 3/8 parts" every few seconds).
   std::chrono::milliseconds progress_after{1000};
+  // aot: C compiler processes at once (0: one per core). The C of a module
+  // bigger than `split_bytes` is split into that many translation units.
+  unsigned compile_jobs = 0;
+  size_t split_bytes = size_t{256} << 10;
+  // aot: when a split build fails, build the module whole (and say so on
+  // stderr). Tests of the split turn it off.
+  bool split_fallback = true;
+  // tiered: where its lines go ("component X: serving on interp while aot
+  // compiles (N functions)", "component X: now on aot (compiled in N s)");
+  // unset: stderr, prefixed "stratus: ". Called from the compiling thread.
+  std::function<void(const std::string&)> log;
 };
 
 // A core module's imports and exports, from validating it without
@@ -403,7 +433,7 @@ struct ModuleTypeInfo {
   std::vector<ExportDesc> exports;
 };
 
-// "aot" or "interp". Error for an unknown name.
+// "aot", "interp" or "tiered" (tiered/tiered_engine.h). Error for an unknown name.
 Result<std::unique_ptr<Engine>> make_engine(std::string_view name, const EngineOptions& options = {});
 
 }  // namespace stratus::engine

@@ -710,6 +710,19 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
     }
   }
   if (!problems.empty()) return make_error(joined(problems));
+  // The tiered engine runs each member on the interpreter at once and
+  // compiles it for aot in the background from here, naming it in its lines
+  // ("component NS/NAME MEMBER: now on aot ..."). Pools need nothing more:
+  // an instance made on the interpreter refuses reset() once aot is ready,
+  // so each is made anew on aot at its next use (runtime.h, reset).
+  if (engine_.name() == "tiered") {
+    for (auto& m : run->members) {
+      component::Linker linker(engine_);
+      if (auto compiled = linker.precompile(m.component, run->id + " " + m.name); !compiled)
+        problems.push_back(m.where + " (" + m.name + "): " + compiled.error().message);
+    }
+    if (!problems.empty()) return make_error(joined(problems));
+  }
   // stratus:workload/instances: the service's alone, and only when the
   // workload asks for it.
   for (auto& m : run->members) {

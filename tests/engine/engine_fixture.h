@@ -1,5 +1,6 @@
 // The fixture of the engine tests: one engine of the backend named by the
-// test parameter ("aot" or "interp"), with a private compile cache.
+// test parameter ("aot", "interp", or "aot_split": aot building each
+// module's C in several parts), with a private compile cache.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -21,7 +22,15 @@ class EngineTest : public ::testing::TestWithParam<std::string> {
     cache_ = std::filesystem::temp_directory_path() / ("stratus-engine-test-" + std::to_string(::getpid()));
     EngineOptions options;
     options.cache_dir = cache_.string();
-    auto made = make_engine(GetParam(), options);
+    // aot_split: aot with every module's C split in 3 parts (aot/split.h),
+    // no fallback to a whole build: the same results as aot's.
+    if (GetParam() == "aot_split") {
+      options.compile_jobs = 3;
+      options.split_bytes = 0;
+      options.split_fallback = false;
+      options.cache_dir = cache_.string() + "-split";  // not aot's whole builds
+    }
+    auto made = make_engine(GetParam() == "aot_split" ? "aot" : GetParam(), options);
     ASSERT_TRUE(made.ok()) << made.error().message;
     engine_ = std::move(made).value();
   }

@@ -629,7 +629,7 @@ TEST_P(EngineTest, InstancesRunOnSeveralThreadsAtOnce) {
   EXPECT_EQ(good.load(), kThreads * 20);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, EngineTest, ::testing::Values("aot", "interp"),
+INSTANTIATE_TEST_SUITE_P(Backends, EngineTest, ::testing::Values("aot", "interp", "aot_split"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

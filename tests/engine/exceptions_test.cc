@@ -179,7 +179,7 @@ TEST_P(ExceptionsTest, TagsOnlyWhenAskedForAndImportTypesChecked) {
   EXPECT_NE(std::get<Error>(result).message.find("t"), std::string::npos);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ExceptionsTest, ::testing::Values("aot", "interp"),
+INSTANTIATE_TEST_SUITE_P(Backends, ExceptionsTest, ::testing::Values("aot", "interp", "aot_split"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

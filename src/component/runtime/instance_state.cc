@@ -31,7 +31,11 @@ Thread& InstanceState::outside_thread() {
   return *outside_thread_;
 }
 
-engine::Engine& InstanceState::engine() const { return linker_.engine(); }
+engine::Engine& InstanceState::engine() const {
+  const InstanceState* s = this;
+  while (s->parent_ != nullptr) s = s->parent_;
+  return s->tier_ != nullptr ? *s->tier_ : linker_.engine();
+}
 
 ResourceTypePtr InstanceState::resolve(const ResourceTypePtr& static_type) const {
   for (const InstanceState* s = this; s != nullptr; s = s->parent_) {
@@ -222,6 +226,12 @@ Result<void> InstanceState::reset() {
   // another instance (a link) or the host: starting over would cut it
   // without the other side seeing a drop.
   if (holds_channel_end()) return make_error("reset: the instance still holds an end of a stream or future");
+  // A faster tier is ready (the tiered engine's aot code): the instance
+  // retires, and the pool that kept it makes the next one there.
+  if (tier_module_ && &linker_.engine().tier_for(*tier_module_) != tier_)
+    return make_error("reset: the instance runs on " + std::string(tier_->name()) +
+                      ", its component's code is ready on " +
+                      std::string(linker_.engine().tier_for(*tier_module_).name()) + ": instantiate anew");
   clear_call_state();
   for (size_t i = 0; i < core_order_.size(); ++i) {
     auto done = core_order_[i]->reinitialize();

@@ -92,6 +92,15 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
   Result<void> drop_resource(const ResourceRef& resource) override;
   Result<void> reset() override;
   void interrupt() override;
+  std::string_view engine_name() const override { return engine().name(); }
+
+  // Root only: the engine its core instances come from, a tier of the
+  // linker's (engine.h tier_for), chosen when instantiation begins;
+  // `module`, a module of its component, tells when a newer tier is ready.
+  void set_tier(engine::Engine& tier, std::shared_ptr<engine::Module> module) {
+    tier_ = &tier;
+    tier_module_ = std::move(module);
+  }
 
   // Walks the definitions of `component`, with `args` satisfying its
   // imports by name. A trap in a core start function comes back as an Error
@@ -192,6 +201,8 @@ class InstanceState : public ComponentInstance, public std::enable_shared_from_t
   // In the root only: every core instance of the tree, in the order
   // instantiation made them (reset() reinitializes them in that order).
   std::vector<std::shared_ptr<engine::Instance>> core_order_;
+  engine::Engine* tier_ = nullptr;  // root only; null: the linker's engine
+  std::shared_ptr<engine::Module> tier_module_;
   std::atomic<bool> interrupted_{false};  // interrupt() was called: never reset
   bool unusable_ = false;                 // a call did not return, or a reset failed part way
   bool poisoned_ = false;                 // root only: a call trapped

@@ -36,7 +36,9 @@ class Instantiator {
           return make_error("core instantiation: argument `" + import.module + "` has no export `" + import.name + "`");
         imports.push_back({import.module, import.name, *ext});
       }
-      auto made = s_.engine().instantiate(*compiled, imports, s_.options_.limits);
+      auto on_tier = s_.linker_.engine().on_tier(*compiled, s_.engine());
+      if (!on_tier.ok()) return std::move(on_tier).error().context("core instantiation");
+      auto made = s_.engine().instantiate(*on_tier, imports, s_.options_.limits);
       if (auto* t = std::get_if<engine::Trap>(&made)) return make_error("core instance start trapped: " + t->message);
       if (auto* e = std::get_if<Error>(&made)) return std::move(*e).context("core instantiation");
       rt->instance = std::get<std::shared_ptr<engine::Instance>>(made);

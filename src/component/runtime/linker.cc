@@ -233,7 +233,11 @@ Result<std::vector<std::shared_ptr<engine::Module>>> compile_modules(engine::Eng
   return out;
 }
 
-Result<void> Linker::compile_all(const Component& component) {
+Result<void> Linker::precompile(const ComponentPtr& component, const std::string& name) {
+  return compile_all(*component, name);
+}
+
+Result<void> Linker::compile_all(const Component& component, const std::string& name) {
   std::vector<CoreModulePtr> modules;
   collect_modules(component, modules);
   std::vector<CoreModulePtr> todo;
@@ -247,7 +251,9 @@ Result<void> Linker::compile_all(const Component& component) {
     bytes.push_back(m->bytes);
   }
   if (todo.empty()) return {};
-  auto results = engine_.compile_many(bytes, core_module_options());
+  auto options = core_module_options();
+  if (!name.empty()) options.name = name;
+  auto results = engine_.compile_many(bytes, options);
   for (size_t i = 0; i < todo.size(); ++i) {
     if (!results[i].ok()) return std::move(results[i]).error().context("core module " + std::to_string(i));
     compiled_[todo[i].get()] = {todo[i], *results[i]};
@@ -268,6 +274,14 @@ Result<std::shared_ptr<ComponentInstance>> Linker::instantiate(const ComponentPt
                                                                const InstantiateOptions& options) {
   STRATUS_TRY(compile_all(*component));
   auto state = std::make_shared<InstanceState>(*this, nullptr, options);
+  // One tier for all its core instances: the one the engine offers now for
+  // its modules (they were compiled together).
+  std::vector<CoreModulePtr> modules;
+  collect_modules(*component, modules);
+  if (!modules.empty()) {
+    auto it = compiled_.find(modules.front().get());
+    if (it != compiled_.end()) state->set_tier(engine_.tier_for(*it->second.second), it->second.second);
+  }
   RtItemMap args;
   std::vector<std::shared_ptr<void>> keep_alive;
   for (const auto& def : component->definitions) {

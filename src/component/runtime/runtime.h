@@ -245,8 +245,13 @@ class Linker {
   // shared object).
   Result<std::shared_ptr<engine::Module>> compiled(const CoreModulePtr& module);
 
+  // Compiles the core modules of `component` now, as its first
+  // instantiation would; `name` names them in the engine's lines (the
+  // tiered engine's "component NAME: serving on interp while aot compiles").
+  Result<void> precompile(const ComponentPtr& component, const std::string& name);
+
  private:
-  Result<void> compile_all(const Component& component);
+  Result<void> compile_all(const Component& component, const std::string& name = "component core module");
   const LinkItem* find(const std::string& name) const;
 
   engine::Engine& engine_;
@@ -300,6 +305,9 @@ class ComponentInstance {
   // host call under way finishes first). Thread-safe. The instance cannot be
   // reset afterwards.
   virtual void interrupt() = 0;
+  // The engine its core instances run on: "aot" or "interp" (with the
+  // tiered engine, the tier it was made on).
+  virtual std::string_view engine_name() const = 0;
 };
 
 }  // namespace stratus::component

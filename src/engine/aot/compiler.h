@@ -40,8 +40,10 @@ class Compiler {
   std::string cache_key(std::span<const std::string> module_hashes) const;
   std::filesystem::path cached_path(const std::string& key) const;
 
-  // Compiles `units` into one shared object stored at cached_path(key).
-  // `what` and `num_functions` only feed the progress line.
+  // Compiles `units` into one shared object stored at cached_path(key):
+  // every C file (a big module's split in parts, split.h) compiled on its
+  // own, `jobs_` at a time, then linked. `what` and `num_functions` only
+  // feed the progress lines.
   Result<std::filesystem::path> build(const std::string& key, std::span<const GeneratedC> units,
                                       const std::string& what, uint64_t num_functions,
                                       std::chrono::steady_clock::time_point started);
@@ -50,8 +52,20 @@ class Compiler {
   void count_cache_hit() { ++cache_hits_; }
 
  private:
+  // build() with big modules split in parts (`split`) or whole; *split_used
+  // says whether any was.
+  Result<std::filesystem::path> build_with(const std::string& key, std::span<const GeneratedC> units,
+                                           const std::string& what, uint64_t num_functions,
+                                           std::chrono::steady_clock::time_point started, bool split, bool* split_used);
+  // Runs `commands` (C compiler runs) `jobs_` at a time; the first failure.
+  Result<void> run_all(const std::vector<std::vector<std::string>>& commands, const std::string& what,
+                       uint64_t num_functions, std::chrono::steady_clock::time_point started);
+
   std::string cc_;
   int opt_level_;
+  unsigned jobs_;
+  size_t split_bytes_;
+  bool split_fallback_;
   std::filesystem::path cache_dir_;
   std::chrono::milliseconds progress_after_;
   std::string identity_;  // first line of `cc --version`

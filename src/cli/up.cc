@@ -95,8 +95,7 @@ int up(const UpOptions& o) {
   settings.plugins.data_dir = o.data_dir;
   settings.images = make_image_store(o.data_dir, o.insecure_registries);
   observability.configure_host(settings,
-                               [](const std::string& line) { std::fprintf(stderr, "stratus up: %s
-", line.c_str()); });
+                               [](const std::string& line) { std::fprintf(stderr, "stratus up: %s\n", line.c_str()); });
   settings.call_timeout = options.timeout;
   workload::WorkloadHost host(**engine, *router, settings);
   // The listener reads the host and the router: it stops first, however

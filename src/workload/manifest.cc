@@ -122,16 +122,21 @@ class ManifestReader {
   }
 
   // imagePullSecret and imagePullPolicy, shared by components and the service.
-  void image_options(const std::string& key, const YAML::Node& v, const std::string& p) {
+  // The policy applies to an OCI reference as `image_pull_policy` does.
+  void image_options(const std::string& key, const YAML::Node& v, const std::string& p, ImagePullPolicy& out) {
     if (key == "imagePullSecret") {
       needs_kubernetes(p, "names a Secret");
     } else if (key == "imagePullPolicy") {
       std::string policy;
       if (!r.scalar(v, p, policy)) return;
-      if (policy != "Always" && policy != "IfNotPresent" && policy != "Never") {
-        r.problem(p, "'" + policy + "' is not one of Always, IfNotPresent, Never");
+      if (policy == "Always") {
+        out = ImagePullPolicy::Always;
+      } else if (policy == "IfNotPresent") {
+        out = ImagePullPolicy::IfNotPresent;
+      } else if (policy == "Never") {
+        out = ImagePullPolicy::Never;
       } else {
-        note(p, policy + " noted, not used (images are read as given)");
+        r.problem(p, "'" + policy + "' is not one of Always, IfNotPresent, Never");
       }
     }
   }
@@ -149,7 +154,7 @@ class ManifestReader {
                if (key == "maxInvocations" && r.integer(v, p, n)) c.max_invocations = n;
                if (key == "maxConcurrency" && r.integer(v, p, n)) c.max_concurrency = n;
                if (key == "localResources") c.local_resources = resources(v, p);
-               image_options(key, v, p);
+               image_options(key, v, p, c.image_pull_policy);
              });
     return c;
   }
@@ -241,7 +246,7 @@ class ManifestReader {
                          }
                        }
                        if (k == "localResources") s.local_resources = resources(x, xp);
-                       image_options(k, x, xp);
+                       image_options(k, x, xp, s.image_pull_policy);
                      });
             if (!v.IsNull()) w.service = std::move(s);
           } else if (key == "volumes") {

@@ -19,8 +19,9 @@
 //
 // Placement is the operator's and one host has none: `replicas`,
 // `hostSelector`, `hostId`, `environment`, `deployPolicy`, labels,
-// `imagePullPolicy`, `status` and the object metadata Kubernetes writes
-// are read and reported as notes (logged by the caller), not used.
+// `status` and the object metadata Kubernetes writes are read and
+// reported as notes (logged by the caller), not used. `imagePullPolicy`
+// is the spec's `image_pull_policy` (an OCI image's pull policy).
 // What needs the Kubernetes API (`configFrom`, `secretFrom`,
 // `imagePullSecret`, `artifacts`) is an error, as is any other field.
 // Errors name the field in the file's own spelling

@@ -677,12 +677,15 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
   using Compiled = Result<std::vector<std::shared_ptr<engine::Module>>>;
   std::vector<std::future<Compiled>> compiling;
   std::set<const component::Component*> compiled;
-  auto compile_ahead = [&](const component::ComponentPtr& c, bool service) {
-    if (!engine_.remembers_modules() || !compiled.insert(c.get()).second) return;
-    bool made_at_start = service;
-    for (const auto& e : c->type->exports)
-      made_at_start = made_at_start || e.name.rfind(kIncomingHandler, 0) == 0 || e.name.rfind(kHandlerP3, 0) == 0;
-    if (!made_at_start) return;
+  auto made_at_start = [](const Member& m) {
+    bool made = m.spec == nullptr;  // the service
+    for (const auto& e : m.component->type->exports)
+      made = made || e.name.rfind(kIncomingHandler, 0) == 0 || e.name.rfind(kHandlerP3, 0) == 0;
+    return made;
+  };
+  auto compile_ahead = [&](const Member& m) {
+    if (!engine_.remembers_modules() || !made_at_start(m) || !compiled.insert(m.component.get()).second) return;
+    component::ComponentPtr c = m.component;
     compiling.push_back(
         std::async(std::launch::async, [&engine = engine_, c] { return component::compile_modules(engine, *c); }));
   };
@@ -695,7 +698,7 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
       continue;
     }
     m->spec = &run->spec.components[i];
-    compile_ahead(m->component, false);
+    compile_ahead(*m);
     run->members.push_back(std::move(*m));
   }
   if (workload.service) {
@@ -703,20 +706,22 @@ Result<std::string> WorkloadHost::start(const Workload& workload, const fs::path
                   workload.service->image_pull_secret, workload.service->image_pull_policy);
     if (m) {
       m->max_restarts = workload.service->max_restarts;
-      compile_ahead(m->component, true);
+      compile_ahead(*m);
       run->members.push_back(std::move(*m));
     } else {
       problems.push_back(m.error().message);
     }
   }
   if (!problems.empty()) return make_error(joined(problems));
-  // The tiered engine runs each member on the interpreter at once and
-  // compiles it for aot in the background from here, naming it in its lines
-  // ("component NS/NAME MEMBER: now on aot ..."). Pools need nothing more:
-  // an instance made on the interpreter refuses reset() once aot is ready,
-  // so each is made anew on aot at its next use (runtime.h, reset).
+  // The tiered engine runs each member made at start on the interpreter at
+  // once and compiles it for aot in the background from here, naming it in
+  // its lines ("component NS/NAME MEMBER: now on aot ..."); the others are
+  // compiled when first made, as on aot. Pools need nothing more: an
+  // instance made on the interpreter refuses reset() once aot is ready, so
+  // each is made anew on aot at its next use (runtime.h, reset).
   if (engine_.name() == "tiered") {
     for (auto& m : run->members) {
+      if (!made_at_start(m)) continue;
       component::Linker linker(engine_);
       if (auto compiled = linker.precompile(m.component, run->id + " " + m.name); !compiled)
         problems.push_back(m.where + " (" + m.name + "): " + compiled.error().message);

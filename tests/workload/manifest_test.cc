@@ -123,7 +123,9 @@ TEST(ManifestTest, ReadsAWorkloadDeploymentAsTheSpecsWorkload) {
       << notes;
   EXPECT_TRUE(mentions(m.notes, "spec.deployPolicy: Recreate noted")) << notes;
   EXPECT_TRUE(mentions(m.notes, "metadata.labels: {app=shop} noted, not used")) << notes;
-  EXPECT_TRUE(mentions(m.notes, "spec.template.spec.components[0].imagePullPolicy: IfNotPresent noted")) << notes;
+  EXPECT_FALSE(mentions(m.notes, "imagePullPolicy")) << notes;
+  EXPECT_EQ(m.workload.components[0].image_pull_policy, ImagePullPolicy::IfNotPresent)
+      << "the policy applies to an OCI image as the spec's image_pull_policy does";
 }
 
 TEST(ManifestTest, ReadsWorkloadAndReplicaSetInOneFile) {

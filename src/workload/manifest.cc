@@ -331,6 +331,7 @@ std::string scalar_field(const YAML::Node& doc, const char* key) {
 
 Result<std::vector<YAML::Node>> load_all(std::string_view text, const std::string& source) {
   if (auto why = yaml::too_deep(text)) return make_error(source + ": not read: " + *why);
+  if (auto why = yaml::too_many_documents(text)) return make_error(source + ": not read: " + *why);
   try {
     auto docs = YAML::LoadAll(std::string(text));
     size_t left = yaml::kMaxNodes;  // for the whole file
@@ -439,7 +440,7 @@ std::string manifest_message(const Manifest& manifest, const std::string& messag
 }
 
 bool is_manifest(std::string_view text) {
-  if (yaml::too_deep(text)) return false;
+  if (yaml::too_deep(text) || yaml::too_many_documents(text)) return false;
   try {
     for (const auto& doc : YAML::LoadAll(std::string(text))) {
       if (doc.IsNull()) continue;

@@ -43,8 +43,8 @@
 
 #include "component/runtime/runtime.h"
 #include "engine/engine.h"
-#include "oci/image_store.h"
 #include "observe/host_log.h"
+#include "oci/image_store.h"
 #include "plugins/plugins.h"
 #include "serve/http_server.h"
 #include "support/result.h"

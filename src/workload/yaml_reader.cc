@@ -1,5 +1,9 @@
 #include "workload/yaml_reader.h"
 
+#include <sstream>
+
+#include <yaml-cpp/eventhandler.h>
+
 namespace stratus::workload::yaml {
 namespace {
 
@@ -76,5 +80,38 @@ bool exceeds(const YAML::Node& node, size_t& left) {
 }  // namespace
 
 bool too_many_nodes(const YAML::Node& node, size_t& left) { return exceeds(node, left); }
+
+namespace {
+
+// Takes a document's events and keeps nothing.
+class Discard : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+}  // namespace
+
+std::optional<std::string> too_many_documents(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  YAML::Parser parser(in);
+  Discard discard;
+  size_t documents = 0;
+  try {
+    while (parser.HandleNextDocument(discard)) {
+      if (++documents > kMaxDocuments) return "more than " + std::to_string(kMaxDocuments) + " YAML documents";
+    }
+  } catch (const YAML::Exception&) {
+    // Not too many: the reader that follows reports the syntax error where it is.
+  }
+  return std::nullopt;
+}
 
 }  // namespace stratus::workload::yaml

@@ -153,6 +153,13 @@ class Reader {
 // nullopt.
 std::optional<std::string> too_deep(std::string_view text);
 
+// Why the documents of `text` are not read (more than kMaxDocuments of
+// them), or nullopt. yaml-cpp 0.7's parser can return empty documents
+// without end from a few bytes (a stray directive): YAML::LoadAll would
+// then fill memory; this counts them first with a parser that builds nothing.
+inline constexpr size_t kMaxDocuments = 1000;
+std::optional<std::string> too_many_documents(std::string_view text);
+
 // Whether walking `node` visits more nodes than `left` (which it counts
 // down, so several documents can share one budget). Aliases share nodes,
 // so a small text can stand for billions of them ("a billion laughs"); the

@@ -366,5 +366,18 @@ TEST(ManifestTest, TheSnakeCaseSpecIsUnchanged) {
   EXPECT_EQ(manifest->front().kind, "WorkloadDeployment");
 }
 
+// Ten bytes the fuzzer found: yaml-cpp 0.7 reads empty documents from them
+// without end, so YAML::LoadAll filled memory. They are counted first now.
+TEST(ManifestTest, DocumentsWithoutEndAreRefusedNotLoaded) {
+  const char bytes[] = {0x2c, '\xff', 0x4f, 0x25, 0x00, 0x46, '\xd8', 0x59, 0x35, 0x00};
+  std::string_view text(bytes, sizeof bytes);
+  EXPECT_FALSE(is_manifest(text));
+  auto read = parse_manifests(text, "endless.yaml");
+  ASSERT_FALSE(read.ok());
+  EXPECT_NE(read.error().message.find("endless.yaml: not read: more than 1000 YAML documents"), std::string::npos)
+      << read.error().message;
+  EXPECT_FALSE(read_workload_file(text, "endless.yaml").ok());
+}
+
 }  // namespace
 }  // namespace stratus::workload

@@ -161,9 +161,11 @@ Result<void> Compiler::run_all(const std::vector<std::vector<std::string>>& comm
       }
       auto r = run_process(commands[i]);
       std::lock_guard lock(mu);
-      if (!r && !error) error = std::move(r).error();
-      if (r && failed(*r) && !error)
+      if (!r) {
+        if (!error) error = std::move(r).error();
+      } else if (failed(*r) && !error) {
         error = make_error("aot: C compiler failed on " + what + ":\n" + r->output.substr(0, 4000));
+      }
       ++finished;
       cv.notify_all();
     }
